@@ -1,0 +1,64 @@
+//! Event sources for hunting: EVTX files (through the `evtx` crate) and JSON / JSON-lines
+//! logs, seen through one borrowed, read-only [`Event`] view.
+//!
+//! The engine only ever asks an event for a field by name ([`Event::get`]) or walks all of
+//! its values (keyword searches, output), so a source can keep its own representation and
+//! hand out borrowed values without building a map per event.
+
+use std::borrow::Cow;
+
+/// A value of an event field, borrowed from the event where possible.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FieldValue<'a> {
+    /// Text.
+    Str(Cow<'a, str>),
+    /// A signed integer.
+    Int(i64),
+    /// An unsigned integer too large for `i64`.
+    UInt(u64),
+    /// A floating-point number.
+    Float(f64),
+    /// A boolean.
+    Bool(bool),
+    /// An explicit null (JSON `null`); an absent field is `None` instead.
+    Null,
+}
+
+impl FieldValue<'_> {
+    /// The value as text, the way Sigma compares strings against numbers too
+    /// (`4688` matches `"4688"`). `None` for null.
+    pub fn as_text(&self) -> Option<Cow<'_, str>> {
+        match self {
+            FieldValue::Str(s) => Some(Cow::Borrowed(s.as_ref())),
+            FieldValue::Int(i) => Some(Cow::Owned(i.to_string())),
+            FieldValue::UInt(u) => Some(Cow::Owned(u.to_string())),
+            FieldValue::Float(f) => Some(Cow::Owned(f.to_string())),
+            FieldValue::Bool(b) => Some(Cow::Borrowed(if *b { "true" } else { "false" })),
+            FieldValue::Null => None,
+        }
+    }
+
+    /// The value as a number, when it is one or is text that parses as one.
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            FieldValue::Int(i) => Some(*i as f64),
+            FieldValue::UInt(u) => Some(*u as f64),
+            FieldValue::Float(f) => Some(*f),
+            FieldValue::Str(s) => s.trim().parse().ok(),
+            FieldValue::Bool(_) | FieldValue::Null => None,
+        }
+    }
+}
+
+/// A read-only view of one event.
+///
+/// Field names are matched ASCII-case-insensitively (Windows field names are not
+/// consistently cased across providers, and the reference semantics treat them so).
+/// Nested JSON objects are reached by dotted paths (`process.parent.name`).
+pub trait Event {
+    /// The value of `field`, or `None` when the event has no such field.
+    fn get(&self, field: &str) -> Option<FieldValue<'_>>;
+
+    /// Calls `f` with every leaf field of the event, as `(dotted name, value)`.
+    fn for_each_field(&self, f: &mut dyn FnMut(&str, FieldValue<'_>));
+}
