@@ -1,1 +1,47 @@
-fn main() {}
+//! The `sigil` binary: parses arguments and dispatches to one module per subcommand.
+//! Logic a library user would need lives in the library crates, not here.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod cmd;
+
+/// Detection rules, read, checked, converted and hunted with.
+#[derive(Debug, Parser)]
+#[command(name = "sigil", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Read rules and report problems as `path:line:column: error|warning: message`.
+    Check(cmd::check::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // clap prints help and version to stdout with success; real usage errors exit 2.
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    let result = match cli.command {
+        Command::Check(args) => cmd::check::run(&args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("sigil: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
