@@ -41,6 +41,7 @@ pub use diagnostic::{Diagnostic, Severity};
 pub use expr::{Encoding, Expr, Flags, Op, Predicate, RegexFlags, TimePart, Value};
 pub use pattern::{Pattern, Piece};
 pub use rule::{
-    Detection, Level, LogSource, Related, Rule, RuleBody, RuleLanguage, Search, Status,
+    Detection, Level, LogSource, NotEvaluable, QuerySource, Related, Rule, RuleBody, RuleLanguage,
+    Search, Status,
 };
 pub use span::Span;

@@ -271,7 +271,35 @@ pub struct Rule {
     /// Other top-level keys and language-specific metadata, as text (e.g. Elastic's
     /// `risk_score`, `index`).
     pub custom: BTreeMap<String, String>,
+    /// The query text the body was lowered from, for languages written as a query
+    /// (Elastic EQL, KQL, ES|QL, Lucene); `None` for Sigma.
+    pub query: Option<QuerySource>,
+    /// Why the body does not capture the rule's whole meaning: parts that the IR cannot
+    /// express (EQL arithmetic, ES|QL, machine-learning jobs, ...). Empty when the body is
+    /// faithful. Consumers that evaluate or convert the body must report these rather
+    /// than act as if the body were the rule.
+    pub not_evaluable: Vec<NotEvaluable>,
     /// Where the rule starts in its file.
+    pub span: Span,
+}
+
+/// A rule's query as written, with its language and position.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct QuerySource {
+    /// The query language as the rule names it (`eql`, `kuery`, `esql`, `lucene`).
+    pub language: String,
+    /// The query text.
+    pub text: String,
+    /// Where the query text starts in the rule file.
+    pub span: Span,
+}
+
+/// A part of a rule that the IR cannot express, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NotEvaluable {
+    /// What is missing, in one sentence (e.g. "ES|QL queries are not evaluated yet").
+    pub reason: String,
+    /// Where the construct was written (in the rule file), when known.
     pub span: Span,
 }
 
@@ -300,8 +328,15 @@ impl Rule {
             logsource: LogSource::default(),
             body: RuleBody::Detection(Detection::default()),
             custom: BTreeMap::new(),
+            query: None,
+            not_evaluable: Vec::new(),
             span: Span::default(),
         }
+    }
+
+    /// Whether the body captures the whole rule (nothing in [`Rule::not_evaluable`]).
+    pub fn is_evaluable(&self) -> bool {
+        self.not_evaluable.is_empty()
     }
 
     /// The plain detection, if the rule is one.
