@@ -1,0 +1,1118 @@
+//! Applying processing items to a rule, with pySigma's semantics.
+//!
+//! The rule's searches are first moved into a working tree whose leaves carry, besides the
+//! predicate, the ids of the processing items applied to them (pySigma tracks this per
+//! detection item; `processing_item_applied` conditions read it). Items then run in order,
+//! each seeing the rule as the items before it left it, and the tree is turned back into
+//! plain expressions at the end.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use sigil_core::{
+    Condition, Expr, Level, Pattern, Piece, Predicate, Rule, RuleBody, Search, Span, Status, Value,
+};
+
+use crate::condition_predicate;
+use crate::error::PipelineError;
+use crate::model::{
+    CmpOp, DetectionItemCondition, FieldNameCondition, ProcessingItem, RuleCondition, Scalar,
+    Transformation, ValueQuantifier,
+};
+
+/// A rule after a pipeline ran over it, with what the pipeline recorded on the way.
+#[derive(Debug, Clone)]
+pub struct Processed {
+    /// The rewritten rule.
+    pub rule: Rule,
+    /// The ids of the processing items that applied to the rule.
+    pub applied: BTreeSet<String>,
+    /// The pipeline state set by `set_state` (backends read it, e.g. for an index name).
+    pub state: BTreeMap<String, Scalar>,
+}
+
+/// A search expression whose leaves remember the processing items applied to them.
+#[derive(Debug, Clone)]
+enum Node {
+    And(Vec<Node>),
+    Or(Vec<Node>),
+    Not(Box<Node>),
+    Item(Item),
+}
+
+#[derive(Debug, Clone)]
+struct Item {
+    pred: Predicate,
+    applied: Vec<String>,
+}
+
+impl Node {
+    fn from_expr(e: Expr) -> Self {
+        match e {
+            Expr::And(v) => Node::And(v.into_iter().map(Node::from_expr).collect()),
+            Expr::Or(v) => Node::Or(v.into_iter().map(Node::from_expr).collect()),
+            Expr::Not(e) => Node::Not(Box::new(Node::from_expr(*e))),
+            Expr::Pred(pred) => Node::Item(Item {
+                pred,
+                applied: Vec::new(),
+            }),
+        }
+    }
+
+    fn into_expr(self) -> Expr {
+        match self {
+            Node::And(v) => Expr::And(v.into_iter().map(Node::into_expr).collect()),
+            Node::Or(v) => Expr::Or(v.into_iter().map(Node::into_expr).collect()),
+            Node::Not(e) => Expr::Not(Box::new(e.into_expr())),
+            Node::Item(i) => Expr::Pred(i.pred),
+        }
+    }
+
+    fn items(&self, f: &mut impl FnMut(&Item)) {
+        match self {
+            Node::And(v) | Node::Or(v) => v.iter().for_each(|n| n.items(f)),
+            Node::Not(n) => n.items(f),
+            Node::Item(i) => f(i),
+        }
+    }
+
+    fn items_mut(&mut self, f: &mut impl FnMut(&mut Item)) {
+        match self {
+            Node::And(v) | Node::Or(v) => v.iter_mut().for_each(|n| n.items_mut(f)),
+            Node::Not(n) => n.items_mut(f),
+            Node::Item(i) => f(i),
+        }
+    }
+}
+
+/// What a detection-item transformation did to one item.
+enum Action {
+    /// Not touched.
+    Keep,
+    /// Changed in place.
+    Changed,
+    /// Replaced by another expression.
+    Replace(Node),
+    /// Removed.
+    Delete,
+}
+
+type ItemFn<'a> = dyn FnMut(&mut Item) -> Result<Action, PipelineError> + 'a;
+
+/// Runs `f` over the items of `node`, applying the replacements. `Changed` and `Replace`
+/// mark the affected items with `id`.
+fn rewrite(node: &mut Node, id: Option<&str>, f: &mut ItemFn<'_>) -> Result<(), PipelineError> {
+    match node {
+        Node::And(children) | Node::Or(children) => {
+            let mut i = 0;
+            while i < children.len() {
+                if let Node::Item(item) = &mut children[i] {
+                    match f(item)? {
+                        Action::Keep => {}
+                        Action::Changed => mark(item, id),
+                        Action::Replace(mut n) => {
+                            n.items_mut(&mut |it| mark(it, id));
+                            children[i] = n;
+                        }
+                        Action::Delete => {
+                            children.remove(i);
+                            continue;
+                        }
+                    }
+                } else {
+                    rewrite(&mut children[i], id, f)?;
+                }
+                i += 1;
+            }
+            Ok(())
+        }
+        Node::Not(inner) => rewrite_root(inner, id, f),
+        Node::Item(_) => rewrite_root(node, id, f),
+    }
+}
+
+/// Like [`rewrite`] for a node that may itself be an item; a deleted root item leaves an
+/// empty `And` (true), as an emptied detection in pySigma constrains nothing.
+fn rewrite_root(
+    node: &mut Node,
+    id: Option<&str>,
+    f: &mut ItemFn<'_>,
+) -> Result<(), PipelineError> {
+    if let Node::Item(item) = node {
+        match f(item)? {
+            Action::Keep => {}
+            Action::Changed => mark(item, id),
+            Action::Replace(mut n) => {
+                n.items_mut(&mut |it| mark(it, id));
+                *node = n;
+            }
+            Action::Delete => *node = Node::And(Vec::new()),
+        }
+        Ok(())
+    } else {
+        rewrite(node, id, f)
+    }
+}
+
+fn mark(item: &mut Item, id: Option<&str>) {
+    if let Some(id) = id
+        && !item.applied.iter().any(|a| a == id)
+    {
+        item.applied.push(id.to_string());
+    }
+}
+
+/// The state of one rule while the items of a pipeline set run over it.
+pub(crate) struct Work<'v> {
+    rule: Rule,
+    /// The detection's searches (empty for correlations).
+    searches: Vec<(String, Span, Node)>,
+    applied: BTreeSet<String>,
+    state: BTreeMap<String, Scalar>,
+    /// Field names a mapping produced or consumed (what a strict pipeline accepts).
+    mapped_fields: BTreeSet<String>,
+    /// Processing items applied to each field name of the rule's `fields` list.
+    field_applied: BTreeMap<String, BTreeSet<String>>,
+    vars: &'v BTreeMap<String, Vec<String>>,
+}
+
+impl<'v> Work<'v> {
+    pub(crate) fn new(rule: &Rule, vars: &'v BTreeMap<String, Vec<String>>) -> Self {
+        let mut rule = rule.clone();
+        let searches = match &mut rule.body {
+            RuleBody::Detection(d) => std::mem::take(&mut d.searches),
+            RuleBody::Filter(f) => std::mem::take(&mut f.detection.searches),
+            RuleBody::Correlation(_) => Vec::new(),
+        }
+        .into_iter()
+        .map(|s| (s.name, s.span, Node::from_expr(s.expr)))
+        .collect();
+        Self {
+            rule,
+            searches,
+            applied: BTreeSet::new(),
+            state: BTreeMap::new(),
+            mapped_fields: BTreeSet::new(),
+            field_applied: BTreeMap::new(),
+            vars,
+        }
+    }
+
+    pub(crate) fn finish(mut self) -> Processed {
+        let searches: Vec<Search> = self
+            .searches
+            .into_iter()
+            .map(|(name, span, node)| Search {
+                name,
+                expr: node.into_expr(),
+                span,
+            })
+            .collect();
+        match &mut self.rule.body {
+            RuleBody::Detection(d) => d.searches = searches,
+            RuleBody::Filter(f) => f.detection.searches = searches,
+            RuleBody::Correlation(_) => {}
+        }
+        Processed {
+            rule: self.rule,
+            applied: self.applied,
+            state: self.state,
+        }
+    }
+
+    fn is_detection(&self) -> bool {
+        !matches!(self.rule.body, RuleBody::Correlation(_))
+    }
+
+    fn rule_name(&self) -> String {
+        self.rule.display_id().to_string()
+    }
+
+    fn all_items(&self, f: &mut impl FnMut(&Item)) {
+        for (_, _, n) in &self.searches {
+            n.items(f);
+        }
+    }
+
+    /// Applies one processing item if its rule conditions hold.
+    pub(crate) fn apply_item(&mut self, item: &ProcessingItem) -> Result<(), PipelineError> {
+        let matches = item.rule_conditions.is_empty()
+            || item.rule_conditions.combine(|c| self.rule_condition(c));
+        if !matches {
+            return Ok(());
+        }
+        self.transform(item)?;
+        if let Some(id) = &item.id {
+            self.applied.insert(id.clone());
+        }
+        Ok(())
+    }
+
+    fn rule_condition(&self, c: &RuleCondition) -> bool {
+        match c {
+            RuleCondition::Logsource {
+                category,
+                product,
+                service,
+            } => {
+                let ls = &self.rule.logsource;
+                let eq =
+                    |want: &Option<String>, have: &Option<String>| want.is_none() || want == have;
+                !matches!(self.rule.body, RuleBody::Correlation(_))
+                    && eq(category, &ls.category)
+                    && eq(product, &ls.product)
+                    && eq(service, &ls.service)
+            }
+            RuleCondition::ContainsDetectionItem { field, value } => {
+                let mut found = false;
+                self.all_items(&mut |i| {
+                    found |= i.pred.field.is_some()
+                        && i.pred.field == *field
+                        && i.pred
+                            .values
+                            .iter()
+                            .any(|v| scalar_is_value(value, v, i.pred.op));
+                });
+                found
+            }
+            RuleCondition::ContainsField { field } => {
+                let mut found = false;
+                self.all_items(&mut |i| {
+                    found |= i.pred.field.is_some() && i.pred.field == *field;
+                });
+                found
+            }
+            RuleCondition::ProcessingItemApplied { id } => self.applied.contains(id),
+            RuleCondition::ProcessingState { key, val, op } => self.state_matches(key, val, *op),
+            RuleCondition::IsSigmaRule => self.is_detection(),
+            RuleCondition::IsSigmaCorrelationRule => !self.is_detection(),
+            RuleCondition::RuleAttribute {
+                attribute,
+                value,
+                op,
+            } => rule_attribute(&self.rule, attribute, value, *op),
+            RuleCondition::Tag { tag } => self.rule.tags.iter().any(|t| t == tag),
+        }
+    }
+
+    fn state_matches(&self, key: &str, val: &Scalar, op: CmpOp) -> bool {
+        self.state
+            .get(key)
+            .is_some_and(|have| compare(have, val, op))
+    }
+
+    /// pySigma's detection-item selection: detection item conditions and field name
+    /// conditions (on the field, or on a field referenced by a value) must both hold.
+    fn item_selected(&self, pi: &ProcessingItem, item: &Item) -> bool {
+        let di = pi
+            .detection_item_conditions
+            .combine(|c| self.detection_item_condition(c, item));
+        di && pi.field_name_conditions.combine(|c| {
+            self.field_condition(c, item.pred.field.as_deref(), Some(&item.applied))
+                || item.pred.values.iter().any(|v| match v {
+                    Value::FieldRef(f) => self.field_condition(c, Some(f), Some(&item.applied)),
+                    _ => false,
+                })
+        })
+    }
+
+    /// The field name conditions on one field name.
+    fn field_selected(
+        &self,
+        pi: &ProcessingItem,
+        field: Option<&str>,
+        applied: Option<&[String]>,
+    ) -> bool {
+        pi.field_name_conditions
+            .combine(|c| self.field_condition(c, field, applied))
+    }
+
+    fn detection_item_condition(&self, c: &DetectionItemCondition, item: &Item) -> bool {
+        let quantify = |q: ValueQuantifier, f: &dyn Fn(&Value) -> bool| match q {
+            ValueQuantifier::Any => item.pred.values.iter().any(f),
+            ValueQuantifier::All => item.pred.values.iter().all(f),
+        };
+        match c {
+            DetectionItemCondition::MatchString {
+                regex,
+                cond,
+                negate,
+            } => quantify(*cond, &|v| {
+                let m = matches!(v, Value::Str(p) if regex.is_match(&p.to_sigma()));
+                m != *negate
+            }),
+            DetectionItemCondition::MatchValue { value, cond } => quantify(*cond, &|v| {
+                scalar_is_value(value, v, sigil_core::Op::Equals)
+            }),
+            DetectionItemCondition::ContainsWildcard { cond } => {
+                quantify(*cond, &|v| matches!(v, Value::Str(p) if p.has_wildcards()))
+            }
+            DetectionItemCondition::IsNull { cond } => {
+                quantify(*cond, &|v| matches!(v, Value::Null))
+            }
+            DetectionItemCondition::ProcessingItemApplied { id } => {
+                item.applied.iter().any(|a| a == id)
+            }
+            DetectionItemCondition::ProcessingState { key, val, op } => {
+                self.state_matches(key, val, *op)
+            }
+        }
+    }
+
+    fn field_condition(
+        &self,
+        c: &FieldNameCondition,
+        field: Option<&str>,
+        applied: Option<&[String]>,
+    ) -> bool {
+        match c {
+            FieldNameCondition::IncludeFields(set) => set.contains(field),
+            FieldNameCondition::ExcludeFields(set) => !set.contains(field),
+            FieldNameCondition::ProcessingItemApplied { id } => match applied {
+                Some(a) => a.iter().any(|x| x == id),
+                None => field
+                    .and_then(|f| self.field_applied.get(f))
+                    .is_some_and(|s| s.contains(id)),
+            },
+            FieldNameCondition::ProcessingState { key, val, op } => {
+                self.state_matches(key, val, *op)
+            }
+        }
+    }
+
+    fn reject(&self, message: impl Into<String>) -> PipelineError {
+        PipelineError::Transformation {
+            rule: self.rule_name(),
+            message: message.into(),
+        }
+    }
+
+    /// Runs `f` over every selected detection item of every search.
+    fn for_selected_items(
+        &mut self,
+        pi: &ProcessingItem,
+        f: &mut dyn FnMut(&Work<'_>, &mut Item) -> Result<Action, PipelineError>,
+    ) -> Result<(), PipelineError> {
+        let mut searches = std::mem::take(&mut self.searches);
+        let mut result = Ok(());
+        for (_, _, node) in &mut searches {
+            let this: &Work<'_> = self;
+            result = rewrite_root(node, pi.id.as_deref(), &mut |item| {
+                if this.item_selected(pi, item) {
+                    f(this, item)
+                } else {
+                    Ok(Action::Keep)
+                }
+            });
+            if result.is_err() {
+                break;
+            }
+        }
+        self.searches = searches;
+        result
+    }
+
+    fn transform(&mut self, pi: &ProcessingItem) -> Result<(), PipelineError> {
+        match &pi.transformation {
+            Transformation::FieldNameMapping { .. }
+            | Transformation::FieldNamePrefixMapping { .. }
+            | Transformation::FieldNamePrefix { .. }
+            | Transformation::FieldNameSuffix { .. } => self.map_fields(pi),
+            Transformation::AddCondition {
+                conditions,
+                name,
+                template,
+                negated,
+            } => self.add_condition(conditions, name.as_deref(), *template, *negated),
+            Transformation::ChangeLogsource {
+                category,
+                product,
+                service,
+            } => {
+                let ls = &mut self.rule.logsource;
+                ls.category.clone_from(category);
+                ls.product.clone_from(product);
+                ls.service.clone_from(service);
+                // pySigma builds a new logsource from the three fields alone.
+                ls.definition = None;
+                ls.custom.clear();
+                Ok(())
+            }
+            Transformation::DropDetectionItem => {
+                self.for_selected_items(pi, &mut |_, _| Ok(Action::Delete))
+            }
+            Transformation::ReplaceString {
+                regex,
+                replacement,
+                skip_special,
+            } => self.for_selected_items(pi, &mut |_, item| {
+                let mut changed = false;
+                for v in &mut item.pred.values {
+                    if let Value::Str(p) = v {
+                        *p = replace_in_pattern(p, regex, replacement, *skip_special);
+                        changed = true;
+                    }
+                }
+                Ok(if changed { Action::Changed } else { Action::Keep })
+            }),
+            Transformation::MapString { mapping } => self.for_selected_items(pi, &mut |_, item| {
+                let mut changed = false;
+                let mut out = Vec::with_capacity(item.pred.values.len());
+                for v in item.pred.values.drain(..) {
+                    match &v {
+                        Value::Str(p) => {
+                            let text = p.to_sigma();
+                            if let Some((_, to)) = mapping.iter().find(|(k, _)| *k == text) {
+                                out.extend(to.iter().map(|t| Value::Str(Pattern::parse_sigma(t, false))));
+                                changed = true;
+                            } else {
+                                out.push(v);
+                            }
+                        }
+                        _ => out.push(v),
+                    }
+                }
+                item.pred.values = out;
+                Ok(if changed { Action::Changed } else { Action::Keep })
+            }),
+            Transformation::SetState { key, val } => {
+                self.state.insert(key.clone(), val.clone());
+                Ok(())
+            }
+            Transformation::RuleFailure { message } => Err(PipelineError::Rejected {
+                rule: self.rule_name(),
+                message: message.clone(),
+            }),
+            Transformation::DetectionItemFailure { message } => {
+                self.for_selected_items(pi, &mut |w, _| {
+                    Err(PipelineError::Rejected {
+                        rule: w.rule_name(),
+                        message: message.clone(),
+                    })
+                })
+            }
+            Transformation::StrictFieldMappingFailure => self.strict_check(),
+            Transformation::AddField { fields } => {
+                self.rule.fields.extend(fields.iter().cloned());
+                Ok(())
+            }
+            Transformation::RemoveField { fields } => {
+                for f in fields {
+                    if let Some(i) = self.rule.fields.iter().position(|x| x == f) {
+                        self.rule.fields.remove(i);
+                    }
+                }
+                Ok(())
+            }
+            Transformation::SetField { fields } => {
+                self.rule.fields.clone_from(fields);
+                Ok(())
+            }
+            Transformation::SetCustomAttribute { attribute, value } => {
+                self.rule.custom.insert(attribute.clone(), value.clone());
+                Ok(())
+            }
+            Transformation::ValuePlaceholders(filter) => {
+                self.for_selected_items(pi, &mut |w, item| {
+                    let mut changed = false;
+                    let mut out = Vec::new();
+                    for v in item.pred.values.drain(..) {
+                        match v {
+                            Value::Str(p) if p.pieces().iter().any(|x| matches!(x, Piece::Placeholder(n) if filter.handles(n))) => {
+                                changed = true;
+                                out.extend(
+                                    expand_placeholders(&p, &|n| filter.handles(n), w.vars)
+                                        .map_err(|m| w.reject(m))?
+                                        .into_iter()
+                                        .map(Value::Str),
+                                );
+                            }
+                            other => out.push(other),
+                        }
+                    }
+                    item.pred.values = out;
+                    Ok(if changed { Action::Changed } else { Action::Keep })
+                })
+            }
+            Transformation::WildcardPlaceholders(filter) => {
+                self.for_selected_items(pi, &mut |_, item| {
+                    let mut changed = false;
+                    for v in &mut item.pred.values {
+                        if let Value::Str(p) = v
+                            && p.pieces().iter().any(|x| matches!(x, Piece::Placeholder(n) if filter.handles(n)))
+                        {
+                            changed = true;
+                            *p = Pattern::from_pieces(p.pieces().iter().map(|x| match x {
+                                Piece::Placeholder(n) if filter.handles(n) => Piece::AnyMany,
+                                other => other.clone(),
+                            }));
+                        }
+                    }
+                    Ok(if changed { Action::Changed } else { Action::Keep })
+                })
+            }
+            Transformation::QueryExpressionPlaceholders { filter, .. } => {
+                self.for_selected_items(pi, &mut |w, item| {
+                    let hit = item.pred.values.iter().find_map(|v| match v {
+                        Value::Str(p) => p.pieces().iter().find_map(|x| match x {
+                            Piece::Placeholder(n) if filter.handles(n) => Some(n.clone()),
+                            _ => None,
+                        }),
+                        _ => None,
+                    });
+                    match hit {
+                        Some(n) => Err(w.reject(format!(
+                            "placeholder `%{n}%` is mapped to a query expression, which sigil cannot express"
+                        ))),
+                        None => Ok(Action::Keep),
+                    }
+                })
+            }
+        }
+    }
+
+    /// The new name(s) of `field` under a field-name transformation, before conditions.
+    fn mapped_name(t: &Transformation, field: Option<&str>) -> Option<Vec<String>> {
+        match t {
+            Transformation::FieldNameMapping { mapping } => mapping
+                .iter()
+                .find(|(k, _)| k.as_deref() == field)
+                .map(|(_, v)| v.clone()),
+            Transformation::FieldNamePrefixMapping { mapping } => {
+                let f = field?;
+                mapping
+                    .iter()
+                    .find(|(src, _)| f.starts_with(src.as_str()))
+                    .map(|(src, dests)| {
+                        dests
+                            .iter()
+                            .map(|d| format!("{d}{}", &f[src.len()..]))
+                            .collect()
+                    })
+            }
+            Transformation::FieldNamePrefix { prefix } => Some(vec![format!("{prefix}{}", field?)]),
+            Transformation::FieldNameSuffix { suffix } => Some(vec![format!("{}{suffix}", field?)]),
+            _ => None,
+        }
+    }
+
+    fn track(&mut self, from: Option<&str>, to: &[String], id: Option<&str>) {
+        if let Some(f) = from {
+            self.mapped_fields.insert(f.to_string());
+        }
+        self.mapped_fields.extend(to.iter().cloned());
+        if let Some(f) = from
+            && (to.len() != 1 || to[0] != f)
+        {
+            let mut ids = self.field_applied.remove(f).unwrap_or_default();
+            if let Some(id) = id {
+                ids.insert(id.to_string());
+            }
+            for t in to {
+                self.field_applied.insert(t.clone(), ids.clone());
+            }
+        }
+    }
+
+    /// The names `field` maps to under `pi`, honouring its field name conditions; the field
+    /// itself when nothing applies (pySigma's `_apply_field_name`).
+    fn map_one_name(&mut self, pi: &ProcessingItem, field: &str) -> Vec<String> {
+        match Self::mapped_name(&pi.transformation, Some(field)) {
+            Some(to) if self.field_selected(pi, Some(field), None) => {
+                self.track(Some(field), &to, pi.id.as_deref());
+                to
+            }
+            _ => vec![field.to_string()],
+        }
+    }
+
+    fn map_fields(&mut self, pi: &ProcessingItem) -> Result<(), PipelineError> {
+        // The rule's `fields` list.
+        let fields = std::mem::take(&mut self.rule.fields);
+        self.rule.fields = fields
+            .iter()
+            .flat_map(|f| self.map_one_name(pi, f))
+            .collect();
+
+        if let RuleBody::Correlation(c) = &mut self.rule.body {
+            let mut corr = c.clone();
+            let aliases: BTreeSet<String> = corr.aliases.iter().map(|a| a.alias.clone()).collect();
+            for alias in &mut corr.aliases {
+                for (_, field) in &mut alias.mapping {
+                    let mut to = self.map_one_name(pi, field);
+                    if to.len() > 1 {
+                        return Err(self.reject(
+                            "a field name mapping of a correlation alias must give one field",
+                        ));
+                    }
+                    if let Some(t) = to.pop() {
+                        *field = t;
+                    }
+                }
+            }
+            corr.group_by = corr
+                .group_by
+                .iter()
+                .flat_map(|g| {
+                    if aliases.contains(g) {
+                        vec![g.clone()]
+                    } else {
+                        self.map_one_name(pi, g)
+                    }
+                })
+                .collect();
+            if let Some(cond) = &mut corr.condition
+                && let Some(f) = cond.field.clone()
+            {
+                let mut to = self.map_one_name(pi, &f);
+                if to.len() > 1 {
+                    return Err(self.reject(
+                        "a field name mapping of a correlation condition field must give one field",
+                    ));
+                }
+                cond.field = to.pop();
+            }
+            self.rule.body = RuleBody::Correlation(corr);
+            return Ok(());
+        }
+
+        let mut tracked: Vec<(Option<String>, Vec<String>)> = Vec::new();
+        self.for_selected_items(pi, &mut |w, item| {
+            // Field references in values.
+            let mut fieldref_match = false;
+            let mut values = Vec::with_capacity(item.pred.values.len());
+            for v in item.pred.values.drain(..) {
+                match v {
+                    Value::FieldRef(f) if w.field_selected(pi, Some(&f), Some(&item.applied)) => {
+                        match Self::mapped_name(&pi.transformation, Some(&f)) {
+                            Some(to) => {
+                                tracked.push((Some(f.clone()), to.clone()));
+                                values.extend(to.into_iter().map(Value::FieldRef));
+                            }
+                            None => values.push(Value::FieldRef(f)),
+                        }
+                        fieldref_match = true;
+                    }
+                    other => values.push(other),
+                }
+            }
+            item.pred.values = values;
+
+            let field = item.pred.field.clone();
+            let Some(to) = Self::mapped_name(&pi.transformation, field.as_deref())
+                .filter(|_| w.field_selected(pi, field.as_deref(), Some(&item.applied)))
+            else {
+                return Ok(if fieldref_match {
+                    Action::Changed
+                } else {
+                    Action::Keep
+                });
+            };
+            if field.is_none() {
+                // A keyword mapped to a field keeps its "anywhere in the value" meaning.
+                for v in &mut item.pred.values {
+                    if let Value::Str(p) = v {
+                        *p = p.with_leading_any().with_trailing_any();
+                    }
+                }
+            }
+            tracked.push((field, to.clone()));
+            Ok(match to.as_slice() {
+                [one] => {
+                    item.pred.field = Some(one.clone());
+                    Action::Changed
+                }
+                many => Action::Replace(Node::Or(
+                    many.iter()
+                        .map(|f| {
+                            let mut it = item.clone();
+                            it.pred.field = Some(f.clone());
+                            Node::Item(it)
+                        })
+                        .collect(),
+                )),
+            })
+        })?;
+        for (from, to) in tracked {
+            self.track(from.as_deref(), &to, pi.id.as_deref());
+        }
+        Ok(())
+    }
+
+    fn add_condition(
+        &mut self,
+        conditions: &[(String, Vec<Scalar>)],
+        name: Option<&str>,
+        template: bool,
+        negated: bool,
+    ) -> Result<(), PipelineError> {
+        if !self.is_detection() {
+            return Ok(());
+        }
+        let ls = self.rule.logsource.clone();
+        let mut preds = Vec::with_capacity(conditions.len());
+        for (spec, values) in conditions {
+            let values: Vec<Scalar> = if template {
+                values
+                    .iter()
+                    .map(|v| match v {
+                        Scalar::Str(s) => Scalar::Str(substitute_template(s, &ls)),
+                        other => other.clone(),
+                    })
+                    .collect()
+            } else {
+                values.clone()
+            };
+            let pred = condition_predicate::build(spec, &values).map_err(|m| self.reject(m))?;
+            preds.push(Node::Item(Item {
+                pred,
+                applied: Vec::new(),
+            }));
+        }
+        let node = if preds.len() == 1 {
+            preds.pop().unwrap_or(Node::And(Vec::new()))
+        } else {
+            Node::And(preds)
+        };
+        let name = match name {
+            Some(n) => n.to_string(),
+            // Among n searches at most n names are taken, so one of n + 1 is free.
+            None => (1..=self.searches.len() + 1)
+                .map(|i| format!("_cond_{i}"))
+                .find(|n| !self.searches.iter().any(|(s, _, _)| s == n))
+                .unwrap_or_else(|| "_cond".to_string()),
+        };
+        if let Some(slot) = self.searches.iter_mut().find(|(s, _, _)| *s == name) {
+            slot.2 = node;
+        } else {
+            self.searches.push((name.clone(), Span::default(), node));
+        }
+        let reference = Condition::Search {
+            name,
+            span: Span::default(),
+        };
+        let added = if negated {
+            Condition::Not(Box::new(reference))
+        } else {
+            reference
+        };
+        let detection = match &mut self.rule.body {
+            RuleBody::Detection(d) => d,
+            RuleBody::Filter(f) => &mut f.detection,
+            RuleBody::Correlation(_) => return Ok(()),
+        };
+        for c in &mut detection.conditions {
+            let original = std::mem::replace(c, Condition::And(Vec::new()));
+            *c = Condition::And(vec![added.clone(), original]);
+        }
+        Ok(())
+    }
+
+    fn strict_check(&self) -> Result<(), PipelineError> {
+        let mut unmapped = BTreeSet::new();
+        self.all_items(&mut |i| {
+            if let Some(f) = &i.pred.field
+                && !self.mapped_fields.contains(f)
+            {
+                unmapped.insert(f.clone());
+            }
+        });
+        if unmapped.is_empty() {
+            Ok(())
+        } else {
+            Err(PipelineError::UnmappedFields {
+                rule: self.rule_name(),
+                fields: unmapped.into_iter().collect(),
+            })
+        }
+    }
+}
+
+/// Python's `string.Template.safe_substitute` for `$category`, `$product`, `$service`
+/// (and the `${...}` forms); pySigma passes `None` through as the text `None`.
+fn substitute_template(s: &str, ls: &sigil_core::LogSource) -> String {
+    let value = |name: &str| -> Option<String> {
+        let v = match name {
+            "category" => &ls.category,
+            "product" => &ls.product,
+            "service" => &ls.service,
+            _ => return None,
+        };
+        Some(v.clone().unwrap_or_else(|| "None".to_string()))
+    };
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find('$') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        if let Some(stripped) = after.strip_prefix('$') {
+            out.push('$');
+            rest = stripped;
+            continue;
+        }
+        let (name, len) = if let Some(inner) = after.strip_prefix('{') {
+            match inner.find('}') {
+                Some(end) => (&inner[..end], end + 2),
+                None => ("", 0),
+            }
+        } else {
+            let end = after
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(after.len());
+            (&after[..end], end)
+        };
+        if let Some(v) = value(name).filter(|_| len > 0) {
+            out.push_str(&v);
+            rest = &after[len..];
+        } else {
+            out.push('$');
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Regex replacement in a string value. With `skip_special` only the literal parts are
+/// rewritten; otherwise the whole value in Sigma syntax is, and the result is read back as
+/// Sigma syntax (so a replacement may add wildcards), as pySigma does.
+fn replace_in_pattern(
+    p: &Pattern,
+    re: &regex::Regex,
+    replacement: &str,
+    skip_special: bool,
+) -> Pattern {
+    if skip_special {
+        return p.map_literals(|s| re.replace_all(s, replacement).into_owned());
+    }
+    // Literal wildcard characters are escaped; backslashes are left as they are, then
+    // every backslash not escaping a wildcard is doubled before reading back.
+    let mut text = String::new();
+    for piece in p.pieces() {
+        match piece {
+            Piece::Lit(s) => {
+                for c in s.chars() {
+                    if c == '*' || c == '?' {
+                        text.push('\\');
+                    }
+                    text.push(c);
+                }
+            }
+            Piece::AnyMany => text.push('*'),
+            Piece::AnyOne => text.push('?'),
+            Piece::Placeholder(n) => {
+                text.push('%');
+                text.push_str(n);
+                text.push('%');
+            }
+        }
+    }
+    let replaced = re.replace_all(&text, replacement);
+    let mut escaped = String::with_capacity(replaced.len());
+    let chars: Vec<char> = replaced.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        escaped.push(c);
+        if c == '\\' && !matches!(chars.get(i + 1), Some('*' | '?')) {
+            escaped.push('\\');
+        }
+    }
+    Pattern::parse_sigma(&escaped, p.has_placeholders())
+}
+
+/// Every pattern obtained by replacing the handled placeholders of `p` with the values of
+/// the variables of the same name (each value read as Sigma syntax).
+fn expand_placeholders(
+    p: &Pattern,
+    handles: &dyn Fn(&str) -> bool,
+    vars: &BTreeMap<String, Vec<String>>,
+) -> Result<Vec<Pattern>, String> {
+    let mut out: Vec<Vec<Piece>> = vec![Vec::new()];
+    for piece in p.pieces() {
+        match piece {
+            Piece::Placeholder(n) if handles(n) => {
+                let values = vars.get(n).ok_or_else(|| {
+                    format!(
+                        "placeholder `%{n}%` has no value: the pipeline defines no variable `{n}`"
+                    )
+                })?;
+                let mut next = Vec::with_capacity(out.len() * values.len());
+                for prefix in &out {
+                    for v in values {
+                        let mut pieces = prefix.clone();
+                        pieces.extend(Pattern::parse_sigma(v, false).pieces().iter().cloned());
+                        next.push(pieces);
+                    }
+                }
+                out = next;
+            }
+            other => out.iter_mut().for_each(|v| v.push(other.clone())),
+        }
+    }
+    Ok(out.into_iter().map(Pattern::from_pieces).collect())
+}
+
+/// Whether a pipeline-written value equals a predicate value of the same type (pySigma
+/// compares only values of the condition value's type). Strings compare as Sigma strings,
+/// and only under plain equality, since other operators change the value in pySigma.
+fn scalar_is_value(s: &Scalar, v: &Value, op: sigil_core::Op) -> bool {
+    match (s, v) {
+        (Scalar::Str(a), Value::Str(b)) => {
+            op == sigil_core::Op::Equals && Pattern::parse_sigma(a, false) == *b
+        }
+        (Scalar::Int(a), Value::Int(b)) => a == b,
+        (Scalar::Float(a), Value::Float(b)) => (a - b).abs() < f64::EPSILON,
+        (Scalar::Int(a), Value::Float(b)) | (Scalar::Float(b), Value::Int(a)) => {
+            (*a as f64 - b).abs() < f64::EPSILON
+        }
+        (Scalar::Bool(a), Value::Bool(b)) => a == b,
+        (Scalar::Null, Value::Null) => true,
+        _ => false,
+    }
+}
+
+/// Compares two scalars; values of unrelated types are only ever unequal.
+fn compare(have: &Scalar, want: &Scalar, op: CmpOp) -> bool {
+    use std::cmp::Ordering;
+    let ord: Option<Ordering> = match (have, want) {
+        (Scalar::Int(a), Scalar::Int(b)) => Some(a.cmp(b)),
+        (Scalar::Int(a), Scalar::Float(b)) => (*a as f64).partial_cmp(b),
+        (Scalar::Float(a), Scalar::Int(b)) => a.partial_cmp(&(*b as f64)),
+        (Scalar::Float(a), Scalar::Float(b)) => a.partial_cmp(b),
+        (Scalar::Str(a), Scalar::Str(b)) => Some(a.cmp(b)),
+        (Scalar::Bool(a), Scalar::Bool(b)) => Some(a.cmp(b)),
+        (Scalar::Null, Scalar::Null) => Some(Ordering::Equal),
+        _ => None,
+    };
+    match (ord, op) {
+        (Some(o), CmpOp::Eq) => o == Ordering::Equal,
+        (Some(o), CmpOp::Ne) => o != Ordering::Equal,
+        (None, CmpOp::Ne) => true,
+        (Some(o), CmpOp::Gte) => o != Ordering::Less,
+        (Some(o), CmpOp::Gt) => o == Ordering::Greater,
+        (Some(o), CmpOp::Lte) => o != Ordering::Greater,
+        (Some(o), CmpOp::Lt) => o == Ordering::Less,
+        _ => false,
+    }
+}
+
+/// `rule_attribute`: metadata attributes by their Sigma names, then custom attributes.
+fn rule_attribute(rule: &Rule, attribute: &str, value: &Scalar, op: CmpOp) -> bool {
+    let list = |items: &[String]| {
+        let want = value.to_text();
+        match op {
+            CmpOp::In => items.contains(&want),
+            CmpOp::NotIn => !items.contains(&want),
+            CmpOp::Ne => true,
+            _ => false,
+        }
+    };
+    let text = |have: Option<&str>| match (have, op) {
+        (None, _) => false,
+        (Some(h), CmpOp::Eq) => h == value.to_text(),
+        (Some(h), CmpOp::Ne) => h != value.to_text(),
+        // Dates written as YYYY-MM-DD order as text.
+        (Some(h), _) if matches!(attribute, "date" | "modified") => compare(
+            &Scalar::Str(h.replace('/', "-")),
+            &Scalar::Str(value.to_text().replace('/', "-")),
+            op,
+        ),
+        _ => false,
+    };
+    match attribute {
+        "level" => {
+            let (Some(have), Some(want)) = (rule.level, Level::from_name(&value.to_text())) else {
+                return false;
+            };
+            ordered(have.cmp(&want), op)
+        }
+        "status" => {
+            let (Some(have), Some(want)) = (
+                rule.status,
+                Status::from_name(&value.to_text().to_ascii_lowercase()),
+            ) else {
+                return false;
+            };
+            ordered(have.cmp(&want), op)
+        }
+        "tags" => list(&rule.tags),
+        "references" => list(&rule.references),
+        "falsepositives" => list(&rule.falsepositives),
+        "fields" => list(&rule.fields),
+        "scope" => list(&rule.scope),
+        "id" => text(rule.id.as_deref()),
+        "name" => text(rule.name.as_deref()),
+        "title" => text(Some(&rule.title)),
+        "description" => text(rule.description.as_deref()),
+        "author" => text(rule.author.as_deref()),
+        "date" => text(rule.date.as_deref()),
+        "modified" => text(rule.modified.as_deref()),
+        "license" => text(rule.license.as_deref()),
+        "taxonomy" => text(rule.taxonomy.as_deref()),
+        other => text(rule.custom.get(other).map(String::as_str)),
+    }
+}
+
+fn ordered(o: std::cmp::Ordering, op: CmpOp) -> bool {
+    use std::cmp::Ordering::{Equal, Greater, Less};
+    match op {
+        CmpOp::Eq => o == Equal,
+        CmpOp::Ne => o != Equal,
+        CmpOp::Gte => o != Less,
+        CmpOp::Gt => o == Greater,
+        CmpOp::Lte => o != Greater,
+        CmpOp::Lt => o == Less,
+        CmpOp::In | CmpOp::NotIn => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates_substitute_logsource_fields() {
+        let ls = sigil_core::LogSource {
+            category: Some("process_creation".into()),
+            product: Some("windows".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            substitute_template("$product-${category}/$service $$x $other", &ls),
+            "windows-process_creation/None $x $other"
+        );
+    }
+
+    #[test]
+    fn replace_string_rereads_sigma_syntax() {
+        let re = regex::Regex::new(r"^C:\\").expect("valid regex");
+        let p = Pattern::parse_sigma(r"C:\Windows\*.exe", false);
+        let out = replace_in_pattern(&p, &re, "*", false);
+        assert_eq!(out.to_sigma(), r"*Windows\*.exe");
+        assert!(out.has_wildcards());
+        let lit = Pattern::literal(r"a\*b");
+        let re = regex::Regex::new("b").expect("valid regex");
+        assert_eq!(
+            replace_in_pattern(&lit, &re, "c", false),
+            Pattern::literal(r"a\*c")
+        );
+    }
+
+    #[test]
+    fn scalar_comparisons() {
+        assert!(compare(&Scalar::Int(3), &Scalar::Float(2.5), CmpOp::Gt));
+        assert!(compare(
+            &Scalar::Str("a".into()),
+            &Scalar::Str("a".into()),
+            CmpOp::Eq
+        ));
+        assert!(!compare(
+            &Scalar::Str("1".into()),
+            &Scalar::Int(1),
+            CmpOp::Eq
+        ));
+        assert!(compare(
+            &Scalar::Str("1".into()),
+            &Scalar::Int(1),
+            CmpOp::Ne
+        ));
+    }
+}

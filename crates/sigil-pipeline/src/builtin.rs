@@ -1,0 +1,58 @@
+//! The built-in pipelines: YAML files under `pipelines/`, embedded at build time.
+//!
+//! They are data, written in the same format users write, so that what sigil does for
+//! `--pipeline sysmon` can be read (and copied and changed) as a file.
+
+use crate::model::Pipeline;
+
+/// `(name, aliases, YAML text)` of every built-in pipeline, named as pySigma / sigma-cli
+/// name them.
+const BUILTINS: &[(&str, &[&str], &str)] = &[
+    ("sysmon", &[], include_str!("../pipelines/sysmon.yml")),
+    (
+        "windows-logsources",
+        &["windows", "windows_logsource"],
+        include_str!("../pipelines/windows-logsources.yml"),
+    ),
+];
+
+/// The names of the built-in pipelines (without aliases), in a stable order.
+pub fn builtin_names() -> Vec<&'static str> {
+    BUILTINS.iter().map(|(n, _, _)| *n).collect()
+}
+
+/// The YAML source of a built-in pipeline (by name or alias).
+pub fn builtin_source(name: &str) -> Option<&'static str> {
+    BUILTINS
+        .iter()
+        .find(|(n, aliases, _)| *n == name || aliases.contains(&name))
+        .map(|(_, _, text)| *text)
+}
+
+/// A built-in pipeline by name or alias (`sysmon`, `windows-logsources`, ...).
+///
+/// The embedded files are checked by the crate's tests, so a parse failure here cannot
+/// happen in a released build; it is reported as `None` rather than a panic all the same.
+pub fn builtin(name: &str) -> Option<Pipeline> {
+    let (canonical, _, text) = BUILTINS
+        .iter()
+        .find(|(n, aliases, _)| *n == name || aliases.contains(&name))?;
+    Pipeline::from_yaml(text, &format!("builtin:{canonical}")).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_builtin_loads() {
+        for name in builtin_names() {
+            let text = builtin_source(name).expect("listed");
+            let p = Pipeline::from_yaml(text, name).unwrap_or_else(|e| panic!("{e}"));
+            assert!(!p.items.is_empty(), "{name} has no items");
+            assert!(builtin(name).is_some());
+        }
+        assert!(builtin("no-such-pipeline").is_none());
+        assert!(builtin("windows").is_some());
+    }
+}
