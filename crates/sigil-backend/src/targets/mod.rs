@@ -1,0 +1,9 @@
+//! One module per target: a [`crate::dialect::Dialect`] and the hooks it overrides.
+
+pub mod elastic;
+pub mod eql;
+pub mod esql;
+pub mod kql;
+pub mod lucene;
+pub mod splunk;
+pub mod sqlite;

@@ -1,0 +1,154 @@
+//! SQLite, as pySigma-backend-sqlite writes it: `SELECT * FROM logs WHERE ...`, wildcards
+//! as `LIKE` with `ESCAPE '\'`, `cased` as `GLOB`, networks expanded to prefixes, and
+//! negation as `NOT COALESCE(x, 0)` so that a missing column counts as false. SQL has no
+//! "any column" search, so keyword searches cannot be expressed.
+
+use sigil_core::{Pattern, Piece};
+
+use crate::dialect::{Dialect, FieldQuote, NotStyle, StrQuote};
+use crate::render::{Out, QueryContext, Render, Res, StrOp, Target, choose_str_op};
+use crate::tree::{BoolKind, Str};
+
+/// The SQLite target.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Sqlite;
+
+/// SQLite as data.
+pub static DIALECT: Dialect = Dialect {
+    name: "sqlite",
+    precedence: [BoolKind::Not, BoolKind::And, BoolKind::Or],
+    parenthesize: true,
+    group: "({expr})",
+    token_separator: " ",
+    or_token: "OR",
+    and_token: "AND",
+    not_token: "NOT",
+    not_style: NotStyle::Coalesce,
+    eq_token: "=",
+    num_eq_token: None,
+    field_quote: "`",
+    field_quote_when: FieldQuote::UnlessWordOr(""),
+    field_escape: None,
+    str_quote: "'",
+    str_quote_when: StrQuote::Always,
+    escape_char: "\\",
+    wildcard_multi: Some("%"),
+    wildcard_single: Some("_"),
+    add_escaped: "\\",
+    bool_values: Some(["false", "true"]),
+    startswith: Some("{field} LIKE '{value}%' ESCAPE '\\'"),
+    endswith: Some("{field} LIKE '%{value}' ESCAPE '\\'"),
+    contains: Some("{field} LIKE '%{value}%' ESCAPE '\\'"),
+    wildcard_match: Some("{field} LIKE '{value}' ESCAPE '\\'"),
+    re_expression: Some("{field} REGEXP '{regex}'"),
+    re_escape_char: "",
+    re_escape: &[],
+    re_escape_escape_char: true,
+    re_flag_prefix: true,
+    case_sensitive_match: Some("{field} GLOB {value}"),
+    cidr_expression: None,
+    compare_op_expression: Some("{field} {operator} {value}"),
+    field_ref: [
+        Some("{field1}={field2}"),
+        Some("{field1} LIKE {field2} || '%' ESCAPE '\\'"),
+        Some("{field1} LIKE '%' || {field2} ESCAPE '\\'"),
+        Some("{field1} LIKE '%' || {field2} || '%' ESCAPE '\\'"),
+    ],
+    field_null: Some("{field} IS NULL"),
+    field_exists: Some("{field} IS NOT NULL"),
+    field_not_exists: Some("{field} IS NULL"),
+    in_list: None,
+    unbound_str: None,
+    unbound_num: None,
+    unbound_re: None,
+};
+
+/// A string literal body: LIKE wildcards, `%`, `_` and `\` escaped, quotes doubled.
+fn like_body(p: &Pattern) -> String {
+    DIALECT
+        .escape_pattern(p, (Some("%"), Some("_")), "\\")
+        .unwrap_or_default()
+        .replace('\'', "''")
+}
+
+impl Target for Sqlite {
+    fn dialect(&self) -> &Dialect {
+        &DIALECT
+    }
+
+    fn value_str(&self, p: &Pattern) -> Res<String> {
+        Ok(format!("'{}'", like_body(p)))
+    }
+
+    fn field_str(&self, r: &mut Render<'_>, field: &str, s: &Str) -> Res<Out> {
+        let _ = r;
+        let (op, value) = choose_str_op(&s.pattern, [true, true, true, false]);
+        let f = DIALECT.field(field);
+        let body = like_body(&value);
+        // A literal `%`, `_` or `\` would be read by LIKE, so such values go through LIKE
+        // with escapes rather than `=`.
+        let needs_like =
+            value.has_wildcards() || value.literals().any(|l| l.contains(['%', '_', '\\']));
+        Ok(Out::Text(match op {
+            StrOp::StartsWith => format!("{f} LIKE '{body}%' ESCAPE '\\'"),
+            StrOp::EndsWith => format!("{f} LIKE '%{body}' ESCAPE '\\'"),
+            StrOp::Contains => format!("{f} LIKE '%{body}%' ESCAPE '\\'"),
+            StrOp::Wildcard | StrOp::Equals if needs_like => {
+                format!("{f} LIKE '{body}' ESCAPE '\\'")
+            }
+            StrOp::Wildcard | StrOp::Equals => format!("{f}='{body}'"),
+        }))
+    }
+
+    fn field_str_cased(&self, r: &mut Render<'_>, field: &str, s: &Str) -> Res<Out> {
+        let _ = r;
+        // GLOB has no escape character: literal `*`, `?` and `[` become one-character
+        // classes.
+        let mut body = String::new();
+        for piece in s.pattern.pieces() {
+            match piece {
+                Piece::Lit(t) => {
+                    for c in t.chars() {
+                        match c {
+                            '*' | '?' | '[' => {
+                                body.push('[');
+                                body.push(c);
+                                body.push(']');
+                            }
+                            '\'' => body.push_str("''"),
+                            _ => body.push(c),
+                        }
+                    }
+                }
+                Piece::AnyMany => body.push('*'),
+                Piece::AnyOne => body.push('?'),
+                Piece::Placeholder(_) => {}
+            }
+        }
+        Ok(Out::Text(format!("{} GLOB '{body}'", DIALECT.field(field))))
+    }
+
+    fn field_bool(&self, r: &mut Render<'_>, field: &str, b: bool) -> Res<Out> {
+        let _ = r;
+        let f = DIALECT.field(field);
+        // Booleans arrive as text or as integers, depending on how the table was filled.
+        Ok(Out::Text(format!("({f}='{b}' OR {f}={})", u8::from(b))))
+    }
+
+    fn field_regex(
+        &self,
+        r: &mut Render<'_>,
+        field: &str,
+        source: &str,
+        flags: sigil_core::RegexFlags,
+    ) -> Res<Out> {
+        let _ = r;
+        let re = crate::render::escape_regex(&DIALECT, source, flags).replace('\'', "''");
+        Ok(Out::Text(format!("{} REGEXP '{re}'", DIALECT.field(field))))
+    }
+
+    fn finish(&self, r: &Render<'_>, query: Out, ctx: &QueryContext<'_>) -> Res<String> {
+        let table = ctx.state.get("table").map_or("logs", String::as_str);
+        Ok(format!("SELECT * FROM {table} WHERE {}", r.text_of(&query)))
+    }
+}
