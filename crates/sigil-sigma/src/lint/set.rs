@@ -1,0 +1,97 @@
+//! Checks over every rule checked together.
+
+use std::collections::HashMap;
+
+use sigil_core::{Diagnostic, Span};
+
+use super::{Lint, LintInfo, declare_lint, known};
+use crate::{RuleIndex, SigmaFile, references};
+
+declare_lint! {
+    /// Two rules of the checked set have the same `id`.
+    ///
+    /// Why: ids must be unique: SIEMs, correlations and catalogs would pick one of the
+    /// two at random. Copying a rule as a template without a fresh id is the usual cause.
+    ///
+    /// Example: `rules/a.yml` and `rules/b.yml` both with
+    /// `id: 929a690e-bef0-4204-a928-ef5e620d6fcc`.
+    DuplicateId, "duplicate-id", Error, reader: false
+}
+
+impl Lint for DuplicateId {
+    fn info(&self) -> &'static LintInfo {
+        &Self::INFO
+    }
+
+    fn check_set(&self, files: &[&SigmaFile], out: &mut Vec<(usize, Diagnostic)>) {
+        // id -> every (file, span) that declares it, in file order.
+        let mut seen: HashMap<&str, Vec<(usize, Span)>> = HashMap::new();
+        for (fi, file) in files.iter().enumerate() {
+            for (rule, source) in file.rules.iter().zip(&file.sources) {
+                if let Some(id) = &rule.id {
+                    seen.entry(id.as_str())
+                        .or_default()
+                        .push((fi, source.span_of("id")));
+                }
+            }
+        }
+        for (id, places) in seen {
+            if places.len() < 2 {
+                continue;
+            }
+            for &(fi, span) in &places {
+                let others = places.len() - 1;
+                out.push((
+                    fi,
+                    Self::at(
+                        span,
+                        format!(
+                            "id `{id}` is also used by {others} other rule{}",
+                            if others == 1 { "" } else { "s" }
+                        ),
+                    ),
+                ));
+            }
+        }
+    }
+}
+
+declare_lint! {
+    /// A correlation or filter names a rule (by id or `name`) that is not in the checked
+    /// set.
+    ///
+    /// Why: the meta rule can never fire (correlation) or never applies (filter). Check
+    /// the referenced rule's files together with the meta rule.
+    ///
+    /// Example: `correlation: {type: event_count, rules: [failed_logon], ...}` with no
+    /// rule whose `name` is `failed_logon`.
+    UnknownRuleReference, "unknown-rule-reference", Error, reader: false
+}
+
+impl Lint for UnknownRuleReference {
+    fn info(&self) -> &'static LintInfo {
+        &Self::INFO
+    }
+
+    fn check_set(&self, files: &[&SigmaFile], out: &mut Vec<(usize, Diagnostic)>) {
+        let index = RuleIndex::new(files.iter().flat_map(|f| f.rules.iter()));
+        for (fi, file) in files.iter().enumerate() {
+            for (rule, source) in file.rules.iter().zip(&file.sources) {
+                for r in references(rule) {
+                    if index.resolve(&r.reference).is_none() {
+                        out.push((
+                            fi,
+                            Self::at(
+                                known(r.span, source.span),
+                                format!(
+                                    "`{}` names no rule (by id or name) among the checked files",
+                                    r.reference
+                                ),
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
+    }
+}
