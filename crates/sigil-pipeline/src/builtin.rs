@@ -14,6 +14,16 @@ const BUILTINS: &[(&str, &[&str], &str)] = &[
         &["windows", "windows_logsource"],
         include_str!("../pipelines/windows-logsources.yml"),
     ),
+    (
+        "windows-audit",
+        &["windows_audit"],
+        include_str!("../pipelines/windows-audit.yml"),
+    ),
+    (
+        "ecs_windows",
+        &["ecs-windows"],
+        include_str!("../pipelines/ecs_windows.yml"),
+    ),
 ];
 
 /// The names of the built-in pipelines (without aliases), in a stable order.

@@ -211,3 +211,141 @@ fn other_products_are_not_touched() {
     );
     assert_eq!(windows_set().apply(&original).expect("applies"), original);
 }
+
+#[test]
+fn windows_audit_maps_process_creation_to_4688() {
+    let set = PipelineSet::new(vec![
+        builtin("windows-audit").expect("built in"),
+        builtin("windows-logsources").expect("built in"),
+    ]);
+    let mut r = process_creation();
+    if let sigil_core::RuleBody::Detection(d) = &mut r.body {
+        d.searches.push(sigil_core::Search {
+            name: "parent".into(),
+            expr: common::pred("ParentImage", Op::EndsWith, &["\\cmd.exe"]),
+            span: sigil_core::Span::default(),
+        });
+    }
+    let processed = set.process(&r).expect("applies");
+    let r = &processed.rule;
+    assert_eq!(r.logsource.service.as_deref(), Some("security"));
+    assert_eq!(r.logsource.category, None);
+    assert_eq!(cond_value(r, "_cond_1").1, vec![Value::Int(4688)]);
+    assert_eq!(cond_value(r, "_cond_2").1, vec![Value::str("Security")]);
+    let fields: Vec<_> = common::fields(r)
+        .into_iter()
+        .filter_map(|(f, _)| f)
+        .collect();
+    assert!(fields.contains(&"NewProcessName".to_string()), "{fields:?}");
+    assert!(
+        fields.contains(&"ParentProcessName".to_string()),
+        "{fields:?}"
+    );
+    assert!(!fields.contains(&"Image".to_string()));
+    assert!(processed.applied.contains("windows_audit_fieldmappings"));
+}
+
+#[test]
+fn windows_audit_registry_set_adds_operation_type() {
+    let r = rule(
+        Some("registry_set"),
+        Some("windows"),
+        None,
+        vec![(
+            "selection",
+            common::pred("TargetObject", Op::Contains, &["\\Run"]),
+        )],
+        search("selection"),
+    );
+    let r = builtin("windows-audit")
+        .expect("built in")
+        .apply(&r)
+        .expect("applies");
+    let s = detection(&r).search("_cond_1").expect("added");
+    let preds = s.expr.predicates();
+    assert_eq!(preds.len(), 2);
+    assert_eq!(preds[0].field.as_deref(), Some("EventID"));
+    assert_eq!(preds[0].values, vec![Value::Int(4657)]);
+    assert_eq!(preds[1].field.as_deref(), Some("OperationType"));
+    assert_eq!(
+        preds[1].values,
+        vec![Value::str("Existing registry value modified")]
+    );
+}
+
+#[test]
+fn ecs_windows_maps_and_prefixes_fields() {
+    let r = rule(
+        Some("process_creation"),
+        Some("windows"),
+        None,
+        vec![(
+            "selection",
+            Expr::And(vec![
+                common::pred("Image", Op::EndsWith, &["\\x.exe"]),
+                common::pred("CommandLine", Op::Contains, &["-enc"]),
+                common::pred("IntegrityLevel", Op::Equals, &["High"]),
+                common::pred("OriginalFileName", Op::Equals, &["x.exe"]),
+            ]),
+        )],
+        search("selection"),
+    );
+    let r = builtin("ecs_windows")
+        .expect("built in")
+        .apply(&r)
+        .expect("applies");
+    let fields: Vec<_> = common::fields(&r)
+        .into_iter()
+        .filter_map(|(f, _)| f)
+        .collect();
+    assert_eq!(
+        fields,
+        vec![
+            "process.executable",
+            "process.command_line",
+            "winlog.event_data.IntegrityLevel",
+            "process.pe.original_file_name",
+        ]
+    );
+}
+
+#[test]
+fn ecs_windows_adds_the_winlog_channel_for_services() {
+    let r = rule(
+        None,
+        Some("windows"),
+        Some("security"),
+        vec![(
+            "selection",
+            Expr::And(vec![
+                common::eq("EventID", Value::Int(4624)),
+                common::eq("LogonType", Value::Int(9)),
+                common::pred("SubjectUserName", Op::Equals, &["admin"]),
+            ]),
+        )],
+        search("selection"),
+    );
+    let r = builtin("ecs_windows")
+        .expect("built in")
+        .apply(&r)
+        .expect("applies");
+    assert_eq!(
+        common::fields(&r),
+        vec![
+            (Some("event.code".to_string()), vec!["4624".to_string()]),
+            (
+                Some("winlog.event_data.LogonType".to_string()),
+                vec!["9".to_string()]
+            ),
+            (Some("user.name".to_string()), vec!["admin".to_string()]),
+            (
+                Some("winlog.channel".to_string()),
+                vec!["Security".to_string()]
+            ),
+        ]
+    );
+    assert_eq!(
+        detection(&r).conditions,
+        vec![Condition::And(vec![search("_cond_1"), search("selection")])]
+    );
+}
