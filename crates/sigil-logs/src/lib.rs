@@ -4,8 +4,41 @@
 //! The engine only ever asks an event for a field by name ([`Event::get`]) or walks all of
 //! its values (keyword searches, output), so a source can keep its own representation and
 //! hand out borrowed values without building a map per event.
+//!
+//! # Reading
+//!
+//! * [`discover`] turns the paths a user gives (files, folders, `-`) into [`Input`]s,
+//!   recognised by content (the EVTX signature, JSON), with one error per path that is not a log.
+//! * [`split_into_parts`] cuts them into [`Part`]s: whole files, and large EVTX files in runs of
+//!   chunks, so that a parallel caller has work of similar sizes.
+//! * A [`Reader`] reads a part and calls back with a [`RecordMeta`] and a [`FlatEvent`] per
+//!   event; it reuses its buffers, so reading allocates nothing per event once warm, and memory
+//!   does not grow with the input. [`read_parallel`] runs parts on the rayon pool.
+//! * Problems inside a file (a corrupt chunk, a broken line) are skipped and counted in
+//!   [`FileStats`]; they never stop the read.
+//!
+//! Windows events follow the reference event model, described in [`evtx_model`].
 
 use std::borrow::Cow;
+
+mod discover;
+mod error;
+pub mod evtx_model;
+mod evtx_source;
+mod flat;
+pub mod json_source;
+mod read;
+mod time;
+mod tree;
+
+pub use discover::{Discovery, Input, InputKind, classify, discover, relative_key};
+pub use error::LogError;
+pub use flat::FlatEvent;
+pub use read::{
+    DEFAULT_CHUNKS_PER_PART, FileStats, MAX_ERRORS_PER_FILE, Part, Reader, RecordMeta, read_file,
+    read_parallel, split_into_parts,
+};
+pub use time::parse_timestamp_micros;
 
 /// A value of an event field, borrowed from the event where possible.
 #[derive(Debug, Clone, PartialEq)]
@@ -61,4 +94,12 @@ pub trait Event {
 
     /// Calls `f` with every leaf field of the event, as `(dotted name, value)`.
     fn for_each_field(&self, f: &mut dyn FnMut(&str, FieldValue<'_>));
+
+    /// Calls `f` with every value of `field`: a JSON array gives one value per element, so
+    /// that a rule matches when any element does. The default gives [`Event::get`]'s value.
+    fn for_each_value(&self, field: &str, f: &mut dyn FnMut(FieldValue<'_>)) {
+        if let Some(value) = self.get(field) {
+            f(value);
+        }
+    }
 }

@@ -1,0 +1,200 @@
+//! Reading logs: the per-record callback, the statistics of a read, and the units of work that
+//! a parallel caller schedules.
+
+use std::ops::Range;
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::discover::{Input, InputKind};
+use crate::flat::FlatEvent;
+use crate::tree::Node;
+use crate::{LogError, discover};
+
+/// At most this many error messages are kept per file; the rest are only counted.
+pub const MAX_ERRORS_PER_FILE: usize = 100;
+
+/// EVTX files are read in parts of this many 64 KiB chunks, so that one large file is read by
+/// several threads and a worker holds at most one part in memory.
+pub const DEFAULT_CHUNKS_PER_PART: u64 = 32;
+
+/// What a source knows about a record besides its fields.
+#[derive(Debug, Clone, Copy)]
+pub struct RecordMeta<'a> {
+    /// The file the record comes from (`-` for standard input).
+    pub source: &'a Path,
+    /// The record's id: `EventRecordID` for EVTX, and for JSON events that carry one.
+    pub record_id: Option<u64>,
+    /// For JSON sources, the line where the record starts (1-based).
+    pub line: Option<u64>,
+    /// When the event happened, in microseconds since the Unix epoch (UTC): `SystemTime` for
+    /// EVTX, the first of [`crate::json_source::TIMESTAMP_FIELDS`] for JSON.
+    pub timestamp: Option<i64>,
+    /// The computer that logged it.
+    pub computer: Option<&'a str>,
+    /// The event log channel.
+    pub channel: Option<&'a str>,
+    /// The event id.
+    pub event_id: Option<u64>,
+}
+
+/// The outcome of reading a file or a part of one. Problems are counted, never fatal.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FileStats {
+    /// Events handed to the callback.
+    pub events: u64,
+    /// Records (EVTX records, JSON lines or values) that could not be read and were skipped.
+    pub skipped_records: u64,
+    /// EVTX chunks that could not be read at all (their records are not counted above).
+    pub skipped_chunks: u64,
+    /// One line per problem, `path: where: what`; at most [`MAX_ERRORS_PER_FILE`] per file.
+    pub errors: Vec<String>,
+}
+
+impl FileStats {
+    /// Adds the counts and errors of `other`.
+    pub fn merge(&mut self, other: FileStats) {
+        self.events += other.events;
+        self.skipped_records += other.skipped_records;
+        self.skipped_chunks += other.skipped_chunks;
+        let room = MAX_ERRORS_PER_FILE.saturating_sub(self.errors.len());
+        self.errors.extend(other.errors.into_iter().take(room));
+    }
+
+    /// Records an error message, keeping at most [`MAX_ERRORS_PER_FILE`].
+    pub(crate) fn error(&mut self, message: String) {
+        if self.errors.len() < MAX_ERRORS_PER_FILE {
+            self.errors.push(message);
+        }
+    }
+}
+
+/// A unit of reading work: a whole input, or a range of chunks of an EVTX file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Part {
+    /// The input.
+    pub input: Arc<Input>,
+    /// For EVTX, the chunks to read (`None`: all of them).
+    pub chunks: Option<Range<u64>>,
+}
+
+/// Splits inputs into parts for parallel reading: each EVTX file larger than
+/// `chunks_per_part` chunks becomes several parts; other inputs stay whole. Parts come in
+/// input order, so results collected per part keep the order of the files.
+pub fn split_into_parts(inputs: &[Input], chunks_per_part: u64) -> Vec<Part> {
+    let chunks_per_part = chunks_per_part.max(1);
+    let mut parts = Vec::with_capacity(inputs.len());
+    for input in inputs {
+        let input = Arc::new(input.clone());
+        let chunks = crate::evtx_source::chunk_count(input.len);
+        if input.kind == InputKind::Evtx && chunks > chunks_per_part {
+            let mut start = 0;
+            while start < chunks {
+                let end = (start + chunks_per_part).min(chunks);
+                parts.push(Part {
+                    input: Arc::clone(&input),
+                    chunks: Some(start..end),
+                });
+                start = end;
+            }
+        } else {
+            parts.push(Part {
+                input,
+                chunks: None,
+            });
+        }
+    }
+    parts
+}
+
+/// Reads logs, keeping its buffers from one record and one file to the next.
+///
+/// One reader serves one thread; a parallel caller keeps one per worker (rayon's
+/// `map_init`, or see [`read_parallel`]).
+#[derive(Debug, Default)]
+pub struct Reader {
+    pub(crate) event: FlatEvent,
+    pub(crate) nodes: Vec<Node>,
+    pub(crate) scratch: String,
+    pub(crate) bytes: Vec<u8>,
+}
+
+impl Reader {
+    /// A reader with empty buffers.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Reads one part, calling `on_event` for every event.
+    pub fn read_part(
+        &mut self,
+        part: &Part,
+        on_event: &mut dyn FnMut(&RecordMeta<'_>, &FlatEvent),
+    ) -> FileStats {
+        let input = &part.input;
+        match input.kind {
+            InputKind::Evtx => {
+                let chunks = part
+                    .chunks
+                    .clone()
+                    .unwrap_or(0..crate::evtx_source::chunk_count(input.len));
+                crate::evtx_source::read_evtx(self, &input.path, chunks, on_event)
+            }
+            InputKind::Json => crate::json_source::read_json_file(self, &input.path, on_event),
+            InputKind::Stdin => {
+                let stdin = std::io::stdin();
+                let mut lock = stdin.lock();
+                crate::json_source::read_json_lines(self, &input.path, &mut lock, on_event)
+            }
+        }
+    }
+
+    /// Reads one whole input.
+    pub fn read_input(
+        &mut self,
+        input: &Input,
+        on_event: &mut dyn FnMut(&RecordMeta<'_>, &FlatEvent),
+    ) -> FileStats {
+        self.read_part(
+            &Part {
+                input: Arc::new(input.clone()),
+                chunks: None,
+            },
+            on_event,
+        )
+    }
+}
+
+/// Reads one file (EVTX or JSON, recognised by content), calling `on_event` for every event.
+/// The error is for a file that cannot be opened or is not a log; problems inside it are in
+/// the returned statistics.
+pub fn read_file(
+    path: &Path,
+    on_event: &mut dyn FnMut(&RecordMeta<'_>, &FlatEvent),
+) -> Result<FileStats, LogError> {
+    let input = discover::classify(path)?.ok_or_else(|| LogError::NotALog {
+        path: path.to_path_buf(),
+    })?;
+    Ok(Reader::new().read_input(&input, on_event))
+}
+
+/// Reads parts on the current rayon pool, one [`Reader`] per worker. For each part, `init`
+/// makes a state, `on_event` sees the part's events with it; the states and statistics come
+/// back in part order.
+pub fn read_parallel<T, I, F>(parts: &[Part], init: I, on_event: F) -> Vec<(T, FileStats)>
+where
+    T: Send,
+    I: Fn(&Part) -> T + Sync,
+    F: Fn(&mut T, &RecordMeta<'_>, &FlatEvent) + Sync,
+{
+    use rayon::prelude::*;
+    parts
+        .par_iter()
+        .map_init(Reader::new, |reader, part| {
+            let mut state = init(part);
+            let stats = reader.read_part(part, &mut |meta, event| {
+                on_event(&mut state, meta, event);
+            });
+            (state, stats)
+        })
+        .collect()
+}
