@@ -1,0 +1,255 @@
+//! Loading rules from the paths a user gives: files and folders (searched recursively),
+//! each file read by the front end of its language — Sigma YAML (`.yml`, `.yaml`) or
+//! Elastic detection-rule TOML (`.toml`) — in parallel.
+//!
+//! Every command that takes rules (`check`, `hunt`, `convert`, the catalog) loads them
+//! here, so they all agree on what a rule file is, and one unreadable file never stops
+//! the others: its problems come back as diagnostics with the file's path.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rayon::prelude::*;
+use sigil_core::{Diagnostic, Rule, Severity, Span};
+
+/// The language of a rule file, from its extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FileKind {
+    /// Sigma YAML.
+    Sigma,
+    /// Elastic detection rule TOML.
+    Elastic,
+}
+
+impl FileKind {
+    /// The kind of `path` by extension, if it names a rule file.
+    pub fn of(path: &Path) -> Option<Self> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "yml" | "yaml" => Some(FileKind::Sigma),
+            "toml" => Some(FileKind::Elastic),
+            _ => None,
+        }
+    }
+}
+
+/// One rule and where it came from.
+#[derive(Debug, Clone)]
+pub struct LoadedRule {
+    /// The rule.
+    pub rule: Rule,
+    /// The file it was read from.
+    pub path: Arc<Path>,
+    /// The file's text (shared by the rules of one file).
+    pub text: Arc<str>,
+}
+
+/// A problem of one file.
+#[derive(Debug, Clone)]
+pub struct FileDiagnostic {
+    /// The file.
+    pub path: Arc<Path>,
+    /// The problem.
+    pub diagnostic: Diagnostic,
+}
+
+impl std::fmt::Display for FileDiagnostic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let d = &self.diagnostic;
+        write!(
+            f,
+            "{}:{}:{}: {}: {}",
+            self.path.display(),
+            d.span.line.max(1),
+            d.span.column.max(1),
+            d.severity,
+            d.message
+        )
+    }
+}
+
+/// What loading found.
+#[derive(Debug, Default)]
+pub struct RuleSet {
+    /// Files read.
+    pub files: usize,
+    /// The rules, in path order, then file order.
+    pub rules: Vec<LoadedRule>,
+    /// Every problem, per file, in path order.
+    pub diagnostics: Vec<FileDiagnostic>,
+}
+
+impl RuleSet {
+    /// The errors (not warnings).
+    pub fn errors(&self) -> impl Iterator<Item = &FileDiagnostic> {
+        self.diagnostics
+            .iter()
+            .filter(|d| d.diagnostic.severity == Severity::Error)
+    }
+}
+
+/// Which files of a tree to read.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// Read Sigma files.
+    pub sigma: bool,
+    /// Read Elastic TOML files.
+    pub elastic: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            sigma: true,
+            elastic: true,
+        }
+    }
+}
+
+/// The rule files under `paths`, sorted within each folder, plus a diagnostic for each
+/// path that does not exist. A file given by name is kept whatever its extension (the
+/// user meant it); in folders only rule extensions count.
+pub fn find_files(paths: &[PathBuf], options: Options) -> (Vec<PathBuf>, Vec<FileDiagnostic>) {
+    let wanted = |p: &Path| match FileKind::of(p) {
+        Some(FileKind::Sigma) => options.sigma,
+        Some(FileKind::Elastic) => options.elastic,
+        None => false,
+    };
+    let mut files = Vec::new();
+    let mut problems = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            for entry in walkdir::WalkDir::new(path)
+                .follow_links(true)
+                .sort_by_file_name()
+            {
+                match entry {
+                    Ok(e) if e.file_type().is_file() && wanted(e.path()) => {
+                        files.push(e.into_path());
+                    }
+                    Ok(_) => {}
+                    Err(e) => problems.push(io_problem(e.path().unwrap_or(path), &e.to_string())),
+                }
+            }
+        } else if path.is_file() {
+            files.push(path.clone());
+        } else {
+            problems.push(io_problem(path, "no such file or folder"));
+        }
+    }
+    (files, problems)
+}
+
+fn io_problem(path: &Path, message: &str) -> FileDiagnostic {
+    FileDiagnostic {
+        path: Arc::from(path),
+        diagnostic: Diagnostic::error("io", Span::default(), message.to_string()),
+    }
+}
+
+/// Reads one file with the front end its extension names (Sigma when unknown).
+pub fn read_file(path: &Path) -> (Vec<LoadedRule>, Vec<FileDiagnostic>) {
+    let shared: Arc<Path> = Arc::from(path);
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => return (Vec::new(), vec![io_problem(path, &e.to_string())]),
+    };
+    let (rules, diagnostics) = match FileKind::of(path).unwrap_or(FileKind::Sigma) {
+        FileKind::Sigma => {
+            let f = sigil_sigma::parse_bytes(&bytes);
+            (f.rules, f.diagnostics)
+        }
+        FileKind::Elastic => match std::str::from_utf8(&bytes) {
+            Ok(text) => {
+                let f = sigil_elastic::parse_rule_toml(text);
+                (f.rules, f.diagnostics)
+            }
+            Err(e) => (
+                Vec::new(),
+                vec![Diagnostic::error(
+                    "not-utf8",
+                    Span::default(),
+                    format!("the file is not UTF-8 text ({e})"),
+                )],
+            ),
+        },
+    };
+    let text: Arc<str> = Arc::from(String::from_utf8_lossy(&bytes).as_ref());
+    let rules = rules
+        .into_iter()
+        .map(|rule| LoadedRule {
+            rule,
+            path: Arc::clone(&shared),
+            text: Arc::clone(&text),
+        })
+        .collect();
+    let diagnostics = diagnostics
+        .into_iter()
+        .map(|diagnostic| FileDiagnostic {
+            path: Arc::clone(&shared),
+            diagnostic,
+        })
+        .collect();
+    (rules, diagnostics)
+}
+
+/// Finds and reads every rule file under `paths`, in parallel on the current rayon pool.
+pub fn load(paths: &[PathBuf], options: Options) -> RuleSet {
+    let (files, mut diagnostics) = find_files(paths, options);
+    let read: Vec<_> = files.par_iter().map(|p| read_file(p)).collect();
+    let mut set = RuleSet {
+        files: files.len(),
+        ..RuleSet::default()
+    };
+    for (rules, problems) in read {
+        set.rules.extend(rules);
+        diagnostics.extend(problems);
+    }
+    set.diagnostics = diagnostics;
+    set
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn examples() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/rules")
+    }
+
+    #[test]
+    fn loads_the_examples() {
+        let set = load(&[examples()], Options::default());
+        assert!(set.files >= 5, "{} files", set.files);
+        assert_eq!(set.errors().count(), 0, "{:?}", set.diagnostics);
+        assert!(
+            set.rules
+                .iter()
+                .any(|r| r.rule.title.contains("WMIC Process Call Create"))
+        );
+    }
+
+    #[test]
+    fn a_missing_path_is_reported_and_the_rest_loads() {
+        let set = load(
+            &[PathBuf::from("/no/such/place"), examples()],
+            Options::default(),
+        );
+        assert_eq!(set.errors().count(), 1);
+        assert!(
+            set.errors()
+                .next()
+                .unwrap()
+                .to_string()
+                .contains("/no/such/place")
+        );
+        assert!(!set.rules.is_empty());
+    }
+
+    #[test]
+    fn kinds_by_extension() {
+        assert_eq!(FileKind::of(Path::new("a.YML")), Some(FileKind::Sigma));
+        assert_eq!(FileKind::of(Path::new("a.toml")), Some(FileKind::Elastic));
+        assert_eq!(FileKind::of(Path::new("README.md")), None);
+    }
+}
