@@ -1,0 +1,377 @@
+//! Lowering the IR of one rule into compiled predicates and a boolean tree over them.
+//!
+//! Every string value is expanded once (windash variants and byte encodings through
+//! [`sigil_core::encode::expand`]), shaped by its operator (`contains` is `*v*`, ...)
+//! and compiled to a [`TextMatch`]. Identical predicates of different rules share one
+//! compiled predicate, so each is evaluated at most once per event.
+
+use std::collections::HashMap;
+
+use ipnet::IpNet;
+use sigil_core::{Expr, Op, Pattern, Predicate, TimePart, Value};
+
+use crate::error::CompileError;
+use crate::text::{TextMatch, required_literal};
+
+/// Index of an interned field name.
+pub(crate) type FieldId = u32;
+
+/// Field names, interned ASCII-case-insensitively (events look fields up that way).
+#[derive(Debug, Default)]
+pub(crate) struct FieldTable {
+    pub(crate) names: Vec<String>,
+    ids: HashMap<String, FieldId>,
+}
+
+impl FieldTable {
+    pub(crate) fn intern(&mut self, name: &str) -> FieldId {
+        let key = name.to_ascii_lowercase();
+        if let Some(&id) = self.ids.get(&key) {
+            return id;
+        }
+        let id = self.names.len() as FieldId;
+        self.names.push(name.to_string());
+        self.ids.insert(key, id);
+        id
+    }
+}
+
+/// A compiled boolean tree over predicates.
+#[derive(Debug, Clone)]
+pub(crate) enum Node {
+    Const(bool),
+    Pred(u32),
+    Not(Box<Node>),
+    And(Box<[Node]>),
+    Or(Box<[Node]>),
+}
+
+/// A compiled predicate: a field (or `None` for a keyword search over every value) and
+/// how its values are tested.
+#[derive(Debug)]
+pub(crate) struct CompiledPred {
+    pub(crate) field: Option<FieldId>,
+    pub(crate) test: PredTest,
+}
+
+/// How the value tests of a predicate combine.
+#[derive(Debug)]
+pub(crate) enum PredTest {
+    /// At least one value matches.
+    Any(Box<[ValueTest]>),
+    /// Every value matches (`all`).
+    All(Box<[ValueTest]>),
+    /// The field is present and matches none of the values (`neq`).
+    NotEquals(Box<[ValueTest]>),
+}
+
+/// The test of one value written in a rule, against one field value.
+#[derive(Debug)]
+pub(crate) enum ValueTest {
+    /// The field is absent (`null`, `exists: false`).
+    Absent,
+    /// The field is present (`exists: true`).
+    Present,
+    /// Any of the alternatives (encodings and windash variants of one value) matches the
+    /// text of the value; folded text unless `cased`.
+    Text { alts: Box<[TextMatch]>, cased: bool },
+    /// An unanchored regular expression over the original text.
+    Regex(regex::Regex),
+    /// A boolean: the value `true`/`false`, or the text `true`/`1`, `false`/`0`.
+    Bool(bool),
+    /// A numeric comparison; text that parses as a number counts.
+    Number { op: Op, n: f64 },
+    /// The value is an IP address inside the network.
+    Cidr(IpNet),
+    /// A comparison with another field of the same event.
+    FieldRef { op: Op, other: FieldId, cased: bool },
+    /// A numeric comparison of a part of a timestamp.
+    TimePart { part: TimePart, op: Op, n: f64 },
+}
+
+/// Literals one of which must occur in the event's text for a node to hold, or `None`
+/// when the node constrains nothing the prefilter can see.
+pub(crate) type Literals = Option<Vec<String>>;
+
+/// Literals shorter than this occur in nearly every event; they make a set useless.
+pub(crate) const MIN_LITERAL_LEN: usize = 3;
+
+/// Compiled predicates shared by every rule of an engine.
+#[derive(Debug, Default)]
+pub(crate) struct PredTable {
+    pub(crate) preds: Vec<CompiledPred>,
+    pub(crate) literals: Vec<Literals>,
+    by_key: HashMap<String, u32>,
+}
+
+impl PredTable {
+    /// Compiles `expr` into a node, adding its predicates to the table.
+    pub(crate) fn compile_expr(
+        &mut self,
+        expr: &Expr,
+        fields: &mut FieldTable,
+    ) -> Result<Node, CompileError> {
+        Ok(match expr {
+            Expr::And(v) if v.is_empty() => Node::Const(true),
+            Expr::Or(v) if v.is_empty() => Node::Const(false),
+            Expr::And(v) if v.len() == 1 => self.compile_expr(&v[0], fields)?,
+            Expr::Or(v) if v.len() == 1 => self.compile_expr(&v[0], fields)?,
+            Expr::And(v) => Node::And(
+                v.iter()
+                    .map(|e| self.compile_expr(e, fields))
+                    .collect::<Result<_, _>>()?,
+            ),
+            Expr::Or(v) => Node::Or(
+                v.iter()
+                    .map(|e| self.compile_expr(e, fields))
+                    .collect::<Result<_, _>>()?,
+            ),
+            Expr::Not(e) => Node::Not(Box::new(self.compile_expr(e, fields)?)),
+            Expr::Pred(p) => Node::Pred(self.predicate(p, fields).map_err(|e| e.at(p.span))?),
+        })
+    }
+
+    fn predicate(&mut self, p: &Predicate, fields: &mut FieldTable) -> Result<u32, CompileError> {
+        let key = format!(
+            "{:?}|{:?}|{:?}|{:?}",
+            p.field.as_deref().map(str::to_ascii_lowercase),
+            p.op,
+            p.values,
+            p.flags
+        );
+        if let Some(&i) = self.by_key.get(&key) {
+            return Ok(i);
+        }
+        let (pred, lits) = compile_predicate(p, fields)?;
+        let i = self.preds.len() as u32;
+        self.preds.push(pred);
+        self.literals.push(lits);
+        self.by_key.insert(key, i);
+        Ok(i)
+    }
+
+    /// The literal set of a node (see [`Literals`]): for `And` the best child's, for `Or`
+    /// the union of all children's, nothing for negations.
+    pub(crate) fn required_literals(&self, node: &Node) -> Literals {
+        match node {
+            Node::Const(true) | Node::Not(_) => None,
+            Node::Const(false) => Some(Vec::new()),
+            Node::Pred(i) => self.literals[*i as usize].clone(),
+            Node::And(v) => best(v.iter().filter_map(|n| self.required_literals(n))),
+            Node::Or(v) => {
+                let mut all = Vec::new();
+                for n in v {
+                    all.extend(self.required_literals(n)?);
+                }
+                all.sort_unstable();
+                all.dedup();
+                Some(all)
+            }
+        }
+    }
+}
+
+/// The most selective of several literal sets: an empty set (never matches) first, then
+/// the one whose shortest literal is longest, then the smaller one.
+fn best(sets: impl Iterator<Item = Vec<String>>) -> Literals {
+    sets.max_by_key(|s| {
+        let shortest = s.iter().map(String::len).min().unwrap_or(usize::MAX);
+        (shortest, std::cmp::Reverse(s.len()))
+    })
+}
+
+fn compile_predicate(
+    p: &Predicate,
+    fields: &mut FieldTable,
+) -> Result<(CompiledPred, Literals), CompileError> {
+    let field = p.field.as_deref().map(|f| fields.intern(f));
+    let mut tests = Vec::with_capacity(p.values.len());
+    let mut lits = Vec::with_capacity(p.values.len());
+    for v in &p.values {
+        let (test, lit) = compile_value(p, v, fields)?;
+        tests.push(test);
+        lits.push(lit);
+    }
+    let (test, literals) = match p.op {
+        Op::NotEquals => (PredTest::NotEquals(tests.into()), None),
+        _ if p.flags.all => (
+            PredTest::All(tests.into()),
+            best(lits.into_iter().flatten()),
+        ),
+        _ => {
+            let union = lits.into_iter().try_fold(Vec::new(), |mut acc, l| {
+                acc.extend(l?);
+                Some(acc)
+            });
+            (PredTest::Any(tests.into()), union)
+        }
+    };
+    Ok((CompiledPred { field, test }, literals))
+}
+
+/// The operator's shape applied to a pattern; a keyword search is a substring search.
+fn shape(pattern: &Pattern, op: Op, keyword: bool) -> Pattern {
+    match op {
+        Op::Contains => pattern.with_leading_any().with_trailing_any(),
+        Op::StartsWith => pattern.with_trailing_any(),
+        Op::EndsWith => pattern.with_leading_any(),
+        _ if keyword => pattern.with_leading_any().with_trailing_any(),
+        _ => pattern.clone(),
+    }
+}
+
+fn bad(v: &Value, op: Op) -> CompileError {
+    CompileError::BadValue {
+        value: v.to_text(),
+        op: op.kind(),
+    }
+}
+
+fn number_of(v: &Value) -> Option<f64> {
+    match v {
+        Value::Int(i) => Some(*i as f64),
+        Value::Float(f) => Some(*f),
+        Value::Str(p) => p.as_literal()?.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+fn compile_regex(src: &str, p: &Predicate) -> Result<regex::Regex, CompileError> {
+    let flags = p.flags.regex;
+    regex::RegexBuilder::new(src)
+        .case_insensitive(flags.ignore_case)
+        .multi_line(flags.multi_line)
+        .dot_matches_new_line(flags.dot_all)
+        .size_limit(64 << 20)
+        .build()
+        .map_err(|e| CompileError::Regex {
+            pattern: src.to_string(),
+            message: e.to_string(),
+        })
+}
+
+fn compile_value(
+    p: &Predicate,
+    v: &Value,
+    fields: &mut FieldTable,
+) -> Result<(ValueTest, Literals), CompileError> {
+    let op = p.op;
+    let keyword = p.field.is_none();
+    if keyword && (matches!(v, Value::Null | Value::FieldRef(_)) || op == Op::Exists) {
+        return Err(CompileError::unsupported(format!(
+            "`{}` in a keyword search",
+            v.to_text()
+        )));
+    }
+    if let Some(part) = p.flags.time_part {
+        let n = number_of(v).ok_or_else(|| bad(v, op))?;
+        let op = match op {
+            Op::Equals | Op::NotEquals => Op::Equals,
+            o if o.is_numeric() => o,
+            _ => return Err(bad(v, op)),
+        };
+        return Ok((ValueTest::TimePart { part, op, n }, None));
+    }
+    let cased = p.flags.cased;
+    Ok(match (v, op) {
+        (Value::Bool(b), Op::Exists) => (
+            if *b {
+                ValueTest::Present
+            } else {
+                ValueTest::Absent
+            },
+            None,
+        ),
+        (Value::Str(s), Op::Exists) => match s.as_literal().map(str::to_ascii_lowercase).as_deref()
+        {
+            Some("true" | "yes") => (ValueTest::Present, None),
+            Some("false" | "no") => (ValueTest::Absent, None),
+            _ => return Err(bad(v, op)),
+        },
+        (_, Op::Exists) => return Err(bad(v, op)),
+        (Value::Null, Op::Equals | Op::NotEquals) => (ValueTest::Absent, None),
+        (Value::Regex(src), _) => (ValueTest::Regex(compile_regex(src, p)?), None),
+        (Value::Str(s), Op::Regex) => {
+            let src = s.as_literal().map_or_else(|| s.to_sigma(), str::to_string);
+            (ValueTest::Regex(compile_regex(&src, p)?), None)
+        }
+        (Value::Cidr(net), Op::Cidr) => (ValueTest::Cidr(net.trunc()), None),
+        (Value::Str(s), Op::Cidr) => {
+            let net: IpNet = s
+                .as_literal()
+                .and_then(|t| t.trim().parse().ok())
+                .ok_or_else(|| bad(v, op))?;
+            (ValueTest::Cidr(net.trunc()), None)
+        }
+        (_, Op::Lt | Op::Lte | Op::Gt | Op::Gte) => {
+            let n = number_of(v).ok_or_else(|| bad(v, op))?;
+            (ValueTest::Number { op, n }, None)
+        }
+        (
+            Value::FieldRef(other),
+            Op::Equals | Op::NotEquals | Op::Contains | Op::StartsWith | Op::EndsWith,
+        ) => (
+            ValueTest::FieldRef {
+                op: if op == Op::NotEquals { Op::Equals } else { op },
+                other: fields.intern(other),
+                cased,
+            },
+            None,
+        ),
+        (
+            Value::Str(s),
+            Op::Equals | Op::NotEquals | Op::Contains | Op::StartsWith | Op::EndsWith,
+        ) => {
+            let patterns = sigil_core::encode::expand(s, &p.flags)?;
+            let mut alts = Vec::with_capacity(patterns.len());
+            let mut lits = Some(Vec::with_capacity(patterns.len()));
+            for pat in &patterns {
+                let shaped = shape(pat, op, keyword);
+                match (required_literal(&shaped), lits.as_mut()) {
+                    (Some(l), Some(set)) if l.len() >= MIN_LITERAL_LEN => set.push(l),
+                    _ => lits = None,
+                }
+                alts.push(TextMatch::compile(&shaped, cased)?);
+            }
+            (
+                ValueTest::Text {
+                    alts: alts.into(),
+                    cased,
+                },
+                lits,
+            )
+        }
+        (
+            Value::Int(i),
+            Op::Equals | Op::NotEquals | Op::Contains | Op::StartsWith | Op::EndsWith,
+        ) => {
+            // Sigma compares a number with the field's number or its decimal text.
+            let text = i.to_string();
+            let shaped = shape(&Pattern::literal(&text), op, keyword);
+            let lit = (text.len() >= MIN_LITERAL_LEN).then(|| vec![text]);
+            let alts = vec![TextMatch::compile(&shaped, true)?];
+            (
+                ValueTest::Text {
+                    alts: alts.into(),
+                    cased: true,
+                },
+                lit,
+            )
+        }
+        (Value::Float(f), Op::Equals | Op::NotEquals) => (
+            ValueTest::Number {
+                op: Op::Equals,
+                n: *f,
+            },
+            None,
+        ),
+        (Value::Bool(b), Op::Equals | Op::NotEquals) => (ValueTest::Bool(*b), None),
+        _ => {
+            return Err(CompileError::unsupported(format!(
+                "value `{}` with operator `{}`",
+                v.to_text(),
+                op.kind()
+            )));
+        }
+    })
+}

@@ -1,0 +1,499 @@
+//! Evaluating events: the per-thread state and the per-event caches.
+//!
+//! A [`Scan`] holds everything that changes while events are evaluated, so the
+//! [`Engine`] stays immutable and shared. Per event it caches, in buffers reused from
+//! one event to the next (nothing is allocated per event once they have grown):
+//!
+//! - each field's text, original and folded, read once through [`Event::get`] however
+//!   many rules test it;
+//! - each predicate's result, since rules share predicates;
+//! - which literals of the prefilter occur in the event, found in one Aho-Corasick pass
+//!   over its values, run only when a candidate rule needs it.
+//!
+//! Generation counters mark what belongs to the current event, so starting the next
+//! event costs nothing but a counter increment.
+
+use std::fmt::Write as _;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use sigil_core::Op;
+use sigil_logs::{Event, FieldValue};
+
+use crate::compile::{CompiledPred, FieldId, Node, PredTest, ValueTest};
+use crate::correlation::{CorrelationHits, Hit};
+use crate::engine::Engine;
+use crate::fold::{fold_into, is_folded};
+use crate::index::canonical_int;
+use crate::sink::{Detection, EventSummary, Matched, Sink};
+use crate::time::{parse_timestamp, time_part};
+
+/// What kind of value a cached field holds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Kind {
+    Str,
+    Num(f64),
+    Bool(bool),
+}
+
+/// A field value of the current event; its text lives in [`Scan::text`].
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    generation: u32,
+    present: bool,
+    kind: Kind,
+    orig: (u32, u32),
+    folded: (u32, u32),
+}
+
+impl Slot {
+    const EMPTY: Slot = Slot {
+        generation: 0,
+        present: false,
+        kind: Kind::Str,
+        orig: (0, 0),
+        folded: (0, 0),
+    };
+}
+
+/// The evaluation state of one thread. Create it with [`Engine::scan`].
+pub struct Scan<'e> {
+    engine: &'e Engine,
+    generation: u32,
+    /// Text of the current event's cached values.
+    text: String,
+    fields: Vec<Slot>,
+    /// Every value of the event (keyword searches and the prefilter), when loaded.
+    values: Vec<Slot>,
+    values_loaded: bool,
+    values_folded: bool,
+    pred_generation: Vec<u32>,
+    pred_result: Vec<bool>,
+    prefiltered: bool,
+    literal_generation: Vec<u32>,
+    rule_generation: Vec<u32>,
+    source: Option<Arc<str>>,
+    hits: CorrelationHits,
+    events: u64,
+}
+
+impl std::fmt::Debug for Scan<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Scan")
+            .field("events", &self.events)
+            .field("source", &self.source)
+            .field("buffered_hits", &self.hits.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'e> Scan<'e> {
+    pub(crate) fn new(engine: &'e Engine) -> Self {
+        let literals = engine.prefilter.as_ref().map_or(0, |p| p.rules_of.len());
+        Self {
+            engine,
+            generation: 0,
+            text: String::with_capacity(4096),
+            fields: vec![Slot::EMPTY; engine.fields.names.len()],
+            values: Vec::with_capacity(64),
+            values_loaded: false,
+            values_folded: false,
+            pred_generation: vec![0; engine.preds.preds.len()],
+            pred_result: vec![false; engine.preds.preds.len()],
+            prefiltered: false,
+            literal_generation: vec![0; literals],
+            rule_generation: vec![0; engine.rules.len()],
+            source: None,
+            hits: CorrelationHits::default(),
+            events: 0,
+        }
+    }
+
+    /// Sets the log the next events come from; detections carry it as their source.
+    pub fn set_source(&mut self, source: Option<Arc<str>>) {
+        self.source = source;
+    }
+
+    /// The number of events evaluated so far.
+    pub fn events(&self) -> u64 {
+        self.events
+    }
+
+    /// Takes the correlation hits buffered so far (see [`Engine::finish`]).
+    pub fn take_hits(&mut self) -> CorrelationHits {
+        std::mem::take(&mut self.hits)
+    }
+
+    /// The correlation hits buffered by this scan.
+    pub fn into_hits(self) -> CorrelationHits {
+        self.hits
+    }
+
+    fn begin(&mut self) {
+        self.generation = self.generation.wrapping_add(1);
+        if self.generation == 0 {
+            // After 2^32 events the stamps would repeat: clear them once.
+            self.fields.fill(Slot::EMPTY);
+            self.pred_generation.fill(0);
+            self.literal_generation.fill(0);
+            self.rule_generation.fill(0);
+            self.generation = 1;
+        }
+        self.text.clear();
+        self.values.clear();
+        self.values_loaded = false;
+        self.values_folded = false;
+        self.prefiltered = false;
+        self.events += 1;
+    }
+
+    /// Evaluates every rule that can match `event`, giving each detection to `sink`.
+    /// Returns the number of detections emitted.
+    pub fn event(&mut self, event: &dyn Event, sink: &mut dyn Sink) -> usize {
+        self.begin();
+        let engine = self.engine;
+        let channel = self.field(engine.channel_field, event);
+        let event_id = self.field(engine.event_id_field, event);
+        let event_id = if event_id.present {
+            canonical_int(self.orig(event_id))
+        } else {
+            None
+        };
+        let lists = if channel.present {
+            engine.index.lists(Some(self.folded(channel)), event_id)
+        } else {
+            engine.index.lists(None, event_id)
+        };
+        let mut emitted = 0;
+        for list in lists {
+            for &r in list {
+                emitted += self.rule(r, event, sink);
+            }
+        }
+        emitted
+    }
+
+    fn rule(&mut self, r: u32, event: &dyn Event, sink: &mut dyn Sink) -> usize {
+        let engine = self.engine;
+        let rule = &engine.rules[r as usize];
+        if rule.prefiltered {
+            if !self.prefiltered {
+                self.run_prefilter(event);
+            }
+            if self.rule_generation[r as usize] != self.generation {
+                return 0;
+            }
+        }
+        if !self.eval(&rule.node, event) {
+            return 0;
+        }
+        for &(c, base) in &rule.links {
+            self.record_hit(c, base, event);
+        }
+        if rule.emits {
+            sink.detection(&Detection {
+                rule: &rule.info,
+                source: self.source.as_deref(),
+                matched: Matched::Event(event),
+            });
+            1
+        } else {
+            0
+        }
+    }
+
+    fn run_prefilter(&mut self, event: &dyn Event) {
+        self.prefiltered = true;
+        let Some(prefilter) = self.engine.prefilter.as_ref() else {
+            return;
+        };
+        self.load_values(event);
+        let generation = self.generation;
+        for v in &self.values {
+            let hay = &self.text[v.orig.0 as usize..v.orig.1 as usize];
+            for m in prefilter.ac.find_overlapping_iter(hay) {
+                let lit = m.pattern().as_usize();
+                if self.literal_generation[lit] != generation {
+                    self.literal_generation[lit] = generation;
+                    for &r in &prefilter.rules_of[lit] {
+                        self.rule_generation[r as usize] = generation;
+                    }
+                }
+            }
+        }
+    }
+
+    fn eval(&mut self, node: &Node, event: &dyn Event) -> bool {
+        match node {
+            Node::Const(b) => *b,
+            Node::Pred(i) => self.pred(*i, event),
+            Node::Not(n) => !self.eval(n, event),
+            Node::And(v) => v.iter().all(|n| self.eval(n, event)),
+            Node::Or(v) => v.iter().any(|n| self.eval(n, event)),
+        }
+    }
+
+    fn pred(&mut self, i: u32, event: &dyn Event) -> bool {
+        let i = i as usize;
+        if self.pred_generation[i] == self.generation {
+            return self.pred_result[i];
+        }
+        let engine = self.engine;
+        let p: &CompiledPred = &engine.preds.preds[i];
+        let result = match p.field {
+            Some(f) => {
+                let slot = self.field(f, event);
+                self.test_pred(&p.test, slot, event)
+            }
+            None => self.keyword(&p.test, event),
+        };
+        self.pred_generation[i] = self.generation;
+        self.pred_result[i] = result;
+        result
+    }
+
+    fn test_pred(&mut self, test: &PredTest, slot: Slot, event: &dyn Event) -> bool {
+        match test {
+            PredTest::Any(v) => v.iter().any(|t| self.test_value(t, slot, event)),
+            PredTest::All(v) => v.iter().all(|t| self.test_value(t, slot, event)),
+            PredTest::NotEquals(v) => {
+                slot.present && !v.iter().any(|t| self.test_value(t, slot, event))
+            }
+        }
+    }
+
+    /// A keyword search: each value of the predicate must (`all`) or may match any
+    /// value of the event.
+    fn keyword(&mut self, test: &PredTest, event: &dyn Event) -> bool {
+        self.load_values(event);
+        self.fold_values();
+        let n = self.values.len();
+        let any_value = |scan: &mut Self, t: &ValueTest| {
+            (0..n).any(|k| {
+                let slot = scan.values[k];
+                scan.test_value(t, slot, event)
+            })
+        };
+        match test {
+            PredTest::Any(v) => v.iter().any(|t| any_value(self, t)),
+            PredTest::All(v) => v.iter().all(|t| any_value(self, t)),
+            PredTest::NotEquals(v) => !v.iter().any(|t| any_value(self, t)),
+        }
+    }
+
+    fn test_value(&mut self, test: &ValueTest, slot: Slot, event: &dyn Event) -> bool {
+        match test {
+            ValueTest::Absent => return !slot.present,
+            ValueTest::Present => return slot.present,
+            _ if !slot.present => return false,
+            _ => {}
+        }
+        match test {
+            // Decided above, before the field had to be present.
+            ValueTest::Absent | ValueTest::Present => false,
+            ValueTest::Text { alts, cased } => {
+                let text = if *cased {
+                    self.orig(slot)
+                } else {
+                    self.folded(slot)
+                };
+                alts.iter().any(|m| m.is_match(text))
+            }
+            ValueTest::Regex(re) => re.is_match(self.orig(slot)),
+            ValueTest::Bool(b) => {
+                if let Kind::Bool(x) = slot.kind {
+                    return x == *b;
+                }
+                let t = self.folded(slot);
+                if *b {
+                    t == "true" || t == "1"
+                } else {
+                    t == "false" || t == "0"
+                }
+            }
+            ValueTest::Number { op, n } => self.number(slot).is_some_and(|x| compare(*op, x, *n)),
+            ValueTest::Cidr(net) => self
+                .orig(slot)
+                .trim()
+                .parse::<IpAddr>()
+                .is_ok_and(|ip| net.contains(&ip)),
+            ValueTest::FieldRef { op, other, cased } => {
+                let o = self.field(*other, event);
+                if !o.present {
+                    return false;
+                }
+                let (a, b) = if *cased {
+                    (self.orig(slot), self.orig(o))
+                } else {
+                    (self.folded(slot), self.folded(o))
+                };
+                match op {
+                    Op::Contains => a.contains(b),
+                    Op::StartsWith => a.starts_with(b),
+                    Op::EndsWith => a.ends_with(b),
+                    _ => a == b,
+                }
+            }
+            ValueTest::TimePart { part, op, n } => parse_timestamp(self.orig(slot))
+                .is_some_and(|t| compare(*op, time_part(t, *part) as f64, *n)),
+        }
+    }
+
+    fn number(&self, slot: Slot) -> Option<f64> {
+        match slot.kind {
+            Kind::Num(x) => Some(x),
+            Kind::Bool(_) => None,
+            Kind::Str => self.orig(slot).trim().parse().ok(),
+        }
+    }
+
+    fn orig(&self, slot: Slot) -> &str {
+        &self.text[slot.orig.0 as usize..slot.orig.1 as usize]
+    }
+
+    fn folded(&self, slot: Slot) -> &str {
+        &self.text[slot.folded.0 as usize..slot.folded.1 as usize]
+    }
+
+    /// The cached value of field `f`, read from the event on first use.
+    fn field(&mut self, f: FieldId, event: &dyn Event) -> Slot {
+        let cached = self.fields[f as usize];
+        if cached.generation == self.generation {
+            return cached;
+        }
+        let name = &self.engine.fields.names[f as usize];
+        let mut slot = match event.get(name) {
+            Some(v) => store(&mut self.text, &v, true),
+            None => Slot::EMPTY,
+        };
+        slot.generation = self.generation;
+        self.fields[f as usize] = slot;
+        slot
+    }
+
+    /// Reads every value of the event (original text only; see [`Scan::fold_values`]).
+    fn load_values(&mut self, event: &dyn Event) {
+        if self.values_loaded {
+            return;
+        }
+        self.values_loaded = true;
+        let text = &mut self.text;
+        let values = &mut self.values;
+        event.for_each_field(&mut |_, v| {
+            let slot = store(text, &v, false);
+            if slot.present {
+                values.push(slot);
+            }
+        });
+    }
+
+    fn fold_values(&mut self) {
+        if self.values_folded {
+            return;
+        }
+        self.values_folded = true;
+        for k in 0..self.values.len() {
+            let mut slot = self.values[k];
+            let (a, b) = slot.orig;
+            let orig = &self.text[a as usize..b as usize];
+            if is_folded(orig) {
+                slot.folded = slot.orig;
+            } else {
+                let start = self.text.len();
+                let owned = orig.to_string();
+                fold_into(&owned, &mut self.text);
+                slot.folded = (start as u32, self.text.len() as u32);
+            }
+            self.values[k] = slot;
+        }
+    }
+
+    fn record_hit(&mut self, c: u32, base: u32, event: &dyn Event) {
+        let engine = self.engine;
+        let corr = &engine.correlations[c as usize];
+        let summary = EventSummary::of(event, &engine.options.summary_fields);
+        let Some(time) = summary.timestamp.as_deref().and_then(parse_timestamp) else {
+            self.hits.untimed += 1;
+            return;
+        };
+        let text_of = |name: &str| {
+            event
+                .get(name)
+                .and_then(|v| v.as_text().map(std::borrow::Cow::into_owned))
+        };
+        let group = corr.group_fields[base as usize]
+            .iter()
+            .map(|g| text_of(g))
+            .collect();
+        let value = corr.value_fields[base as usize]
+            .as_deref()
+            .and_then(text_of);
+        self.hits.hits.push(Hit {
+            corr: c,
+            base,
+            time,
+            group,
+            value,
+            summary,
+            source: self.source.clone(),
+        });
+    }
+}
+
+/// Stores a field value's text in `text`; with `fold`, its folded form too.
+fn store(text: &mut String, v: &FieldValue<'_>, fold: bool) -> Slot {
+    let start = text.len();
+    let kind = match v {
+        FieldValue::Null => return Slot::EMPTY,
+        FieldValue::Str(s) => {
+            text.push_str(s);
+            Kind::Str
+        }
+        FieldValue::Int(i) => {
+            let _ = write!(text, "{i}");
+            Kind::Num(*i as f64)
+        }
+        FieldValue::UInt(u) => {
+            let _ = write!(text, "{u}");
+            Kind::Num(*u as f64)
+        }
+        FieldValue::Float(f) => {
+            let _ = write!(text, "{f}");
+            Kind::Num(*f)
+        }
+        FieldValue::Bool(b) => {
+            text.push_str(if *b { "true" } else { "false" });
+            Kind::Bool(*b)
+        }
+    };
+    let orig = (start as u32, text.len() as u32);
+    let folded = if !fold || is_folded(&text[start..]) {
+        orig
+    } else {
+        let f_start = text.len();
+        // Only text can be unfolded: numbers and booleans render in lowercase.
+        if let FieldValue::Str(s) = v {
+            fold_into(s, text);
+        }
+        (f_start as u32, text.len() as u32)
+    };
+    Slot {
+        generation: 0,
+        present: true,
+        kind,
+        orig,
+        folded,
+    }
+}
+
+// Numbers in rules are exact (`EventID: 4688`, `gte: 2.5`): equality is meant exactly.
+#[allow(clippy::float_cmp)]
+fn compare(op: Op, x: f64, n: f64) -> bool {
+    match op {
+        Op::Lt => x < n,
+        Op::Lte => x <= n,
+        Op::Gt => x > n,
+        Op::Gte => x >= n,
+        _ => x == n,
+    }
+}

@@ -1,0 +1,217 @@
+//! Compiled string patterns: the fast paths of Sigma's wildcard matching.
+//!
+//! A Sigma string value is a [`Pattern`] of literal text, `*` and `?`. Most values are
+//! a plain literal with at most a `*` at either end (that is what `contains`,
+//! `startswith` and `endswith` produce), so those shapes get a byte comparison or a
+//! `memmem` search. Patterns with `*` in the middle are matched segment by segment;
+//! only `?`, which must count characters, falls back to a regular expression.
+
+use memchr::memmem;
+use sigil_core::{Pattern, Piece};
+
+use crate::error::CompileError;
+use crate::fold::fold;
+
+/// `prefix*middle…*suffix`.
+#[derive(Debug, Clone)]
+pub(crate) struct Segments {
+    prefix: Box<str>,
+    suffix: Box<str>,
+    middle: Box<[memmem::Finder<'static>]>,
+}
+
+/// A compiled pattern, matched against the whole text of a value.
+#[derive(Debug, Clone)]
+pub(crate) enum TextMatch {
+    /// `*`: any text.
+    Any,
+    /// No wildcard: the whole text.
+    Exact(Box<str>),
+    /// `lit*`.
+    Prefix(Box<str>),
+    /// `*lit`.
+    Suffix(Box<str>),
+    /// `*lit*`.
+    Contains(Box<memmem::Finder<'static>>),
+    /// `a*b*c` with no `?`: prefix, suffix and middle segments in order.
+    Segments(Box<Segments>),
+    /// Anything with `?`: an anchored regular expression.
+    Regex(regex::Regex),
+}
+
+impl TextMatch {
+    /// Compiles `pattern`; unless `cased`, its literals are folded (see [`crate::fold`])
+    /// and the pattern must then be matched against folded text.
+    pub(crate) fn compile(pattern: &Pattern, cased: bool) -> Result<Self, CompileError> {
+        if let Some(Piece::Placeholder(name)) = pattern
+            .pieces()
+            .iter()
+            .find(|p| matches!(p, Piece::Placeholder(_)))
+        {
+            return Err(CompileError::Placeholder { name: name.clone() });
+        }
+        let pattern = if cased {
+            pattern.clone()
+        } else {
+            pattern.map_literals(fold)
+        };
+        let pieces = pattern.pieces();
+        if pieces.iter().any(|p| matches!(p, Piece::AnyOne)) {
+            let re = regex::Regex::new(&pattern.to_regex())
+                .map_err(|e| CompileError::unsupported(format!("wildcard pattern: {e}")))?;
+            return Ok(TextMatch::Regex(re));
+        }
+        // Only literals and `*` from here on; adjacent `*` behave as one.
+        let mut segments: Vec<&str> = vec![""];
+        let mut last_any = false;
+        for piece in pieces {
+            if let Piece::Lit(s) = piece {
+                if let Some(last) = segments.last_mut() {
+                    *last = s;
+                }
+                last_any = false;
+            } else {
+                if !last_any {
+                    segments.push("");
+                }
+                last_any = true;
+            }
+        }
+        Ok(match segments.as_slice() {
+            [only] => TextMatch::Exact((*only).into()),
+            ["", ""] => TextMatch::Any,
+            [pre, ""] => TextMatch::Prefix((*pre).into()),
+            ["", suf] => TextMatch::Suffix((*suf).into()),
+            ["", mid, ""] => {
+                TextMatch::Contains(Box::new(memmem::Finder::new(mid.as_bytes()).into_owned()))
+            }
+            [pre, mid @ .., suf] => TextMatch::Segments(Box::new(Segments {
+                prefix: (*pre).into(),
+                suffix: (*suf).into(),
+                middle: mid
+                    .iter()
+                    .map(|m| memmem::Finder::new(m.as_bytes()).into_owned())
+                    .collect(),
+            })),
+            [] => TextMatch::Exact("".into()),
+        })
+    }
+
+    /// Whether `text` (folded unless the pattern is cased) matches.
+    pub(crate) fn is_match(&self, text: &str) -> bool {
+        match self {
+            TextMatch::Any => true,
+            TextMatch::Exact(s) => text == &**s,
+            TextMatch::Prefix(s) => text.starts_with(&**s),
+            TextMatch::Suffix(s) => text.ends_with(&**s),
+            TextMatch::Contains(f) => f.find(text.as_bytes()).is_some(),
+            TextMatch::Segments(seg) => {
+                let Segments {
+                    prefix,
+                    suffix,
+                    middle,
+                } = &**seg;
+                if text.len() < prefix.len() + suffix.len()
+                    || !text.starts_with(&**prefix)
+                    || !text.ends_with(&**suffix)
+                {
+                    return false;
+                }
+                // Leftmost matching of each segment is optimal when only `*` separates them.
+                let mut rest = &text.as_bytes()[prefix.len()..text.len() - suffix.len()];
+                for f in &**middle {
+                    match f.find(rest) {
+                        Some(i) => rest = &rest[i + f.needle().len()..],
+                        None => return false,
+                    }
+                }
+                true
+            }
+            TextMatch::Regex(re) => re.is_match(text),
+        }
+    }
+}
+
+/// The literal that must occur in any text `pattern` matches, for the prefilter: the
+/// longest ASCII run of its literal pieces (ASCII so that an ASCII-case-insensitive scan
+/// finds it; see [`crate::fold`]), folded. `None` when there is none.
+pub(crate) fn required_literal(pattern: &Pattern) -> Option<String> {
+    let mut best: &str = "";
+    for lit in pattern.literals() {
+        for run in lit.split(|c: char| !c.is_ascii()) {
+            if run.len() > best.len() {
+                best = run;
+            }
+        }
+    }
+    (!best.is_empty()).then(|| best.to_ascii_lowercase())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(p: &str) -> TextMatch {
+        TextMatch::compile(&Pattern::parse_sigma(p, false), false).unwrap()
+    }
+
+    #[test]
+    fn shapes_pick_fast_paths() {
+        assert!(matches!(m("abc"), TextMatch::Exact(_)));
+        assert!(matches!(m("abc*"), TextMatch::Prefix(_)));
+        assert!(matches!(m("*abc"), TextMatch::Suffix(_)));
+        assert!(matches!(m("*abc*"), TextMatch::Contains(_)));
+        assert!(matches!(m("**"), TextMatch::Any));
+        assert!(matches!(m("a*b*c"), TextMatch::Segments(_)));
+        assert!(matches!(m("a?c"), TextMatch::Regex(_)));
+    }
+
+    #[test]
+    fn segments_match_in_order() {
+        let p = m(r"c:\\*\foo*.exe");
+        assert!(p.is_match(r"c:\x\y\foo\bar.exe"));
+        assert!(!p.is_match(r"c:\x.exe"));
+        assert!(!p.is_match(r"d:\x\foo.exe"));
+        // prefix and suffix may not overlap
+        assert!(!m("ab*ba").is_match("aba"));
+        assert!(m("ab*ba").is_match("abba"));
+        assert!(m("a**b").is_match("ab"));
+    }
+
+    #[test]
+    fn question_mark_counts_characters() {
+        let p = m("a?c");
+        assert!(p.is_match("abc"));
+        assert!(p.is_match("aéc"));
+        assert!(!p.is_match("ac"));
+        assert!(!p.is_match("abbc"));
+        assert!(m("*a?c*").is_match("xxabcxx"));
+        assert!(m("a.c?").is_match("a.cd"));
+        assert!(!m("a.c?").is_match("abcd"));
+    }
+
+    #[test]
+    fn literals_fold_unless_cased() {
+        let folded = m("*ABC*");
+        assert!(folded.is_match("xabcx"));
+        let cased = TextMatch::compile(&Pattern::literal("ABC"), true).unwrap();
+        assert!(cased.is_match("ABC"));
+        assert!(!cased.is_match("abc"));
+    }
+
+    #[test]
+    fn placeholders_are_rejected() {
+        let p = Pattern::parse_sigma("%Admins%", true);
+        assert!(matches!(
+            TextMatch::compile(&p, false),
+            Err(CompileError::Placeholder { .. })
+        ));
+    }
+
+    #[test]
+    fn required_literal_is_longest_ascii_run() {
+        let p = Pattern::parse_sigma(r"*\Temp\*ÉlodieVeryLong*", false);
+        assert_eq!(required_literal(&p).as_deref(), Some("lodieverylong"));
+        assert_eq!(required_literal(&Pattern::parse_sigma("*", false)), None);
+    }
+}
