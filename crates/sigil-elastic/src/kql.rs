@@ -17,7 +17,7 @@ use sigil_core::{Expr, Flags, NotEvaluable, Op, Pattern, Piece, Predicate, Span,
 use crate::eql::ast::Loc;
 use crate::error::SyntaxError;
 
-const MAX_DEPTH: usize = 96;
+const MAX_DEPTH: usize = 64;
 
 /// A KQL query.
 #[derive(Debug, Clone, PartialEq)]

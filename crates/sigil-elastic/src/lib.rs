@@ -22,4 +22,4 @@ pub mod rule_file;
 pub mod source;
 
 pub use error::{ElasticError, SyntaxError};
-pub use rule_file::{ElasticFile, Threat, parse_rule_toml, threats};
+pub use rule_file::{AttackItem, ElasticFile, Technique, Threat, parse_rule_toml, threats};

@@ -534,14 +534,14 @@ fn attack_tags(threat: &DeValue<'_>) -> Vec<String> {
         if get_str(t, "framework").is_some_and(|f| f != "MITRE ATT&CK") {
             continue;
         }
-        if let Some(DeValue::Table(tactic)) = get(t, "tactic").map(Spanned::get_ref) {
-            if let Some(name) = get_str(tactic, "name") {
-                let tag = format!(
-                    "attack.{}",
-                    name.trim().to_ascii_lowercase().replace([' ', '_'], "-")
-                );
-                push_unique(&mut out, tag);
-            }
+        if let Some(DeValue::Table(tactic)) = get(t, "tactic").map(Spanned::get_ref)
+            && let Some(name) = get_str(tactic, "name")
+        {
+            let tag = format!(
+                "attack.{}",
+                name.trim().to_ascii_lowercase().replace([' ', '_'], "-")
+            );
+            push_unique(&mut out, tag);
         }
         if let Some(DeValue::Array(techniques)) = get(t, "technique").map(Spanned::get_ref) {
             for tech in techniques {
@@ -580,16 +580,34 @@ fn os_product(tags: &[String]) -> Option<String> {
     oses.next().is_none().then_some(first)
 }
 
+/// An ATT&CK object named by a `threat` table: id and name.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AttackItem {
+    /// `TA0002`, `T1059`, `T1059.003`.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+}
+
+/// A technique of a `threat` table, with its sub-techniques.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Technique {
+    /// The technique.
+    pub technique: AttackItem,
+    /// Its sub-techniques.
+    pub subtechniques: Vec<AttackItem>,
+}
+
 /// The `threat` tables of a rule as read from its TOML, typed: for consumers that need
-/// more than the tags (names, references).
+/// more than the tags (names).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Threat {
     /// `MITRE ATT&CK`.
     pub framework: String,
-    /// Tactic id (`TA0002`) and name.
-    pub tactic: Option<(String, String)>,
-    /// Techniques: id, name, and sub-technique ids and names.
-    pub techniques: Vec<(String, String, Vec<(String, String)>)>,
+    /// The tactic.
+    pub tactic: Option<AttackItem>,
+    /// The techniques.
+    pub techniques: Vec<Technique>,
 }
 
 /// Parses the JSON kept in `Rule::custom["threat"]` back into typed tables.
@@ -601,27 +619,28 @@ pub fn threats(rule: &Rule) -> Vec<Threat> {
         return Vec::new();
     };
     let s = |v: &Json, k: &str| v.get(k).and_then(Json::as_str).unwrap_or("").to_string();
+    let item = |v: &Json| AttackItem {
+        id: s(v, "id"),
+        name: s(v, "name"),
+    };
+    let list = |v: &Json, k: &str| -> Vec<Json> {
+        v.get(k)
+            .and_then(Json::as_array)
+            .cloned()
+            .unwrap_or_default()
+    };
     entries
         .iter()
         .map(|e| Threat {
             framework: s(e, "framework"),
-            tactic: e.get("tactic").map(|t| (s(t, "id"), s(t, "name"))),
-            techniques: e
-                .get("technique")
-                .and_then(Json::as_array)
-                .map(|ts| {
-                    ts.iter()
-                        .map(|t| {
-                            let subs = t
-                                .get("subtechnique")
-                                .and_then(Json::as_array)
-                                .map(|ss| ss.iter().map(|x| (s(x, "id"), s(x, "name"))).collect())
-                                .unwrap_or_default();
-                            (s(t, "id"), s(t, "name"), subs)
-                        })
-                        .collect()
+            tactic: e.get("tactic").map(item),
+            techniques: list(e, "technique")
+                .iter()
+                .map(|t| Technique {
+                    technique: item(t),
+                    subtechniques: list(t, "subtechnique").iter().map(item).collect(),
                 })
-                .unwrap_or_default(),
+                .collect(),
         })
         .collect()
 }

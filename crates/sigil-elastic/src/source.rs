@@ -161,8 +161,8 @@ mod tests {
         let idx = LineIndex::new("ab\ncdé\nx");
         assert_eq!(idx.span(0), Span::new(1, 1, 0));
         assert_eq!(idx.span(4), Span::new(2, 2, 4));
-        assert_eq!(idx.span(8), Span::new(2, 4, 8));
-        assert_eq!(idx.span(9), Span::new(3, 1, 9));
+        assert_eq!(idx.span(7), Span::new(2, 4, 7));
+        assert_eq!(idx.span(8), Span::new(3, 1, 8));
         assert_eq!(idx.span(100).line, 3);
     }
 

@@ -95,23 +95,23 @@ fn is_name_char(c: u8) -> bool {
 
 /// Splits `src` into tokens, ending with [`Tok::Eof`].
 pub fn tokenize(src: &str) -> Result<Vec<Token>, SyntaxError> {
-    let b = src.as_bytes();
+    let bytes = src.as_bytes();
     let mut out = Vec::new();
     let mut i = 0;
-    while i < b.len() {
-        let c = b[i];
+    while i < bytes.len() {
+        let c = bytes[i];
         let start = i;
         if c.is_ascii_whitespace() {
             i += 1;
             continue;
         }
-        if c == b'/' && b.get(i + 1) == Some(&b'/') {
-            while i < b.len() && b[i] != b'\n' {
+        if c == b'/' && bytes.get(i + 1) == Some(&b'/') {
+            while i < bytes.len() && bytes[i] != b'\n' {
                 i += 1;
             }
             continue;
         }
-        if c == b'/' && b.get(i + 1) == Some(&b'*') {
+        if c == b'/' && bytes.get(i + 1) == Some(&b'*') {
             match src[i + 2..].find("*/") {
                 Some(e) => i = i + 2 + e + 2,
                 None => return Err(SyntaxError::new(start, "unterminated comment")),
@@ -136,22 +136,22 @@ pub fn tokenize(src: &str) -> Result<Vec<Token>, SyntaxError> {
             b'*' => single(Tok::Star, 1),
             b'/' => single(Tok::Slash, 1),
             b'%' => single(Tok::Percent, 1),
-            b'=' if b.get(i + 1) == Some(&b'=') => single(Tok::Eq, 2),
+            b'=' if bytes.get(i + 1) == Some(&b'=') => single(Tok::Eq, 2),
             b'=' => single(Tok::Eq, 1),
-            b'!' if b.get(i + 1) == Some(&b'=') => single(Tok::Ne, 2),
-            b'!' if b.get(i + 1) == Some(&b'[') => single(Tok::MissingOpen, 2),
-            b'<' if b.get(i + 1) == Some(&b'=') => single(Tok::Le, 2),
+            b'!' if bytes.get(i + 1) == Some(&b'=') => single(Tok::Ne, 2),
+            b'!' if bytes.get(i + 1) == Some(&b'[') => single(Tok::MissingOpen, 2),
+            b'<' if bytes.get(i + 1) == Some(&b'=') => single(Tok::Le, 2),
             b'<' => single(Tok::Lt, 1),
-            b'>' if b.get(i + 1) == Some(&b'=') => single(Tok::Ge, 2),
+            b'>' if bytes.get(i + 1) == Some(&b'=') => single(Tok::Ge, 2),
             b'>' => single(Tok::Gt, 1),
             b':' => {
                 // `:name(` is a method call; `: name` or `:name` alone is the operator.
                 let mut j = i + 1;
-                if j < b.len() && is_name_start(b[j]) {
-                    while j < b.len() && is_name_char(b[j]) {
+                if j < bytes.len() && is_name_start(bytes[j]) {
+                    while j < bytes.len() && is_name_char(bytes[j]) {
                         j += 1;
                     }
-                    if b.get(j) == Some(&b'(') {
+                    if bytes.get(j) == Some(&b'(') {
                         out.push(Token {
                             tok: Tok::Method(src[i + 1..j].to_string()),
                             start,
@@ -163,12 +163,12 @@ pub fn tokenize(src: &str) -> Result<Vec<Token>, SyntaxError> {
                 }
                 single(Tok::Colon, 1)
             }
-            b'.' if b.get(i + 1).is_some_and(u8::is_ascii_digit) => {
+            b'.' if bytes.get(i + 1).is_some_and(u8::is_ascii_digit) => {
                 let (tok, end) = number(src, i)?;
                 Token { tok, start, end }
             }
             b'.' => single(Tok::Dot, 1),
-            b'?' => match b.get(i + 1) {
+            b'?' => match bytes.get(i + 1) {
                 Some(b'"') if src[i + 1..].starts_with("\"\"\"") => {
                     // `?"""` is not a form of the grammar; read it as a raw triple string.
                     let (s, end) = triple_string(src, i + 1)?;
@@ -205,7 +205,7 @@ pub fn tokenize(src: &str) -> Result<Vec<Token>, SyntaxError> {
                 }
             }
             b'`' => match src[i + 1..].find(['`', '\n', '\r']) {
-                Some(e) if b[i + 1 + e] == b'`' && e > 0 => Token {
+                Some(e) if bytes[i + 1 + e] == b'`' && e > 0 => Token {
                     tok: Tok::Escaped(src[i + 1..i + 1 + e].to_string()),
                     start,
                     end: i + 1 + e + 1,
@@ -218,10 +218,10 @@ pub fn tokenize(src: &str) -> Result<Vec<Token>, SyntaxError> {
             }
             c if is_name_start(c) => {
                 let mut j = i;
-                while j < b.len() && is_name_char(b[j]) {
+                while j < bytes.len() && is_name_char(bytes[j]) {
                     j += 1;
                 }
-                let insensitive = b.get(j) == Some(&b'~');
+                let insensitive = bytes.get(j) == Some(&b'~');
                 let name = src[i..j].to_string();
                 Token {
                     tok: Tok::Ident { name, insensitive },
@@ -242,8 +242,8 @@ pub fn tokenize(src: &str) -> Result<Vec<Token>, SyntaxError> {
     }
     out.push(Token {
         tok: Tok::Eof,
-        start: b.len(),
-        end: b.len(),
+        start: bytes.len(),
+        end: bytes.len(),
     });
     Ok(out)
 }
@@ -312,7 +312,7 @@ fn string(src: &str, start: usize, quote: u8) -> Result<(String, usize), SyntaxE
                     match (code, close) {
                         (Some(c), Some(e)) => {
                             out.push(c);
-                            for _ in 0..e + 1 {
+                            for _ in 0..=e {
                                 chars.next();
                             }
                         }

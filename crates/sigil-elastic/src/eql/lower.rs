@@ -213,7 +213,7 @@ impl Lowerer<'_> {
         let mut group_by = Vec::new();
         let mut aliases = Vec::new();
         for key in &seq.by {
-            match self.key_field(key) {
+            match key_field(key) {
                 Some(f) => group_by.push(f),
                 None => self.issue(key.loc, "a join key that is not a field is not expressible"),
             }
@@ -225,7 +225,7 @@ impl Lowerer<'_> {
                     self.issue(step.loc, "steps name different numbers of join keys");
                     continue;
                 };
-                match self.key_field(key) {
+                match key_field(key) {
                     Some(f) => mapping.push((format!("{rule_ref}#step{}", i + 1), f)),
                     None => {
                         self.issue(key.loc, "a join key that is not a field is not expressible");
@@ -269,10 +269,6 @@ impl Lowerer<'_> {
             category: None,
             not_evaluable: Vec::new(),
         }
-    }
-
-    fn key_field(&self, key: &ast::Expr) -> Option<String> {
-        key.as_field().map(ast::Field::dotted)
     }
 
     fn step_rule(&mut self, step: &ast::Step, suffix: String) -> StepRule {
@@ -506,6 +502,11 @@ impl Lowerer<'_> {
     }
 }
 
+/// The field a join key names, if it is a plain field.
+fn key_field(key: &ast::Expr) -> Option<String> {
+    key.as_field().map(ast::Field::dotted)
+}
+
 /// A literal compared exactly (no wildcards).
 fn exact(l: Literal) -> Value {
     match l {
@@ -540,4 +541,207 @@ pub fn wildcard(s: &str) -> Pattern {
         pieces.push(Piece::Lit(lit));
     }
     Pattern::from_pieces(pieces)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::eql::parse_query;
+
+    fn lower(src: &str) -> Lowered {
+        let q = parse_query(src).expect("parses");
+        lower_query(&q, src, "r1", &LowerOptions::default(), &|o| {
+            Span::new(1, o as u32 + 1, o as u32)
+        })
+    }
+
+    fn expr(src: &str) -> Expr {
+        let l = lower(src);
+        let RuleBody::Detection(d) = &l.body else {
+            panic!("not a detection")
+        };
+        d.to_expr()
+    }
+
+    /// The condition after the category predicate.
+    fn cond(src: &str) -> Expr {
+        match expr(src) {
+            Expr::And(mut v) if v.len() == 2 => v.remove(1),
+            other => other,
+        }
+    }
+
+    fn pred(e: &Expr) -> &Predicate {
+        match e {
+            Expr::Pred(p) => p,
+            other => panic!("not a predicate: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn category_becomes_a_predicate() {
+        let e = expr(r#"process where process.name == "a""#);
+        let Expr::And(v) = &e else { panic!("{e:?}") };
+        let cat = pred(&v[0]);
+        assert_eq!(cat.field.as_deref(), Some("event.category"));
+        assert_eq!(cat.values, vec![Value::str("process")]);
+        assert_eq!(cat.span.column, 1);
+        assert_eq!(pred(&v[1]).span.column, 15);
+        assert!(matches!(expr("any where a == 1"), Expr::Pred(_)));
+    }
+
+    #[test]
+    fn operators_map_to_ops_and_case() {
+        let p = cond(r#"process where a == "X*""#);
+        let p = pred(&p);
+        assert_eq!((p.op, p.flags.cased), (Op::Equals, true));
+        assert_eq!(p.values, vec![Value::str("X*")]);
+
+        let p = cond(r#"process where a : "X*""#);
+        let p = pred(&p);
+        assert_eq!((p.op, p.flags.cased), (Op::Equals, false));
+        assert!(matches!(&p.values[0], Value::Str(s) if s.has_wildcards()));
+
+        let p = cond(r#"process where a like~ ("x?", "y")"#);
+        let p = pred(&p);
+        assert_eq!(
+            (p.op, p.flags.cased, p.values.len()),
+            (Op::Equals, false, 2)
+        );
+
+        let p = cond(r#"process where a regex "a.c""#);
+        let p = pred(&p);
+        assert_eq!(p.op, Op::Regex);
+        assert_eq!(p.values, vec![Value::Regex("^(?:a.c)$".into())]);
+        assert!(!p.flags.regex.ignore_case);
+
+        let p = cond(r#"process where a in~ ("x", "y")"#);
+        assert!(!pred(&p).flags.cased);
+        let p = cond(r#"process where a not in ("x", "y")"#);
+        assert_eq!(pred(&p).op, Op::NotEquals);
+        let p = cond(r#"process where a != "x""#);
+        assert_eq!(pred(&p).op, Op::NotEquals);
+    }
+
+    #[test]
+    fn numbers_nulls_and_flipped_comparisons() {
+        let p = cond("process where 0 <= exit_code");
+        let p = pred(&p);
+        assert_eq!((p.op, &p.values), (Op::Gte, &vec![Value::Int(0)]));
+        let p = cond("process where x > -1.5");
+        assert_eq!(pred(&p).values, vec![Value::Float(-1.5)]);
+        let p = cond("process where x == null");
+        assert_eq!(
+            (pred(&p).op, &pred(&p).values),
+            (Op::Exists, &vec![Value::Bool(false)])
+        );
+        let p = cond("process where x != null");
+        assert_eq!(pred(&p).values, vec![Value::Bool(true)]);
+        assert_eq!(cond("process where x < null"), Expr::Or(Vec::new()));
+        assert_eq!(expr("any where true"), Expr::And(Vec::new()));
+    }
+
+    #[test]
+    fn functions() {
+        let p = cond(r#"process where startsWith~(a, "x", "y")"#);
+        let p = pred(&p);
+        assert_eq!(
+            (p.op, p.flags.cased, p.values.len()),
+            (Op::StartsWith, false, 2)
+        );
+        let p = cond(r#"process where endsWith(a, "x")"#);
+        assert_eq!((pred(&p).op, pred(&p).flags.cased), (Op::EndsWith, true));
+        let p = cond(r#"process where stringContains(a, "x")"#);
+        assert_eq!(pred(&p).op, Op::Contains);
+        let p = cond(r#"process where cidrMatch(ip, "10.0.0.0/8", "::1")"#);
+        let p = pred(&p);
+        assert_eq!(p.op, Op::Cidr);
+        assert_eq!(p.values.len(), 2);
+        let p = cond(r#"process where wildcard(a, "x*")"#);
+        assert_eq!(pred(&p).op, Op::Equals);
+    }
+
+    #[test]
+    fn field_comparisons() {
+        let p = cond("process where a == b");
+        assert_eq!(pred(&p).values, vec![Value::FieldRef("b".into())]);
+        let p = cond("process where a != b");
+        assert_eq!(pred(&p).op, Op::NotEquals);
+    }
+
+    #[test]
+    fn opaque_parts_are_kept_and_reported() {
+        let src = "process where length(process.args) > 3 and a == 1";
+        let l = lower(src);
+        assert_eq!(l.not_evaluable.len(), 1);
+        assert!(l.not_evaluable[0].reason.contains("length"));
+        assert_eq!(l.not_evaluable[0].span.column, 15);
+        let RuleBody::Detection(d) = &l.body else {
+            panic!()
+        };
+        let preds = d.searches[0].expr.predicates().len();
+        assert_eq!(preds, 3, "category, opaque, a == 1");
+        let e = cond("process where length(process.args) > 3");
+        assert_eq!(pred(&e).field.as_deref(), Some("length(process.args) > 3"));
+        for src in [
+            "process where a + 1 == 2",
+            "process where a < b",
+            "process where substring(a, 1) : \"x\"",
+            r#"process where a > "x""#,
+            "process where descendant of [process where true]",
+        ] {
+            assert_eq!(lower(src).not_evaluable.len(), 1, "{src}");
+        }
+    }
+
+    #[test]
+    fn sequences_become_ordered_correlations() {
+        let l = lower(
+            "sequence by host.id with maxspan=1m [process where a == 1] by process.entity_id [file where b == 2] by process.parent.entity_id with runs=2",
+        );
+        let RuleBody::Correlation(c) = &l.body else {
+            panic!()
+        };
+        assert_eq!(c.kind, CorrelationKind::TemporalOrdered);
+        let refs: Vec<_> = c.rules.iter().map(|r| r.reference.as_str()).collect();
+        assert_eq!(refs, ["r1#step1", "r1#step2", "r1#step2"]);
+        assert_eq!(c.group_by, ["host.id", "join_key_2"]);
+        assert_eq!(c.aliases[0].mapping[1].1, "process.parent.entity_id");
+        assert_eq!((c.timespan.as_str(), c.timespan_secs), ("1m", 60));
+        assert_eq!(l.steps.len(), 2);
+        assert_eq!(l.steps[1].category.as_deref(), Some("file"));
+        assert!(l.not_evaluable.is_empty());
+
+        let l = lower(
+            "sequence [process where true] [file where true] until [process where true] | head 1",
+        );
+        let RuleBody::Correlation(c) = &l.body else {
+            panic!()
+        };
+        assert_eq!(c.timespan, UNBOUNDED_SPAN);
+        assert_eq!(l.steps.len(), 3);
+        assert_eq!(l.steps[2].suffix, "#until");
+        assert_eq!(l.not_evaluable.len(), 2, "until and the pipe");
+
+        let l = lower("sample by host.id [process where true] [file where true]");
+        let RuleBody::Correlation(c) = &l.body else {
+            panic!()
+        };
+        assert_eq!(c.kind, CorrelationKind::Temporal);
+        assert_eq!(c.group_by, ["host.id"]);
+    }
+
+    #[test]
+    fn wildcards() {
+        assert_eq!(
+            wildcard("a*b?c").pieces(),
+            &[
+                Piece::Lit("a".into()),
+                Piece::AnyMany,
+                Piece::Lit("b".into()),
+                Piece::AnyOne,
+                Piece::Lit("c".into())
+            ]
+        );
+    }
 }

@@ -11,7 +11,7 @@ use super::lexer::{Tok, Token, tokenize};
 use crate::error::SyntaxError;
 
 /// How deeply expressions and steps may nest.
-const MAX_DEPTH: usize = 96;
+const MAX_DEPTH: usize = 64;
 
 /// Parses an EQL query.
 pub fn parse_query(src: &str) -> Result<Query, SyntaxError> {
@@ -404,9 +404,15 @@ impl Parser {
     fn not_expr(&mut self) -> Result<Expr, SyntaxError> {
         let mut nots = Vec::new();
         while self.is_kw("not") {
+            // Each `not` nests the tree one level deeper, so it counts toward the limit.
+            self.enter()?;
             nots.push(self.bump().start);
         }
-        let mut e = self.term()?;
+        let e = self.term();
+        for _ in &nots {
+            self.leave();
+        }
+        let mut e = e?;
         for start in nots.into_iter().rev() {
             let loc = Loc::new(start, e.loc.end);
             e = Expr {
@@ -818,5 +824,180 @@ fn symbol(tok: &Tok) -> &'static str {
         Tok::Slash => "/",
         Tok::Percent => "%",
         _ => "?",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(src: &str) -> QueryBody {
+        parse_query(src).expect("parses").body
+    }
+
+    fn event_expr(src: &str) -> ExprKind {
+        match body(src) {
+            QueryBody::Event(e) => e.expr.kind,
+            other => panic!("not an event query: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn category_and_any() {
+        let QueryBody::Event(e) = body("process where true") else {
+            panic!()
+        };
+        assert_eq!(e.category.as_deref(), Some("process"));
+        assert_eq!(e.category_loc, Loc::new(0, 7));
+        let QueryBody::Event(e) = body("any where x == 1") else {
+            panic!()
+        };
+        assert_eq!(e.category, None);
+    }
+
+    #[test]
+    fn precedence_not_and_or() {
+        // `or` is loosest, `not` applies to the comparison after it.
+        let ExprKind::Or(v) = event_expr("any where a == 1 and not b == 2 or c == 3") else {
+            panic!()
+        };
+        let ExprKind::And(w) = &v[0].kind else {
+            panic!()
+        };
+        assert!(matches!(w[1].kind, ExprKind::Not(_)));
+    }
+
+    #[test]
+    fn string_predicates_and_sets() {
+        let ExprKind::StrPred {
+            op,
+            insensitive,
+            values,
+            ..
+        } = event_expr(r#"any where a like~ ("x*", "y")"#)
+        else {
+            panic!()
+        };
+        assert_eq!((op, insensitive, values.len()), (StrOp::Like, true, 2));
+        let ExprKind::In {
+            negated,
+            insensitive,
+            ..
+        } = event_expr(r#"any where a not in~ ("x", "y",)"#)
+        else {
+            panic!()
+        };
+        assert!(negated && insensitive);
+        assert!(matches!(
+            event_expr(r#"any where a : "x""#),
+            ExprKind::StrPred {
+                op: StrOp::Colon,
+                ..
+            }
+        ));
+        assert!(matches!(
+            event_expr(r#"any where a regex~ "x.*""#),
+            ExprKind::StrPred {
+                op: StrOp::Regex,
+                insensitive: true,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn fields_optional_escaped_indexed() {
+        let ExprKind::Compare { lhs, .. } = event_expr("any where ?a.`b c`.d[0] == 1") else {
+            panic!()
+        };
+        let f = lhs.as_field().expect("field");
+        assert!(f.optional);
+        assert_eq!(f.dotted(), "a.b c.d[0]");
+    }
+
+    #[test]
+    fn functions_arithmetic_methods() {
+        let ExprKind::Compare { lhs, .. } =
+            event_expr("any where length(process.args) + 1 * 2 > 3")
+        else {
+            panic!()
+        };
+        let ExprKind::Arith { op, rhs, .. } = &lhs.kind else {
+            panic!()
+        };
+        assert_eq!(*op, ArithOp::Add);
+        assert!(matches!(
+            rhs.kind,
+            ExprKind::Arith {
+                op: ArithOp::Mul,
+                ..
+            }
+        ));
+        let ExprKind::Compare { lhs, .. } = event_expr("any where x:length() == 1") else {
+            panic!()
+        };
+        let ExprKind::Call { name, args, .. } = lhs.kind else {
+            panic!()
+        };
+        assert_eq!((name.as_str(), args.len()), ("length", 1));
+        assert!(matches!(
+            event_expr(r#"any where startsWith~(a, "x")"#),
+            ExprKind::Call {
+                insensitive: true,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn sequences() {
+        let q = parse_query(
+            "sequence by host.id with maxspan=5m [process where a == 1] by x [file where true] by y with runs=2 until [process where b == 2] | head 3",
+        )
+        .expect("parses");
+        let QueryBody::Sequence(s) = q.body else {
+            panic!()
+        };
+        assert_eq!(s.by.len(), 1);
+        assert_eq!(s.maxspan.as_ref().map(|m| m.millis), Some(300_000));
+        assert_eq!(s.steps.len(), 2);
+        assert_eq!(s.steps[1].runs, Some(2));
+        assert_eq!(s.steps[0].by.len(), 1);
+        assert!(s.until.is_some());
+        assert_eq!(q.pipes.len(), 1);
+        assert_eq!(q.pipes[0].name, "head");
+        let q = parse_query("sequence with maxspan=30s [any where true] ![file where true]")
+            .expect("parses");
+        let QueryBody::Sequence(s) = q.body else {
+            panic!()
+        };
+        assert!(s.steps[1].missing);
+        assert_eq!(s.maxspan.map(|m| m.text), Some("30s".into()));
+        assert!(matches!(
+            body("sample by host.id [process where true] [file where true]"),
+            QueryBody::Sample(_)
+        ));
+    }
+
+    #[test]
+    fn errors_point_at_the_token() {
+        let e = parse_query("process where a == ").expect_err("incomplete");
+        assert_eq!(e.offset, 19);
+        assert!(e.message.contains("end of query"), "{}", e.message);
+        let e = parse_query("process where (a == 1").expect_err("open paren");
+        assert_eq!(e.offset, 21);
+        let e = parse_query("sequence [process where true").expect_err("open step");
+        assert!(e.message.contains("`]`"));
+        assert!(parse_query("sequence by a").is_err());
+        assert!(parse_query("process where a in ()").is_err());
+        assert!(parse_query("sequence with maxspan=5parsecs [a where true]").is_err());
+        let deep = format!("any where {}a{}", "(".repeat(300), ")".repeat(300));
+        assert!(parse_query(&deep).is_err());
+        let nots = format!("any where {}a", "not ".repeat(100_000));
+        assert!(parse_query(&nots).is_err());
+        let nots = format!("any where {}a", "not ".repeat(20));
+        assert!(parse_query(&nots).is_ok());
+        let ok = format!("any where {}a{}", "(".repeat(60), ")".repeat(60));
+        assert!(parse_query(&ok).is_ok());
     }
 }
