@@ -18,6 +18,9 @@ pub enum FieldQuote {
     UnlessWordOr(&'static str),
     /// When the name starts with a digit or `-`, or holds whitespace (EQL).
     DigitDashOrSpace,
+    /// Unless every character is an ASCII word character and the name is not one of the
+    /// reserved words (SQL).
+    UnlessPlainAndNotReserved(&'static [&'static str]),
 }
 
 /// When a string value is quoted.
@@ -173,6 +176,12 @@ impl Dialect {
             FieldQuote::UnlessWordOr(extra) => !escaped
                 .chars()
                 .all(|c| c.is_alphanumeric() || c == '_' || extra.contains(c)),
+            FieldQuote::UnlessPlainAndNotReserved(words) => {
+                !escaped
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_')
+                    || words.iter().any(|w| w.eq_ignore_ascii_case(&escaped))
+            }
             FieldQuote::DigitDashOrSpace => {
                 escaped.starts_with(|c: char| c.is_ascii_digit() || c == '-')
                     || escaped.chars().any(char::is_whitespace)

@@ -19,9 +19,10 @@ pub fn lower_detection(det: &Detection) -> Result<Vec<Node>, ConvertError> {
 
 fn lower_condition(det: &Detection, cond: &Condition) -> Result<Node, ConvertError> {
     Ok(match cond {
-        // A chain `a and b and c` is one n-ary node, however the front end nested it.
-        Condition::And(v) => Node::And(lower_chain(det, v, true)?),
-        Condition::Or(v) => Node::Or(lower_chain(det, v, false)?),
+        // Nesting is kept as written: `(a and b) and c` groups differently from
+        // `a and b and c` in targets that parenthesise every subexpression.
+        Condition::And(v) => Node::And(lower_all(det, v)?),
+        Condition::Or(v) => Node::Or(lower_all(det, v)?),
         Condition::Not(c) => Node::Not(Box::new(lower_condition(det, c)?)),
         Condition::Search { name, span } => {
             let search = det
@@ -32,22 +33,22 @@ fn lower_condition(det: &Detection, cond: &Condition) -> Result<Node, ConvertErr
                 })?;
             lower_expr(&search.expr)?
         }
-        Condition::OneOf(sel) => Node::Or(lower_selected(det, sel)?),
-        Condition::AllOf(sel) => Node::And(lower_selected(det, sel)?),
+        // A selector that picks one search is that search (no one-element group).
+        Condition::OneOf(sel) => one_or(lower_selected(det, sel)?, Node::Or),
+        Condition::AllOf(sel) => one_or(lower_selected(det, sel)?, Node::And),
     })
 }
 
-fn lower_chain(det: &Detection, v: &[Condition], and: bool) -> Result<Vec<Node>, ConvertError> {
-    let mut out = Vec::with_capacity(v.len());
-    for c in v {
-        match (c, and) {
-            (Condition::And(inner), true) | (Condition::Or(inner), false) => {
-                out.extend(lower_chain(det, inner, and)?);
-            }
-            _ => out.push(lower_condition(det, c)?),
-        }
+fn lower_all(det: &Detection, v: &[Condition]) -> Result<Vec<Node>, ConvertError> {
+    v.iter().map(|c| lower_condition(det, c)).collect()
+}
+
+fn one_or(mut nodes: Vec<Node>, group: fn(Vec<Node>) -> Node) -> Node {
+    if nodes.len() == 1 {
+        nodes.pop().unwrap_or(Node::Or(Vec::new()))
+    } else {
+        group(nodes)
     }
-    Ok(out)
 }
 
 fn lower_selected(det: &Detection, sel: &Selector) -> Result<Vec<Node>, ConvertError> {

@@ -78,6 +78,11 @@ pub trait Target: Sync + std::fmt::Debug {
         default_value_str(self.dialect(), p)
     }
 
+    /// A keyword value in the target's syntax (defaults to [`Target::value_str`]).
+    fn keyword_value_str(&self, p: &Pattern) -> Res<String> {
+        self.value_str(p)
+    }
+
     /// `field` compared with a (case-insensitive) string.
     fn field_str(&self, r: &mut Render<'_>, field: &str, s: &Str) -> Res<Out> {
         default_field_str(r, field, &s.pattern)
@@ -347,7 +352,7 @@ impl<'t> Render<'t> {
         match value {
             Value::Str(s) => {
                 let tmpl = d.unbound_str.ok_or_else(|| self.unsupported(keyword))?;
-                let v = self.target.value_str(&s.pattern)?;
+                let v = self.target.keyword_value_str(&s.pattern)?;
                 Ok(Out::Text(fill(tmpl, &[("value", &v)])))
             }
             Value::Num(n) => {
@@ -458,10 +463,9 @@ pub fn negate_text(d: &Dialect, s: &str, grouped: bool) -> String {
     match d.not_style {
         NotStyle::Prefix => format!("{}{}{s}", d.not_token, d.token_separator),
         NotStyle::Call => format!("{}({s})", d.not_token),
-        NotStyle::Coalesce => {
-            let _ = grouped;
-            format!("{} COALESCE({s}, 0)", d.not_token)
-        }
+        // The operand is always parenthesised inside COALESCE, a group only once.
+        NotStyle::Coalesce if grouped => format!("{} COALESCE({s}, 0)", d.not_token),
+        NotStyle::Coalesce => format!("{} COALESCE(({s}), 0)", d.not_token),
     }
 }
 

@@ -42,7 +42,7 @@ pub static DIALECT: Dialect = Dialect {
     re_expression: Some("{field} regex~ \"{regex}\""),
     re_escape_char: "\\",
     re_escape: &["/"],
-    re_escape_escape_char: false,
+    re_escape_escape_char: true,
     re_flag_prefix: true,
     case_sensitive_match: Some("{field} == {value}"),
     cidr_expression: Some("cidrMatch({field}, \"{network}/{prefixlen}\")"),

@@ -4,11 +4,14 @@
 //! KQL has no wildcards: a pattern becomes `startswith`/`endswith`/`contains`, and a list
 //! with wildcard values becomes `in~` for the plain ones joined with one test per pattern.
 
-use sigil_core::{Pattern, Piece};
+use sigil_core::{Pattern, Piece, RegexFlags};
 
 use crate::dialect::{Dialect, FieldQuote, InList, NotStyle, StrQuote, fill};
-use crate::render::{Out, QueryContext, Render, Res, Target, default_field_str, default_value_str};
-use crate::tree::{BoolKind, Node, Value};
+use crate::render::{
+    Out, QueryContext, Render, Res, StrOp, Target, choose_str_op, default_field_str,
+    default_value_str, escape_regex,
+};
+use crate::tree::{BoolKind, Node, Str, Value};
 
 /// The KQL target.
 #[derive(Debug, Clone, Copy, Default)]
@@ -43,7 +46,7 @@ pub static DIALECT: Dialect = Dialect {
     wildcard_match: None,
     re_expression: Some("{field} matches regex \"{regex}\""),
     re_escape_char: "\\",
-    re_escape: &[],
+    re_escape: &["\""],
     re_escape_escape_char: true,
     re_flag_prefix: true,
     case_sensitive_match: None,
@@ -75,6 +78,19 @@ impl Target for Kql {
         Ok(default_value_str(&DIALECT, p)?.replace("\\*", "*"))
     }
 
+    fn field_str(&self, r: &mut Render<'_>, field: &str, s: &Str) -> Res<Out> {
+        let (op, _) = choose_str_op(&s.pattern, [true, true, true, false]);
+        if op == StrOp::Equals && s.pattern.has_wildcards() {
+            // `=~` has no wildcards: a pattern with inner wildcards becomes a regex.
+            let re = escape_regex(&DIALECT, &wildcard_regex(&s.pattern), RegexFlags::default());
+            return Ok(Out::Text(format!(
+                "{} matches regex \"{re}\"",
+                DIALECT.field(field)
+            )));
+        }
+        default_field_str(r, field, &s.pattern)
+    }
+
     fn in_expression(&self, r: &mut Render<'_>, kind: BoolKind, args: &[Node]) -> Res<Out> {
         let list = DIALECT.in_list.unwrap_or(InList {
             template: "{field} {op} ({list})",
@@ -99,7 +115,8 @@ impl Target for Kql {
             match value {
                 Value::Str(s) if s.pattern.has_wildcards() => patterns.push(&s.pattern),
                 Value::Str(s) => plain.push(self.value_str(&s.pattern)?),
-                Value::Num(n) => plain.push(n.clone()),
+                // Numbers in a list are written as strings, as the reference does.
+                Value::Num(n) => plain.push(format!("\"{n}\"")),
                 _ => {}
             }
         }
@@ -121,7 +138,8 @@ impl Target for Kql {
                 let mut tests = Vec::new();
                 for piece in p.pieces() {
                     if let Piece::Lit(s) = piece {
-                        let v = self.value_str(&Pattern::literal(s.clone()))?;
+                        // The reference re-reads each literal run as Sigma text.
+                        let v = self.value_str(&Pattern::parse_sigma(s, false))?;
                         tests.push(format!("{quoted} contains {v}"));
                     }
                 }
@@ -170,4 +188,25 @@ fn inner_has_wildcards(p: &Pattern) -> bool {
         None => return false,
     }
     Pattern::from_pieces(pieces).has_wildcards()
+}
+
+/// A wildcard pattern as an unanchored regex: `*` is `.*`, `?` is `.`, literal text is
+/// escaped the way Python's `re.escape` does it (the reference's choice).
+fn wildcard_regex(p: &Pattern) -> String {
+    let mut out = String::new();
+    for piece in p.pieces() {
+        match piece {
+            Piece::Lit(s) => {
+                for c in s.chars() {
+                    if "()[]{}?*+-|^$\\.&~# \t\n\r\x0b\x0c".contains(c) {
+                        out.push('\\');
+                    }
+                    out.push(c);
+                }
+            }
+            Piece::AnyMany | Piece::Placeholder(_) => out.push_str(".*"),
+            Piece::AnyOne => out.push('.'),
+        }
+    }
+    out
 }

@@ -84,6 +84,11 @@ impl Target for Lucene {
         }
     }
 
+    fn keyword_value_str(&self, p: &Pattern) -> Res<String> {
+        // Keywords are wrapped in `*...*`, so they are never phrases.
+        default_value_str(&DIALECT, p)
+    }
+
     fn value_str(&self, p: &Pattern) -> Res<String> {
         let phrase = !p.has_wildcards()
             && p.pieces().iter().any(|piece| match piece {

@@ -9,7 +9,7 @@ use sigil_core::RegexFlags;
 
 use crate::dialect::{Dialect, FieldQuote, InList, NotStyle, StrQuote};
 use crate::render::{Deferred, Out, QueryContext, Render, Res, Target, escape_regex};
-use crate::tree::{BoolKind, Node, Value};
+use crate::tree::{BoolKind, Node};
 
 /// The Splunk SPL target.
 #[derive(Debug, Clone, Copy, Default)]
@@ -37,7 +37,7 @@ pub static DIALECT: Dialect = Dialect {
     wildcard_multi: Some("*"),
     wildcard_single: Some("*"),
     add_escaped: "\\",
-    bool_values: None,
+    bool_values: Some(["false", "true"]),
     startswith: None,
     endswith: None,
     contains: None,
@@ -51,8 +51,8 @@ pub static DIALECT: Dialect = Dialect {
     cidr_expression: Some("{field}=\"{value}\""),
     compare_op_expression: Some("{field}{operator}{value}"),
     field_ref: [None, None, None, None],
-    field_null: Some("NOT {field}=\"*\""),
-    field_exists: Some("{field}=\"*\""),
+    field_null: Some("NOT {field}=*"),
+    field_exists: Some("{field}=*"),
     field_not_exists: None,
     in_list: Some(InList {
         template: "{field} {op} ({list})",
@@ -114,11 +114,6 @@ impl Target for Splunk {
         Ok(Out::Text(format!("{}=\"{net}\"", DIALECT.field(field))))
     }
 
-    fn field_bool(&self, r: &mut Render<'_>, field: &str, b: bool) -> Res<Out> {
-        let _ = r;
-        Ok(Out::Text(format!("{}=\"{b}\"", DIALECT.field(field))))
-    }
-
     fn finish(&self, r: &Render<'_>, query: Out, ctx: &QueryContext<'_>) -> Res<String> {
         let _ = ctx;
         let mut text = r.text_of(&query).to_string();
@@ -134,80 +129,94 @@ impl Target for Splunk {
 }
 
 impl Splunk {
-    /// Renders a whole condition. With ORed regexes the query splits: the leading
-    /// conjuncts free of them stay the search; the `rex`/`eval` commands follow; the rest
-    /// is filtered by a final `| search`.
+    /// Renders a whole condition. ORed regexes need `| rex` and `| eval` commands; the
+    /// reference places them after the leading `field="value"` term of the search (if
+    /// the search starts with one) and continues the rest with `| search`.
     pub fn render(&self, node: &Node, ctx: &QueryContext<'_>) -> Res<String> {
-        let mut probe = Render::new(self);
-        let out = probe.convert(node)?;
-        if !probe.extra.iter().any(|(k, _)| k == REX) {
-            return self.finish(&probe, out, ctx);
-        }
-        let mut conjuncts = Vec::new();
-        flatten_and(node, &mut conjuncts);
-        let split = conjuncts
-            .iter()
-            .position(|n| has_ored_regex(n, node))
-            .unwrap_or(0);
         let mut r = Render::new(self);
-        let head = if split == 0 {
-            Out::Empty
-        } else {
-            r.convert(&Node::And(
-                conjuncts[..split].iter().map(|n| (*n).clone()).collect(),
-            ))?
-        };
-        let tail_nodes: Vec<Node> = conjuncts[split..].iter().map(|n| (*n).clone()).collect();
-        r.chain.clear();
-        let tail = if tail_nodes.len() == 1 {
-            r.convert(&tail_nodes[0])?
-        } else {
-            r.convert(&Node::And(tail_nodes))?
-        };
-        let mut text = r.text_of(&head).to_string();
-        for (k, v) in &r.extra {
-            if k == REX {
-                let command = v.split_once('\u{0}').map_or(v.as_str(), |(_, c)| c);
-                text.push_str("\n| ");
-                text.push_str(command);
-            }
+        let out = r.convert(node)?;
+        let commands: Vec<&str> = r
+            .extra
+            .iter()
+            .filter(|(k, _)| k == REX)
+            .map(|(_, v)| v.split_once('\u{0}').map_or(v.as_str(), |(_, c)| c))
+            .collect();
+        if commands.is_empty() {
+            return self.finish(&r, out, ctx);
         }
-        text.push_str("\n| search ");
-        text.push_str(r.text_of(&tail));
+        let text = r.text_of(&out);
+        let head_len = leading_term(text).unwrap_or(0);
+        let (head, rest) = text.split_at(head_len);
+        let mut q = head.to_string();
+        for c in commands {
+            q.push_str("\n| ");
+            q.push_str(c);
+        }
+        q.push_str("\n| search ");
+        q.push_str(rest.trim_start());
         for d in &r.deferred {
-            text.push_str("\n| ");
-            text.push_str(d.text());
+            q.push_str("\n| ");
+            q.push_str(d.text());
         }
-        Ok(text)
+        Ok(q)
     }
 }
 
-fn flatten_and<'a>(node: &'a Node, out: &mut Vec<&'a Node>) {
-    match node {
-        Node::And(v) => v.iter().for_each(|n| flatten_and(n, out)),
-        other => out.push(other),
+/// The length of the leading run of plain `field=value` terms (not `rex` helper tests).
+fn leading_term(text: &str) -> Option<usize> {
+    let mut end = 0;
+    while let Some(len) = plain_term(&text[end..]) {
+        end += len;
+        if text[end..].starts_with(' ') {
+            end += 1;
+        }
     }
+    (end > 0).then(|| text[..end].trim_end().len())
 }
 
-/// Whether `node` holds a regex that sits under an `or` (within `root`).
-fn has_ored_regex(node: &Node, root: &Node) -> bool {
-    let _ = root;
-    fn walk(node: &Node, under_or: bool) -> bool {
-        match node {
-            Node::Or(v) => v.iter().any(|n| walk(n, true)),
-            Node::And(v) => v.iter().any(|n| walk(n, under_or)),
-            Node::Not(n) => walk(n, under_or),
-            Node::Field {
-                value: Value::Regex { .. },
-                ..
-            } => under_or,
-            Node::Field {
-                value: Value::Expansion(_),
-                ..
+/// The length of one `field=value` term at the start of `text`, followed by a space or the
+/// end.
+fn plain_term(text: &str) -> Option<usize> {
+    let b = text.as_bytes();
+    let mut i = 0;
+    if b.first() == Some(&b'"') {
+        i = 1 + text[1..].find('"')? + 1;
+    } else {
+        while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] == b'.') {
+            i += 1;
+        }
+    }
+    if i == 0 || b.get(i) != Some(&b'=') {
+        return None;
+    }
+    let field_end = i;
+    i += 1;
+    if b.get(i) == Some(&b'"') {
+        i += 1;
+        while i < b.len() {
+            match b[i] {
+                b'\\' => i += 2,
+                b'"' => break,
+                _ => i += 1,
             }
-            | Node::Field { .. }
-            | Node::Keyword(_) => false,
+        }
+        if i >= b.len() {
+            return None;
+        }
+        i += 1;
+    } else {
+        let start = i;
+        while i < b.len() && !matches!(b[i], b' ' | b'(' | b')' | b'"') {
+            i += 1;
+        }
+        if i == start {
+            return None;
         }
     }
-    walk(node, false)
+    if text[..field_end].ends_with("Condition")
+        || text[..field_end].contains("Condition") && text[field_end..i] == *"=\"true\""
+    {
+        return None;
+    }
+    (i == b.len() || b[i] == b' ').then_some(i)
 }
