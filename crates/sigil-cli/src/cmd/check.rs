@@ -1,17 +1,232 @@
-//! `sigil check PATH...`
+//! `sigil check PATH...`: read Sigma rules and report problems.
+//!
+//! Files are read and checked in parallel; the checks themselves live in
+//! `sigil_sigma::lint`. One unreadable or broken file is reported like any other problem
+//! and never stops the others.
 
-use std::path::PathBuf;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+use anyhow::bail;
+use rayon::prelude::*;
+use sigil_core::{Diagnostic, Severity, Span};
+use sigil_sigma::{SigmaFile, lint};
+
+/// Output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// `path:line:column: error|warning: message`, one line per problem.
+    Text,
+    /// One JSON object with counts, errors and warnings.
+    Json,
+    /// Markdown (only with `--list-lints`: the content of `docs/lints.md`).
+    Markdown,
+}
 
 /// Arguments of `sigil check`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Rule files or folders (searched recursively).
-    #[arg(required = true)]
+    /// Rule files or folders (searched recursively for `.yml` and `.yaml`).
+    #[arg(required_unless_present = "list_lints")]
     pub paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// List every check with its code, severity and documentation, then exit.
+    #[arg(long)]
+    pub list_lints: bool,
+}
+
+/// One file's outcome.
+struct Checked {
+    path: PathBuf,
+    file: SigmaFile,
 }
 
 /// Runs the check.
-pub fn run(_args: &Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("check is being written")
+pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
+    if args.list_lints {
+        list_lints(args.format)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if args.format == Format::Markdown {
+        bail!("`--format markdown` is only for `--list-lints`");
+    }
+    let paths = collect(&args.paths)?;
+    let mut checked: Vec<Checked> = paths
+        .into_par_iter()
+        .map(|path| {
+            let mut file = match std::fs::read(&path) {
+                Ok(bytes) => sigil_sigma::parse_bytes(&bytes),
+                Err(e) => SigmaFile {
+                    diagnostics: vec![Diagnostic::error(
+                        "unreadable-file",
+                        Span::new(1, 1, 0),
+                        format!("cannot read the file: {e}"),
+                    )],
+                    ..SigmaFile::default()
+                },
+            };
+            lint::check_file(&mut file);
+            Checked { path, file }
+        })
+        .collect();
+
+    let files: Vec<&SigmaFile> = checked.iter().map(|c| &c.file).collect();
+    let set_findings = lint::check_set(&files);
+    for (i, d) in set_findings {
+        checked[i].file.diagnostics.push(d);
+    }
+    for c in &mut checked {
+        c.file
+            .diagnostics
+            .sort_by_key(|d| (d.span.line, d.span.column));
+    }
+
+    let rules: usize = checked.iter().map(|c| c.file.rules.len()).sum();
+    let count = |sev: Severity| {
+        checked
+            .iter()
+            .flat_map(|c| &c.file.diagnostics)
+            .filter(|d| d.severity == sev)
+            .count()
+    };
+    let (errors, warnings) = (count(Severity::Error), count(Severity::Warning));
+
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    match args.format {
+        Format::Json => {
+            writeln!(out, "{}", to_json(&checked, rules))?;
+        }
+        Format::Text | Format::Markdown => {
+            for c in &checked {
+                for d in &c.file.diagnostics {
+                    writeln!(out, "{}", render(&c.path, d))?;
+                }
+            }
+        }
+    }
+    out.flush()?;
+    eprintln!(
+        "checked {} file{}, {rules} rule{}: {errors} error{}, {warnings} warning{}",
+        checked.len(),
+        plural(checked.len()),
+        plural(rules),
+        plural(errors),
+        plural(warnings),
+    );
+    Ok(if errors > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// `path:line:column: severity: message [code]`.
+fn render(path: &Path, d: &Diagnostic) -> String {
+    format!(
+        "{}:{}:{}: {}: {} [{}]",
+        path.display(),
+        d.span.line,
+        d.span.column,
+        d.severity,
+        d.message,
+        d.code
+    )
+}
+
+fn to_json(checked: &[Checked], rules: usize) -> serde_json::Value {
+    let list = |sev: Severity| {
+        checked
+            .iter()
+            .flat_map(|c| {
+                c.file
+                    .diagnostics
+                    .iter()
+                    .filter(move |d| d.severity == sev)
+                    .map(move |d| {
+                        serde_json::json!({
+                            "path": c.path.display().to_string(),
+                            "line": d.span.line,
+                            "column": d.span.column,
+                            "message": d.message,
+                        })
+                    })
+            })
+            .collect::<Vec<_>>()
+    };
+    serde_json::json!({
+        "files": checked.len(),
+        "rules": rules,
+        "errors": list(Severity::Error),
+        "warnings": list(Severity::Warning),
+    })
+}
+
+/// The files to check: files as given, folders searched recursively for `.yml`/`.yaml`.
+/// A path that does not exist is a usage error.
+fn collect(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let mut found: Vec<PathBuf> = walkdir::WalkDir::new(path)
+                .follow_links(true)
+                .into_iter()
+                .filter_map(Result::ok)
+                .filter(|e| e.file_type().is_file())
+                .map(walkdir::DirEntry::into_path)
+                .filter(|p| p.extension().is_some_and(|e| e == "yml" || e == "yaml"))
+                .collect();
+            found.sort();
+            out.extend(found);
+        } else if path.exists() {
+            out.push(path.clone());
+        } else {
+            bail!("{}: no such file or folder", path.display());
+        }
+    }
+    Ok(out)
+}
+
+fn list_lints(format: Format) -> anyhow::Result<()> {
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    match format {
+        Format::Markdown => write!(out, "{}", lint::docs_markdown())?,
+        Format::Json => {
+            let list: Vec<_> = lint::registry()
+                .iter()
+                .map(|l| {
+                    let i = l.info();
+                    serde_json::json!({
+                        "code": i.code,
+                        "severity": i.severity,
+                        "reader": i.reader,
+                        "doc": i.doc,
+                    })
+                })
+                .collect();
+            writeln!(out, "{}", serde_json::Value::Array(list))?;
+        }
+        Format::Text => {
+            for l in lint::registry() {
+                let i = l.info();
+                writeln!(
+                    out,
+                    "{:<24} {:<8} {}",
+                    i.code,
+                    i.severity.to_string(),
+                    i.summary()
+                )?;
+            }
+        }
+    }
+    out.flush()?;
+    Ok(())
 }

@@ -189,7 +189,7 @@ declare_lint! {
     /// layers. Only the *form* is checked — a tactic name in lower case with `-` or `_`
     /// (`attack.defense-evasion`), a technique `attack.t1234` or sub-technique
     /// `attack.t1234.001`, a group/software/mitigation/campaign id (`attack.g0016`,
-    /// `attack.s0002`), a tactic id (`attack.ta0005`) — so tactics and techniques newer
+    /// `attack.s0002`), a tactic or data source id (`attack.ta0005`, `attack.ds0005`) — so tactics and techniques newer
     /// than any ATT&CK release sigil knows (`attack.stealth`, `attack.t1685`) are fine.
     ///
     /// Example: `attack.t1059.1` (sub-techniques have three digits), `attack.T 1059`,
@@ -202,10 +202,13 @@ pub fn is_wellformed_attack_tag(tag: &str) -> bool {
     if sigil_core::parse_attack_tag(tag).is_some() {
         return true;
     }
-    // Tactic ids (`TA0005`) are ATT&CK ids the core parser does not model.
+    // Tactic (`TA0005`) and data source (`DS0005`) ids are ATT&CK ids the core parser
+    // does not model.
     tag.strip_prefix("attack.").is_some_and(|rest| {
         let b = rest.as_bytes();
-        b.len() == 6 && b[..2].eq_ignore_ascii_case(b"ta") && b[2..].iter().all(u8::is_ascii_digit)
+        b.len() == 6
+            && (b[..2].eq_ignore_ascii_case(b"ta") || b[..2].eq_ignore_ascii_case(b"ds"))
+            && b[2..].iter().all(u8::is_ascii_digit)
     })
 }
 
@@ -254,6 +257,7 @@ mod tests {
             "attack.t1059.001",
             "attack.g0016",
             "attack.ta0005",
+            "attack.ds0005",
         ] {
             assert!(is_wellformed_attack_tag(ok), "{ok}");
         }

@@ -49,9 +49,14 @@ pub struct LintInfo {
 }
 
 impl LintInfo {
-    /// The first line of the documentation.
-    pub fn summary(&self) -> &'static str {
-        self.doc.lines().next().unwrap_or("").trim()
+    /// The first paragraph of the documentation, on one line.
+    pub fn summary(&self) -> String {
+        self.doc
+            .lines()
+            .map(str::trim)
+            .take_while(|l| !l.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 }
 
@@ -176,7 +181,8 @@ pub fn docs_markdown() -> String {
             i.code,
             i.severity,
             if i.reader { "reader" } else { "check" },
-            i.summary()
+            // A `|` would end the table cell.
+            i.summary().replace('|', "\\|")
         );
     }
     for lint in registry() {

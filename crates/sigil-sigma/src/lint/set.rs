@@ -35,10 +35,13 @@ impl Lint for DuplicateId {
                 }
             }
         }
-        for (id, places) in seen {
+        for (id, mut places) in seen {
             if places.len() < 2 {
                 continue;
             }
+            // Rules of one collection may share the id of their `action: global` document:
+            // report each place once.
+            places.dedup();
             for &(fi, span) in &places {
                 let others = places.len() - 1;
                 out.push((
