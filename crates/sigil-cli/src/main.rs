@@ -19,6 +19,10 @@ struct Cli {
 enum Command {
     /// Read rules and report problems as `path:line:column: error|warning: message`.
     Check(cmd::check::Args),
+    /// Convert rules to queries: splunk, lucene, eql, esql, kql, sqlite.
+    Convert(cmd::convert::Args),
+    /// Run rules over EVTX and JSON logs and report every detection.
+    Hunt(cmd::hunt::Args),
 }
 
 fn main() -> ExitCode {
@@ -36,6 +40,8 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Check(args) => cmd::check::run(&args),
+        Command::Convert(args) => cmd::convert::run(&args),
+        Command::Hunt(args) => cmd::hunt::run(&args),
     };
     match result {
         Ok(code) => code,

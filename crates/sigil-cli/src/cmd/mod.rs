@@ -1,3 +1,5 @@
 //! One module per subcommand; each exposes `Args` (clap) and `run`.
 
 pub mod check;
+pub mod convert;
+pub mod hunt;

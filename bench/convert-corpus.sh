@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Converts the whole Sigma corpus (rules, rules-emerging-threats, rules-threat-hunting,
+# rules-placeholder) to each target with the release `sigil` binary and, in the same run,
+# with pySigma's `sigma convert`, and prints wall times and ratios.
+#
+# Usage: bench/convert-corpus.sh [SHARED_DIR]   (default: ../shared next to the repo)
+# Needs: a Python venv with sigma-cli and the backends (see /work/shared/oracle/VERSIONS.txt):
+#   python3 -m venv /tmp/sigma-venv && /tmp/sigma-venv/bin/pip install sigma-cli \
+#     pysigma-backend-splunk pysigma-backend-elasticsearch pysigma-backend-kusto pysigma-backend-sqlite
+set -euo pipefail
+here="$(cd "$(dirname "$0")/.." && pwd)"
+shared="${1:-$here/../shared}"
+corpus="$shared/corpus/sigma"
+dirs=("$corpus/rules" "$corpus/rules-emerging-threats" "$corpus/rules-threat-hunting" "$corpus/rules-placeholder")
+sigma="${SIGMA_CLI:-/tmp/sigma-venv/bin/sigma}"
+
+cargo build --release -q -p sigil-cli --manifest-path "$here/Cargo.toml"
+sigil="$here/target/release/sigil"
+
+now() { date +%s.%N; }
+secs() { python3 -c "print(f'{$2 - $1:.3f}')"; }
+
+# sigil target | sigma-cli target and options
+pairs=(
+  "splunk|splunk --without-pipeline"
+  "lucene|lucene -p ecs_windows"
+  "eql|eql -p ecs_windows"
+  "kql|kusto"
+  "sqlite|sqlite"
+)
+printf '%-8s %10s %10s %8s\n' target sigil_s pysigma_s ratio
+for pair in "${pairs[@]}"; do
+  ours="${pair%%|*}"
+  theirs="${pair#*|}"
+  extra=()
+  [[ "$ours" == lucene || "$ours" == eql ]] && extra=(-p ecs_windows)
+  t0=$(now)
+  "$sigil" convert -t "$ours" "${extra[@]}" "${dirs[@]}" >/dev/null 2>&1 || true
+  t1=$(now)
+  if [[ -x "$sigma" ]]; then
+    # shellcheck disable=SC2086
+    "$sigma" convert -t $theirs -s "${dirs[@]}" >/dev/null 2>&1 || true
+    t2=$(now)
+    a=$(secs "$t0" "$t1"); b=$(secs "$t1" "$t2")
+    printf '%-8s %10s %10s %8s\n' "$ours" "$a" "$b" "$(python3 -c "print(f'{$b/$a:.0f}x')")"
+  else
+    printf '%-8s %10s %10s %8s\n' "$ours" "$(secs "$t0" "$t1")" "n/a" "n/a"
+  fi
+done
