@@ -89,6 +89,44 @@ pub(crate) fn flatten(
     Ok(())
 }
 
+/// A System field of the model: the text of `element`, or its attribute `attribute`.
+struct SystemField {
+    name: &'static str,
+    element: &'static str,
+    attribute: &'static str,
+}
+
+const fn field(name: &'static str, element: &'static str, attribute: &'static str) -> SystemField {
+    SystemField {
+        name,
+        element,
+        attribute,
+    }
+}
+
+/// The System fields in the order the model gives them.
+const SYSTEM_FIELDS: [SystemField; 19] = [
+    field("Provider_Name", "Provider", "Name"),
+    field("Provider_Guid", "Provider", "Guid"),
+    field("Provider_EventSourceName", "Provider", "EventSourceName"),
+    field("Qualifiers", "EventID", "Qualifiers"),
+    field("EventID", "EventID", ""),
+    field("Version", "Version", ""),
+    field("Level", "Level", ""),
+    field("Task", "Task", ""),
+    field("Opcode", "Opcode", ""),
+    field("Keywords", "Keywords", ""),
+    field("EventRecordID", "EventRecordID", ""),
+    field("Channel", "Channel", ""),
+    field("Computer", "Computer", ""),
+    field("SystemTime", "TimeCreated", "SystemTime"),
+    field("ActivityID", "Correlation", "ActivityID"),
+    field("RelatedActivityID", "Correlation", "RelatedActivityID"),
+    field("Execution_ProcessID", "Execution", "ProcessID"),
+    field("Execution_ThreadID", "Execution", "ThreadID"),
+    field("Security_UserID", "Security", "UserID"),
+];
+
 struct Builder<'a> {
     nodes: &'a [Node],
     event: &'a mut FlatEvent,
@@ -98,13 +136,6 @@ struct Builder<'a> {
 impl Builder<'_> {
     fn child(&self, index: usize, key: &str) -> Option<usize> {
         child(self.nodes, self.event.text(), index, key)
-    }
-
-    /// The attribute `name` of the System element `element` (`<element name=".."/>`).
-    fn attribute(&self, system: usize, element: &str, name: &str) -> Option<usize> {
-        let element = self.child(system, element)?;
-        let attributes = self.child(element, "#attributes")?;
-        self.child(attributes, name)
     }
 
     /// Adds a System field with a scalar value; nulls and nested values are left out.
@@ -117,63 +148,50 @@ impl Builder<'_> {
         self.event.push_spans(name, value);
     }
 
+    /// The System fields, in the order of the model. One pass over the System element finds
+    /// them all (looking each up by name costs a scan per field).
     fn system(&mut self, system: usize) {
-        self.put_system("Provider_Name", self.attribute(system, "Provider", "Name"));
-        self.put_system("Provider_Guid", self.attribute(system, "Provider", "Guid"));
-        self.put_system(
-            "Provider_EventSourceName",
-            self.attribute(system, "Provider", "EventSourceName"),
-        );
-        let mut event_id = self.child(system, "EventID");
-        if let Some(id) = event_id
-            && self.nodes[id].kind == Kind::Object
-        {
-            self.put_system(
-                "Qualifiers",
-                self.attribute(system, "EventID", "Qualifiers"),
-            );
-            event_id = self.child(id, "#text");
+        let mut slots: [Option<usize>; SYSTEM_FIELDS.len()] = [None; SYSTEM_FIELDS.len()];
+        let mut event_id_text = None;
+        for element in children(self.nodes, system) {
+            let key = self.nodes[element].key.get(self.event.text());
+            if self.nodes[element].kind != Kind::Object {
+                if let Some(slot) = SYSTEM_FIELDS
+                    .iter()
+                    .position(|f| f.element == key && f.attribute.is_empty())
+                {
+                    slots[slot] = Some(element);
+                }
+                continue;
+            }
+            if key == "EventID" {
+                // `<EventID Qualifiers="..">N</EventID>`
+                event_id_text = Some(self.child(element, "#text"));
+            }
+            let Some(attributes) = self.child(element, "#attributes") else {
+                continue;
+            };
+            for attribute in children(self.nodes, attributes) {
+                let name = self.nodes[attribute].key.get(self.event.text());
+                if let Some(slot) = SYSTEM_FIELDS
+                    .iter()
+                    .position(|f| f.element == key && f.attribute == name)
+                {
+                    slots[slot] = Some(attribute);
+                }
+            }
         }
-        if let Some(value) = event_id.and_then(|n| self.event_id(self.nodes[n].kind)) {
-            let name = self.event.push_text("EventID");
-            self.event.push_spans(name, value);
+        for (field, slot) in SYSTEM_FIELDS.iter().zip(slots) {
+            if field.name == "EventID" {
+                let node = event_id_text.unwrap_or(slot);
+                if let Some(value) = node.and_then(|n| self.event_id(self.nodes[n].kind)) {
+                    let name = self.event.push_text("EventID");
+                    self.event.push_spans(name, value);
+                }
+            } else {
+                self.put_system(field.name, slot);
+            }
         }
-        for name in [
-            "Version",
-            "Level",
-            "Task",
-            "Opcode",
-            "Keywords",
-            "EventRecordID",
-            "Channel",
-            "Computer",
-        ] {
-            self.put_system(name, self.child(system, name));
-        }
-        self.put_system(
-            "SystemTime",
-            self.attribute(system, "TimeCreated", "SystemTime"),
-        );
-        self.put_system(
-            "ActivityID",
-            self.attribute(system, "Correlation", "ActivityID"),
-        );
-        self.put_system(
-            "RelatedActivityID",
-            self.attribute(system, "Correlation", "RelatedActivityID"),
-        );
-        self.put_system(
-            "Execution_ProcessID",
-            self.attribute(system, "Execution", "ProcessID"),
-        );
-        self.put_system(
-            "Execution_ThreadID",
-            self.attribute(system, "Execution", "ThreadID"),
-        );
-        self.put_system(
-            "Security_UserID",
-            self.attribute(system, "Security", "UserID"),
-        );
     }
 
     /// `EventID` is always an integer in the model (text that is a number becomes one).
@@ -318,6 +336,10 @@ pub(crate) fn normalize_rendering(event: &mut FlatEvent, value: Value) -> Value 
     let Value::Str(span) = value else {
         return value;
     };
+    let len = span.end - span.start;
+    if len != 38 && len != 28 {
+        return value;
+    }
     let text = span.get(event.text()).as_bytes();
     if is_braced_lowercase_guid(text) {
         let inner = Span {

@@ -92,12 +92,15 @@ fn load_part(bytes: &mut Vec<u8>, path: &Path, chunks: Range<u64>) -> Result<(),
     if !bytes.starts_with(EVTX_MAGIC) {
         return Err("not an EVTX file (no \"ElfFile\" signature)".to_string());
     }
-    let offset = HEADER_SIZE as u64 + chunks.start * CHUNK_SIZE as u64;
-    file.seek(SeekFrom::Start(offset))
+    // Read exactly the part's bytes into the reused buffer: no growth, no probing reads.
+    let len = file.metadata().map_err(|e| e.to_string())?.len();
+    let start = HEADER_SIZE as u64 + chunks.start * CHUNK_SIZE as u64;
+    let end = len.min(HEADER_SIZE as u64 + chunks.end * CHUNK_SIZE as u64);
+    let size = usize::try_from(end.saturating_sub(start)).map_err(|e| e.to_string())?;
+    bytes.resize(HEADER_SIZE + size, 0);
+    file.seek(SeekFrom::Start(start))
         .map_err(|e| e.to_string())?;
-    let wanted = (chunks.end.saturating_sub(chunks.start)) * CHUNK_SIZE as u64;
-    file.take(wanted)
-        .read_to_end(bytes)
+    file.read_exact(&mut bytes[HEADER_SIZE..])
         .map_err(|e| e.to_string())?;
     Ok(())
 }
