@@ -57,16 +57,34 @@ fn options() -> Result<Options, String> {
     })
 }
 
+/// CPU time of the calling thread in seconds (Linux), so that single-thread numbers hold on a
+/// machine that other work shares.
+fn thread_cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let nanos: f64 = stat.split_whitespace().next()?.parse().ok()?;
+    Some(nanos / 1e9)
+}
+
 /// Runs `f` over every file `copies` times; returns (events, seconds).
 fn time_files(inputs: &[Input], copies: usize, mut f: impl FnMut(&Input) -> usize) -> (usize, f64) {
     let start = Instant::now();
+    let cpu_start = thread_cpu_seconds();
     let mut events = 0;
     for _ in 0..copies {
         for input in inputs {
             events += f(input);
         }
     }
-    (events, start.elapsed().as_secs_f64())
+    let wall = start.elapsed().as_secs_f64();
+    if let (Some(before), Some(after)) = (cpu_start, thread_cpu_seconds()) {
+        println!(
+            "{:<44} (cpu {:.3} s, {:.0} events per cpu-second)",
+            "",
+            after - before,
+            events as f64 / (after - before)
+        );
+    }
+    (events, wall)
 }
 
 fn report(name: &str, (events, seconds): (usize, f64)) {

@@ -287,7 +287,8 @@ impl Builder<'_> {
         };
         let value = normalize_rendering(self.event, value);
         let mut name = name;
-        if self.event.contains_span(name) {
+        let (mut hash, taken) = self.event.lookup_span(name);
+        if taken {
             let text = self.event.text_mut();
             let start = text.len() as u32;
             text.push_str(section);
@@ -303,11 +304,13 @@ impl Builder<'_> {
                 start,
                 end: text.len() as u32,
             };
-            if self.event.contains_span(name) {
+            let (prefixed_hash, taken) = self.event.lookup_span(name);
+            if taken {
                 return;
             }
+            hash = prefixed_hash;
         }
-        self.event.push_spans(name, value);
+        self.event.push_hashed(name, hash, value);
     }
 
     /// A data value: scalars as they are, arrays (several unnamed `<Data>`) joined with

@@ -102,7 +102,23 @@ fn load_part(bytes: &mut Vec<u8>, path: &Path, chunks: Range<u64>) -> Result<(),
         .map_err(|e| e.to_string())?;
     file.read_exact(&mut bytes[HEADER_SIZE..])
         .map_err(|e| e.to_string())?;
+    drop_empty_tail(bytes);
     Ok(())
+}
+
+/// Cuts off the all-zero chunks at the end of the part. Logs are often preallocated, so many
+/// files end in empty chunks; the parser would copy and scan each of them to find nothing.
+/// Only trailing ones go, so chunk numbers stay those of the file.
+fn drop_empty_tail(bytes: &mut Vec<u8>) {
+    while bytes.len() >= HEADER_SIZE + CHUNK_SIZE {
+        let last = &bytes[bytes.len() - CHUNK_SIZE..];
+        // OR-folding has no early exit, so it vectorises; a chunk's first bytes are its
+        // signature, so a live chunk stops the loop at once anyway.
+        if last[..8] != [0; 8] || last.iter().fold(0, |acc, b| acc | b) != 0 {
+            break;
+        }
+        bytes.truncate(bytes.len() - CHUNK_SIZE);
+    }
 }
 
 /// When the last chunk is cut short (a truncated file), pads it with zeros so that the parser

@@ -123,10 +123,17 @@ impl FlatEvent {
         self.fields.push(Field { name, hash, value });
     }
 
-    /// Whether a name already in the text buffer is taken by a field, ignoring ASCII case.
-    pub(crate) fn contains_span(&self, name: Span) -> bool {
+    /// The hash of a name already in the text buffer, and whether a field has that name
+    /// (ignoring ASCII case). The hash serves [`FlatEvent::push_hashed`].
+    pub(crate) fn lookup_span(&self, name: Span) -> (u32, bool) {
         let name = name.get(&self.text);
-        self.find(name_hash(name), name).is_some()
+        let hash = name_hash(name);
+        (hash, self.find(hash, name).is_some())
+    }
+
+    /// Adds a field whose name (with its hash) and value are already in the text buffer.
+    pub(crate) fn push_hashed(&mut self, name: Span, hash: u32, value: Value) {
+        self.fields.push(Field { name, hash, value });
     }
 
     /// The first field value of this name (exact name match first is not needed: names
