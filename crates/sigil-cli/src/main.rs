@@ -21,6 +21,8 @@ enum Command {
     Check(cmd::check::Args),
     /// Convert rules to queries: splunk, lucene, eql, esql, kql, sqlite.
     Convert(cmd::convert::Args),
+    /// Run rules over EVTX and JSON logs and report every detection.
+    Hunt(cmd::hunt::Args),
 }
 
 fn main() -> ExitCode {
@@ -39,6 +41,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Check(args) => cmd::check::run(&args),
         Command::Convert(args) => cmd::convert::run(&args),
+        Command::Hunt(args) => cmd::hunt::run(&args),
     };
     match result {
         Ok(code) => code,

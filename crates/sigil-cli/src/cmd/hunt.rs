@@ -1,0 +1,558 @@
+//! `sigil hunt LOGS... --rules PATH...`: every rule over every event.
+//!
+//! The work is the library's: rules are loaded by `sigil-load`, rewritten by the pipelines
+//! of `sigil-pipeline`, compiled once by `sigil-engine`, and logs are read by `sigil-logs`
+//! in parallel parts. This module chooses pipelines, renders detections and the summary,
+//! and maps the outcome to an exit code.
+
+use std::collections::BTreeMap;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use sigil_core::{Level, Rule, RuleBody};
+use sigil_engine::{Engine, EngineOptions, Matched, SummaryFields};
+use sigil_logs::{Event, FieldValue};
+use sigil_pipeline::{Pipeline, PipelineSet};
+
+/// Output formats of `sigil hunt`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// An aligned table, for reading.
+    Table,
+    /// One JSON object per detection.
+    Jsonl,
+    /// Comma-separated values with a header line.
+    Csv,
+}
+
+/// Arguments of `sigil hunt`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Logs: EVTX and JSON / JSON-lines files or folders (searched recursively); `-` reads
+    /// JSON lines from standard input.
+    #[arg(required = true, value_name = "LOGS")]
+    pub logs: Vec<PathBuf>,
+    /// Rule files or folders (Sigma `.yml`, Elastic `.toml`).
+    #[arg(long, short = 'r', required = true, num_args = 1.., value_name = "PATH")]
+    pub rules: Vec<PathBuf>,
+    /// A processing pipeline, built-in name or YAML file; repeat to combine them. Without
+    /// one, Windows rules are mapped to Sysmon events (`sysmon` + `windows-logsources`) and
+    /// also to Security audit events (`windows-audit` + `windows-logsources`).
+    #[arg(long, short = 'p', value_name = "NAME|FILE")]
+    pub pipeline: Vec<String>,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Write detections to this file instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Worker threads (default: one per core).
+    #[arg(long, short = 't', value_name = "N")]
+    pub threads: Option<usize>,
+    /// Report only detections of rules at this level or above.
+    #[arg(long, value_name = "LEVEL", value_parser = parse_level)]
+    pub min_level: Option<Level>,
+    /// Do not show a progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+fn parse_level(text: &str) -> Result<Level, String> {
+    Level::from_name(text).ok_or_else(|| {
+        format!("unknown level `{text}` (informational, low, medium, high, critical)")
+    })
+}
+
+/// A rule that is not hunted with, and why.
+struct Skipped {
+    who: String,
+    reason: String,
+}
+
+/// One detection, rendered to the output's needs and kept until the end so that output
+/// comes in input order whatever the thread count.
+struct Found {
+    rule_id: Option<String>,
+    title: String,
+    level: Option<Level>,
+    tags: Vec<String>,
+    timestamp: Option<String>,
+    computer: Option<String>,
+    channel: Option<String>,
+    event_id: Option<i64>,
+    record_id: Option<i64>,
+    source: Option<String>,
+    event: serde_json::Value,
+}
+
+/// Runs the hunt.
+pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
+    let mut pool = rayon::ThreadPoolBuilder::new();
+    if let Some(n) = args.threads {
+        anyhow::ensure!(n > 0, "--threads must be at least 1");
+        pool = pool.num_threads(n);
+    }
+    let pool = pool.build().context("cannot start worker threads")?;
+    pool.install(|| hunt(args))
+}
+
+fn hunt(args: &Args) -> anyhow::Result<ExitCode> {
+    let alternatives = pipeline_sets(&args.pipeline)?;
+    let loaded = sigil_load::load(&args.rules, sigil_load::Options::default());
+    let mut skipped: Vec<Skipped> = loaded
+        .errors()
+        .map(|d| Skipped {
+            who: format!(
+                "{}:{}:{}",
+                d.path.display(),
+                d.diagnostic.span.line.max(1),
+                d.diagnostic.span.column.max(1)
+            ),
+            reason: d.diagnostic.message.clone(),
+        })
+        .collect();
+    if loaded.rules.is_empty() {
+        for s in &skipped {
+            eprintln!("{}: {}", s.who, s.reason);
+        }
+        anyhow::bail!("no rule could be loaded from {}", join_paths(&args.rules));
+    }
+
+    let rules = process_rules(&loaded.rules, &alternatives, &mut skipped);
+    let engine = Engine::compile(&rules, EngineOptions::default());
+    for s in engine.skipped() {
+        let path = rule_origin(&loaded.rules, &rules[s.index]);
+        skipped.push(Skipped {
+            who: format!("{path}: {}", s.title),
+            reason: s.error.to_string(),
+        });
+    }
+
+    let discovery = sigil_logs::discover(&args.logs);
+    let read_errors: Vec<String> = discovery.errors.iter().map(ToString::to_string).collect();
+    let parts =
+        sigil_logs::split_into_parts(&discovery.inputs, sigil_logs::DEFAULT_CHUNKS_PER_PART);
+    let progress = progress_bar(args, parts.len() as u64);
+    let min_level = args.min_level;
+    let fields = &engine.options().summary_fields;
+
+    let results = sigil_logs::read_parallel(
+        &parts,
+        |part| {
+            progress.inc(1);
+            let mut scan = engine.scan();
+            scan.set_source(Some(Arc::from(part.input.path.to_string_lossy().as_ref())));
+            (scan, Vec::new())
+        },
+        |(scan, found), _meta, event| {
+            let mut sink = |d: &sigil_engine::Detection<'_>| {
+                if level_ok(d.rule.level, min_level) {
+                    found.push(found_of(d, fields));
+                }
+            };
+            scan.event(event, &mut sink);
+        },
+    );
+    progress.finish_and_clear();
+
+    let mut stats = sigil_logs::FileStats::default();
+    let mut hits = sigil_engine::CorrelationHits::default();
+    let mut found: Vec<Found> = Vec::new();
+    for ((scan, part_found), part_stats) in results {
+        hits.merge(scan.into_hits());
+        found.extend(part_found);
+        stats.merge(part_stats);
+    }
+    let untimed = hits.untimed;
+    engine.finish(hits, &mut |d: &sigil_engine::Detection<'_>| {
+        if level_ok(d.rule.level, min_level) {
+            found.push(found_of(d, fields));
+        }
+    });
+
+    write_output(args, &found)?;
+    summarize(&Summary {
+        files: discovery.inputs.len(),
+        stats: &stats,
+        read_errors: &read_errors,
+        rules_loaded: rules.len() - engine.skipped().len(),
+        skipped: &skipped,
+        found: &found,
+        untimed,
+    });
+    Ok(if found.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// The pipeline sets to process rules with: the user's (as one set), or the defaults.
+fn pipeline_sets(names: &[String]) -> anyhow::Result<Vec<PipelineSet>> {
+    let resolve = |names: &[&str]| -> anyhow::Result<PipelineSet> {
+        let pipelines = names
+            .iter()
+            .map(|n| Pipeline::resolve(n).map_err(|e| anyhow::anyhow!("{e}")))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        Ok(PipelineSet::new(pipelines))
+    };
+    if names.is_empty() {
+        return Ok(vec![
+            resolve(&["sysmon", "windows-logsources"])?,
+            resolve(&["windows-audit", "windows-logsources"])?,
+        ]);
+    }
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    Ok(vec![resolve(&names)?])
+}
+
+/// Each rule through each pipeline set. The first set always yields the rule; a further
+/// set adds a variant only when it changes the rule differently (e.g. `windows-audit`
+/// turning a process-creation rule into a Security 4688 one), so each source of events
+/// is searched once. Correlations and filters go through unchanged: their fields are
+/// those of the rules they refer to.
+fn process_rules(
+    loaded: &[sigil_load::LoadedRule],
+    sets: &[PipelineSet],
+    skipped: &mut Vec<Skipped>,
+) -> Vec<Rule> {
+    use rayon::prelude::*;
+    let processed: Vec<(Vec<Rule>, Option<Skipped>)> = loaded
+        .par_iter()
+        .map(|lr| {
+            let rule = &lr.rule;
+            if !matches!(rule.body, RuleBody::Detection(_)) {
+                return (vec![rule.clone()], None);
+            }
+            let mut variants: Vec<Rule> = Vec::new();
+            let mut failure = None;
+            for (i, set) in sets.iter().enumerate() {
+                match set.process(rule) {
+                    Ok(p) => {
+                        let adds = i == 0 || !p.applied.is_empty();
+                        if adds && !variants.contains(&p.rule) {
+                            variants.push(p.rule);
+                        }
+                    }
+                    Err(e) if i == 0 => failure = Some(e.to_string()),
+                    Err(_) => {}
+                }
+            }
+            let skip = failure
+                .filter(|_| variants.is_empty())
+                .map(|reason| Skipped {
+                    who: format!("{}: {}", lr.path.display(), rule.title),
+                    reason,
+                });
+            (variants, skip)
+        })
+        .collect();
+    let mut rules = Vec::with_capacity(processed.len());
+    for (variants, skip) in processed {
+        rules.extend(variants);
+        skipped.extend(skip);
+    }
+    rules
+}
+
+fn rule_origin(loaded: &[sigil_load::LoadedRule], rule: &Rule) -> String {
+    loaded
+        .iter()
+        .find(|lr| lr.rule.id == rule.id && lr.rule.title == rule.title)
+        .map_or_else(|| "?".to_string(), |lr| lr.path.display().to_string())
+}
+
+fn level_ok(level: Option<Level>, min: Option<Level>) -> bool {
+    match min {
+        None => true,
+        Some(min) => level.is_some_and(|l| l >= min),
+    }
+}
+
+fn found_of(d: &sigil_engine::Detection<'_>, fields: &SummaryFields) -> Found {
+    let summary = d.summary(fields);
+    let event = match d.matched {
+        Matched::Event(e) => event_json(e),
+        Matched::Correlation(c) => serde_json::json!({
+            "correlation": c.kind.name(),
+            "group": c.group.iter().map(|(k, v)| (k.clone(), serde_json::json!(v))).collect::<serde_json::Map<_, _>>(),
+            "value": c.value,
+            "events": c.events.iter().map(|e| serde_json::json!({
+                "rule_id": e.rule.id,
+                "rule_title": e.rule.title,
+                "timestamp": e.summary.timestamp,
+                "computer": e.summary.computer,
+                "event_id": e.summary.event_id,
+                "record_id": e.summary.record_id,
+                "source": e.source.as_deref(),
+            })).collect::<Vec<_>>(),
+        }),
+    };
+    Found {
+        rule_id: d.rule.id.clone(),
+        title: d.rule.title.clone(),
+        level: d.rule.level,
+        tags: d.rule.tags.clone(),
+        timestamp: summary.timestamp,
+        computer: summary.computer,
+        channel: summary.channel,
+        event_id: summary.event_id,
+        record_id: summary.record_id,
+        source: d.source.map(str::to_string),
+        event,
+    }
+}
+
+/// The event's fields as a JSON object, in the event's order; repeated names (JSON
+/// arrays flattened by the reader) become arrays again.
+fn event_json(event: &dyn Event) -> serde_json::Value {
+    let mut map = serde_json::Map::new();
+    event.for_each_field(&mut |name, value| {
+        let v = match value {
+            FieldValue::Str(s) => serde_json::Value::String(s.into_owned()),
+            FieldValue::Int(i) => i.into(),
+            FieldValue::UInt(u) => u.into(),
+            FieldValue::Float(f) => serde_json::Number::from_f64(f)
+                .map_or(serde_json::Value::Null, serde_json::Value::Number),
+            FieldValue::Bool(b) => b.into(),
+            FieldValue::Null => serde_json::Value::Null,
+        };
+        match map.get_mut(name) {
+            None => {
+                map.insert(name.to_string(), v);
+            }
+            Some(serde_json::Value::Array(a)) => a.push(v),
+            Some(existing) => {
+                let first = existing.take();
+                *existing = serde_json::Value::Array(vec![first, v]);
+            }
+        }
+    });
+    serde_json::Value::Object(map)
+}
+
+fn progress_bar(args: &Args, parts: u64) -> indicatif::ProgressBar {
+    if args.no_progress || !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(parts);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{spinner} reading logs [{bar:30}] {pos}/{len} parts {elapsed}",
+    ) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
+}
+
+fn write_output(args: &Args, found: &[Found]) -> anyhow::Result<()> {
+    let stdout = std::io::stdout();
+    let mut out: Box<dyn Write> = match &args.output {
+        Some(path) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path)
+                .with_context(|| format!("cannot write {}", path.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(stdout.lock())),
+    };
+    match args.format {
+        Format::Jsonl => {
+            for f in found {
+                let line = serde_json::json!({
+                    "rule_id": f.rule_id,
+                    "rule_title": f.title,
+                    "level": f.level.map(Level::name),
+                    "tags": f.tags,
+                    "timestamp": f.timestamp,
+                    "computer": f.computer,
+                    "channel": f.channel,
+                    "event_id": f.event_id,
+                    "record_id": f.record_id,
+                    "source": f.source,
+                    "event": f.event,
+                });
+                writeln!(out, "{line}")?;
+            }
+        }
+        Format::Csv => write_csv(&mut out, found)?,
+        Format::Table => write_table(&mut out, found)?,
+    }
+    out.flush()?;
+    Ok(())
+}
+
+const CSV_HEADER: [&str; 11] = [
+    "timestamp",
+    "level",
+    "rule_title",
+    "rule_id",
+    "tags",
+    "computer",
+    "channel",
+    "event_id",
+    "record_id",
+    "source",
+    "event",
+];
+
+fn csv_field(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_string()
+    }
+}
+
+fn row_of(f: &Found) -> [String; 11] {
+    let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+    let num = |v: Option<i64>| v.map(|n| n.to_string()).unwrap_or_default();
+    [
+        opt(&f.timestamp),
+        f.level.map(Level::name).unwrap_or_default().to_string(),
+        f.title.clone(),
+        opt(&f.rule_id),
+        f.tags.join(" "),
+        opt(&f.computer),
+        opt(&f.channel),
+        num(f.event_id),
+        num(f.record_id),
+        opt(&f.source),
+        f.event.to_string(),
+    ]
+}
+
+fn write_csv(out: &mut dyn Write, found: &[Found]) -> std::io::Result<()> {
+    writeln!(out, "{}", CSV_HEADER.join(","))?;
+    for f in found {
+        let row: Vec<String> = row_of(f).iter().map(|c| csv_field(c)).collect();
+        writeln!(out, "{}", row.join(","))?;
+    }
+    Ok(())
+}
+
+fn write_table(out: &mut dyn Write, found: &[Found]) -> std::io::Result<()> {
+    if found.is_empty() {
+        return Ok(());
+    }
+    let header = ["timestamp", "level", "rule", "computer", "event", "source"];
+    let rows: Vec<[String; 6]> = found
+        .iter()
+        .map(|f| {
+            let r = row_of(f);
+            let event = match (&f.event_id, &f.record_id) {
+                (Some(e), Some(r)) => format!("{e} #{r}"),
+                (Some(e), None) => e.to_string(),
+                _ => String::new(),
+            };
+            let source = f
+                .source
+                .as_deref()
+                .map(|s| {
+                    Path::new(s)
+                        .file_name()
+                        .map_or(s.to_string(), |n| n.to_string_lossy().into_owned())
+                })
+                .unwrap_or_default();
+            [
+                r[0].clone(),
+                r[1].clone(),
+                truncate(&r[2], 70),
+                r[5].clone(),
+                event,
+                source,
+            ]
+        })
+        .collect();
+    let mut widths = header.map(str::len);
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: &[&str]| -> String {
+        cells
+            .iter()
+            .zip(widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect::<Vec<_>>()
+            .join("  ")
+            .trim_end()
+            .to_string()
+    };
+    writeln!(out, "{}", line(&header))?;
+    for row in &rows {
+        let cells: Vec<&str> = row.iter().map(String::as_str).collect();
+        writeln!(out, "{}", line(&cells))?;
+    }
+    Ok(())
+}
+
+fn truncate(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let mut t: String = text.chars().take(max - 1).collect();
+    t.push('…');
+    t
+}
+
+struct Summary<'a> {
+    files: usize,
+    stats: &'a sigil_logs::FileStats,
+    read_errors: &'a [String],
+    rules_loaded: usize,
+    skipped: &'a [Skipped],
+    found: &'a [Found],
+    untimed: usize,
+}
+
+fn summarize(s: &Summary<'_>) {
+    for e in s.read_errors.iter().chain(&s.stats.errors) {
+        eprintln!("read error: {e}");
+    }
+    for sk in s.skipped {
+        eprintln!("skipped rule: {}: {}", sk.who, sk.reason);
+    }
+    let mut by_level: BTreeMap<Option<Level>, usize> = BTreeMap::new();
+    for f in s.found {
+        *by_level.entry(f.level).or_default() += 1;
+    }
+    let levels: Vec<String> = by_level
+        .iter()
+        .rev()
+        .map(|(l, n)| format!("{} {n}", l.map_or("no level", Level::name)))
+        .collect();
+    eprintln!(
+        "{} files, {} events ({} records and {} chunks skipped, {} read errors)",
+        s.files,
+        s.stats.events,
+        s.stats.skipped_records,
+        s.stats.skipped_chunks,
+        s.read_errors.len() + s.stats.errors.len()
+    );
+    eprintln!(
+        "{} rules loaded, {} skipped",
+        s.rules_loaded,
+        s.skipped.len()
+    );
+    if s.untimed > 0 {
+        eprintln!(
+            "{} matches had no readable timestamp and were left out of correlations",
+            s.untimed
+        );
+    }
+    if levels.is_empty() {
+        eprintln!("no detection");
+    } else {
+        eprintln!("{} detections: {}", s.found.len(), levels.join(", "));
+    }
+}
+
+fn join_paths(paths: &[PathBuf]) -> String {
+    paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
