@@ -73,6 +73,9 @@ pub struct Step {
     pub by: Vec<Expr>,
     /// `with runs=N`: the step repeats N times.
     pub runs: Option<u64>,
+    /// `fork=true` (legacy): matching this step leaves the sequence it extends pending,
+    /// so later events can extend it too.
+    pub fork: bool,
     /// The whole step.
     pub loc: Loc,
 }

@@ -2,6 +2,7 @@
 //! reference implementation): lexer, parser with positions, and lowering into the IR.
 
 pub mod ast;
+pub mod eval;
 pub mod lexer;
 pub mod lower;
 pub mod parser;

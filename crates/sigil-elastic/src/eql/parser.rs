@@ -275,10 +275,13 @@ impl Parser {
         let query = self.event_query()?;
         self.leave();
         self.expect(&Tok::RBracket, "`]` closing the step")?;
-        // `fork` (legacy) is accepted and ignored: it only changes how events are shared
-        // between pending sequences in the reference implementation.
-        if self.eat_kw("fork") && self.eat(&Tok::Eq) {
-            self.bump();
+        let mut fork = false;
+        if self.eat_kw("fork") {
+            fork = true;
+            if self.eat(&Tok::Eq) {
+                fork = !self.is_kw("false");
+                self.bump();
+            }
         }
         let by = if self.eat_kw("by") {
             self.expr_list()?
@@ -306,6 +309,7 @@ impl Parser {
             missing,
             by,
             runs,
+            fork,
             loc: Loc::new(open.start, self.prev_end()),
         })
     }
