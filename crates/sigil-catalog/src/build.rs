@@ -1,0 +1,457 @@
+//! From a loaded [`Corpus`] to a [`Catalog`]: per-rule analysis in parallel, then the
+//! corpus-wide parts (indicator counts, related rules, techniques, atomic linkage).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use rayon::prelude::*;
+use sigil_core::{Rule, RuleLanguage};
+
+use crate::analyze::{Pipelines, RuleFacts, analyze, indicator_keys};
+use crate::load::{Corpus, LoadedRule};
+use crate::model::{
+    Analysis, Catalog, CatalogRule, CatalogStats, NormalizedIndicator, RelatedRule, TacticEntry,
+    TechniqueEntry, UnresolvedAttack,
+};
+
+/// How much to build.
+#[derive(Debug, Clone, Copy)]
+pub struct BuildOptions {
+    /// Simulate the atomic tests' telemetry and run every rule over it.
+    pub link_atomics: bool,
+    /// How many related rules to keep per rule.
+    pub related_limit: usize,
+}
+
+impl Default for BuildOptions {
+    fn default() -> Self {
+        Self {
+            link_atomics: true,
+            related_limit: 10,
+        }
+    }
+}
+
+/// Indicators or techniques shared by more rules than this say little about how two
+/// rules relate, and would make related-rule ranking quadratic: they are not used for it.
+const RELATED_MAX_SHARED: usize = 400;
+
+/// A `related:` link weighs as much as several rare shared indicators.
+const RELATED_LINK_WEIGHT: f64 = 3.0;
+
+/// Builds the catalog of `corpus`.
+pub fn build(corpus: Corpus, options: BuildOptions) -> Catalog {
+    let pipelines = Pipelines::builtin();
+    let Corpus {
+        rules: loaded,
+        atomics,
+        attack,
+        mut problems,
+        files,
+        ignored: _,
+    } = corpus;
+
+    let facts: Vec<RuleFacts> = loaded
+        .par_iter()
+        .map(|r| analyze(&r.rule, &r.steps, &pipelines, &attack))
+        .collect();
+
+    // Indicator → rules that have it (each rule once).
+    let mut by_indicator: HashMap<&NormalizedIndicator, Vec<u32>> = HashMap::new();
+    for (i, f) in facts.iter().enumerate() {
+        for key in indicator_keys(f) {
+            by_indicator.entry(key).or_default().push(i as u32);
+        }
+    }
+    let mut by_technique: HashMap<&str, Vec<u32>> = HashMap::new();
+    for (i, f) in facts.iter().enumerate() {
+        for t in &f.techniques {
+            by_technique.entry(t.as_str()).or_default().push(i as u32);
+        }
+    }
+    let languages: Vec<RuleLanguage> = loaded.iter().map(|r| r.rule.language).collect();
+    let keys = rule_keys(&loaded);
+
+    // Sigma `related:` links, both ways, by rule id.
+    let mut by_id: HashMap<&str, Vec<u32>> = HashMap::new();
+    for (i, r) in loaded.iter().enumerate() {
+        if let Some(id) = &r.rule.id {
+            by_id.entry(id.as_str()).or_default().push(i as u32);
+        }
+    }
+    let mut links: HashMap<u32, Vec<(u32, String)>> = HashMap::new();
+    for (i, r) in loaded.iter().enumerate() {
+        for rel in &r.rule.related {
+            for &j in by_id.get(rel.id.as_str()).into_iter().flatten() {
+                if j as usize != i {
+                    links
+                        .entry(i as u32)
+                        .or_default()
+                        .push((j, rel.kind.clone()));
+                    links
+                        .entry(j)
+                        .or_default()
+                        .push((i as u32, rel.kind.clone()));
+                }
+            }
+        }
+    }
+
+    let analyses: Vec<Analysis> = facts
+        .par_iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let mut indicators = f.indicators.clone();
+            for ind in &mut indicators {
+                let sharing = by_indicator
+                    .get(&ind.normalized)
+                    .map_or(&[][..], Vec::as_slice);
+                for &j in sharing {
+                    if j as usize != i {
+                        *ind.corpus_by_source
+                            .entry(languages[j as usize].name().to_string())
+                            .or_default() += 1;
+                    }
+                }
+                ind.corpus = ind.corpus_by_source.values().sum();
+            }
+            let related = related(
+                i as u32,
+                f,
+                &by_indicator,
+                &by_technique,
+                links.get(&(i as u32)).map_or(&[][..], Vec::as_slice),
+                options.related_limit,
+            )
+            .into_iter()
+            .map(|(j, score, reasons)| {
+                let r = &loaded[j as usize];
+                RelatedRule {
+                    key: keys[j as usize].clone(),
+                    id: r
+                        .rule
+                        .id
+                        .clone()
+                        .unwrap_or_else(|| keys[j as usize].clone()),
+                    title: r.rule.title.clone(),
+                    language: r.rule.language,
+                    score,
+                    reasons,
+                }
+            })
+            .collect();
+            Analysis {
+                stages: f.stages.clone(),
+                exclusions: f.exclusions.clone(),
+                indicators,
+                related,
+                attack: f.attack.clone(),
+                data_needed: f.data_needed.clone(),
+            }
+        })
+        .collect();
+
+    let mut unresolved: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (i, f) in facts.iter().enumerate() {
+        for tag in &f.unresolved {
+            unresolved
+                .entry(tag.clone())
+                .or_default()
+                .push(keys[i].clone());
+        }
+    }
+
+    let mut rules: Vec<CatalogRule> = loaded
+        .into_iter()
+        .zip(analyses)
+        .zip(keys)
+        .map(|((l, analysis), key)| catalog_rule(l, analysis, key))
+        .collect();
+
+    let mut atomics = atomics;
+    let mut simulated = 0;
+    if options.link_atomics {
+        let outcome = crate::linkage::link(&rules, &mut atomics);
+        simulated = outcome.simulated;
+        problems.extend(outcome.problems);
+        let mut fired_by: HashMap<String, Vec<crate::model::TestRef>> = HashMap::new();
+        for t in &atomics {
+            for r in &t.fired {
+                fired_by
+                    .entry(r.key.clone())
+                    .or_default()
+                    .push(crate::model::TestRef {
+                        guid: t.guid.clone(),
+                        name: t.name.clone(),
+                        technique: t.technique.clone(),
+                    });
+            }
+        }
+        for r in &mut rules {
+            if let Some(tests) = fired_by.remove(&r.key) {
+                r.fired_by = tests;
+            }
+        }
+    }
+    crate::linkage::same_technique(&rules, &mut atomics);
+    let gaps: Vec<String> = atomics
+        .iter()
+        .filter(|t| !t.events.is_empty() && t.fired.is_empty())
+        .map(|t| t.guid.clone())
+        .collect();
+
+    let (tactics, techniques) = coverage(&rules, &atomics, &facts, &attack);
+    let mut rules_by_source: BTreeMap<String, usize> = BTreeMap::new();
+    for r in &rules {
+        *rules_by_source
+            .entry(r.language.name().to_string())
+            .or_default() += 1;
+    }
+    let stats = CatalogStats {
+        rules_by_source,
+        atomic_tests: atomics.len(),
+        simulated_tests: simulated,
+        detected_tests: atomics.iter().filter(|t| !t.fired.is_empty()).count(),
+        attack_techniques: attack.techniques().filter(|t| !t.retired).count(),
+        covered_techniques: techniques.iter().filter(|t| !t.rules.is_empty()).count(),
+        files,
+        bad_files: problems
+            .iter()
+            .map(|p| &p.path)
+            .collect::<BTreeSet<_>>()
+            .len(),
+    };
+    Catalog {
+        rules,
+        tactics,
+        techniques,
+        atomics,
+        gaps,
+        unresolved_attack: unresolved
+            .into_iter()
+            .map(|(tag, rules)| UnresolvedAttack { tag, rules })
+            .collect(),
+        problems,
+        stats,
+        attack_version: None,
+    }
+}
+
+/// Ranks the rules related to rule `i`: each shared indicator or technique adds
+/// `1 / log2(1 + n)`, where `n` is how many rules have it (so rare things weigh more),
+/// and a Sigma `related:` link in either direction adds [`RELATED_LINK_WEIGHT`].
+fn related(
+    i: u32,
+    f: &RuleFacts,
+    by_indicator: &HashMap<&NormalizedIndicator, Vec<u32>>,
+    by_technique: &HashMap<&str, Vec<u32>>,
+    links: &[(u32, String)],
+    limit: usize,
+) -> Vec<(u32, f64, Vec<String>)> {
+    let mut scores: HashMap<u32, (f64, Vec<String>)> = HashMap::new();
+    let weight = |n: usize| 1.0 / (1.0 + n as f64).log2();
+    for key in indicator_keys(f) {
+        let Some(sharing) = by_indicator.get(key) else {
+            continue;
+        };
+        if sharing.len() < 2 || sharing.len() > RELATED_MAX_SHARED {
+            continue;
+        }
+        let w = weight(sharing.len());
+        for &j in sharing.iter().filter(|&&j| j != i) {
+            let e = scores.entry(j).or_default();
+            e.0 += w;
+            e.1.push(format!(
+                "indicator:{} {} {}",
+                key.field, key.kind, key.value
+            ));
+        }
+    }
+    for t in &f.techniques {
+        let Some(sharing) = by_technique.get(t.as_str()) else {
+            continue;
+        };
+        if sharing.len() < 2 || sharing.len() > RELATED_MAX_SHARED {
+            continue;
+        }
+        let w = weight(sharing.len());
+        for &j in sharing.iter().filter(|&&j| j != i) {
+            let e = scores.entry(j).or_default();
+            e.0 += w;
+            e.1.push(format!("technique:{t}"));
+        }
+    }
+    for (j, kind) in links {
+        let e = scores.entry(*j).or_default();
+        e.0 += RELATED_LINK_WEIGHT;
+        e.1.push(format!("related:{kind}"));
+    }
+    let mut ranked: Vec<(u32, f64, Vec<String>)> = scores
+        .into_iter()
+        .map(|(j, (s, reasons))| (j, (s * 100.0).round() / 100.0, reasons))
+        .collect();
+    ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    ranked.truncate(limit);
+    for r in &mut ranked {
+        r.2.sort();
+        r.2.dedup();
+    }
+    ranked
+}
+
+/// Unique, URL-safe keys: the id (or file stem), sanitised, with `-2`, `-3` for repeats.
+fn rule_keys(rules: &[LoadedRule]) -> Vec<String> {
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    rules
+        .iter()
+        .map(|r| {
+            let base = r.rule.id.clone().unwrap_or_else(|| {
+                r.path
+                    .file_stem()
+                    .map_or_else(|| "rule".into(), |s| s.to_string_lossy().into_owned())
+            });
+            let mut key: String = base
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect();
+            if key.is_empty() || key.starts_with('.') {
+                key.insert(0, 'r');
+            }
+            let n = seen.entry(key.clone()).or_insert(0);
+            *n += 1;
+            if *n > 1 {
+                key = format!("{key}-{n}");
+            }
+            key
+        })
+        .collect()
+}
+
+fn catalog_rule(l: LoadedRule, analysis: Analysis, key: String) -> CatalogRule {
+    let LoadedRule {
+        rule,
+        steps,
+        path,
+        source,
+    } = l;
+    let index = rule
+        .custom
+        .get("index")
+        .and_then(|j| serde_json::from_str::<Vec<String>>(j).ok())
+        .unwrap_or_default();
+    let r: &Rule = &rule;
+    CatalogRule {
+        key,
+        id: r.id.clone(),
+        title: r.title.clone(),
+        language: r.language,
+        path,
+        source,
+        description: r.description.clone(),
+        status: r.status.map(|s| s.name().to_string()),
+        level: r.level.map(|l| l.name().to_string()),
+        author: r.author.clone(),
+        date: r.date.clone(),
+        modified: r.modified.clone(),
+        references: r.references.clone(),
+        falsepositives: r.falsepositives.clone(),
+        tags: r.tags.clone(),
+        logsource: r.logsource.clone(),
+        related_links: r.related.clone(),
+        query: r.query.clone(),
+        index,
+        not_evaluable: r.not_evaluable.iter().map(|n| n.reason.clone()).collect(),
+        analysis,
+        fired_by: Vec::new(),
+        ir: rule,
+        steps,
+    }
+}
+
+/// Tactics and techniques with the rules and tests of each.
+fn coverage(
+    rules: &[CatalogRule],
+    atomics: &[crate::model::AtomicEntry],
+    facts: &[RuleFacts],
+    attack: &crate::attack::AttackData,
+) -> (Vec<TacticEntry>, Vec<TechniqueEntry>) {
+    let mut techniques: BTreeMap<String, TechniqueEntry> = BTreeMap::new();
+    let entry = |id: &str| {
+        let known = attack.technique(id);
+        TechniqueEntry {
+            id: id.to_string(),
+            name: known.map(|t| t.name.clone()),
+            parent: id.split_once('.').map(|(p, _)| p.to_string()),
+            tactics: known.map(|t| t.tactics.clone()).unwrap_or_default(),
+            url: known.map_or_else(
+                || {
+                    format!(
+                        "https://attack.mitre.org/techniques/{}/",
+                        id.replace('.', "/")
+                    )
+                },
+                |t| t.url.clone(),
+            ),
+            platforms: known.map(|t| t.platforms.clone()).unwrap_or_default(),
+            known: known.is_some(),
+            retired: known.is_some_and(|t| t.retired),
+            rules: Vec::new(),
+            tests: Vec::new(),
+        }
+    };
+    for t in attack.techniques().filter(|t| !t.retired) {
+        techniques.insert(t.id.clone(), entry(&t.id));
+    }
+    for (r, f) in rules.iter().zip(facts) {
+        for t in &f.techniques {
+            techniques
+                .entry(t.clone())
+                .or_insert_with(|| entry(t))
+                .rules
+                .push(r.key.clone());
+        }
+    }
+    for a in atomics {
+        techniques
+            .entry(a.technique.clone())
+            .or_insert_with(|| entry(&a.technique))
+            .tests
+            .push(a.guid.clone());
+    }
+
+    let by_tactic = attack.techniques_by_tactic();
+    let mut tactic_rules: BTreeMap<&str, usize> = BTreeMap::new();
+    for f in facts {
+        for t in &f.tactics {
+            *tactic_rules.entry(t.as_str()).or_default() += 1;
+        }
+    }
+    let mut tactics: Vec<TacticEntry> = attack
+        .tactics()
+        .into_iter()
+        .map(|t| TacticEntry {
+            id: Some(t.id.clone()),
+            shortname: t.shortname.clone(),
+            name: t.name.clone(),
+            techniques: by_tactic.get(&t.shortname).cloned().unwrap_or_default(),
+            rules: tactic_rules.get(t.shortname.as_str()).copied().unwrap_or(0),
+        })
+        .collect();
+    for (name, n) in &tactic_rules {
+        if attack.tactic(name).is_none() {
+            tactics.push(TacticEntry {
+                id: None,
+                shortname: (*name).to_string(),
+                name: (*name).to_string(),
+                techniques: Vec::new(),
+                rules: *n,
+            });
+        }
+    }
+    (tactics, techniques.into_values().collect())
+}

@@ -1,0 +1,191 @@
+//! Indicators: how a predicate value is shown, and the normalised form under which
+//! indicators of different rules and languages are compared.
+//!
+//! Normalisation, step by step (also in `docs/analysis.md`):
+//!
+//! 1. **Field names** go to one namespace. Sigma rules for `product: windows` are run
+//!    through the built-in `ecs_windows` pipeline, the same mapping the Elastic backends
+//!    use, so `ParentImage` becomes `process.parent.executable` and unmapped fields get
+//!    the `winlog.event_data.` prefix; Elastic rules are already in ECS; other rules keep
+//!    their names. Field names are then compared case-insensitively.
+//! 2. **Wildcard shapes** become the operator they mean: `*x` is `ends_with x`, `x*` is
+//!    `starts_with x`, `*x*` is `contains x`.
+//! 3. **ECS name fields** become suffixes of their path fields, since ECS defines a
+//!    `*.name` as the file name of the `*.executable` / `*.path` next to it:
+//!    `process.parent.name equals x.exe` is `process.parent.executable ends_with \x.exe`
+//!    (likewise `process.name`, `file.name`, `dll.name`). That is how Elastic's
+//!    `process.parent.name : "WmiPrvSE.exe"` meets Sigma's
+//!    `ParentImage|endswith: '\WmiPrvSE.exe'`.
+//! 4. **Values** compare case-insensitively (lower-cased), except regular expressions.
+//!    `windash` and `cased` do not change the indicator; byte encodings do (a
+//!    `base64offset` value is not the plain text), so they prefix the value.
+
+use sigil_core::{Encoding, Op, Pattern, Piece, Predicate, Value};
+
+use crate::model::NormalizedIndicator;
+
+/// ECS fields that hold the file name of another field's path.
+const NAME_FIELDS: [(&str, &str); 4] = [
+    ("process.name", "process.executable"),
+    ("process.parent.name", "process.parent.executable"),
+    ("file.name", "file.path"),
+    ("dll.name", "dll.path"),
+];
+
+/// How one value of a predicate is shown: `(kind, value)`.
+pub fn display(pred: &Predicate, value: &Value) -> (&'static str, String) {
+    if pred.field.is_none() {
+        return ("keyword", value.to_text());
+    }
+    match (pred.op, value) {
+        (_, Value::FieldRef(f)) => ("fieldref", f.clone()),
+        (Op::Exists, v) => ("exists", v.to_text()),
+        (_, Value::Null) => ("exists", "false".to_string()),
+        (Op::Equals | Op::NotEquals, Value::Str(p)) => match shape(p) {
+            Some((kind, lit)) => (kind, Pattern::literal(lit).to_sigma()),
+            None => ("equals", p.to_sigma()),
+        },
+        // `neq` names a value compared by equality; the negation is the predicate's context.
+        (Op::NotEquals, v) => ("equals", v.to_text()),
+        (op, v) => (op_kind(op), v.to_text()),
+    }
+}
+
+fn op_kind(op: Op) -> &'static str {
+    match op {
+        Op::Equals | Op::NotEquals => "equals",
+        other => other.kind(),
+    }
+}
+
+/// `*x` → `ends_with x`, `x*` → `starts_with x`, `*x*` → `contains x`.
+fn shape(p: &Pattern) -> Option<(&'static str, &str)> {
+    match p.pieces() {
+        [Piece::AnyMany, Piece::Lit(s)] => Some(("ends_with", s)),
+        [Piece::Lit(s), Piece::AnyMany] => Some(("starts_with", s)),
+        [Piece::AnyMany, Piece::Lit(s), Piece::AnyMany] => Some(("contains", s)),
+        _ => None,
+    }
+}
+
+/// The normalised indicator of one value of `pred`, whose field is `mapped_field` in the
+/// common namespace (see the module documentation).
+pub fn normalize(
+    pred: &Predicate,
+    mapped_field: Option<&str>,
+    value: &Value,
+) -> NormalizedIndicator {
+    let (mut kind, shown) = display(pred, value);
+    let mut field = mapped_field.unwrap_or_default().to_ascii_lowercase();
+    // The shown value is Sigma syntax; for literal kinds compare the literal text.
+    let mut text = match value {
+        Value::Str(p) => match (pred.op, shape(p)) {
+            (Op::Equals | Op::NotEquals, Some((_, lit))) => lit.to_string(),
+            _ => p.as_literal().map_or(shown, str::to_string),
+        },
+        _ => shown,
+    };
+    if kind == "equals"
+        && matches!(value, Value::Str(p) if p.as_literal().is_some())
+        && let Some((_, path)) = NAME_FIELDS.iter().find(|(name, _)| *name == field)
+    {
+        field = (*path).to_string();
+        kind = "ends_with";
+        text = format!("\\{text}");
+    }
+    if kind != "regex" {
+        text = text.to_lowercase();
+    }
+    if !pred.flags.encodings.is_empty() {
+        let names: Vec<&str> = pred
+            .flags
+            .encodings
+            .iter()
+            .map(|e| encoding_name(*e))
+            .collect();
+        text = format!("{}:{text}", names.join("|"));
+    }
+    NormalizedIndicator {
+        field,
+        kind: kind.to_string(),
+        value: text,
+    }
+}
+
+fn encoding_name(e: Encoding) -> &'static str {
+    match e {
+        Encoding::Base64 => "base64",
+        Encoding::Base64Offset => "base64offset",
+        Encoding::Utf16Le => "utf16le",
+        Encoding::Utf16Be => "utf16be",
+        Encoding::Utf16 => "utf16",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pred(field: &str, op: Op, v: &str) -> Predicate {
+        Predicate::new(
+            Some(field.into()),
+            op,
+            vec![Value::Str(Pattern::parse_sigma(v, false))],
+        )
+    }
+
+    #[test]
+    fn wildcard_shapes_become_operators() {
+        let p = pred("ParentImage", Op::Equals, r"*\EdgeTransport.exe");
+        assert_eq!(
+            display(&p, &p.values[0]),
+            ("ends_with", r"\EdgeTransport.exe".into())
+        );
+        let p = pred("CommandLine", Op::Equals, "*-enc*");
+        assert_eq!(display(&p, &p.values[0]).0, "contains");
+        let p = pred("CommandLine", Op::Equals, "a*b");
+        assert_eq!(display(&p, &p.values[0]), ("equals", "a*b".into()));
+    }
+
+    #[test]
+    fn ecs_names_meet_sigma_suffixes() {
+        let elastic = pred("process.parent.name", Op::Equals, "WmiPrvSE.exe");
+        let sigma = pred("ParentImage", Op::EndsWith, r"\WmiPrvSE.exe");
+        let a = normalize(&elastic, Some("process.parent.name"), &elastic.values[0]);
+        let b = normalize(&sigma, Some("process.parent.executable"), &sigma.values[0]);
+        assert_eq!(a, b);
+        assert_eq!(a.value, r"\wmiprvse.exe");
+        assert_eq!(a.kind, "ends_with");
+    }
+
+    #[test]
+    fn regexes_keep_their_case_and_encodings_are_kept_apart() {
+        let mut p = Predicate::new(
+            Some("CommandLine".into()),
+            Op::Regex,
+            vec![Value::Regex("A+".into())],
+        );
+        assert_eq!(normalize(&p, Some("commandline"), &p.values[0]).value, "A+");
+        p.op = Op::Contains;
+        p.values = vec![Value::str("IEX")];
+        p.flags.encodings = vec![Encoding::Base64Offset];
+        assert_eq!(
+            normalize(&p, Some("x"), &p.values[0]).value,
+            "base64offset:iex"
+        );
+    }
+
+    #[test]
+    fn keywords_nulls_and_fieldrefs() {
+        let p = Predicate::new(None, Op::Contains, vec![Value::str("mimikatz")]);
+        assert_eq!(display(&p, &p.values[0]).0, "keyword");
+        let p = Predicate::new(Some("User".into()), Op::Equals, vec![Value::Null]);
+        assert_eq!(display(&p, &p.values[0]), ("exists", "false".into()));
+        let p = Predicate::new(
+            Some("A".into()),
+            Op::Equals,
+            vec![Value::FieldRef("B".into())],
+        );
+        assert_eq!(display(&p, &p.values[0]), ("fieldref", "B".into()));
+    }
+}

@@ -1,0 +1,160 @@
+//! Atomic Red Team linkage: every rule, compiled once by the hunting engine, over the
+//! simulated telemetry of every Windows test (see [`crate::telemetry`]).
+//!
+//! Sigma rules are processed by the built-in `sysmon` and `windows-logsources` pipelines
+//! first, as a hunt over Sysmon logs would; Elastic rules read the ECS fields of the same
+//! events. Rules written for another platform (a Sigma logsource product other than
+//! `windows`, an Elastic rule tagged only `OS: Linux` / `OS: macOS`) are not run on
+//! Windows telemetry.
+
+use std::collections::{BTreeSet, HashMap};
+
+use rayon::prelude::*;
+use sigil_core::{Rule, RuleLanguage};
+use sigil_engine::{Engine, EngineOptions};
+use sigil_pipeline::{PipelineSet, builtin};
+
+use crate::model::{AtomicEntry, CatalogRule, Problem, RuleRef};
+use crate::telemetry::{SimEvent, events};
+
+/// What linking did.
+#[derive(Debug, Default)]
+pub struct LinkOutcome {
+    /// Tests whose telemetry was simulated.
+    pub simulated: usize,
+    /// Rules the pipelines rejected or the engine could not compile (not an error: they
+    /// are left out of the linkage).
+    pub problems: Vec<Problem>,
+}
+
+/// Fills each test's `events` and `fired`.
+pub fn link(rules: &[CatalogRule], tests: &mut [AtomicEntry]) -> LinkOutcome {
+    let mut outcome = LinkOutcome::default();
+    let pipelines = PipelineSet::new(
+        ["sysmon", "windows-logsources"]
+            .iter()
+            .filter_map(|n| builtin(n))
+            .collect(),
+    );
+    // The engine's rule list, and for each entry the catalog rule it belongs to.
+    let prepared: Vec<(Vec<Rule>, Option<Problem>)> =
+        rules.par_iter().map(|r| prepare(r, &pipelines)).collect();
+    let mut compiled: Vec<Rule> = Vec::new();
+    let mut owner: Vec<usize> = Vec::new();
+    for (i, (list, problem)) in prepared.into_iter().enumerate() {
+        outcome.problems.extend(problem);
+        owner.extend(std::iter::repeat_n(i, list.len()));
+        compiled.extend(list);
+    }
+    let engine = Engine::compile(&compiled, EngineOptions::default());
+
+    let simulated: Vec<Vec<SimEvent>> = tests.par_iter().map(events).collect();
+    let fired: Vec<BTreeSet<usize>> = simulated
+        .par_iter()
+        .map_init(
+            || engine.scan(),
+            |scan, evs| {
+                let mut hit: BTreeSet<usize> = BTreeSet::new();
+                let mut sink = |d: &sigil_engine::Detection<'_>| {
+                    if let Some(&o) = owner.get(d.rule.index) {
+                        hit.insert(o);
+                    }
+                };
+                for e in evs {
+                    scan.event(e, &mut sink);
+                }
+                engine.finish(scan.take_hits(), &mut sink);
+                hit
+            },
+        )
+        .collect();
+    for ((t, evs), hit) in tests.iter_mut().zip(simulated).zip(fired) {
+        if !evs.is_empty() {
+            outcome.simulated += 1;
+        }
+        t.events = evs.iter().map(SimEvent::to_simulated).collect();
+        t.fired = hit.into_iter().map(|i| rules[i].to_ref()).collect();
+    }
+    outcome
+}
+
+/// The rules to compile for one catalog rule: the processed rule (and an Elastic
+/// sequence's steps), or nothing for another platform or a rule the pipelines reject.
+fn prepare(r: &CatalogRule, pipelines: &PipelineSet) -> (Vec<Rule>, Option<Problem>) {
+    match r.language {
+        RuleLanguage::Sigma => {
+            if r.ir
+                .logsource
+                .product
+                .as_deref()
+                .is_some_and(|p| !p.eq_ignore_ascii_case("windows"))
+            {
+                return (Vec::new(), None);
+            }
+            match pipelines.apply(&r.ir) {
+                Ok(rule) => (vec![rule], None),
+                Err(e) => (
+                    Vec::new(),
+                    Some(Problem {
+                        path: r.path.clone(),
+                        line: 0,
+                        message: format!("not linked to atomic tests: {e}"),
+                    }),
+                ),
+            }
+        }
+        RuleLanguage::Elastic => {
+            let oses: Vec<&str> = r
+                .tags
+                .iter()
+                .filter_map(|t| t.strip_prefix("OS: "))
+                .collect();
+            if !oses.is_empty() && !oses.iter().any(|o| o.eq_ignore_ascii_case("windows")) {
+                return (Vec::new(), None);
+            }
+            let mut list = vec![r.ir.clone()];
+            list.extend(r.steps.iter().cloned());
+            (list, None)
+        }
+    }
+}
+
+/// Fills each test's `same_technique`: rules tagged with its technique, its parent, or a
+/// sub-technique of it, that do not fire on it.
+pub fn same_technique(rules: &[CatalogRule], tests: &mut [AtomicEntry]) {
+    let mut by_technique: HashMap<String, Vec<usize>> = HashMap::new();
+    for (i, r) in rules.iter().enumerate() {
+        for t in r
+            .analysis
+            .attack
+            .iter()
+            .filter_map(|a| a.technique.as_deref())
+        {
+            let list = by_technique.entry(t.to_string()).or_default();
+            if list.last() != Some(&i) {
+                list.push(i);
+            }
+            if let Some((parent, _)) = t.split_once('.') {
+                let list = by_technique.entry(format!("{parent}.*")).or_default();
+                if list.last() != Some(&i) {
+                    list.push(i);
+                }
+            }
+        }
+    }
+    for t in tests {
+        let id = t.technique.as_str();
+        let mut found: BTreeSet<usize> = BTreeSet::new();
+        found.extend(by_technique.get(id).into_iter().flatten());
+        match id.split_once('.') {
+            Some((parent, _)) => found.extend(by_technique.get(parent).into_iter().flatten()),
+            None => found.extend(by_technique.get(&format!("{id}.*")).into_iter().flatten()),
+        }
+        let fired: BTreeSet<&str> = t.fired.iter().map(|r| r.key.as_str()).collect();
+        t.same_technique = found
+            .into_iter()
+            .map(|i| rules[i].to_ref())
+            .filter(|r: &RuleRef| !fired.contains(r.key.as_str()))
+            .collect();
+    }
+}
