@@ -301,7 +301,7 @@ fn ecs_windows_maps_and_prefixes_fields() {
     assert_eq!(
         fields,
         vec![
-            "process.executable",
+            "process.executable.caseless",
             "process.command_line",
             "winlog.event_data.IntegrityLevel",
             "process.pe.original_file_name",
