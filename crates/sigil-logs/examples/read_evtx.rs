@@ -65,6 +65,24 @@ fn thread_cpu_seconds() -> Option<f64> {
     Some(nanos / 1e9)
 }
 
+/// CPU time of the whole process in seconds (Linux: user + system, in clock ticks of 10 ms).
+fn process_cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let user: f64 = fields.get(11)?.parse().ok()?;
+    let system: f64 = fields.get(12)?.parse().ok()?;
+    Some((user + system) / 100.0)
+}
+
+/// Peak resident memory of the process in MB (Linux).
+fn peak_rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
 /// Runs `f` over every file `copies` times; returns (events, seconds).
 fn time_files(inputs: &[Input], copies: usize, mut f: impl FnMut(&Input) -> usize) -> (usize, f64) {
     let start = Instant::now();
@@ -196,6 +214,7 @@ fn main() {
     }
     let parts = split_into_parts(&copies, DEFAULT_CHUNKS_PER_PART);
     let start = Instant::now();
+    let cpu_start = process_cpu_seconds();
     let results = pool.install(|| {
         read_parallel(
             &parts,
@@ -206,7 +225,18 @@ fn main() {
         )
     });
     let events: u64 = results.iter().map(|(_, s)| s.events).sum();
+    if let (Some(before), Some(after)) = (cpu_start, process_cpu_seconds()) {
+        println!(
+            "{:<44} (cpu {:.2} s on all threads, {:.0} events per cpu-second)",
+            "",
+            after - before,
+            events as f64 / (after - before)
+        );
+    }
     report(&name, &mut || {
         (events as usize, start.elapsed().as_secs_f64())
     });
+    if let Some(mb) = peak_rss_mb() {
+        println!("peak RSS of the whole run: {mb:.1} MB");
+    }
 }

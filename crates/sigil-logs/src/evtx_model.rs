@@ -21,7 +21,7 @@
 //! The `evtx` crate 0.15 renders two kinds of typed values differently from 0.14, which made
 //! the reference: GUIDs as `{lowercase}` (0.14: `UPPERCASE` without braces) and FILETIMEs with
 //! seven fractional digits (0.14: six, the seventh cut off). Values in exactly those forms are
-//! written back in the 0.14 form ([`normalize_rendering`]), so that rules see what the
+//! written back in the 0.14 form, so that rules see what the
 //! reference saw.
 
 use std::fmt::Write as _;

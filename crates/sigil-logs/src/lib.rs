@@ -19,6 +19,8 @@
 //!
 //! Windows events follow the reference event model, described in [`evtx_model`].
 
+#![warn(missing_docs)]
+
 use std::borrow::Cow;
 
 mod discover;
