@@ -16,8 +16,9 @@ use crate::condition_predicate;
 use crate::error::PipelineError;
 use crate::model::{
     CmpOp, DetectionItemCondition, FieldNameCondition, ProcessingItem, RuleCondition, Scalar,
-    Transformation, ValueQuantifier,
+    StateFromRule, Transformation, ValueQuantifier,
 };
+use crate::value_rewrite;
 
 /// A rule after a pipeline ran over it, with what the pipeline recorded on the way.
 #[derive(Debug, Clone)]
@@ -445,34 +446,48 @@ impl<'v> Work<'v> {
                 replacement,
                 skip_special,
             } => self.for_selected_items(pi, &mut |_, item| {
-                let mut changed = false;
-                for v in &mut item.pred.values {
-                    if let Value::Str(p) = v {
-                        *p = replace_in_pattern(p, regex, replacement, *skip_special);
-                        changed = true;
-                    }
+                // Rewritten as pySigma sees the value: with the operator's wildcards.
+                let views = value_rewrite::op_views(&item.pred);
+                if views.is_empty() {
+                    return Ok(Action::Keep);
                 }
-                Ok(if changed { Action::Changed } else { Action::Keep })
+                let replaced = views
+                    .iter()
+                    .map(|p| replace_in_pattern(p, regex, replacement, *skip_special))
+                    .collect();
+                value_rewrite::restore_op(&mut item.pred, replaced);
+                Ok(Action::Changed)
             }),
             Transformation::MapString { mapping } => self.for_selected_items(pi, &mut |_, item| {
                 let mut changed = false;
                 let mut out = Vec::with_capacity(item.pred.values.len());
-                for v in item.pred.values.drain(..) {
-                    match &v {
+                let mut patterns = Vec::new();
+                for v in &item.pred.values {
+                    match v {
                         Value::Str(p) => {
-                            let text = p.to_sigma();
+                            // Matched as pySigma sees the value: with the operator's wildcards.
+                            let view = value_rewrite::with_op_wildcards(item.pred.op, p);
+                            let text = view.to_sigma();
                             if let Some((_, to)) = mapping.iter().find(|(k, _)| *k == text) {
-                                out.extend(to.iter().map(|t| Value::Str(Pattern::parse_sigma(t, false))));
+                                for t in to {
+                                    out.push(Value::Str(Pattern::default()));
+                                    patterns.push(Pattern::parse_sigma(t, false));
+                                }
                                 changed = true;
                             } else {
-                                out.push(v);
+                                out.push(v.clone());
+                                patterns.push(view);
                             }
                         }
-                        _ => out.push(v),
+                        other => out.push(other.clone()),
                     }
                 }
+                if !changed {
+                    return Ok(Action::Keep);
+                }
                 item.pred.values = out;
-                Ok(if changed { Action::Changed } else { Action::Keep })
+                value_rewrite::restore_op(&mut item.pred, patterns);
+                Ok(Action::Changed)
             }),
             Transformation::SetState { key, val } => {
                 self.state.insert(key.clone(), val.clone());
@@ -549,6 +564,62 @@ impl<'v> Work<'v> {
                     }
                     Ok(if changed { Action::Changed } else { Action::Keep })
                 })
+            }
+            Transformation::SetStateFromRule(cfg) => self.set_state_from_rule(cfg),
+            Transformation::SplitDomainUser {
+                domain_fields,
+                default_domain_field,
+            } => self.for_selected_items(pi, &mut |_, item| {
+                let Some(field) = item.pred.field.as_deref() else {
+                    return Ok(Action::Keep);
+                };
+                let domain = domain_fields
+                    .iter()
+                    .find(|(user, _)| user == field)
+                    .map(|(_, domain)| domain)
+                    .or(default_domain_field.as_ref());
+                Ok(
+                    match domain.and_then(|d| value_rewrite::split_domain_user(&item.pred, d)) {
+                        Some(e) => Action::Replace(Node::from_expr(e)),
+                        None => Action::Keep,
+                    },
+                )
+            }),
+            Transformation::HashesFields(cfg) => self.for_selected_items(pi, &mut |w, item| {
+                value_rewrite::hashes_fields(&item.pred, cfg)
+                    .map(|e| Action::Replace(Node::from_expr(e)))
+                    .map_err(|m| w.reject(m))
+            }),
+            Transformation::FieldSchemaFailure {
+                key,
+                fields,
+                tables,
+            } => {
+                let Some(Scalar::Str(table)) = self.state.get(key) else {
+                    return Ok(());
+                };
+                let Some(known) = tables.get(table) else {
+                    return Ok(());
+                };
+                let mut missing = BTreeSet::new();
+                self.all_items(&mut |i| {
+                    if let Some(f) = &i.pred.field
+                        && !known.contains(f)
+                        && !fields.contains(f)
+                        && self.item_selected(pi, i)
+                    {
+                        missing.insert(f.clone());
+                    }
+                });
+                if missing.is_empty() {
+                    Ok(())
+                } else {
+                    Err(PipelineError::FieldsNotInSchema {
+                        rule: self.rule_name(),
+                        table: table.clone(),
+                        fields: missing.into_iter().collect(),
+                    })
+                }
             }
             Transformation::QueryExpressionPlaceholders { filter, .. } => {
                 self.for_selected_items(pi, &mut |w, item| {
@@ -805,6 +876,80 @@ impl<'v> Work<'v> {
             *c = Condition::And(vec![added.clone(), original]);
         }
         Ok(())
+    }
+
+    /// `set_state_from_rule`, as pySigma-backend-kusto chooses its query table: a value the
+    /// state already holds wins; else the rule's category decides; else, for a rule without
+    /// a category, the first listed value of a `by_value` field among the top-level items of
+    /// the matching searches (the items of a search's mapping; a list of mappings is not
+    /// looked into). Nothing found rejects the rule.
+    fn set_state_from_rule(&mut self, cfg: &StateFromRule) -> Result<(), PipelineError> {
+        let present = match self.state.get(&cfg.key) {
+            None | Some(Scalar::Null | Scalar::Bool(false) | Scalar::Int(0)) => false,
+            Some(Scalar::Str(s)) => !s.is_empty(),
+            Some(_) => true,
+        };
+        if present {
+            return Ok(());
+        }
+        let found = match self
+            .rule
+            .logsource
+            .category
+            .as_deref()
+            .filter(|c| !c.is_empty())
+        {
+            Some(category) => cfg
+                .by_category
+                .iter()
+                .find(|(c, _)| c == category)
+                .map(|(_, v)| v.clone()),
+            None => cfg.by_value.as_ref().and_then(|lookup| {
+                self.searches
+                    .iter()
+                    .filter(|(name, _, _)| lookup.searches.is_match(name))
+                    .find_map(|(_, _, node)| {
+                        let top: Vec<&Item> = match node {
+                            Node::Item(i) => vec![i],
+                            Node::And(children) => children
+                                .iter()
+                                .filter_map(|c| match c {
+                                    Node::Item(i) => Some(i),
+                                    _ => None,
+                                })
+                                .collect(),
+                            _ => Vec::new(),
+                        };
+                        top.into_iter()
+                            .filter(|i| {
+                                i.pred
+                                    .field
+                                    .as_ref()
+                                    .is_some_and(|f| lookup.fields.contains(f))
+                            })
+                            .flat_map(|i| &i.pred.values)
+                            .find_map(|v| {
+                                let text = match v {
+                                    Value::Int(n) => n.to_string(),
+                                    Value::Str(p) => p.as_literal()?.to_string(),
+                                    _ => return None,
+                                };
+                                lookup
+                                    .values
+                                    .iter()
+                                    .find(|(k, _)| *k == text)
+                                    .map(|(_, v)| v.clone())
+                            })
+                    })
+            }),
+        };
+        match found {
+            Some(v) => {
+                self.state.insert(cfg.key.clone(), v);
+                Ok(())
+            }
+            None => Err(self.reject(cfg.message.clone())),
+        }
     }
 
     fn strict_check(&self) -> Result<(), PipelineError> {

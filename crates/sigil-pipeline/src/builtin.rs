@@ -24,6 +24,15 @@ const BUILTINS: &[(&str, &[&str], &str)] = &[
         &["ecs-windows"],
         include_str!("../pipelines/ecs_windows.yml"),
     ),
+    (
+        "microsoft_xdr",
+        &[
+            "microsoft_xdr_pipeline",
+            "microsoft_365_defender",
+            "microsoft_365_defender_pipeline",
+        ],
+        include_str!("../pipelines/microsoft_xdr.yml"),
+    ),
 ];
 
 /// The names of the built-in pipelines (without aliases), in a stable order.

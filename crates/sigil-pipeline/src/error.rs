@@ -103,6 +103,16 @@ pub enum PipelineError {
         /// The unmapped field names, sorted.
         fields: Vec<String>,
     },
+    /// A `field_schema_failure` found fields the rule's table does not have.
+    #[error("rule `{rule}`: the table `{table}` has no field {}", fields.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", "))]
+    FieldsNotInSchema {
+        /// The rule's id, name or title.
+        rule: String,
+        /// The table (the pipeline state value).
+        table: String,
+        /// The fields the table lacks, sorted.
+        fields: Vec<String>,
+    },
     /// A transformation could not be applied to the rule (e.g. a placeholder without a value).
     #[error("rule `{rule}`: {message}")]
     Transformation {
@@ -120,6 +130,7 @@ impl PipelineError {
             self,
             PipelineError::Rejected { .. }
                 | PipelineError::UnmappedFields { .. }
+                | PipelineError::FieldsNotInSchema { .. }
                 | PipelineError::Transformation { .. }
         )
     }

@@ -29,6 +29,7 @@ mod index;
 pub mod model;
 mod parse;
 mod set;
+mod value_rewrite;
 pub mod yaml;
 
 pub use apply::Processed;
@@ -36,9 +37,9 @@ pub use builtin::{builtin, builtin_names, builtin_source};
 pub use error::PipelineError;
 pub use index::{LogsourceKeys, logsource_keys};
 pub use model::{
-    CmpOp, CondExpr, Conditions, DetectionItemCondition, FieldNameCondition, FieldSet, Linking,
-    Pipeline, PlaceholderFilter, ProcessingItem, RuleCondition, Scalar, Transformation,
-    ValueQuantifier,
+    CmpOp, CondExpr, Conditions, DetectionItemCondition, FieldNameCondition, FieldSet,
+    HashesFields, Linking, Pipeline, PlaceholderFilter, ProcessingItem, RuleCondition, Scalar,
+    StateFromRule, Transformation, ValueLookup, ValueQuantifier,
 };
 pub use set::PipelineSet;
 

@@ -4,7 +4,7 @@
 //! the same in both tools. They are built by [`crate::Pipeline::from_yaml`] and applied by
 //! [`crate::PipelineSet`].
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use regex::Regex;
 
@@ -472,6 +472,67 @@ pub enum Transformation {
         /// Which placeholders.
         filter: PlaceholderFilter,
     },
+    /// `set_state_from_rule`: set a state key from the rule itself, e.g. the query table of
+    /// a KQL rule from its logsource category or its `EventID`.
+    SetStateFromRule(StateFromRule),
+    /// `split_domain_user`: split `DOMAIN\user` values into the user and a domain field.
+    SplitDomainUser {
+        /// User field → the field that receives the domain.
+        domain_fields: Vec<(String, String)>,
+        /// The domain field of user fields not in `domain_fields`; without it, their values
+        /// are left alone.
+        default_domain_field: Option<String>,
+    },
+    /// `hashes_fields`: split `ALGO=value` values of a hashes field into one field per
+    /// algorithm.
+    HashesFields(HashesFields),
+    /// `field_schema_failure`: reject a rule that uses fields the table named by a state key
+    /// does not have.
+    FieldSchemaFailure {
+        /// The state key naming the table (`query_table`).
+        key: String,
+        /// Fields valid in every table.
+        fields: BTreeSet<String>,
+        /// Table → its fields. A table not listed is not checked.
+        tables: BTreeMap<String, BTreeSet<String>>,
+    },
+}
+
+/// The parameters of `set_state_from_rule`.
+#[derive(Debug, Clone)]
+pub struct StateFromRule {
+    /// The state key to set.
+    pub key: String,
+    /// `by_category`: logsource category → value. A rule with a category is decided by its
+    /// category alone.
+    pub by_category: Vec<(String, Scalar)>,
+    /// `by_value`: for a rule without a category, the value chosen by a field value.
+    pub by_value: Option<ValueLookup>,
+    /// `message`: why the rule fails when no value is found.
+    pub message: String,
+}
+
+/// `by_value` of `set_state_from_rule`: the first value of one of `fields` among the
+/// top-level items of the searches whose name matches `searches`, looked up in `values`.
+#[derive(Debug, Clone)]
+pub struct ValueLookup {
+    /// The fields read (`EventID`, `EventCode`).
+    pub fields: Vec<String>,
+    /// Which searches are read: a regular expression matched at the start of the name.
+    pub searches: Regex,
+    /// Field value (as text) → state value.
+    pub values: Vec<(String, Scalar)>,
+}
+
+/// The parameters of `hashes_fields` (pySigma's `HashesFieldsDetectionItemTransformation`).
+#[derive(Debug, Clone)]
+pub struct HashesFields {
+    /// `valid_hash_algos`: the algorithms kept, upper case; values of others are dropped.
+    pub valid_hash_algos: Vec<String>,
+    /// `field_prefix`: prepended to the algorithm to form the field name.
+    pub field_prefix: String,
+    /// `drop_algo_prefix`: use `field_prefix` alone as the field name.
+    pub drop_algo_prefix: bool,
 }
 
 /// `include` / `exclude` lists of the placeholder transformations.
@@ -520,6 +581,10 @@ impl Transformation {
             Transformation::ValuePlaceholders(_) => "value_placeholders",
             Transformation::WildcardPlaceholders(_) => "wildcard_placeholders",
             Transformation::QueryExpressionPlaceholders { .. } => "query_expression_placeholders",
+            Transformation::SetStateFromRule(_) => "set_state_from_rule",
+            Transformation::SplitDomainUser { .. } => "split_domain_user",
+            Transformation::HashesFields(_) => "hashes_fields",
+            Transformation::FieldSchemaFailure { .. } => "field_schema_failure",
         }
     }
 }

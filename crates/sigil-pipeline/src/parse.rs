@@ -3,16 +3,16 @@
 //! Every mapping is checked against the keys pySigma accepts at that place, so a misspelled
 //! key is an error at its position instead of a silently ignored setting.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use regex::Regex;
 
 use crate::error::PipelineError;
 use crate::model::{
-    CmpOp, CondExpr, Conditions, DetectionItemCondition, FieldNameCondition, FieldSet, Linking,
-    Pipeline, PlaceholderFilter, ProcessingItem, RuleCondition, Scalar, Transformation,
-    ValueQuantifier,
+    CmpOp, CondExpr, Conditions, DetectionItemCondition, FieldNameCondition, FieldSet,
+    HashesFields, Linking, Pipeline, PlaceholderFilter, ProcessingItem, RuleCondition, Scalar,
+    StateFromRule, Transformation, ValueLookup, ValueQuantifier,
 };
 use crate::yaml::{self, Key, Node, Pos};
 
@@ -113,7 +113,6 @@ const UNSUPPORTED_TRANSFORMATIONS: &[(&str, &str)] = &[
         "field_name_transform",
         "transformation type `field_name_transform` (it takes a Python function)",
     ),
-    ("hashes_fields", "transformation type `hashes_fields`"),
     ("regex", "transformation type `regex`"),
     ("set_value", "transformation type `set_value`"),
     ("convert_type", "transformation type `convert_type`"),
@@ -284,6 +283,10 @@ impl<'o> Reader<'o> {
             "set_custom_attribute" => &["attribute", "value"],
             "value_placeholders" | "wildcard_placeholders" => &["include", "exclude"],
             "query_expression_placeholders" => &["expression", "mapping", "include", "exclude"],
+            "set_state_from_rule" => &["key", "by_category", "by_value", "message"],
+            "split_domain_user" => &["domain_fields", "default_domain_field"],
+            "hashes_fields" => &["valid_hash_algos", "field_prefix", "drop_algo_prefix"],
+            "field_schema_failure" => &["key", "fields", "tables"],
             other => {
                 if let Some((_, what)) = UNSUPPORTED_TRANSFORMATIONS
                     .iter()
@@ -406,6 +409,72 @@ impl<'o> Reader<'o> {
                 expression: self.string(required("expression")?, "`expression`")?,
                 filter: self.filter(entries)?,
             },
+            "set_state_from_rule" => Transformation::SetStateFromRule(StateFromRule {
+                key: self.string(required("key")?, "`key`")?,
+                by_category: match param("by_category") {
+                    Some(n) => self.scalar_map(n, "`by_category`")?,
+                    None => Vec::new(),
+                },
+                by_value: param("by_value")
+                    .filter(|n| !matches!(n, Node::Null(_)))
+                    .map(|n| self.value_lookup(n))
+                    .transpose()?,
+                message: match param("message") {
+                    Some(n) => self.string(n, "`message`")?,
+                    None => format!(
+                        "no value for the pipeline state key `{}` can be determined from the rule",
+                        self.string(required("key")?, "`key`")?
+                    ),
+                },
+            }),
+            "split_domain_user" => {
+                let mut domain_fields = Vec::new();
+                if let Some(n) = param("domain_fields").filter(|n| !matches!(n, Node::Null(_))) {
+                    for (k, v) in self.map(n, "`domain_fields`")? {
+                        domain_fields.push((self.key_text(k)?, self.string(v, "a domain field")?));
+                    }
+                }
+                Transformation::SplitDomainUser {
+                    domain_fields,
+                    default_domain_field: param("default_domain_field")
+                        .map(|n| self.opt_string(n))
+                        .transpose()?
+                        .flatten(),
+                }
+            }
+            "hashes_fields" => Transformation::HashesFields(HashesFields {
+                valid_hash_algos: self
+                    .string_list(required("valid_hash_algos")?)?
+                    .into_iter()
+                    .map(|a| a.to_uppercase())
+                    .collect(),
+                field_prefix: param("field_prefix")
+                    .map(|n| self.opt_string(n))
+                    .transpose()?
+                    .flatten()
+                    .unwrap_or_default(),
+                drop_algo_prefix: param("drop_algo_prefix")
+                    .map(|n| self.bool(n, "`drop_algo_prefix`"))
+                    .transpose()?
+                    .unwrap_or(false),
+            }),
+            "field_schema_failure" => {
+                let mut tables = BTreeMap::new();
+                for (k, v) in self.map(required("tables")?, "`tables`")? {
+                    tables.insert(
+                        self.key_text(k)?,
+                        self.string_list(v)?.into_iter().collect(),
+                    );
+                }
+                Transformation::FieldSchemaFailure {
+                    key: self.string(required("key")?, "`key`")?,
+                    fields: match param("fields") {
+                        Some(n) => self.string_list(n)?.into_iter().collect(),
+                        None => BTreeSet::new(),
+                    },
+                    tables,
+                }
+            }
             _ => unreachable!("type names are checked above"),
         };
         let id = param("id")
@@ -427,6 +496,32 @@ impl<'o> Reader<'o> {
                 Self::field_name_condition,
             )?,
             pos,
+        })
+    }
+
+    /// A mapping of names to single values, in order.
+    fn scalar_map(&self, node: &Node, what: &str) -> Result<Vec<(String, Scalar)>, PipelineError> {
+        self.map(node, what)?
+            .iter()
+            .map(|(k, v)| Ok((self.key_text(k)?, self.scalar(v)?)))
+            .collect()
+    }
+
+    /// `by_value` of `set_state_from_rule`.
+    fn value_lookup(&self, node: &Node) -> Result<ValueLookup, PipelineError> {
+        let entries = self.map(node, "`by_value`")?;
+        self.check_keys(entries, "`by_value`", &["fields", "searches", "values"])?;
+        let required = |name: &str| {
+            find(entries, name)
+                .ok_or_else(|| self.invalid(node.pos(), format!("`by_value` needs `{name}`")))
+        };
+        Ok(ValueLookup {
+            fields: self.string_list(required("fields")?)?,
+            searches: match find(entries, "searches") {
+                Some(n) => self.regex(n, "`searches`", true)?,
+                None => Regex::new("").map_err(|e| self.invalid(node.pos(), e.to_string()))?,
+            },
+            values: self.scalar_map(required("values")?, "`values`")?,
         })
     }
 
