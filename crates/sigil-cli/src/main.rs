@@ -23,6 +23,8 @@ enum Command {
     Convert(cmd::convert::Args),
     /// Run rules over EVTX and JSON logs and report every detection.
     Hunt(cmd::hunt::Args),
+    /// Run one ad-hoc query (EQL, KQL or a Sigma file) over logs and print the matching events.
+    Query(cmd::query::Args),
 }
 
 fn main() -> ExitCode {
@@ -42,6 +44,7 @@ fn main() -> ExitCode {
         Command::Check(args) => cmd::check::run(&args),
         Command::Convert(args) => cmd::convert::run(&args),
         Command::Hunt(args) => cmd::hunt::run(&args),
+        Command::Query(args) => cmd::query::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -3,3 +3,4 @@
 pub mod check;
 pub mod convert;
 pub mod hunt;
+pub mod query;

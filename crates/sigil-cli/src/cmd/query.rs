@@ -1,0 +1,359 @@
+//! `sigil query`: an ad-hoc hunting query (EQL, KQL or one Sigma file) over logs, printing
+//! the matching events.
+//!
+//! EQL runs on sigil-elastic's evaluator, which needs the whole event stream (sequences,
+//! joins and pipes look across events) and nested values (`args[0]`, `arraySearch`), so
+//! events are loaded as JSON values: JSON logs as written, EVTX records through
+//! sigil-logs. KQL and Sigma are lowered into the IR and run on the engine, streaming.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use serde_json::Value as Json;
+use sigil_core::{Condition, Detection, Expr, Rule, RuleBody, RuleLanguage, Search, Span};
+use sigil_elastic::eql::eval::{EvalEvent, EvalOptions, evaluate};
+use sigil_engine::{Engine, EngineOptions, Matched};
+use sigil_logs::InputKind;
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// One line per event: match number, time, category and the event.
+    Table,
+    /// One JSON object per event (a `_match` field numbers the matches).
+    Jsonl,
+}
+
+/// Arguments of `sigil query`.
+#[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("language").required(true).args(["eql", "kql", "sigma"])))]
+pub struct Args {
+    /// An EQL query (`process where process.name : "cmd.exe"`, sequences, pipes).
+    #[arg(long, value_name = "QUERY")]
+    pub eql: Option<String>,
+    /// A KQL (kuery) query.
+    #[arg(long, value_name = "QUERY")]
+    pub kql: Option<String>,
+    /// A Sigma rule file.
+    #[arg(long, value_name = "FILE")]
+    pub sigma: Option<PathBuf>,
+    /// The field holding the event category (EQL `process where`).
+    #[arg(long, value_name = "F", default_value = "event.category")]
+    pub category_field: String,
+    /// The field holding the event time (EQL `maxspan`, ordering).
+    #[arg(long, value_name = "F", default_value = "@timestamp")]
+    pub timestamp_field: String,
+    /// Compare strings case-insensitively.
+    #[arg(long)]
+    pub case_insensitive: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Jsonl)]
+    pub format: Format,
+    /// Log files or folders (EVTX, JSON, JSON lines; `-` for standard input).
+    #[arg(required = true, value_name = "LOGS")]
+    pub logs: Vec<PathBuf>,
+}
+
+/// Runs the command: exit 0 when something matched, 1 when nothing did.
+pub fn run(args: &Args) -> Result<ExitCode> {
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let matches = if let Some(query) = &args.eql {
+        run_eql(args, query, &mut out)?
+    } else if let Some(query) = &args.kql {
+        let node = sigil_elastic::kql::parse_kql(query).map_err(|e| {
+            anyhow::anyhow!("KQL syntax error at column {}: {}", e.offset + 1, e.message)
+        })?;
+        let lowered =
+            sigil_elastic::kql::lower_kql(&node, &|o| Span::new(1, o as u32 + 1, o as u32));
+        if let Some(n) = lowered.not_evaluable.first() {
+            bail!("the KQL query cannot be evaluated: {}", n.reason);
+        }
+        let mut rule = Rule::new(RuleLanguage::Elastic, "query");
+        rule.id = Some("query".to_string());
+        rule.body = RuleBody::Detection(Detection {
+            searches: vec![Search {
+                name: "query".to_string(),
+                expr: lowered.expr,
+                span: Span::default(),
+            }],
+            conditions: vec![Condition::Search {
+                name: "query".to_string(),
+                span: Span::default(),
+            }],
+            condition_span: Span::default(),
+        });
+        run_engine(args, vec![rule], &mut out)?
+    } else if let Some(path) = &args.sigma {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        let file = sigil_sigma::parse_str(&text);
+        for d in &file.diagnostics {
+            eprintln!(
+                "{}:{}: {}: {}",
+                path.display(),
+                d.span,
+                d.severity,
+                d.message
+            );
+        }
+        if file.rules.is_empty() {
+            bail!("{}: no rule to run", path.display());
+        }
+        run_engine(args, file.rules, &mut out)?
+    } else {
+        bail!("give --eql, --kql or --sigma");
+    };
+    out.flush()?;
+    Ok(if matches > 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn run_eql(args: &Args, query: &str, out: &mut impl Write) -> Result<usize> {
+    let ast = sigil_elastic::eql::parse_query(query).map_err(|e| {
+        let col = query[..e.offset.min(query.len())]
+            .rsplit('\n')
+            .next()
+            .map_or(0, |l| l.chars().count());
+        let line = query[..e.offset.min(query.len())].matches('\n').count() + 1;
+        anyhow::anyhow!("EQL syntax error at {line}:{}: {}", col + 1, e.message)
+    })?;
+    let mut events = load_events(&args.logs, &args.timestamp_field)?;
+    // Queries see events in time order; events without a time keep their place.
+    if events.iter().all(|e| e.millis.is_some()) {
+        events.sort_by_key(|e| e.millis);
+    }
+    let options = EvalOptions {
+        category_field: args.category_field.clone(),
+        case_insensitive: args.case_insensitive,
+    };
+    let results = evaluate(&ast, &events, &options);
+    for (n, m) in results.iter().enumerate() {
+        if m.events.is_empty() {
+            if let Some((count, _)) = m.count {
+                writeln!(
+                    out,
+                    "{}",
+                    serde_json::json!({ "_match": n + 1, "count": count })
+                )?;
+            }
+            continue;
+        }
+        for &i in &m.events {
+            print_event(args, n + 1, &events[i].fields, out)?;
+        }
+    }
+    Ok(results.len())
+}
+
+fn print_event(args: &Args, n: usize, event: &Json, out: &mut impl Write) -> Result<()> {
+    let lookup = |name: &str| -> String {
+        event
+            .get(name)
+            .or_else(|| name.split('.').try_fold(event, |v, p| v.get(p)))
+            .map_or_else(String::new, |v| match v {
+                Json::String(s) => s.clone(),
+                other => other.to_string(),
+            })
+    };
+    match args.format {
+        Format::Jsonl => {
+            let mut obj = serde_json::Map::new();
+            obj.insert("_match".to_string(), Json::from(n));
+            if let Json::Object(m) = event {
+                obj.extend(m.iter().map(|(k, v)| (k.clone(), v.clone())));
+            }
+            writeln!(out, "{}", Json::Object(obj))?;
+        }
+        Format::Table => {
+            let mut body = event.to_string();
+            if body.chars().count() > 160 {
+                body = body.chars().take(157).collect::<String>() + "...";
+            }
+            writeln!(
+                out,
+                "{n:>5}  {:<28}  {:<10}  {body}",
+                lookup(&args.timestamp_field),
+                lookup(&args.category_field)
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// The event time in milliseconds: ISO text, or a number in seconds, milliseconds,
+/// microseconds or Windows FILETIME units (told apart by magnitude).
+fn event_millis(v: &Json) -> Option<i64> {
+    match v {
+        Json::String(s) => sigil_logs::parse_timestamp_micros(s).map(|us| us / 1000),
+        Json::Number(n) => {
+            let f = n.as_f64()?;
+            Some(if f > 1e17 {
+                // 100 ns units since 1601-01-01.
+                ((f - 116_444_736_000_000_000.0) / 10_000.0) as i64
+            } else if f > 1e14 {
+                (f / 1000.0) as i64
+            } else if f > 1e11 {
+                f as i64
+            } else {
+                (f * 1000.0) as i64
+            })
+        }
+        _ => None,
+    }
+}
+
+fn push_event(events: &mut Vec<EvalEvent>, fields: Json, timestamp_field: &str) {
+    let millis = fields
+        .get(timestamp_field)
+        .or_else(|| {
+            timestamp_field
+                .split('.')
+                .try_fold(&fields, |v, p| v.get(p))
+        })
+        .and_then(event_millis);
+    events.push(EvalEvent { fields, millis });
+}
+
+fn load_events(paths: &[PathBuf], timestamp_field: &str) -> Result<Vec<EvalEvent>> {
+    let discovery = sigil_logs::discover(paths);
+    for e in &discovery.errors {
+        eprintln!("sigil: {e}");
+    }
+    let mut events = Vec::new();
+    for input in &discovery.inputs {
+        match input.kind {
+            InputKind::Evtx => {
+                let mut bad = 0usize;
+                sigil_logs::read_file(
+                    &input.path,
+                    &mut |_, flat| match serde_json::from_str::<Json>(&flat.to_json()) {
+                        Ok(v) => push_event(&mut events, v, timestamp_field),
+                        Err(_) => bad += 1,
+                    },
+                )
+                .with_context(|| format!("cannot read {}", input.path.display()))?;
+                if bad > 0 {
+                    eprintln!("sigil: {}: {bad} records skipped", input.path.display());
+                }
+            }
+            InputKind::Json => {
+                let file = std::fs::File::open(&input.path)
+                    .with_context(|| format!("cannot read {}", input.path.display()))?;
+                read_json(
+                    BufReader::new(file),
+                    &input.path,
+                    &mut events,
+                    timestamp_field,
+                );
+            }
+            InputKind::Stdin => {
+                read_json(
+                    std::io::stdin().lock(),
+                    Path::new("-"),
+                    &mut events,
+                    timestamp_field,
+                );
+            }
+        }
+    }
+    Ok(events)
+}
+
+/// JSON values one after another (JSON lines included); a top-level array is a list of
+/// events. A broken value ends the file with a message; the events before it count.
+fn read_json(reader: impl BufRead, path: &Path, events: &mut Vec<EvalEvent>, ts: &str) {
+    for value in serde_json::Deserializer::from_reader(reader).into_iter::<Json>() {
+        match value {
+            Ok(Json::Array(items)) => {
+                for item in items {
+                    push_event(events, item, ts);
+                }
+            }
+            Ok(v) => push_event(events, v, ts),
+            Err(e) => {
+                eprintln!("sigil: {}: {e}", path.display());
+                break;
+            }
+        }
+    }
+}
+
+fn run_engine(args: &Args, mut rules: Vec<Rule>, out: &mut impl Write) -> Result<usize> {
+    if args.case_insensitive {
+        for rule in &mut rules {
+            uncase(rule);
+        }
+    }
+    let engine = Engine::compile(&rules, EngineOptions::default());
+    for s in engine.skipped() {
+        eprintln!("sigil: rule {} skipped: {}", s.title, s.error);
+    }
+    let discovery = sigil_logs::discover(&args.logs);
+    for e in &discovery.errors {
+        eprintln!("sigil: {e}");
+    }
+    let mut scan = engine.scan();
+    let mut matches = 0usize;
+    let mut write_error = None;
+    for input in &discovery.inputs {
+        let result = sigil_logs::read_file(&input.path, &mut |_, flat| {
+            let mut hit = false;
+            scan.event(flat, &mut |d: &sigil_engine::Detection<'_>| {
+                if matches!(d.matched, Matched::Event(_)) {
+                    hit = true;
+                }
+            });
+            if hit {
+                matches += 1;
+                let event: Json = serde_json::from_str(&flat.to_json()).unwrap_or(Json::Null);
+                if let Err(e) = print_event(args, matches, &event, out) {
+                    write_error.get_or_insert(e);
+                }
+            }
+        });
+        if let Err(e) = result {
+            eprintln!("sigil: {}: {e}", input.path.display());
+        }
+    }
+    if let Some(e) = write_error {
+        return Err(e);
+    }
+    let mut correlations = 0usize;
+    engine.finish(scan.into_hits(), &mut |d: &sigil_engine::Detection<'_>| {
+        if let Matched::Correlation(c) = d.matched {
+            correlations += 1;
+            let line = serde_json::json!({
+                "_correlation": correlations,
+                "rule": d.rule.id.clone().unwrap_or_else(|| d.rule.title.to_string()),
+                "events": c.events.len(),
+            });
+            let _ = writeln!(out, "{line}");
+        }
+    });
+    Ok(matches + correlations)
+}
+
+/// Clears `cased` everywhere (`--case-insensitive`).
+fn uncase(rule: &mut Rule) {
+    fn walk(e: &mut Expr) {
+        match e {
+            Expr::And(v) | Expr::Or(v) => v.iter_mut().for_each(walk),
+            Expr::Not(x) => walk(x),
+            Expr::Pred(p) => {
+                p.flags.cased = false;
+                p.flags.regex.ignore_case = true;
+            }
+        }
+    }
+    if let RuleBody::Detection(d) = &mut rule.body {
+        for s in &mut d.searches {
+            walk(&mut s.expr);
+        }
+    }
+}
