@@ -1020,12 +1020,19 @@ fn substitute_template(s: &str, ls: &sigil_core::LogSource) -> String {
 /// Regex replacement in a string value. With `skip_special` only the literal parts are
 /// rewritten; otherwise the whole value in Sigma syntax is, and the result is read back as
 /// Sigma syntax (so a replacement may add wildcards), as pySigma does.
+///
+/// One difference: pySigma writes a literal backslash before a wildcard as `\*` and reads
+/// that back as an escaped, literal `*`, so `startswith: 'HKLM\Software\'` would come back
+/// as an equality with `…\Software*`. Here such a wildcard stays a wildcard.
 fn replace_in_pattern(
     p: &Pattern,
     re: &regex::Regex,
     replacement: &str,
     skip_special: bool,
 ) -> Pattern {
+    // Stand-ins (private-use characters) for wildcards right after a literal backslash.
+    const MANY: char = '\u{E000}';
+    const ONE: char = '\u{E001}';
     if skip_special {
         return p.map_literals(|s| re.replace_all(s, replacement).into_owned());
     }
@@ -1033,6 +1040,7 @@ fn replace_in_pattern(
     // every backslash not escaping a wildcard is doubled before reading back.
     let mut text = String::new();
     for piece in p.pieces() {
+        let after_backslash = text.ends_with('\\');
         match piece {
             Piece::Lit(s) => {
                 for c in s.chars() {
@@ -1042,8 +1050,8 @@ fn replace_in_pattern(
                     text.push(c);
                 }
             }
-            Piece::AnyMany => text.push('*'),
-            Piece::AnyOne => text.push('?'),
+            Piece::AnyMany => text.push(if after_backslash { MANY } else { '*' }),
+            Piece::AnyOne => text.push(if after_backslash { ONE } else { '?' }),
             Piece::Placeholder(n) => {
                 text.push('%');
                 text.push_str(n);
@@ -1055,9 +1063,15 @@ fn replace_in_pattern(
     let mut escaped = String::with_capacity(replaced.len());
     let chars: Vec<char> = replaced.chars().collect();
     for (i, &c) in chars.iter().enumerate() {
-        escaped.push(c);
-        if c == '\\' && !matches!(chars.get(i + 1), Some('*' | '?')) {
-            escaped.push('\\');
+        match c {
+            MANY => escaped.push('*'),
+            ONE => escaped.push('?'),
+            _ => {
+                escaped.push(c);
+                if c == '\\' && !matches!(chars.get(i + 1), Some('*' | '?')) {
+                    escaped.push('\\');
+                }
+            }
         }
     }
     Pattern::parse_sigma(&escaped, p.has_placeholders())
@@ -1233,6 +1247,12 @@ mod tests {
         let out = replace_in_pattern(&p, &re, "*", false);
         assert_eq!(out.to_sigma(), r"*Windows\*.exe");
         assert!(out.has_wildcards());
+        // A wildcard after a literal backslash stays a wildcard.
+        let p = Pattern::parse_sigma(r"HKLM\x\\*", false);
+        let re = regex::Regex::new("^HKLM").expect("valid regex");
+        let out = replace_in_pattern(&p, &re, "HKEY", false);
+        assert_eq!(out.pieces().last(), Some(&Piece::AnyMany));
+        assert_eq!(out.to_sigma(), r"HKEY\x\\*");
         let lit = Pattern::literal(r"a\*b");
         let re = regex::Regex::new("b").expect("valid regex");
         assert_eq!(

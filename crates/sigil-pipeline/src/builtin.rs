@@ -33,6 +33,16 @@ const BUILTINS: &[(&str, &[&str], &str)] = &[
         ],
         include_str!("../pipelines/microsoft_xdr.yml"),
     ),
+    (
+        "sentinel_asim",
+        &["sentinel", "sentinel-asim"],
+        include_str!("../pipelines/sentinel_asim.yml"),
+    ),
+    (
+        "azure_monitor",
+        &["azure-monitor"],
+        include_str!("../pipelines/azure_monitor.yml"),
+    ),
 ];
 
 /// The names of the built-in pipelines (without aliases), in a stable order.

@@ -349,3 +349,210 @@ fn ecs_windows_adds_the_winlog_channel_for_services() {
         vec![Condition::And(vec![search("_cond_1"), search("selection")])]
     );
 }
+
+fn kusto(name: &str) -> PipelineSet {
+    PipelineSet::new(vec![builtin(name).expect("built in")])
+}
+
+fn query_table(p: &sigil_pipeline::Processed) -> Option<String> {
+    match p.state.get("query_table") {
+        Some(sigil_pipeline::Scalar::Str(s)) => Some(s.clone()),
+        _ => None,
+    }
+}
+
+/// `(field, operator, values)` of every predicate of every search.
+fn leaves(r: &sigil_core::Rule) -> Vec<(String, Op, Vec<String>)> {
+    let mut out = Vec::new();
+    for s in &detection(r).searches {
+        s.expr.for_each_predicate(&mut |p| {
+            out.push((
+                p.field.clone().unwrap_or_default(),
+                p.op,
+                p.values.iter().map(Value::to_text).collect(),
+            ));
+        });
+    }
+    out
+}
+
+#[test]
+fn microsoft_xdr_process_creation() {
+    let r = rule(
+        Some("process_creation"),
+        Some("windows"),
+        None,
+        vec![(
+            "selection",
+            Expr::And(vec![
+                common::pred("Image", Op::EndsWith, &["\\x.exe"]),
+                common::pred("ParentImage", Op::EndsWith, &["\\cmd.exe"]),
+                common::pred("User", Op::Contains, &["AUTHORI\\SYSTEM"]),
+                common::pred("ProcessId", Op::Equals, &["4"]),
+                common::pred("Hashes", Op::Contains, &["SHA1=AB", "IMPHASH=CD"]),
+            ]),
+        )],
+        search("selection"),
+    );
+    let p = kusto("microsoft_365_defender")
+        .process(&r)
+        .expect("applies");
+    assert_eq!(query_table(&p).as_deref(), Some("DeviceProcessEvents"));
+    assert_eq!(
+        leaves(&p.rule),
+        vec![
+            ("FolderPath".into(), Op::EndsWith, vec!["\\x.exe".into()]),
+            // process_creation has the parent's path: no file-name rewrite.
+            (
+                "InitiatingProcessFolderPath".into(),
+                Op::EndsWith,
+                vec!["\\cmd.exe".into()]
+            ),
+            ("AccountName".into(), Op::Equals, vec!["SYSTEM*".into()]),
+            ("AccountDomain".into(), Op::Equals, vec!["*AUTHORI".into()]),
+            // The table mapping keeps ProcessId, so the generic one does not apply.
+            ("ProcessId".into(), Op::Equals, vec!["4".into()]),
+            ("SHA1".into(), Op::Equals, vec!["AB*".into()]),
+        ]
+    );
+}
+
+#[test]
+fn microsoft_xdr_registry_and_parent_image_values() {
+    let r = rule(
+        Some("registry_set"),
+        Some("windows"),
+        None,
+        vec![(
+            "selection",
+            Expr::And(vec![
+                common::pred(
+                    "TargetObject",
+                    Op::StartsWith,
+                    &["HKLM\\SYSTEM\\CurrentControlSet\\Services\\"],
+                ),
+                common::pred("Details", Op::Contains, &["HKLM\\x"]),
+                common::pred("EventType", Op::Equals, &["DeleteKey"]),
+                common::pred("ParentImage", Op::EndsWith, &["\\cmd.exe"]),
+                common::pred("Image", Op::Contains, &["\\Temp\\"]),
+            ]),
+        )],
+        search("selection"),
+    );
+    let p = kusto("microsoft_xdr").process(&r).expect("applies");
+    assert_eq!(query_table(&p).as_deref(), Some("DeviceRegistryEvents"));
+    assert_eq!(
+        leaves(&p.rule),
+        vec![
+            (
+                "RegistryKey".into(),
+                Op::StartsWith,
+                vec!["HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet001\\Services\\\\".into()]
+            ),
+            // Only registry keys are rewritten.
+            (
+                "RegistryValueData".into(),
+                Op::Contains,
+                vec!["HKLM\\x".into()]
+            ),
+            (
+                "ActionType".into(),
+                Op::Equals,
+                vec!["RegistryKeyDeleted".into(), "RegistryValueDeleted".into()]
+            ),
+            // Outside process_creation only the parent's file name is known.
+            (
+                "InitiatingProcessParentFileName".into(),
+                Op::Equals,
+                vec!["cmd.exe".into()]
+            ),
+            (
+                "InitiatingProcessFolderPath".into(),
+                Op::Contains,
+                vec!["\\Temp\\\\".into()]
+            ),
+        ]
+    );
+}
+
+#[test]
+fn microsoft_xdr_table_from_event_id_and_schema_check() {
+    let security = |field: &str| {
+        rule(
+            None,
+            Some("windows"),
+            Some("security"),
+            vec![(
+                "selection",
+                Expr::And(vec![
+                    common::eq("EventID", Value::Int(4624)),
+                    common::pred(field, Op::Equals, &["10"]),
+                ]),
+            )],
+            search("selection"),
+        )
+    };
+    let p = kusto("microsoft_xdr")
+        .process(&security("LogonType"))
+        .expect("a DeviceLogonEvents field");
+    assert_eq!(query_table(&p).as_deref(), Some("DeviceLogonEvents"));
+    // The event id is dropped: the table says it.
+    assert_eq!(leaves(&p.rule).len(), 1);
+    let err = kusto("microsoft_xdr")
+        .process(&security("SubjectUserSid"))
+        .expect_err("not a DeviceLogonEvents field");
+    assert!(
+        matches!(&err, sigil_pipeline::PipelineError::FieldsNotInSchema { table, fields, .. }
+            if table == "DeviceLogonEvents" && fields == &["SubjectUserSid".to_string()]),
+        "{err}"
+    );
+    // No category and no event id of a known kind, or a category without a table.
+    let mut no_table = security("LogonType");
+    no_table.logsource.category = Some("ps_script".into());
+    let err = kusto("microsoft_xdr")
+        .process(&no_table)
+        .expect_err("no table");
+    assert!(
+        err.to_string().contains("Unable to determine table name"),
+        "{err}"
+    );
+}
+
+#[test]
+fn microsoft_xdr_keeps_a_query_table_chosen_before() {
+    let user = sigil_pipeline::Pipeline::from_yaml(
+        "transformations:\n  - type: set_state\n    key: query_table\n    val: DeviceEvents\n",
+        "user.yml",
+    )
+    .expect("loads");
+    let set = PipelineSet::new(vec![builtin("microsoft_xdr").expect("built in"), user]);
+    let p = set.process(&process_creation()).expect("applies");
+    assert_eq!(query_table(&p).as_deref(), Some("DeviceEvents"));
+    assert_eq!(leaves(&p.rule)[0].0, "InitiatingProcessFolderPath");
+}
+
+#[test]
+fn sentinel_asim_and_azure_monitor_choose_their_tables() {
+    let r = rule(
+        Some("process_creation"),
+        Some("windows"),
+        None,
+        vec![(
+            "selection",
+            Expr::And(vec![
+                common::pred("Image", Op::EndsWith, &["\\x.exe"]),
+                common::pred("CommandLine", Op::Contains, &["-enc"]),
+            ]),
+        )],
+        search("selection"),
+    );
+    let p = kusto("sentinel").process(&r).expect("applies");
+    assert_eq!(query_table(&p).as_deref(), Some("imProcessCreate"));
+    let names: Vec<String> = leaves(&p.rule).into_iter().map(|l| l.0).collect();
+    assert_eq!(names, vec!["TargetProcessName", "TargetProcessCommandLine"]);
+
+    let p = kusto("azure_monitor").process(&r).expect("applies");
+    assert_eq!(query_table(&p).as_deref(), Some("SecurityEvent"));
+    let names: Vec<String> = leaves(&p.rule).into_iter().map(|l| l.0).collect();
+    assert_eq!(names, vec!["NewProcessName", "CommandLine"]);
+}
