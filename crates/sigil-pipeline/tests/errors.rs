@@ -128,3 +128,31 @@ fn missing_pipeline_files_name_the_builtins() {
     assert!(err.to_string().contains("sysmon"), "{err}");
     assert!(Pipeline::resolve("sysmon").is_ok());
 }
+
+#[test]
+fn mistakes_in_the_kusto_transformations() {
+    let err = load_err(
+        "transformations:\n  - type: set_state_from_rule\n    key: t\n    by_value:\n      fields: [EventID]\n      search: sel\n      values: {1: A}\n",
+    );
+    assert!(
+        matches!(&err, PipelineError::UnknownKey { key, .. } if key == "search"),
+        "{err}"
+    );
+    assert!(err.to_string().starts_with("my.yml:6:7:"), "{err}");
+    let err = load_err(
+        "transformations:\n  - type: set_state_from_rule\n    key: t\n    by_value:\n      fields: [EventID]\n",
+    );
+    assert!(
+        err.to_string().contains("`by_value` needs `values`"),
+        "{err}"
+    );
+    let err = load_err("transformations:\n  - type: hashes_fields\n    field_prefix: x\n");
+    assert!(
+        err.to_string().contains("needs `valid_hash_algos`"),
+        "{err}"
+    );
+    let err = load_err("transformations:\n  - type: field_schema_failure\n    key: t\n");
+    assert!(err.to_string().contains("needs `tables`"), "{err}");
+    let err = load_err("transformations:\n  - type: split_domain_user\n    domain_fields: [a]\n");
+    assert!(err.to_string().starts_with("my.yml:3:20:"), "{err}");
+}

@@ -523,3 +523,246 @@ fn pipelines_never_touch_correlation_bodies_they_cannot_apply_to() {
     };
     assert_eq!(c.group_by, vec!["process.executable"]);
 }
+
+fn state_text(p: &sigil_pipeline::Processed, key: &str) -> Option<String> {
+    p.state.get(key).map(sigil_pipeline::Scalar::to_text)
+}
+
+const TABLE_BY_RULE: &str = "transformations:
+  - id: table
+    type: set_state_from_rule
+    key: query_table
+    by_category: {process_creation: Processes}
+    by_value:
+      fields: [EventID]
+      searches: '(?i)sel'
+      values: {4624: Logons, 4688: Processes}
+    message: no table for this rule
+";
+
+fn security_rule(searches: Vec<(&str, Expr)>) -> sigil_core::Rule {
+    rule(
+        None,
+        Some("windows"),
+        Some("security"),
+        searches,
+        search("selection"),
+    )
+}
+
+#[test]
+fn set_state_from_rule_by_category_then_by_value() {
+    let p = pipeline(TABLE_BY_RULE);
+    let processed = p.process(&process_creation()).expect("a mapped category");
+    assert_eq!(
+        state_text(&processed, "query_table").as_deref(),
+        Some("Processes")
+    );
+    assert!(processed.applied.contains("table"));
+
+    // No category: the first known value among the top-level items of a `sel*` search.
+    let r = security_rule(vec![
+        ("filter", eq("EventID", Value::Int(4688))),
+        (
+            "Selection_1",
+            Expr::And(vec![
+                eq("EventID", Value::Int(1)),
+                eq("EventID", Value::Int(4624)),
+            ]),
+        ),
+    ]);
+    let processed = p.process(&r).expect("an event id");
+    assert_eq!(
+        state_text(&processed, "query_table").as_deref(),
+        Some("Logons")
+    );
+
+    // Nested alternatives (a list of mappings) are not looked into, nor other searches.
+    let r = security_rule(vec![
+        ("filter", eq("EventID", Value::Int(4688))),
+        (
+            "selection",
+            Expr::Or(vec![
+                eq("EventID", Value::Int(4624)),
+                eq("EventID", Value::Int(4688)),
+            ]),
+        ),
+    ]);
+    let err = p.process(&r).expect_err("no table");
+    assert!(
+        matches!(&err, PipelineError::Transformation { message, .. } if message == "no table for this rule"),
+        "{err}"
+    );
+
+    // A category decides alone, even when unmapped.
+    let mut r = security_rule(vec![("selection", eq("EventID", Value::Int(4624)))]);
+    r.logsource.category = Some("ps_script".into());
+    assert!(p.process(&r).is_err());
+}
+
+#[test]
+fn set_state_from_rule_keeps_an_earlier_value() {
+    let earlier =
+        pipeline("transformations:\n  - type: set_state\n    key: query_table\n    val: Mine\n");
+    let set = PipelineSet::new(vec![earlier, pipeline(TABLE_BY_RULE)]);
+    let r = security_rule(vec![("selection", eq("Other", Value::Int(1)))]);
+    let processed = set.process(&r).expect("the earlier value is kept");
+    assert_eq!(
+        state_text(&processed, "query_table").as_deref(),
+        Some("Mine")
+    );
+}
+
+#[test]
+fn field_schema_failure_names_the_missing_fields() {
+    let p = pipeline(
+        "transformations:
+  - type: set_state
+    key: query_table
+    val: Processes
+  - type: field_schema_failure
+    key: query_table
+    fields: [Common]
+    tables:
+      Processes: [Image, CommandLine]
+      Other: [X]
+",
+    );
+    let ok = security_rule(vec![(
+        "selection",
+        Expr::And(vec![
+            pred("Image", Op::EndsWith, &["\\x.exe"]),
+            pred("Common", Op::Equals, &["y"]),
+            // Keywords have no field to check.
+            Expr::Pred(Predicate::new(None, Op::Contains, vec![Value::str("kw")])),
+        ]),
+    )]);
+    assert!(p.process(&ok).is_ok());
+    let bad = security_rule(vec![(
+        "selection",
+        Expr::And(vec![
+            pred("Image", Op::EndsWith, &["\\x.exe"]),
+            pred("Zeta", Op::Equals, &["y"]),
+            pred("Alpha", Op::Equals, &["y"]),
+        ]),
+    )]);
+    let err = p.process(&bad).expect_err("unknown fields");
+    assert_eq!(
+        err.to_string(),
+        "rule `00000000-0000-0000-0000-000000000001`: the table `Processes` has no field `Alpha`, `Zeta`"
+    );
+    assert!(!err.is_load_error());
+    // A table the schema does not list is not checked.
+    let custom = pipeline(
+        "transformations:\n  - type: set_state\n    key: query_table\n    val: Custom\n  - type: field_schema_failure\n    key: query_table\n    tables: {Processes: [Image]}\n",
+    );
+    assert!(custom.process(&bad).is_ok());
+}
+
+#[test]
+fn split_domain_user_through_yaml() {
+    let p = pipeline(
+        "transformations:
+  - type: split_domain_user
+    domain_fields: {AccountName: AccountDomain}
+    field_name_conditions:
+      - type: include_fields
+        fields: [AccountName, Other]
+",
+    );
+    let r = security_rule(vec![(
+        "selection",
+        Expr::And(vec![
+            pred("AccountName", Op::Equals, &["CORP\\alice"]),
+            // Selected, but without a domain field and no default: left alone.
+            pred("Other", Op::Equals, &["CORP\\bob"]),
+        ]),
+    )]);
+    let r = p.apply(&r).expect("applies");
+    assert_eq!(
+        fields(&r),
+        vec![
+            (Some("AccountName".into()), vec!["alice".into()]),
+            (Some("AccountDomain".into()), vec!["CORP".into()]),
+            (Some("Other".into()), vec!["CORP\\bob".into()]),
+        ]
+    );
+}
+
+#[test]
+fn hashes_fields_through_yaml() {
+    let p = pipeline(
+        "transformations:
+  - type: hashes_fields
+    valid_hash_algos: [sha256, md5]
+    field_prefix: File
+    field_name_conditions:
+      - type: include_fields
+        fields: [Hashes]
+",
+    );
+    let r = security_rule(vec![(
+        "selection",
+        pred(
+            "Hashes",
+            Op::Contains,
+            &["SHA256=ABC", "MD5=DEF", "SHA1=GHI"],
+        ),
+    )]);
+    let r = p.apply(&r).expect("applies");
+    assert_eq!(
+        fields(&r),
+        vec![
+            (Some("FileSHA256".into()), vec!["ABC*".into()]),
+            (Some("FileMD5".into()), vec!["DEF*".into()]),
+        ]
+    );
+    let r = security_rule(vec![(
+        "selection",
+        pred("Hashes", Op::Equals, &["SHA1=GHI"]),
+    )]);
+    let err = p.apply(&r).expect_err("no valid algorithm");
+    assert!(err.to_string().contains("SHA256, MD5"), "{err}");
+}
+
+#[test]
+fn replace_string_sees_the_operator_wildcards() {
+    // As in pySigma, `contains` puts a `*` in front of the value: `^HKLM` does not match.
+    let p = pipeline(
+        "transformations:\n  - type: replace_string\n    regex: '^HKLM'\n    replacement: HKEY_LOCAL_MACHINE\n",
+    );
+    let r = security_rule(vec![(
+        "selection",
+        Expr::And(vec![
+            pred("a", Op::Contains, &["HKLM\\x"]),
+            pred("b", Op::StartsWith, &["HKLM\\x"]),
+        ]),
+    )]);
+    let r = p.apply(&r).expect("applies");
+    let ops: Vec<(Op, String)> = detection(&r).searches[0]
+        .expr
+        .predicates()
+        .iter()
+        .map(|p| (p.op, p.values[0].to_text()))
+        .collect();
+    assert_eq!(
+        ops,
+        vec![
+            (Op::Contains, "HKLM\\x".to_string()),
+            (Op::StartsWith, "HKEY_LOCAL_MACHINE\\x".to_string()),
+        ]
+    );
+    // A rewrite that removes the operator's wildcard leaves a plain equality.
+    let p = pipeline(
+        "transformations:\n  - type: replace_string\n    regex: '^.*[\\\\/]'\n    replacement: ''\n",
+    );
+    let r = security_rule(vec![("selection", pred("a", Op::EndsWith, &["\\cmd.exe"]))]);
+    let r = p.apply(&r).expect("applies");
+    let Expr::Pred(out) = &detection(&r).searches[0].expr else {
+        panic!("expected a predicate")
+    };
+    assert_eq!(
+        (out.op, out.values[0].to_text()),
+        (Op::Equals, "cmd.exe".to_string())
+    );
+}
