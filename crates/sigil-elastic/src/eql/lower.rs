@@ -480,6 +480,11 @@ impl Lowerer<'_> {
         }
         let mut values = Vec::new();
         for a in rest {
+            // A field argument compares with that field of the same event.
+            if let (Some(other), false) = (a.as_field(), op == Op::Cidr) {
+                values.push(Value::FieldRef(other.dotted()));
+                continue;
+            }
             let Some(Literal::Str(s)) = a.as_literal() else {
                 return self.opaque(e, format!("`{name}` needs literal string arguments"));
             };
@@ -659,6 +664,8 @@ mod tests {
         assert_eq!(p.values.len(), 2);
         let p = cond(r#"process where wildcard(a, "x*")"#);
         assert_eq!(pred(&p).op, Op::Equals);
+        let p = cond("process where startsWith~(a, b)");
+        assert_eq!(pred(&p).values, vec![Value::FieldRef("b".into())]);
     }
 
     #[test]
