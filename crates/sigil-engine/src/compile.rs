@@ -11,7 +11,7 @@ use ipnet::IpNet;
 use sigil_core::{Expr, Op, Pattern, Predicate, TimePart, Value};
 
 use crate::error::CompileError;
-use crate::text::{TextMatch, required_literal};
+use crate::text::{LiteralSet, TextMatch, required_literal};
 
 /// Index of an interned field name.
 pub(crate) type FieldId = u32;
@@ -75,6 +75,8 @@ pub(crate) enum ValueTest {
     /// Any of the alternatives (encodings and windash variants of one value) matches the
     /// text of the value; folded text unless `cased`.
     Text { alts: Box<[TextMatch]>, cased: bool },
+    /// Many plain literals of the values of one predicate, over folded text.
+    Literals(Box<LiteralSet>),
     /// An unanchored regular expression over the original text.
     Regex(regex::Regex),
     /// A boolean: the value `true`/`false`, or the text `true`/`1`, `false`/`0`.
@@ -91,7 +93,18 @@ pub(crate) enum ValueTest {
 
 /// Literals one of which must occur in the event's text for a node to hold, or `None`
 /// when the node constrains nothing the prefilter can see.
-pub(crate) type Literals = Option<Vec<String>>;
+pub(crate) type Literals = Option<Vec<Lit>>;
+
+/// A prefilter literal (folded ASCII) and the field it must occur in (`None`: any
+/// value, for keyword searches).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) struct Lit {
+    pub(crate) text: String,
+    pub(crate) field: Option<FieldId>,
+}
+
+/// The literals of one value, before they are tied to the predicate's field.
+type ValueLiterals = Option<Vec<String>>;
 
 /// Literals shorter than this occur in nearly every event; they make a set useless.
 pub(crate) const MIN_LITERAL_LEN: usize = 3;
@@ -102,6 +115,12 @@ pub(crate) struct PredTable {
     pub(crate) preds: Vec<CompiledPred>,
     pub(crate) literals: Vec<Literals>,
     by_key: HashMap<String, u32>,
+}
+
+impl AsRef<str> for Lit {
+    fn as_ref(&self) -> &str {
+        &self.text
+    }
 }
 
 impl PredTable {
@@ -173,9 +192,13 @@ impl PredTable {
 
 /// The most selective of several literal sets: an empty set (never matches) first, then
 /// the one whose shortest literal is longest, then the smaller one.
-fn best(sets: impl Iterator<Item = Vec<String>>) -> Literals {
+fn best<T: AsRef<str>>(sets: impl Iterator<Item = Vec<T>>) -> Option<Vec<T>> {
     sets.max_by_key(|s| {
-        let shortest = s.iter().map(String::len).min().unwrap_or(usize::MAX);
+        let shortest = s
+            .iter()
+            .map(|l| l.as_ref().len())
+            .min()
+            .unwrap_or(usize::MAX);
         (shortest, std::cmp::Reverse(s.len()))
     })
 }
@@ -185,14 +208,17 @@ fn compile_predicate(
     fields: &mut FieldTable,
 ) -> Result<(CompiledPred, Literals), CompileError> {
     let field = p.field.as_deref().map(|f| fields.intern(f));
-    let mut tests = Vec::with_capacity(p.values.len());
+    let mut tests: Vec<ValueTest> = Vec::with_capacity(p.values.len());
     let mut lits = Vec::with_capacity(p.values.len());
     for v in &p.values {
         let (test, lit) = compile_value(p, v, fields)?;
         tests.push(test);
         lits.push(lit);
     }
-    let (test, literals) = match p.op {
+    if !p.flags.all {
+        tests = merge_literals(tests);
+    }
+    let (test, strings) = match p.op {
         Op::NotEquals => (PredTest::NotEquals(tests.into()), None),
         _ if p.flags.all => (
             PredTest::All(tests.into()),
@@ -206,7 +232,34 @@ fn compile_predicate(
             (PredTest::Any(tests.into()), union)
         }
     };
+    let literals = strings.map(|v| v.into_iter().map(|text| Lit { text, field }).collect());
     Ok((CompiledPred { field, test }, literals))
+}
+
+/// When any value may match, the plain literals of all values go into one
+/// [`LiteralSet`] (if there are enough of them to pay off).
+fn merge_literals(tests: Vec<ValueTest>) -> Vec<ValueTest> {
+    let mut pool = Vec::new();
+    let mut out = Vec::with_capacity(tests.len());
+    for t in tests {
+        match t {
+            ValueTest::Text { alts, cased: false } => pool.extend(alts.into_vec()),
+            other => out.push(other),
+        }
+    }
+    if let Some(set) = LiteralSet::extract(&mut pool) {
+        out.insert(0, ValueTest::Literals(Box::new(set)));
+    }
+    if !pool.is_empty() {
+        out.insert(
+            0,
+            ValueTest::Text {
+                alts: pool.into(),
+                cased: false,
+            },
+        );
+    }
+    out
 }
 
 /// The operator's shape applied to a pattern; a keyword search is a substring search.
@@ -254,7 +307,7 @@ fn compile_value(
     p: &Predicate,
     v: &Value,
     fields: &mut FieldTable,
-) -> Result<(ValueTest, Literals), CompileError> {
+) -> Result<(ValueTest, ValueLiterals), CompileError> {
     let op = p.op;
     let keyword = p.field.is_none();
     if keyword && (matches!(v, Value::Null | Value::FieldRef(_)) || op == Op::Exists) {

@@ -7,7 +7,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use sigil_core::fold::flatten;
 use sigil_core::{Expr, Rule, RuleBody};
 
-use crate::compile::{FieldId, FieldTable, Node, PredTable};
+use crate::compile::{FieldId, FieldTable, Lit, Node, PredTable};
 use crate::correlation::{self, CompiledCorrelation, CorrelationHits};
 use crate::error::CompileError;
 use crate::index::{LogsourceIndex, take_logsource};
@@ -24,6 +24,8 @@ pub struct EngineOptions {
     pub event_id_field: String,
     /// The fields that identify an event in detections and give correlations their time.
     pub summary_fields: SummaryFields,
+    /// Whether to use the literal prefilter (on by default; off only to measure it).
+    pub prefilter: bool,
 }
 
 impl Default for EngineOptions {
@@ -32,6 +34,7 @@ impl Default for EngineOptions {
             channel_field: "Channel".into(),
             event_id_field: "EventID".into(),
             summary_fields: SummaryFields::default(),
+            prefilter: true,
         }
     }
 }
@@ -62,12 +65,29 @@ pub(crate) struct CompiledRule {
     pub(crate) links: Vec<(u32, u32)>,
 }
 
-/// The literal prefilter: every rule's literal set, scanned for all at once.
+/// The literal prefilter for one combination of index lists (see
+/// [`LogsourceIndex::finalize`]): the literal sets of the rules an event there meets,
+/// scanned for all at once.
 #[derive(Debug)]
 pub(crate) struct Prefilter {
-    pub(crate) ac: AhoCorasick,
+    /// `None` when no rule of the combination has a literal set.
+    pub(crate) ac: Option<AhoCorasick>,
     /// For each literal, the rules whose set holds it.
     pub(crate) rules_of: Vec<Box<[u32]>>,
+    /// Hashes ([`name_hash`]) of the fields the literals must occur in, sorted; `None`
+    /// when a keyword search's literal may occur in any field.
+    pub(crate) fields: Option<Box<[u64]>>,
+}
+
+/// FNV-1a over the ASCII-lowercased bytes of a field name. A collision only makes the
+/// prefilter scan one more field, which is harmless.
+pub(crate) fn name_hash(name: &str) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in name.as_bytes() {
+        hash ^= u64::from(b.to_ascii_lowercase());
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    hash
 }
 
 /// Rules compiled into an immutable matcher.
@@ -81,7 +101,8 @@ pub struct Engine {
     pub(crate) preds: PredTable,
     pub(crate) fields: FieldTable,
     pub(crate) index: LogsourceIndex,
-    pub(crate) prefilter: Option<Prefilter>,
+    /// One prefilter per combination of index lists.
+    pub(crate) prefilters: Vec<Prefilter>,
     pub(crate) correlations: Vec<CompiledCorrelation>,
     pub(crate) channel_field: FieldId,
     pub(crate) event_id_field: FieldId,
@@ -102,7 +123,7 @@ impl Engine {
             preds: PredTable::default(),
             fields,
             index: LogsourceIndex::default(),
-            prefilter: None,
+            prefilters: Vec::new(),
             correlations: Vec::new(),
             channel_field,
             event_id_field,
@@ -247,49 +268,77 @@ impl Engine {
         for (i, key) in keys.iter().enumerate() {
             engine.index.insert(key, i as u32);
         }
-        engine.build_prefilter();
+        let combos = engine.index.finalize();
+        if engine.options.prefilter {
+            engine.build_prefilters(&combos);
+        }
         engine.skipped.sort_by_key(|s| s.index);
         engine
     }
 
-    fn build_prefilter(&mut self) {
-        let mut literal_ids: HashMap<String, u32> = HashMap::new();
-        let mut rules_of: Vec<Vec<u32>> = Vec::new();
-        for (r, rule) in self.rules.iter_mut().enumerate() {
-            let Some(set) = self.preds.required_literals(&rule.node) else {
-                continue;
+    fn build_prefilters(&mut self, combos: &[Vec<u32>]) {
+        let sets: Vec<Option<Vec<Lit>>> = self
+            .rules
+            .iter()
+            .map(|r| self.preds.required_literals(&r.node))
+            .collect();
+        for combo in combos {
+            let mut literal_ids: HashMap<&str, u32> = HashMap::new();
+            let mut patterns: Vec<&str> = Vec::new();
+            let mut rules_of: Vec<Vec<u32>> = Vec::new();
+            let mut fields: Option<Vec<u64>> = Some(Vec::new());
+            for &r in combo {
+                let Some(set) = &sets[r as usize] else {
+                    continue;
+                };
+                for lit in set {
+                    let next = patterns.len() as u32;
+                    let id = *literal_ids.entry(lit.text.as_str()).or_insert(next);
+                    if id == next {
+                        patterns.push(&lit.text);
+                        rules_of.push(Vec::new());
+                    }
+                    rules_of[id as usize].push(r);
+                    match (lit.field, fields.as_mut()) {
+                        (Some(f), Some(list)) => {
+                            list.push(name_hash(&self.fields.names[f as usize]))
+                        }
+                        _ => fields = None,
+                    }
+                }
+            }
+            let ac = if patterns.is_empty() {
+                None
+            } else {
+                match AhoCorasickBuilder::new()
+                    .ascii_case_insensitive(true)
+                    .match_kind(MatchKind::Standard)
+                    .build(&patterns)
+                {
+                    Ok(ac) => Some(ac),
+                    // Too large an automaton: these rules are evaluated without it.
+                    Err(_) => {
+                        rules_of.clear();
+                        None
+                    }
+                }
             };
-            rule.prefiltered = true;
-            for lit in set {
-                let next = rules_of.len() as u32;
-                let id = *literal_ids.entry(lit).or_insert(next);
-                if id == next {
-                    rules_of.push(Vec::new());
-                }
-                rules_of[id as usize].push(r as u32);
-            }
-        }
-        let mut patterns = vec![String::new(); rules_of.len()];
-        for (lit, id) in literal_ids {
-            patterns[id as usize] = lit;
-        }
-        let ac = AhoCorasickBuilder::new()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard)
-            .build(&patterns);
-        match ac {
-            Ok(ac) => {
-                self.prefilter = Some(Prefilter {
-                    ac,
-                    rules_of: rules_of.into_iter().map(Vec::into_boxed_slice).collect(),
-                });
-            }
-            // Too large an automaton: evaluate every candidate rule instead.
-            Err(_) => {
-                for rule in &mut self.rules {
-                    rule.prefiltered = false;
+            if ac.is_some() {
+                for ids in &rules_of {
+                    for &r in ids {
+                        self.rules[r as usize].prefiltered = true;
+                    }
                 }
             }
+            if let Some(list) = fields.as_mut() {
+                list.sort_unstable();
+                list.dedup();
+            }
+            self.prefilters.push(Prefilter {
+                ac,
+                rules_of: rules_of.into_iter().map(Vec::into_boxed_slice).collect(),
+                fields: fields.map(Vec::into_boxed_slice),
+            });
         }
     }
 

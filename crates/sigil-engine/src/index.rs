@@ -18,6 +18,10 @@ use crate::fold::fold;
 pub(crate) struct Bucket {
     pub(crate) by_event_id: HashMap<i64, Vec<u32>>,
     pub(crate) any_event_id: Vec<u32>,
+    /// The combination of lists an event id meets, numbered (see
+    /// [`LogsourceIndex::finalize`]).
+    combos: HashMap<i64, u32>,
+    combo_other: u32,
 }
 
 impl Bucket {
@@ -64,13 +68,67 @@ impl LogsourceIndex {
         }
     }
 
-    /// The rule lists an event meets: at most four, disjoint.
-    pub(crate) fn lists(&self, channel: Option<&str>, event_id: Option<i64>) -> [&[u32]; 4] {
-        let [a, b] = channel
-            .and_then(|c| self.by_channel.get(c))
-            .map_or([&[][..], &[][..]], |bucket| bucket.lists(event_id));
+    /// The rule lists an event meets (at most four, disjoint), and the number of that
+    /// combination of lists.
+    pub(crate) fn lists(&self, channel: Option<&str>, event_id: Option<i64>) -> ([&[u32]; 4], u32) {
+        let bucket = channel.and_then(|c| self.by_channel.get(c));
+        let [a, b] = bucket.map_or([&[][..], &[][..]], |bucket| bucket.lists(event_id));
         let [c, d] = self.any_channel.lists(event_id);
-        [a, b, c, d]
+        let numbered = bucket.unwrap_or(&self.any_channel);
+        let combo = event_id
+            .and_then(|id| numbered.combos.get(&id).copied())
+            .unwrap_or(numbered.combo_other);
+        ([a, b, c, d], combo)
+    }
+
+    /// Numbers every combination of lists an event can meet and returns the rules of
+    /// each: per channel, each event id some list names plus one for any other id; the
+    /// same for events of no indexed channel. The prefilter builds one automaton per
+    /// combination, holding only the literals of the rules an event there can meet.
+    pub(crate) fn finalize(&mut self) -> Vec<Vec<u32>> {
+        let any_ids: Vec<i64> = self.any_channel.by_event_id.keys().copied().collect();
+        let mut combos: Vec<Vec<u32>> = Vec::new();
+        let mut number = |bucket: &mut Bucket, any: &Bucket, in_channel: bool| {
+            let mut ids: Vec<i64> = bucket
+                .by_event_id
+                .keys()
+                .copied()
+                .chain(any_ids.iter().copied())
+                .collect();
+            ids.sort_unstable();
+            ids.dedup();
+            let rules = |id: Option<i64>, bucket: &Bucket| {
+                let own = if in_channel {
+                    bucket.lists(id)
+                } else {
+                    [&[][..], &[][..]]
+                };
+                let [c, d] = any.lists(id);
+                own.iter()
+                    .chain([c, d].iter())
+                    .flat_map(|l| l.iter().copied())
+                    .collect::<Vec<u32>>()
+            };
+            for id in ids {
+                let r = rules(Some(id), bucket);
+                bucket.combos.insert(id, combos.len() as u32);
+                combos.push(r);
+            }
+            let r = rules(None, bucket);
+            bucket.combo_other = combos.len() as u32;
+            combos.push(r);
+        };
+        let any_snapshot = Bucket {
+            by_event_id: self.any_channel.by_event_id.clone(),
+            any_event_id: self.any_channel.any_event_id.clone(),
+            combos: HashMap::new(),
+            combo_other: 0,
+        };
+        for bucket in self.by_channel.values_mut() {
+            number(bucket, &any_snapshot, true);
+        }
+        number(&mut self.any_channel, &any_snapshot, false);
+        combos
     }
 }
 

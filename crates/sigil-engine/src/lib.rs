@@ -68,7 +68,7 @@ mod tests;
 pub use correlation::{CorrelatedEvent, CorrelationHits, CorrelationMatch};
 pub use engine::{Engine, EngineOptions, SkippedRule};
 pub use error::CompileError;
-pub use scan::Scan;
+pub use scan::{Scan, ScanStats};
 pub use sink::{
     Collect, Detection, DetectionRecord, EventSummary, Matched, RuleInfo, Sink, SummaryFields,
 };

@@ -22,7 +22,7 @@ use sigil_logs::{Event, FieldValue};
 
 use crate::compile::{CompiledPred, FieldId, Node, PredTest, ValueTest};
 use crate::correlation::{CorrelationHits, Hit};
-use crate::engine::Engine;
+use crate::engine::{Engine, Prefilter, name_hash};
 use crate::fold::{fold_into, is_folded};
 use crate::index::canonical_int;
 use crate::sink::{Detection, EventSummary, Matched, Sink};
@@ -75,6 +75,26 @@ pub struct Scan<'e> {
     source: Option<Arc<str>>,
     hits: CorrelationHits,
     events: u64,
+    stats: ScanStats,
+    /// Scratch space for suffix matching.
+    reversed: Vec<u8>,
+    /// Scratch space for the text of a number.
+    number: String,
+}
+
+/// Counters of the work a scan did, to see where matching time goes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ScanStats {
+    /// Events evaluated.
+    pub events: u64,
+    /// Candidate rules met through the logsource index.
+    pub candidates: u64,
+    /// Candidates the literal prefilter removed.
+    pub prefiltered_out: u64,
+    /// Rules whose condition was evaluated.
+    pub evaluated: u64,
+    /// Events whose values the prefilter scanned.
+    pub prefilter_scans: u64,
 }
 
 impl std::fmt::Debug for Scan<'_> {
@@ -89,7 +109,12 @@ impl std::fmt::Debug for Scan<'_> {
 
 impl<'e> Scan<'e> {
     pub(crate) fn new(engine: &'e Engine) -> Self {
-        let literals = engine.prefilter.as_ref().map_or(0, |p| p.rules_of.len());
+        let literals = engine
+            .prefilters
+            .iter()
+            .map(|p| p.rules_of.len())
+            .max()
+            .unwrap_or(0);
         Self {
             engine,
             generation: 0,
@@ -106,6 +131,9 @@ impl<'e> Scan<'e> {
             source: None,
             hits: CorrelationHits::default(),
             events: 0,
+            stats: ScanStats::default(),
+            reversed: Vec::with_capacity(256),
+            number: String::with_capacity(32),
         }
     }
 
@@ -117,6 +145,14 @@ impl<'e> Scan<'e> {
     /// The number of events evaluated so far.
     pub fn events(&self) -> u64 {
         self.events
+    }
+
+    /// Counters of the work done so far.
+    pub fn stats(&self) -> ScanStats {
+        ScanStats {
+            events: self.events,
+            ..self.stats
+        }
     }
 
     /// Takes the correlation hits buffered so far (see [`Engine::finish`]).
@@ -159,31 +195,44 @@ impl<'e> Scan<'e> {
         } else {
             None
         };
-        let lists = if channel.present {
+        let (lists, combo) = if channel.present {
             engine.index.lists(Some(self.folded(channel)), event_id)
         } else {
             engine.index.lists(None, event_id)
         };
+        let prefilter = engine
+            .prefilters
+            .get(combo as usize)
+            .filter(|p| p.ac.is_some());
         let mut emitted = 0;
         for list in lists {
             for &r in list {
-                emitted += self.rule(r, event, sink);
+                emitted += self.rule(r, prefilter, event, sink);
             }
         }
         emitted
     }
 
-    fn rule(&mut self, r: u32, event: &dyn Event, sink: &mut dyn Sink) -> usize {
+    fn rule(
+        &mut self,
+        r: u32,
+        prefilter: Option<&Prefilter>,
+        event: &dyn Event,
+        sink: &mut dyn Sink,
+    ) -> usize {
         let engine = self.engine;
         let rule = &engine.rules[r as usize];
-        if rule.prefiltered {
+        self.stats.candidates += 1;
+        if let Some(prefilter) = prefilter.filter(|_| rule.prefiltered) {
             if !self.prefiltered {
-                self.run_prefilter(event);
+                self.run_prefilter(prefilter, event);
             }
             if self.rule_generation[r as usize] != self.generation {
+                self.stats.prefiltered_out += 1;
                 return 0;
             }
         }
+        self.stats.evaluated += 1;
         if !self.eval(&rule.node, event) {
             return 0;
         }
@@ -202,25 +251,45 @@ impl<'e> Scan<'e> {
         }
     }
 
-    fn run_prefilter(&mut self, event: &dyn Event) {
+    /// Finds which literals occur in the fields the prefilter's literals belong to, and
+    /// stamps the rules they stand for.
+    fn run_prefilter(&mut self, prefilter: &Prefilter, event: &dyn Event) {
         self.prefiltered = true;
-        let Some(prefilter) = self.engine.prefilter.as_ref() else {
+        self.stats.prefilter_scans += 1;
+        let Some(ac) = prefilter.ac.as_ref() else {
             return;
         };
-        self.load_values(event);
         let generation = self.generation;
-        for v in &self.values {
-            let hay = &self.text[v.orig.0 as usize..v.orig.1 as usize];
-            for m in prefilter.ac.find_overlapping_iter(hay) {
+        let literal_generation = &mut self.literal_generation;
+        let rule_generation = &mut self.rule_generation;
+        let number = &mut self.number;
+        event.for_each_field(&mut |name, value| {
+            if let Some(fields) = &prefilter.fields
+                && fields.binary_search(&name_hash(name)).is_err()
+            {
+                return;
+            }
+            let hay: &str = match &value {
+                FieldValue::Str(s) => s,
+                FieldValue::Null => return,
+                other => {
+                    number.clear();
+                    if let Some(t) = other.as_text() {
+                        number.push_str(&t);
+                    }
+                    number
+                }
+            };
+            for m in ac.find_overlapping_iter(hay) {
                 let lit = m.pattern().as_usize();
-                if self.literal_generation[lit] != generation {
-                    self.literal_generation[lit] = generation;
+                if literal_generation[lit] != generation {
+                    literal_generation[lit] = generation;
                     for &r in &prefilter.rules_of[lit] {
-                        self.rule_generation[r as usize] = generation;
+                        rule_generation[r as usize] = generation;
                     }
                 }
             }
-        }
+        });
     }
 
     fn eval(&mut self, node: &Node, event: &dyn Event) -> bool {
@@ -291,6 +360,10 @@ impl<'e> Scan<'e> {
         match test {
             // Decided above, before the field had to be present.
             ValueTest::Absent | ValueTest::Present => false,
+            ValueTest::Literals(set) => {
+                let text = &self.text[slot.folded.0 as usize..slot.folded.1 as usize];
+                set.is_match(text, &mut self.reversed)
+            }
             ValueTest::Text { alts, cased } => {
                 let text = if *cased {
                     self.orig(slot)

@@ -6,6 +6,9 @@
 //! `memmem` search. Patterns with `*` in the middle are matched segment by segment;
 //! only `?`, which must count characters, falls back to a regular expression.
 
+use std::collections::HashSet;
+
+use aho_corasick::{AhoCorasick, Anchored, Input, MatchKind, StartKind};
 use memchr::memmem;
 use sigil_core::{Pattern, Piece};
 
@@ -129,6 +132,99 @@ impl TextMatch {
             }
             TextMatch::Regex(re) => re.is_match(text),
         }
+    }
+}
+
+/// Many plain literals of one predicate (`contains`/`startswith`/`endswith`/equals
+/// lists that run to hundreds of values), matched in one pass each instead of one
+/// search per value.
+#[derive(Debug, Clone)]
+pub(crate) struct LiteralSet {
+    exact: HashSet<Box<str>>,
+    /// Anchored at the start of the text.
+    prefixes: Option<AhoCorasick>,
+    /// Reversed suffixes, anchored at the start of the reversed text.
+    suffixes: Option<AhoCorasick>,
+    contains: Option<AhoCorasick>,
+}
+
+/// Fewer plain literals than this are searched one by one.
+pub(crate) const LITERAL_SET_MIN: usize = 4;
+
+impl LiteralSet {
+    /// Takes the plain-literal matchers out of `alts` into a set; the others stay.
+    pub(crate) fn extract(alts: &mut Vec<TextMatch>) -> Option<LiteralSet> {
+        let plain = |m: &TextMatch| {
+            matches!(
+                m,
+                TextMatch::Exact(_)
+                    | TextMatch::Prefix(_)
+                    | TextMatch::Suffix(_)
+                    | TextMatch::Contains(_)
+            )
+        };
+        if alts.iter().filter(|m| plain(m)).count() < LITERAL_SET_MIN {
+            return None;
+        }
+        let mut exact = HashSet::new();
+        let (mut prefixes, mut suffixes, mut contains) = (Vec::new(), Vec::new(), Vec::new());
+        let mut rest = Vec::new();
+        for m in alts.drain(..) {
+            match m {
+                TextMatch::Exact(s) => {
+                    exact.insert(s);
+                }
+                TextMatch::Prefix(s) => prefixes.push(s.as_bytes().to_vec()),
+                TextMatch::Suffix(s) => suffixes.push(s.bytes().rev().collect::<Vec<u8>>()),
+                TextMatch::Contains(f) => contains.push(f.needle().to_vec()),
+                other => rest.push(other),
+            }
+        }
+        *alts = rest;
+        let build = |pats: Vec<Vec<u8>>, anchored: bool| -> Option<Option<AhoCorasick>> {
+            if pats.is_empty() {
+                return Some(None);
+            }
+            AhoCorasick::builder()
+                .match_kind(MatchKind::Standard)
+                .start_kind(if anchored {
+                    StartKind::Anchored
+                } else {
+                    StartKind::Unanchored
+                })
+                .build(&pats)
+                .ok()
+                .map(Some)
+        };
+        Some(LiteralSet {
+            exact,
+            prefixes: build(prefixes, true)?,
+            suffixes: build(suffixes, true)?,
+            contains: build(contains, false)?,
+        })
+    }
+
+    /// Whether any literal matches `text`; `reversed` is scratch space.
+    pub(crate) fn is_match(&self, text: &str, reversed: &mut Vec<u8>) -> bool {
+        if self.exact.contains(text) {
+            return true;
+        }
+        if let Some(ac) = &self.prefixes {
+            if ac.find(Input::new(text).anchored(Anchored::Yes)).is_some() {
+                return true;
+            }
+        }
+        if let Some(ac) = &self.suffixes {
+            reversed.clear();
+            reversed.extend(text.bytes().rev());
+            if ac
+                .find(Input::new(reversed.as_slice()).anchored(Anchored::Yes))
+                .is_some()
+            {
+                return true;
+            }
+        }
+        self.contains.as_ref().is_some_and(|ac| ac.is_match(text))
     }
 }
 
