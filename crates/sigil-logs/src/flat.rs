@@ -40,14 +40,38 @@ pub struct FlatEvent {
     fields: Vec<Field>,
 }
 
-/// FNV-1a over the ASCII-lowercased bytes: names are short, and this needs no table.
+/// FNV-1a over the ASCII-lowercased bytes, spaces left out (see [`same_name`]): names are
+/// short, and this needs no table.
 pub(crate) fn name_hash(name: &str) -> u32 {
     let mut hash: u32 = 0x811c_9dc5;
     for &b in name.as_bytes() {
+        if b == b' ' {
+            continue;
+        }
         hash ^= u32::from(b.to_ascii_lowercase());
         hash = hash.wrapping_mul(0x0100_0193);
     }
     hash
+}
+
+/// Whether two field names are the same, ignoring ASCII case and spaces.
+///
+/// Some providers name their data with spaces (Windows Defender's `Threat Name`, `Source
+/// Name`, `Process Name`), and Sigma rules write those names without them (`ThreatName`), as
+/// SigmaHQ's own regression samples expect.
+pub(crate) fn same_name(a: &str, b: &str) -> bool {
+    if a.eq_ignore_ascii_case(b) {
+        return true;
+    }
+    let mut a = a.bytes().filter(|&c| c != b' ');
+    let mut b = b.bytes().filter(|&c| c != b' ');
+    loop {
+        match (a.next(), b.next()) {
+            (None, None) => return true,
+            (Some(x), Some(y)) if x.eq_ignore_ascii_case(&y) => {}
+            _ => return false,
+        }
+    }
 }
 
 impl FlatEvent {
@@ -154,7 +178,7 @@ impl FlatEvent {
     fn find(&self, hash: u32, name: &str) -> Option<usize> {
         self.fields
             .iter()
-            .position(|f| f.hash == hash && f.name.get(&self.text).eq_ignore_ascii_case(name))
+            .position(|f| f.hash == hash && same_name(f.name.get(&self.text), name))
     }
 
     fn field_value(&self, value: Value) -> FieldValue<'_> {
@@ -259,7 +283,7 @@ impl Event for FlatEvent {
     fn for_each_value(&self, field: &str, f: &mut dyn FnMut(FieldValue<'_>)) {
         let hash = name_hash(field);
         for stored in &self.fields {
-            if stored.hash == hash && stored.name.get(&self.text).eq_ignore_ascii_case(field) {
+            if stored.hash == hash && same_name(stored.name.get(&self.text), field) {
                 f(self.field_value(stored.value));
             }
         }
@@ -336,5 +360,25 @@ mod tests {
         event.clear();
         assert!(event.is_empty());
         assert_eq!(event.get("EventID"), None);
+    }
+}
+
+#[cfg(test)]
+mod name_tests {
+    use super::*;
+
+    #[test]
+    fn names_match_without_spaces_and_case() {
+        let mut e = FlatEvent::new();
+        e.push("Threat Name", FieldValue::Str(Cow::Borrowed("EICAR")));
+        assert_eq!(
+            e.get("ThreatName")
+                .and_then(|v| v.as_text().map(Cow::into_owned)),
+            Some("EICAR".to_string())
+        );
+        assert!(e.get("threatname").is_some());
+        assert!(e.get("Threat").is_none());
+        assert!(same_name("Source Name", "SOURCENAME"));
+        assert!(!same_name("SourceName", "SourceNames"));
     }
 }

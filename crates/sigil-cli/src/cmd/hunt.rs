@@ -228,15 +228,21 @@ fn process_rules(
                 return (vec![rule.clone()], None);
             }
             let mut variants: Vec<Rule> = Vec::new();
+            let mut first_applied = std::collections::BTreeSet::new();
             let mut failure = None;
             for (i, set) in sets.iter().enumerate() {
                 match set.process(rule) {
-                    Ok(p) => {
-                        let adds = i == 0 || !p.applied.is_empty();
-                        if adds && !variants.contains(&p.rule) {
+                    Ok(p) if i == 0 => {
+                        first_applied = p.applied;
+                        variants.push(p.rule);
+                    }
+                    // A further set counts only where it does something the first did not.
+                    Ok(p) if !p.applied.is_subset(&first_applied) => {
+                        if !variants.contains(&p.rule) {
                             variants.push(p.rule);
                         }
                     }
+                    Ok(_) => {}
                     Err(e) if i == 0 => failure = Some(e.to_string()),
                     Err(_) => {}
                 }
