@@ -489,6 +489,19 @@ impl<'v> Work<'v> {
                 value_rewrite::restore_op(&mut item.pred, patterns);
                 Ok(Action::Changed)
             }),
+            Transformation::ConvertType { target } => {
+                let rule = self.rule_name();
+                self.for_selected_items(pi, &mut |_, item| {
+                    match crate::convert_type::convert(&mut item.pred, *target) {
+                        Ok(true) => Ok(Action::Changed),
+                        Ok(false) => Ok(Action::Keep),
+                        Err(message) => Err(PipelineError::Rejected {
+                            rule: rule.clone(),
+                            message,
+                        }),
+                    }
+                })
+            }
             Transformation::SetState { key, val } => {
                 self.state.insert(key.clone(), val.clone());
                 Ok(())

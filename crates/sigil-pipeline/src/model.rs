@@ -417,6 +417,11 @@ pub enum Transformation {
         /// Value → replacement values.
         mapping: Vec<(String, Vec<String>)>,
     },
+    /// `convert_type`: numbers to strings or strings to numbers (see [`crate::convert_type`]).
+    ConvertType {
+        /// `target_type`: `str` or `num`.
+        target: crate::convert_type::ConvertTarget,
+    },
     /// `set_state`: set a pipeline state key (backends read the state, e.g. for an index).
     SetState {
         /// The key.
@@ -570,6 +575,7 @@ impl Transformation {
             Transformation::DropDetectionItem => "drop_detection_item",
             Transformation::ReplaceString { .. } => "replace_string",
             Transformation::MapString { .. } => "map_string",
+            Transformation::ConvertType { .. } => "convert_type",
             Transformation::SetState { .. } => "set_state",
             Transformation::RuleFailure { .. } => "rule_failure",
             Transformation::DetectionItemFailure { .. } => "detection_item_failure",

@@ -115,7 +115,6 @@ const UNSUPPORTED_TRANSFORMATIONS: &[(&str, &str)] = &[
     ),
     ("regex", "transformation type `regex`"),
     ("set_value", "transformation type `set_value`"),
-    ("convert_type", "transformation type `convert_type`"),
     ("nest", "transformation type `nest`"),
     ("case", "transformation type `case`"),
 ];
@@ -272,6 +271,7 @@ impl<'o> Reader<'o> {
             "field_name_mapping" | "field_name_prefix_mapping" | "map_string" => &["mapping"],
             "field_name_prefix" => &["prefix"],
             "field_name_suffix" => &["suffix"],
+            "convert_type" => &["target_type"],
             "add_condition" => &["conditions", "name", "template", "negated"],
             "change_logsource" => &["category", "product", "service"],
             "drop_detection_item" | "strict_field_mapping_failure" => &[],
@@ -340,6 +340,18 @@ impl<'o> Reader<'o> {
             "field_name_suffix" => Transformation::FieldNameSuffix {
                 suffix: self.string(required("suffix")?, "`suffix`")?,
             },
+            "convert_type" => {
+                let node = required("target_type")?;
+                let name = self.string(node, "`target_type`")?;
+                let target =
+                    crate::convert_type::ConvertTarget::from_name(&name).ok_or_else(|| {
+                        self.invalid(
+                            node.pos(),
+                            format!("`target_type` must be `str` or `num`, not `{name}`"),
+                        )
+                    })?;
+                Transformation::ConvertType { target }
+            }
             "add_condition" => self.add_condition(entries, required("conditions")?)?,
             "change_logsource" => Transformation::ChangeLogsource {
                 category: param("category")
