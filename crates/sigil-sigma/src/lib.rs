@@ -25,6 +25,7 @@ mod meta;
 pub mod modifier;
 pub mod yaml;
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use sigil_core::{Diagnostic, Rule, Span};
@@ -160,7 +161,7 @@ fn read_file(text: &str) -> SigmaFile {
     }
 
     let mut global: Option<Node<'_>> = None;
-    let mut previous: Option<Node<'_>> = None;
+    let mut previous: Option<Cow<'_, Node<'_>>> = None;
     for doc in &docs {
         let root = &doc.root;
         // Empty documents (a trailing `---`) are common and harmless.
@@ -182,14 +183,14 @@ fn read_file(text: &str) -> SigmaFile {
                 continue;
             }
             Some("repeat") => {
-                let Some(prev) = previous.as_ref() else {
+                let Some(prev) = previous.as_deref() else {
                     reader.report(&SigmaError::Collection {
                         message: "`action: repeat` needs a rule before it".into(),
                         span: root.span,
                     });
                     continue;
                 };
-                merge(prev, &without_action(root))
+                Cow::Owned(merge(prev, &without_action(root)))
             }
             Some(other) => {
                 let span = root.get("action").map_or(root.span, |n| n.span);
@@ -199,9 +200,10 @@ fn read_file(text: &str) -> SigmaFile {
                 });
                 continue;
             }
+            // Most files hold one plain rule: read it in place, without a copy.
             None => match &global {
-                Some(g) => merge(g, root),
-                None => root.clone(),
+                Some(g) => Cow::Owned(merge(g, root)),
+                None => Cow::Borrowed(root),
             },
         };
         if let Some((rule, source)) = read_rule(&mut reader, &merged) {

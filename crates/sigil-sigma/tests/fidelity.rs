@@ -19,7 +19,11 @@ fn the_model_agrees_with_a_plain_yaml_read() {
     let mut files = Vec::new();
     for entry in std::fs::read_dir(&corpus).expect("corpus") {
         let path = entry.expect("entry").path();
-        let name = path.file_name().expect("name").to_string_lossy().to_string();
+        let name = path
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .to_string();
         if path.is_dir() && (name.starts_with("rules") || name == "deprecated") {
             files.extend(rule_files(&path));
         }
@@ -40,11 +44,22 @@ fn the_model_agrees_with_a_plain_yaml_read() {
         let rule = &file.rules[0];
         let mut check = |what: &str, model: String, plain: String| {
             if model != plain {
-                mismatches.push(format!("{}: {what}: model {model:?}, YAML {plain:?}", path.display()));
+                mismatches.push(format!(
+                    "{}: {what}: model {model:?}, YAML {plain:?}",
+                    path.display()
+                ));
             }
         };
-        check("id", format!("{:?}", rule.id.as_deref()), format!("{:?}", text(doc, "id")));
-        check("title", rule.title.clone(), text(doc, "title").unwrap_or("").to_string());
+        check(
+            "id",
+            format!("{:?}", rule.id.as_deref()),
+            format!("{:?}", text(doc, "id")),
+        );
+        check(
+            "title",
+            rule.title.clone(),
+            text(doc, "title").unwrap_or("").to_string(),
+        );
         check(
             "level",
             format!("{:?}", rule.level.map(|l| l.name())),
@@ -58,7 +73,12 @@ fn the_model_agrees_with_a_plain_yaml_read() {
         let tags: Vec<String> = doc
             .as_mapping_get("tags")
             .and_then(Yaml::as_sequence)
-            .map(|s| s.iter().filter_map(Yaml::as_str).map(str::to_string).collect())
+            .map(|s| {
+                s.iter()
+                    .filter_map(Yaml::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
             .unwrap_or_default();
         check("tags", rule.tags.join(","), tags.join(","));
         let ls = doc.as_mapping_get("logsource");
@@ -98,5 +118,10 @@ fn the_model_agrees_with_a_plain_yaml_read() {
     }
     println!("{compared} rules compared, {collections} collection files left to unit tests");
     assert!(compared > 3000, "only {compared} rules compared");
-    assert!(mismatches.is_empty(), "{} mismatches:\n{}", mismatches.len(), mismatches.join("\n"));
+    assert!(
+        mismatches.is_empty(),
+        "{} mismatches:\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
+    );
 }
