@@ -139,51 +139,78 @@ fn hunt(args: &Args) -> anyhow::Result<ExitCode> {
     let min_level = args.min_level;
     let fields = &engine.options().summary_fields;
 
-    let results = sigil_logs::read_parallel(
-        &parts,
-        |part| {
-            progress.inc(1);
-            let mut scan = engine.scan();
-            scan.set_source(Some(Arc::from(part.input.path.to_string_lossy().as_ref())));
-            (scan, Vec::new())
-        },
-        |(scan, found), _meta, event| {
-            let mut sink = |d: &sigil_engine::Detection<'_>| {
-                if level_ok(d.rule.level, min_level) {
-                    found.push(found_of(d, fields));
-                }
-            };
-            scan.event(event, &mut sink);
-        },
-    );
-    progress.finish_and_clear();
-
+    // Parts are read in windows: each window in parallel, one reader and one scan per
+    // worker, and its detections written in input order before the next window starts.
+    // So output order does not depend on the thread count, and memory stays bounded by a
+    // window, whatever the size of the input.
+    let mut out = Output::open(args)?;
     let mut stats = sigil_logs::FileStats::default();
     let mut hits = sigil_engine::CorrelationHits::default();
-    let mut found: Vec<Found> = Vec::new();
-    for ((scan, part_found), part_stats) in results {
-        hits.merge(scan.into_hits());
-        found.extend(part_found);
-        stats.merge(part_stats);
+    let mut tally = Tally::default();
+    for window in parts.chunks(PARTS_PER_WINDOW) {
+        let results: Vec<(
+            sigil_engine::CorrelationHits,
+            Vec<Found>,
+            sigil_logs::FileStats,
+        )> = {
+            use rayon::prelude::*;
+            window
+                .par_iter()
+                .map_init(
+                    || (sigil_logs::Reader::new(), engine.scan()),
+                    |(reader, scan), part| {
+                        progress.inc(1);
+                        scan.set_source(Some(Arc::from(
+                            part.input.path.to_string_lossy().as_ref(),
+                        )));
+                        let mut found = Vec::new();
+                        let stats = reader.read_part(part, &mut |_meta, event| {
+                            let mut sink = |d: &sigil_engine::Detection<'_>| {
+                                if level_ok(d.rule.level, min_level) {
+                                    found.push(found_of(d, fields));
+                                }
+                            };
+                            scan.event(event, &mut sink);
+                        });
+                        (scan.take_hits(), found, stats)
+                    },
+                )
+                .collect()
+        };
+        for (part_hits, part_found, part_stats) in results {
+            hits.merge(part_hits);
+            stats.merge(part_stats);
+            for f in &part_found {
+                tally.add(f);
+                out.write(f)?;
+            }
+        }
     }
+    progress.finish_and_clear();
     let untimed = hits.untimed;
+    let mut correlated = Vec::new();
     engine.finish(hits, &mut |d: &sigil_engine::Detection<'_>| {
         if level_ok(d.rule.level, min_level) {
-            found.push(found_of(d, fields));
+            correlated.push(found_of(d, fields));
         }
     });
-
-    write_output(args, &found)?;
+    for f in &correlated {
+        tally.add(f);
+        out.write(f)?;
+    }
+    out.finish()?;
     summarize(&Summary {
         files: discovery.inputs.len(),
         stats: &stats,
         read_errors: &read_errors,
-        rules_loaded: rules.len() - engine.skipped().len(),
+        rules_read: loaded.rules.len(),
+        rule_files: loaded.files,
+        compiled: rules.len() - engine.skipped().len(),
         skipped: &skipped,
-        found: &found,
+        tally: &tally,
         untimed,
     });
-    Ok(if found.is_empty() {
+    Ok(if tally.total == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
@@ -353,18 +380,55 @@ fn progress_bar(args: &Args, parts: u64) -> indicatif::ProgressBar {
     bar
 }
 
-fn write_output(args: &Args, found: &[Found]) -> anyhow::Result<()> {
-    let stdout = std::io::stdout();
-    let mut out: Box<dyn Write> = match &args.output {
-        Some(path) => Box::new(std::io::BufWriter::new(
-            std::fs::File::create(path)
-                .with_context(|| format!("cannot write {}", path.display()))?,
-        )),
-        None => Box::new(std::io::BufWriter::new(stdout.lock())),
-    };
-    match args.format {
-        Format::Jsonl => {
-            for f in found {
+/// How many parts are read between two flushes of output (see `hunt`).
+const PARTS_PER_WINDOW: usize = 64;
+
+/// Detections counted by level, for the summary.
+#[derive(Default)]
+struct Tally {
+    total: usize,
+    by_level: BTreeMap<Option<Level>, usize>,
+}
+
+impl Tally {
+    fn add(&mut self, f: &Found) {
+        self.total += 1;
+        *self.by_level.entry(f.level).or_default() += 1;
+    }
+}
+
+/// Where detections are written, in the chosen format. A table needs its column widths,
+/// so its rows are kept until the end (a table is for reading, so it is small); the
+/// other formats stream.
+struct Output {
+    format: Format,
+    out: Box<dyn Write>,
+    rows: Vec<[String; 6]>,
+}
+
+impl Output {
+    fn open(args: &Args) -> anyhow::Result<Self> {
+        let out: Box<dyn Write> = match &args.output {
+            Some(path) => Box::new(std::io::BufWriter::new(
+                std::fs::File::create(path)
+                    .with_context(|| format!("cannot write {}", path.display()))?,
+            )),
+            None => Box::new(std::io::BufWriter::new(std::io::stdout())),
+        };
+        let mut output = Self {
+            format: args.format,
+            out,
+            rows: Vec::new(),
+        };
+        if output.format == Format::Csv {
+            writeln!(output.out, "{}", CSV_HEADER.join(","))?;
+        }
+        Ok(output)
+    }
+
+    fn write(&mut self, f: &Found) -> anyhow::Result<()> {
+        match self.format {
+            Format::Jsonl => {
                 let line = serde_json::json!({
                     "rule_id": f.rule_id,
                     "rule_title": f.title,
@@ -378,14 +442,24 @@ fn write_output(args: &Args, found: &[Found]) -> anyhow::Result<()> {
                     "source": f.source,
                     "event": f.event,
                 });
-                writeln!(out, "{line}")?;
+                writeln!(self.out, "{line}")?;
             }
+            Format::Csv => {
+                let row: Vec<String> = row_of(f).iter().map(|c| csv_field(c)).collect();
+                writeln!(self.out, "{}", row.join(","))?;
+            }
+            Format::Table => self.rows.push(table_row(f)),
         }
-        Format::Csv => write_csv(&mut out, found)?,
-        Format::Table => write_table(&mut out, found)?,
+        Ok(())
     }
-    out.flush()?;
-    Ok(())
+
+    fn finish(mut self) -> anyhow::Result<()> {
+        if self.format == Format::Table {
+            write_table(&mut self.out, &self.rows)?;
+        }
+        self.out.flush()?;
+        Ok(())
+    }
 }
 
 const CSV_HEADER: [&str; 11] = [
@@ -428,50 +502,39 @@ fn row_of(f: &Found) -> [String; 11] {
     ]
 }
 
-fn write_csv(out: &mut dyn Write, found: &[Found]) -> std::io::Result<()> {
-    writeln!(out, "{}", CSV_HEADER.join(","))?;
-    for f in found {
-        let row: Vec<String> = row_of(f).iter().map(|c| csv_field(c)).collect();
-        writeln!(out, "{}", row.join(","))?;
-    }
-    Ok(())
+fn table_row(f: &Found) -> [String; 6] {
+    let r = row_of(f);
+    let event = match (&f.event_id, &f.record_id) {
+        (Some(e), Some(r)) => format!("{e} #{r}"),
+        (Some(e), None) => e.to_string(),
+        _ => String::new(),
+    };
+    let source = f
+        .source
+        .as_deref()
+        .map(|s| {
+            Path::new(s)
+                .file_name()
+                .map_or(s.to_string(), |n| n.to_string_lossy().into_owned())
+        })
+        .unwrap_or_default();
+    [
+        r[0].clone(),
+        r[1].clone(),
+        truncate(&r[2], 70),
+        r[5].clone(),
+        event,
+        source,
+    ]
 }
 
-fn write_table(out: &mut dyn Write, found: &[Found]) -> std::io::Result<()> {
-    if found.is_empty() {
+fn write_table(out: &mut dyn Write, rows: &[[String; 6]]) -> std::io::Result<()> {
+    if rows.is_empty() {
         return Ok(());
     }
     let header = ["timestamp", "level", "rule", "computer", "event", "source"];
-    let rows: Vec<[String; 6]> = found
-        .iter()
-        .map(|f| {
-            let r = row_of(f);
-            let event = match (&f.event_id, &f.record_id) {
-                (Some(e), Some(r)) => format!("{e} #{r}"),
-                (Some(e), None) => e.to_string(),
-                _ => String::new(),
-            };
-            let source = f
-                .source
-                .as_deref()
-                .map(|s| {
-                    Path::new(s)
-                        .file_name()
-                        .map_or(s.to_string(), |n| n.to_string_lossy().into_owned())
-                })
-                .unwrap_or_default();
-            [
-                r[0].clone(),
-                r[1].clone(),
-                truncate(&r[2], 70),
-                r[5].clone(),
-                event,
-                source,
-            ]
-        })
-        .collect();
     let mut widths = header.map(str::len);
-    for row in &rows {
+    for row in rows {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count());
         }
@@ -487,7 +550,7 @@ fn write_table(out: &mut dyn Write, found: &[Found]) -> std::io::Result<()> {
             .to_string()
     };
     writeln!(out, "{}", line(&header))?;
-    for row in &rows {
+    for row in rows {
         let cells: Vec<&str> = row.iter().map(String::as_str).collect();
         writeln!(out, "{}", line(&cells))?;
     }
@@ -507,9 +570,11 @@ struct Summary<'a> {
     files: usize,
     stats: &'a sigil_logs::FileStats,
     read_errors: &'a [String],
-    rules_loaded: usize,
+    rules_read: usize,
+    rule_files: usize,
+    compiled: usize,
     skipped: &'a [Skipped],
-    found: &'a [Found],
+    tally: &'a Tally,
     untimed: usize,
 }
 
@@ -520,11 +585,9 @@ fn summarize(s: &Summary<'_>) {
     for sk in s.skipped {
         eprintln!("skipped rule: {}: {}", sk.who, sk.reason);
     }
-    let mut by_level: BTreeMap<Option<Level>, usize> = BTreeMap::new();
-    for f in s.found {
-        *by_level.entry(f.level).or_default() += 1;
-    }
-    let levels: Vec<String> = by_level
+    let levels: Vec<String> = s
+        .tally
+        .by_level
         .iter()
         .rev()
         .map(|(l, n)| format!("{} {n}", l.map_or("no level", Level::name)))
@@ -538,8 +601,10 @@ fn summarize(s: &Summary<'_>) {
         s.read_errors.len() + s.stats.errors.len()
     );
     eprintln!(
-        "{} rules loaded, {} skipped",
-        s.rules_loaded,
+        "{} rules read from {} files ({} matchers compiled, one per log source mapping), {} skipped",
+        s.rules_read,
+        s.rule_files,
+        s.compiled,
         s.skipped.len()
     );
     if s.untimed > 0 {
@@ -551,7 +616,7 @@ fn summarize(s: &Summary<'_>) {
     if levels.is_empty() {
         eprintln!("no detection");
     } else {
-        eprintln!("{} detections: {}", s.found.len(), levels.join(", "));
+        eprintln!("{} detections: {}", s.tally.total, levels.join(", "));
     }
 }
 
