@@ -109,12 +109,7 @@ impl std::fmt::Debug for Scan<'_> {
 
 impl<'e> Scan<'e> {
     pub(crate) fn new(engine: &'e Engine) -> Self {
-        let literals = engine
-            .prefilters
-            .iter()
-            .map(|p| p.rules_of.len())
-            .max()
-            .unwrap_or(0);
+        let literals = 0;
         Self {
             engine,
             generation: 0,
@@ -200,10 +195,12 @@ impl<'e> Scan<'e> {
         } else {
             engine.index.lists(None, event_id)
         };
-        let prefilter = engine
-            .prefilters
-            .get(combo as usize)
-            .filter(|p| p.ac.is_some());
+        let prefilter = engine.prefilter(combo).filter(|p| p.ac.is_some());
+        if let Some(p) = prefilter
+            && self.literal_generation.len() < p.rules_of.len()
+        {
+            self.literal_generation.resize(p.rules_of.len(), 0);
+        }
         let mut emitted = 0;
         for list in lists {
             for &r in list {

@@ -8,7 +8,7 @@
 
 use std::collections::HashSet;
 
-use aho_corasick::{AhoCorasick, Anchored, Input, MatchKind, StartKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, Anchored, Input, MatchKind, StartKind};
 use memchr::memmem;
 use sigil_core::{Pattern, Piece};
 
@@ -185,7 +185,9 @@ impl LiteralSet {
             if pats.is_empty() {
                 return Some(None);
             }
+            // A contiguous NFA builds quickly and stays small; these sets are many.
             AhoCorasick::builder()
+                .kind(Some(AhoCorasickKind::ContiguousNFA))
                 .match_kind(MatchKind::Standard)
                 .start_kind(if anchored {
                     StartKind::Anchored
@@ -209,10 +211,10 @@ impl LiteralSet {
         if self.exact.contains(text) {
             return true;
         }
-        if let Some(ac) = &self.prefixes {
-            if ac.find(Input::new(text).anchored(Anchored::Yes)).is_some() {
-                return true;
-            }
+        if let Some(ac) = &self.prefixes
+            && ac.find(Input::new(text).anchored(Anchored::Yes)).is_some()
+        {
+            return true;
         }
         if let Some(ac) = &self.suffixes {
             reversed.clear();
@@ -302,6 +304,33 @@ mod tests {
             TextMatch::compile(&p, false),
             Err(CompileError::Placeholder { .. })
         ));
+    }
+
+    #[test]
+    fn literal_sets_match_like_their_members() {
+        let mut alts: Vec<TextMatch> = ["exact", "pre*", "*suf", "*mid*", "a*b*c", "x?z"]
+            .iter()
+            .map(|p| m(p))
+            .collect();
+        let set = LiteralSet::extract(&mut alts).unwrap();
+        // The segment and `?` patterns stay outside the set.
+        assert_eq!(alts.len(), 2);
+        let mut scratch = Vec::new();
+        for (text, expected) in [
+            ("exact", true),
+            ("exactly", false),
+            ("prefix", true),
+            ("xpre", false),
+            ("the suf", true),
+            ("sufx", false),
+            ("amidst", true),
+            ("nothing", false),
+        ] {
+            assert_eq!(set.is_match(text, &mut scratch), expected, "{text}");
+        }
+        let mut few = vec![m("a"), m("*b*")];
+        assert!(LiteralSet::extract(&mut few).is_none());
+        assert_eq!(few.len(), 2);
     }
 
     #[test]
