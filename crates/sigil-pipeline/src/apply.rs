@@ -502,6 +502,13 @@ impl<'v> Work<'v> {
                     }
                 })
             }
+            Transformation::SetValue { value } => self.for_selected_items(pi, &mut |_, item| {
+                Ok(if crate::set_value::set(&mut item.pred, value) {
+                    Action::Changed
+                } else {
+                    Action::Keep
+                })
+            }),
             Transformation::SetState { key, val } => {
                 self.state.insert(key.clone(), val.clone());
                 Ok(())

@@ -30,6 +30,7 @@ mod index;
 pub mod model;
 mod parse;
 mod set;
+mod set_value;
 mod value_rewrite;
 pub mod yaml;
 

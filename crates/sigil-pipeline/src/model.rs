@@ -422,6 +422,11 @@ pub enum Transformation {
         /// `target_type`: `str` or `num`.
         target: crate::convert_type::ConvertTarget,
     },
+    /// `set_value`: replace every value by one fixed value (see [`crate::set_value`]).
+    SetValue {
+        /// `value`, with `force_type` applied.
+        value: sigil_core::Value,
+    },
     /// `set_state`: set a pipeline state key (backends read the state, e.g. for an index).
     SetState {
         /// The key.
@@ -576,6 +581,7 @@ impl Transformation {
             Transformation::ReplaceString { .. } => "replace_string",
             Transformation::MapString { .. } => "map_string",
             Transformation::ConvertType { .. } => "convert_type",
+            Transformation::SetValue { .. } => "set_value",
             Transformation::SetState { .. } => "set_state",
             Transformation::RuleFailure { .. } => "rule_failure",
             Transformation::DetectionItemFailure { .. } => "detection_item_failure",

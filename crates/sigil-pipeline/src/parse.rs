@@ -114,7 +114,6 @@ const UNSUPPORTED_TRANSFORMATIONS: &[(&str, &str)] = &[
         "transformation type `field_name_transform` (it takes a Python function)",
     ),
     ("regex", "transformation type `regex`"),
-    ("set_value", "transformation type `set_value`"),
     ("nest", "transformation type `nest`"),
     ("case", "transformation type `case`"),
 ];
@@ -272,6 +271,7 @@ impl<'o> Reader<'o> {
             "field_name_prefix" => &["prefix"],
             "field_name_suffix" => &["suffix"],
             "convert_type" => &["target_type"],
+            "set_value" => &["value", "force_type"],
             "add_condition" => &["conditions", "name", "template", "negated"],
             "change_logsource" => &["category", "product", "service"],
             "drop_detection_item" | "strict_field_mapping_failure" => &[],
@@ -351,6 +351,30 @@ impl<'o> Reader<'o> {
                         )
                     })?;
                 Transformation::ConvertType { target }
+            }
+            "set_value" => {
+                let force = match param("force_type") {
+                    None | Some(Node::Null(_)) => None,
+                    Some(node) => {
+                        let name = self.string(node, "`force_type`")?;
+                        Some(
+                            crate::convert_type::ConvertTarget::from_name(&name).ok_or_else(
+                                || {
+                                    self.invalid(
+                                        node.pos(),
+                                        format!(
+                                            "`force_type` must be `str` or `num`, not `{name}`"
+                                        ),
+                                    )
+                                },
+                            )?,
+                        )
+                    }
+                };
+                let node = required("value")?;
+                let value = crate::set_value::fixed_value(&self.scalar(node)?, force)
+                    .map_err(|message| self.invalid(node.pos(), message))?;
+                Transformation::SetValue { value }
             }
             "add_condition" => self.add_condition(entries, required("conditions")?)?,
             "change_logsource" => Transformation::ChangeLogsource {
