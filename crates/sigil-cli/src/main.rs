@@ -17,6 +17,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Publish a corpus: Markdown pages, a static HTML site, index.json, a Navigator layer.
+    Catalog(cmd::catalog::Args),
     /// Read rules and report problems as `path:line:column: error|warning: message`.
     Check(cmd::check::Args),
     /// Convert rules to queries: splunk, lucene, eql, esql, kql, sqlite.
@@ -41,6 +43,7 @@ fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
+        Command::Catalog(args) => cmd::catalog::run(&args),
         Command::Check(args) => cmd::check::run(&args),
         Command::Convert(args) => cmd::convert::run(&args),
         Command::Hunt(args) => cmd::hunt::run(&args),

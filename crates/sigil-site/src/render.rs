@@ -1,0 +1,781 @@
+//! Pages from a [`Publication`]: Markdown (for a rule repository's wiki) and a static HTML
+//! site, both through `minijinja` templates embedded in the binary.
+//!
+//! HTML templates auto-escape every value (minijinja escapes for names ending in
+//! `.html`), and the only markup this module builds itself comes from fixed strings, so
+//! nothing a rule says can become markup. Markdown has no such mode: values go through
+//! the `md` filters, which escape Markdown and HTML punctuation and keep table cells on
+//! one line, and code is fenced with a fence longer than any backtick run inside it.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::OnceLock;
+
+use minijinja::{Environment, Value};
+use rayon::prelude::*;
+use serde_json::{Value as Json, json};
+use sigil_catalog::{AtomicEntry, CatalogRule, TechniqueEntry};
+use sigil_core::RuleLanguage;
+
+use crate::convert::enrichment;
+use crate::error::SiteError;
+use crate::highlight::highlight;
+use crate::paths::file_name;
+use crate::publication::Publication;
+
+/// The matrix colours a technique by how many of these rule counts it reaches.
+const COVERAGE_LEVELS: [usize; 4] = [1, 3, 10, 30];
+
+/// Rendered files: relative path (with `/`) → content.
+pub type Files = Vec<(String, Vec<u8>)>;
+
+fn env() -> &'static Environment<'static> {
+    static ENV: OnceLock<Environment<'static>> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let mut env = Environment::new();
+        for (name, text) in TEMPLATES {
+            // The templates are part of the binary; a broken one is caught by the tests.
+            if let Err(e) = env.add_template(name, text) {
+                panic!("built-in template {name}: {e}");
+            }
+        }
+        env.add_filter("md", |s: &str| md_inline(s));
+        env.add_filter("mdblock", |s: &str| md_block(s));
+        env.add_filter("mdlink", |s: &str| md_link(s));
+        env
+    })
+}
+
+const TEMPLATES: [(&str, &str); 16] = [
+    ("base.html", include_str!("../templates/base.html")),
+    ("index.html", include_str!("../templates/index.html")),
+    (
+        "rules_index.html",
+        include_str!("../templates/rules_index.html"),
+    ),
+    ("rule.html", include_str!("../templates/rule.html")),
+    (
+        "technique.html",
+        include_str!("../templates/technique.html"),
+    ),
+    ("tactic.html", include_str!("../templates/tactic.html")),
+    (
+        "tactics_index.html",
+        include_str!("../templates/tactics_index.html"),
+    ),
+    ("matrix.html", include_str!("../templates/matrix.html")),
+    ("atomic.html", include_str!("../templates/atomic.html")),
+    (
+        "atomics_index.html",
+        include_str!("../templates/atomics_index.html"),
+    ),
+    ("gaps.html", include_str!("../templates/gaps.html")),
+    (
+        "indicator.html",
+        include_str!("../templates/indicator.html"),
+    ),
+    ("rule.md", include_str!("../templates/rule.md")),
+    ("atomic.md", include_str!("../templates/atomic.md")),
+    ("technique.md", include_str!("../templates/technique.md")),
+    ("readme.md", include_str!("../templates/readme.md")),
+];
+
+fn render(name: &str, ctx: &Json) -> Result<String, SiteError> {
+    let tmpl = env()
+        .get_template(name)
+        .map_err(|source| SiteError::Template {
+            name: name.to_string(),
+            source,
+        })?;
+    tmpl.render(Value::from_serialize(ctx))
+        .map_err(|source| SiteError::Template {
+            name: name.to_string(),
+            source,
+        })
+}
+
+/// Markdown text on one line: HTML and Markdown punctuation escaped, line breaks as
+/// spaces (a table cell cannot hold one).
+pub fn md_inline(s: &str) -> String {
+    md_escape(s, false)
+}
+
+/// Markdown text that keeps its line breaks.
+pub fn md_block(s: &str) -> String {
+    md_escape(s, true)
+}
+
+fn md_escape(s: &str, keep_lines: bool) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '#' | '!' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\r' => {}
+            '\n' if !keep_lines => out.push(' '),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// A reference as a Markdown link when it is a plain http(s) URL, else escaped text.
+pub fn md_link(s: &str) -> String {
+    let is_url = (s.starts_with("https://") || s.starts_with("http://"))
+        && !s.contains(|c: char| c.is_whitespace() || matches!(c, '(' | ')' | '<' | '>' | '"'));
+    if is_url {
+        format!("[{}]({s})", md_inline(s))
+    } else {
+        md_inline(s)
+    }
+}
+
+/// A code fence longer than any run of backticks in `text`.
+pub fn fence(text: &str) -> String {
+    let mut longest = 0;
+    let mut run = 0;
+    for c in text.chars() {
+        if c == '`' {
+            run += 1;
+            longest = longest.max(run);
+        } else {
+            run = 0;
+        }
+    }
+    "`".repeat((longest + 1).max(3))
+}
+
+/// Page paths, relative to the site root.
+pub mod page {
+    use crate::paths::file_name;
+
+    /// A rule page.
+    pub fn rule(key: &str) -> String {
+        format!("rules/{}.html", file_name(key))
+    }
+    /// A technique page.
+    pub fn technique(id: &str) -> String {
+        format!("techniques/{}.html", file_name(id))
+    }
+    /// A tactic page.
+    pub fn tactic(shortname: &str) -> String {
+        format!("tactics/{}.html", file_name(shortname))
+    }
+    /// An atomic test page.
+    pub fn atomic(guid: &str) -> String {
+        format!("atomics/{}.html", file_name(guid))
+    }
+}
+
+fn coverage_level(n: usize) -> usize {
+    COVERAGE_LEVELS.iter().filter(|&&t| n >= t).count()
+}
+
+fn language_label(l: RuleLanguage) -> &'static str {
+    match l {
+        RuleLanguage::Sigma => "Sigma",
+        RuleLanguage::Elastic => "Elastic",
+    }
+}
+
+/// The renderer: one publication, shared lookups.
+struct Renderer<'a> {
+    p: &'a Publication,
+    stats: Json,
+    tactic_names: BTreeMap<&'a str, (&'a str, Option<&'a str>)>,
+}
+
+impl<'a> Renderer<'a> {
+    fn new(p: &'a Publication) -> Self {
+        let c = &p.catalog;
+        let stats = json!({
+            "rules": c.rules.len(),
+            "by_source": c.stats.rules_by_source,
+            "tests": c.atomics.len(),
+            "simulated": c.stats.simulated_tests,
+            "detected": c.stats.detected_tests,
+            "techniques": c.stats.attack_techniques,
+            "covered": c.stats.covered_techniques,
+            "attack_version": c.attack_version.clone().unwrap_or_else(|| "(not loaded)".into()),
+        });
+        let tactic_names = c
+            .tactics
+            .iter()
+            .map(|t| (t.shortname.as_str(), (t.name.as_str(), t.id.as_deref())))
+            .collect();
+        Self {
+            p,
+            stats,
+            tactic_names,
+        }
+    }
+
+    fn ctx(&self, root: &str, mut v: Json) -> Json {
+        if let Json::Object(m) = &mut v {
+            m.insert("root".into(), json!(root));
+            m.insert("stats".into(), self.stats.clone());
+        }
+        v
+    }
+
+    fn tactic_refs(&self, shortnames: &[String], prefix: &str) -> Vec<Json> {
+        shortnames
+            .iter()
+            .map(|s| {
+                let (name, id) = self
+                    .tactic_names
+                    .get(s.as_str())
+                    .copied()
+                    .unwrap_or((s.as_str(), None));
+                json!({"shortname": s, "name": name, "id": id, "page": format!("{prefix}{}", page::tactic(s)), "file": file_name(s)})
+            })
+            .collect()
+    }
+
+    fn rule_ref(&self, i: usize, prefix: &str) -> Json {
+        let r = &self.p.catalog.rules[i];
+        rule_ref_json(r, prefix)
+    }
+
+    /// The per-rule context shared by the HTML and Markdown pages.
+    fn rule_ctx(&self, i: usize) -> Json {
+        let r = &self.p.catalog.rules[i];
+        let conversions = &self.p.conversions[i];
+        let mut tactics: Vec<String> = Vec::new();
+        let mut techniques: Vec<Json> = Vec::new();
+        for a in &r.analysis.attack {
+            if let Some(t) = &a.tactic {
+                let short = self
+                    .p
+                    .catalog
+                    .tactics
+                    .iter()
+                    .find(|x| x.name == *t || x.shortname == *t)
+                    .map_or_else(|| t.clone(), |x| x.shortname.clone());
+                if !tactics.contains(&short) {
+                    tactics.push(short);
+                }
+            }
+            if let Some(id) = &a.technique
+                && !techniques.iter().any(|t| t["id"] == json!(id))
+            {
+                let url = self.p.technique(id).map_or_else(
+                    || {
+                        format!(
+                            "https://attack.mitre.org/techniques/{}/",
+                            id.replace('.', "/")
+                        )
+                    },
+                    |t| t.url.clone(),
+                );
+                techniques.push(json!({
+                    "id": id, "name": a.name, "url": url,
+                    "page": page::technique(id), "file": file_name(id),
+                }));
+            }
+        }
+        let indicators: Vec<Json> = r
+            .analysis
+            .indicators
+            .iter()
+            .map(|ind| {
+                let by: Vec<String> = ind
+                    .corpus_by_source
+                    .iter()
+                    .map(|(k, v)| format!("{k} {v}"))
+                    .collect();
+                let corpus_text = if ind.corpus == 0 {
+                    "0".to_string()
+                } else {
+                    format!("{} ({})", ind.corpus, by.join(", "))
+                };
+                let page = self
+                    .p
+                    .shared
+                    .contains_key(&ind.normalized)
+                    .then(|| Publication::indicator_page(&ind.normalized));
+                json!({
+                    "field": ind.field, "kind": ind.kind, "value": ind.value,
+                    "negated": ind.negated, "corpus": ind.corpus,
+                    "corpus_text": corpus_text, "page": page,
+                })
+            })
+            .collect();
+        let related: Vec<Json> = r
+            .analysis
+            .related
+            .iter()
+            .map(|rel| {
+                json!({
+                    "title": rel.title, "id": rel.id, "language": rel.language.name(),
+                    "score": rel.score, "reasons": rel.reasons,
+                    "page": format!("../{}", page::rule(&rel.key)), "file": file_name(&rel.key),
+                })
+            })
+            .collect();
+        let tests: Vec<Json> = r
+            .fired_by
+            .iter()
+            .map(|t| {
+                json!({
+                    "guid": t.guid, "name": t.name, "technique": t.technique,
+                    "page": format!("{}.html", file_name(&t.guid)), "file": file_name(&t.guid),
+                })
+            })
+            .collect();
+        let convs: Vec<Json> = conversions
+            .iter()
+            .map(|c| {
+                let mut v = json!(c);
+                v["fence"] = json!(fence(&c.queries.join("\n")));
+                v
+            })
+            .collect();
+        let mut rule = serde_json::to_value(r).unwrap_or(Json::Null);
+        if let Some(stages) = rule
+            .pointer_mut("/analysis/stages")
+            .and_then(Json::as_array_mut)
+        {
+            for s in stages {
+                let f = fence(s["expr"].as_str().unwrap_or(""));
+                s["fence"] = json!(f);
+            }
+        }
+        json!({
+            "rule": rule,
+            "path": r.path.display().to_string(),
+            "source_label": language_label(r.language),
+            "source_lang": if r.language == RuleLanguage::Sigma { "yaml" } else { "toml" },
+            "source_fence": fence(&r.source),
+            "conversions": convs,
+            "enrichment": enrichment(conversions),
+            "tactics": self.tactic_refs(&tactics, ""),
+            "techniques": techniques,
+            "indicators": indicators,
+            "related": related,
+            "tests": tests,
+        })
+    }
+
+    fn rule_html(&self, i: usize) -> Result<String, SiteError> {
+        let mut ctx = self.rule_ctx(i);
+        ctx["lines"] = json!(highlight(&self.p.catalog.rules[i].source));
+        render("rule.html", &self.ctx("../", ctx))
+    }
+
+    fn rule_md(&self, i: usize) -> Result<String, SiteError> {
+        render("rule.md", &self.ctx("../", self.rule_ctx(i)))
+    }
+
+    fn technique_rules(&self, t: &TechniqueEntry, prefix: &str) -> Vec<Json> {
+        t.rules
+            .iter()
+            .filter_map(|k| self.p.rule_index(k))
+            .map(|i| self.rule_ref(i, prefix))
+            .collect()
+    }
+
+    fn technique_tests(&self, t: &TechniqueEntry, prefix: &str) -> Vec<Json> {
+        t.tests
+            .iter()
+            .filter_map(|g| self.p.atomic_index(g))
+            .map(|i| atomic_ref_json(&self.p.catalog.atomics[i], prefix))
+            .collect()
+    }
+
+    fn technique_ctx(&self, t: &TechniqueEntry, subs: &[&str]) -> Json {
+        let sub_refs: Vec<Json> = subs
+            .iter()
+            .filter_map(|s| self.p.technique(s))
+            .map(|s| json!({"id": s.id, "name": s.name, "rules": s.rules.len(), "page": format!("{}.html", file_name(&s.id))}))
+            .collect();
+        let parent = t.parent.as_deref().map(|pid| {
+            let name = self.p.technique(pid).and_then(|x| x.name.clone());
+            json!({"id": pid, "name": name, "page": format!("{}.html", file_name(pid))})
+        });
+        json!({
+            "t": t,
+            "tactics": self.tactic_refs(&t.tactics, ""),
+            "parent": parent,
+            "subs": sub_refs,
+            "rules": self.technique_rules(t, "../rules/"),
+            "tests": self.technique_tests(t, "../atomics/"),
+        })
+    }
+
+    fn atomic_ctx(&self, a: &AtomicEntry) -> Json {
+        let tactics = self
+            .p
+            .technique(&a.technique)
+            .map(|t| t.tactics.clone())
+            .unwrap_or_default();
+        let refs = |list: &[sigil_catalog::RuleRef]| -> Vec<Json> {
+            list.iter()
+                .filter_map(|r| self.p.rule_index(&r.key))
+                .map(|i| self.rule_ref(i, "../rules/"))
+                .collect()
+        };
+        json!({
+            "a": a,
+            "technique_page": page::technique(&a.technique),
+            "technique_file": file_name(&a.technique),
+            "tactics": self.tactic_refs(&tactics, ""),
+            "fired": refs(&a.fired),
+            "same": refs(&a.same_technique),
+            "command_fence": fence(&a.command),
+        })
+    }
+
+    /// Rules under a technique and its sub-techniques.
+    fn rules_with_subs(&self, id: &str, subs: &BTreeMap<&str, Vec<&str>>) -> usize {
+        let own = self.p.technique(id).map_or(0, |t| t.rules.len());
+        own + subs.get(id).map_or(0, |v| {
+            v.iter()
+                .filter_map(|s| self.p.technique(s))
+                .map(|t| t.rules.len())
+                .sum()
+        })
+    }
+
+    fn tests_with_subs(&self, id: &str, subs: &BTreeMap<&str, Vec<&str>>) -> usize {
+        let own = self.p.technique(id).map_or(0, |t| t.tests.len());
+        own + subs.get(id).map_or(0, |v| {
+            v.iter()
+                .filter_map(|s| self.p.technique(s))
+                .map(|t| t.tests.len())
+                .sum()
+        })
+    }
+}
+
+fn rule_ref_json(r: &CatalogRule, prefix: &str) -> Json {
+    let techniques: BTreeSet<&str> = r
+        .analysis
+        .attack
+        .iter()
+        .filter_map(|a| a.technique.as_deref())
+        .collect();
+    json!({
+        "key": r.key, "id": r.display_id(), "title": r.title,
+        "language": r.language.name(), "level": r.level,
+        "page": format!("{prefix}{}.html", file_name(&r.key)),
+        "file": file_name(&r.key),
+        "file_name": r.path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default(),
+        "techniques": techniques,
+    })
+}
+
+fn atomic_ref_json(a: &AtomicEntry, prefix: &str) -> Json {
+    json!({
+        "guid": a.guid, "name": a.name, "technique": a.technique,
+        "executor": a.executor, "fired": a.fired.len(),
+        "page": format!("{prefix}{}.html", file_name(&a.guid)),
+        "technique_page": format!("{prefix}../{}", page::technique(&a.technique)),
+        "file": file_name(&a.guid),
+    })
+}
+
+/// The Markdown pages: `rules/`, `atomics/`, `techniques/` and a `README.md`.
+pub fn markdown(p: &Publication) -> Result<Files, SiteError> {
+    let r = Renderer::new(p);
+    let c = &p.catalog;
+    let mut files: Files = (0..c.rules.len())
+        .into_par_iter()
+        .map(|i| {
+            Ok((
+                format!("rules/{}.md", file_name(&c.rules[i].key)),
+                r.rule_md(i)?.into_bytes(),
+            ))
+        })
+        .collect::<Result<_, SiteError>>()?;
+    let atomics: Files = c
+        .atomics
+        .par_iter()
+        .map(|a| {
+            Ok((
+                format!("atomics/{}.md", file_name(&a.guid)),
+                render("atomic.md", &r.ctx("../", r.atomic_ctx(a)))?.into_bytes(),
+            ))
+        })
+        .collect::<Result<_, SiteError>>()?;
+    files.extend(atomics);
+    let subs = p.subtechniques();
+    for t in &c.techniques {
+        if t.rules.is_empty() && t.tests.is_empty() && !t.known {
+            continue;
+        }
+        let own_subs = subs.get(t.id.as_str()).cloned().unwrap_or_default();
+        let mut ctx = r.technique_ctx(t, &own_subs);
+        ctx["t"]["url"] = json!(t.url);
+        files.push((
+            format!("techniques/{}.md", file_name(&t.id)),
+            render("technique.md", &r.ctx("../", ctx))?.into_bytes(),
+        ));
+    }
+    let readme = json!({
+        "rules": c.rules.iter().map(|x| rule_ref_json(x, "")).collect::<Vec<_>>(),
+        "techniques": c.techniques.iter().filter(|t| !t.rules.is_empty() || !t.tests.is_empty()).map(|t| json!({"id": t.id, "name": t.name, "file": file_name(&t.id)})).collect::<Vec<_>>(),
+        "tests": c.atomics.iter().map(|a| atomic_ref_json(a, "")).collect::<Vec<_>>(),
+    });
+    files.push((
+        "README.md".into(),
+        render("readme.md", &r.ctx("", readme))?.into_bytes(),
+    ));
+    Ok(files)
+}
+
+/// The search index the static pages search in the browser: a script that assigns
+/// `window.SIGIL_INDEX`, so that search works from `file://` where `fetch` does not.
+pub fn search_index_js(p: &Publication) -> Result<String, SiteError> {
+    let entries: Vec<Json> = p
+        .catalog
+        .rules
+        .iter()
+        .map(|r| {
+            let techniques: BTreeSet<&str> = r
+                .analysis
+                .attack
+                .iter()
+                .filter_map(|a| a.technique.as_deref())
+                .collect();
+            let description: String = r
+                .description
+                .as_deref()
+                .unwrap_or("")
+                .chars()
+                .take(240)
+                .collect();
+            json!({
+                "k": file_name(&r.key), "t": r.title, "i": r.display_id(),
+                "l": r.language.name(), "v": r.level.clone().unwrap_or_default(),
+                "a": techniques.into_iter().collect::<Vec<_>>().join(" "),
+                "g": r.tags.join(" "), "d": description,
+            })
+        })
+        .collect();
+    // `<` is written as an escape so the data can never close a script element, even if
+    // someone inlines the file.
+    let data = serde_json::to_string(&entries)?.replace('<', "\\u003c");
+    Ok(format!("window.SIGIL_INDEX = {data};\n"))
+}
+
+/// The HTML site: every page, the assets, the search index, `index.json` and the
+/// Navigator layer.
+pub fn html(p: &Publication) -> Result<Files, SiteError> {
+    let r = Renderer::new(p);
+    let c = &p.catalog;
+    let mut files: Files = (0..c.rules.len())
+        .into_par_iter()
+        .map(|i| Ok((page::rule(&c.rules[i].key), r.rule_html(i)?.into_bytes())))
+        .collect::<Result<_, SiteError>>()?;
+
+    let atomics: Files = c
+        .atomics
+        .par_iter()
+        .map(|a| {
+            Ok((
+                page::atomic(&a.guid),
+                render("atomic.html", &r.ctx("../", r.atomic_ctx(a)))?.into_bytes(),
+            ))
+        })
+        .collect::<Result<_, SiteError>>()?;
+    files.extend(atomics);
+
+    let subs = p.subtechniques();
+    for t in &c.techniques {
+        let own_subs = subs.get(t.id.as_str()).cloned().unwrap_or_default();
+        let ctx = r.technique_ctx(t, &own_subs);
+        files.push((
+            page::technique(&t.id),
+            render("technique.html", &r.ctx("../", ctx))?.into_bytes(),
+        ));
+    }
+
+    // Tactics and the matrix: techniques (not sub-techniques) per tactic, counted with
+    // their sub-techniques.
+    let mut columns = Vec::new();
+    let mut tactic_rows = Vec::new();
+    for ta in &c.tactics {
+        let cells: Vec<Json> = ta
+            .techniques
+            .iter()
+            .filter_map(|id| p.technique(id))
+            .filter(|t| !t.retired)
+            .map(|t| {
+                let n = r.rules_with_subs(&t.id, &subs);
+                json!({
+                    "id": t.id, "name": t.name, "rules": n,
+                    "tests": r.tests_with_subs(&t.id, &subs),
+                    "level": coverage_level(n),
+                })
+            })
+            .collect();
+        let covered = cells.iter().filter(|x| x["rules"] != json!(0)).count();
+        let with_page = |prefix: &str| -> Vec<Json> {
+            cells
+                .iter()
+                .map(|x| {
+                    let mut x = x.clone();
+                    x["page"] = json!(format!(
+                        "{prefix}{}.html",
+                        file_name(x["id"].as_str().unwrap_or(""))
+                    ));
+                    x
+                })
+                .collect()
+        };
+        files.push((
+            page::tactic(&ta.shortname),
+            render(
+                "tactic.html",
+                &r.ctx(
+                    "../",
+                    json!({"tactic": ta, "techniques": with_page("../techniques/")}),
+                ),
+            )?
+            .into_bytes(),
+        ));
+        tactic_rows.push(json!({
+            "id": ta.id, "name": ta.name, "rules": ta.rules, "techniques": cells.len(),
+            "page": format!("{}.html", file_name(&ta.shortname)),
+        }));
+        if ta.id.is_some() {
+            columns.push(json!({
+                "name": ta.name, "page": page::tactic(&ta.shortname),
+                "covered": covered, "cells": with_page("techniques/"),
+            }));
+        }
+    }
+    files.push((
+        "tactics/index.html".into(),
+        render(
+            "tactics_index.html",
+            &r.ctx("../", json!({"tactics": tactic_rows})),
+        )?
+        .into_bytes(),
+    ));
+    files.push((
+        "matrix.html".into(),
+        render("matrix.html", &r.ctx("", json!({"columns": columns})))?.into_bytes(),
+    ));
+
+    // Gaps.
+    let gap_tests: Vec<Json> = c
+        .gaps
+        .iter()
+        .filter_map(|g| p.atomic_index(g))
+        .map(|i| atomic_ref_json(&c.atomics[i], "atomics/"))
+        .collect();
+    let gap_techniques: Vec<Json> = c
+        .techniques
+        .iter()
+        .filter(|t| !t.tests.is_empty() && r.rules_with_subs(&t.id, &subs) == 0)
+        .map(|t| json!({"id": t.id, "name": t.name, "tests": t.tests.len(), "page": page::technique(&t.id)}))
+        .collect();
+    let unresolved: Vec<Json> = c
+        .unresolved_attack
+        .iter()
+        .map(|u| json!({"tag": u.tag, "rules": u.rules.len()}))
+        .collect();
+    files.push((
+        "gaps.html".into(),
+        render(
+            "gaps.html",
+            &r.ctx(
+                "",
+                json!({"tests": gap_tests, "techniques": gap_techniques, "unresolved": unresolved}),
+            ),
+        )?
+        .into_bytes(),
+    ));
+
+    // Indicator pages: one per indicator that two or more rules share.
+    let shared: Vec<_> = p.shared.iter().collect();
+    let indicator_pages: Files = shared
+        .par_iter()
+        .map(|(n, rules)| {
+            let rows: Vec<Json> = rules
+                .iter()
+                .map(|&i| {
+                    let rule = &c.rules[i];
+                    let written: BTreeSet<String> = rule
+                        .analysis
+                        .indicators
+                        .iter()
+                        .filter(|x| &x.normalized == *n)
+                        .map(|x| {
+                            format!(
+                                "{} {} {}",
+                                x.field.as_deref().unwrap_or("(keyword)"),
+                                x.kind,
+                                x.value
+                            )
+                        })
+                        .collect();
+                    let mut v = rule_ref_json(rule, "../rules/");
+                    v["written"] = json!(written);
+                    v
+                })
+                .collect();
+            Ok((
+                format!("indicators/{}.html", Publication::indicator_page(n)),
+                render(
+                    "indicator.html",
+                    &r.ctx("../", json!({"n": n, "rules": rows})),
+                )?
+                .into_bytes(),
+            ))
+        })
+        .collect::<Result<_, SiteError>>()?;
+    files.extend(indicator_pages);
+
+    // Lists and the index.
+    let rule_rows: Vec<Json> = c.rules.iter().map(|x| rule_ref_json(x, "")).collect();
+    files.push((
+        "rules/index.html".into(),
+        render(
+            "rules_index.html",
+            &r.ctx("../", json!({"rules": rule_rows})),
+        )?
+        .into_bytes(),
+    ));
+    let test_rows: Vec<Json> = c.atomics.iter().map(|a| atomic_ref_json(a, "")).collect();
+    files.push((
+        "atomics/index.html".into(),
+        render(
+            "atomics_index.html",
+            &r.ctx("../", json!({"tests": test_rows})),
+        )?
+        .into_bytes(),
+    ));
+    let levels: BTreeSet<&str> = c.rules.iter().filter_map(|x| x.level.as_deref()).collect();
+    files.push((
+        "index.html".into(),
+        render("index.html", &r.ctx("", json!({"levels": levels})))?.into_bytes(),
+    ));
+    files.push((
+        "assets/search-index.js".into(),
+        search_index_js(p)?.into_bytes(),
+    ));
+    files.push((
+        "assets/site.css".into(),
+        include_bytes!("../assets/site.css").to_vec(),
+    ));
+    files.push((
+        "assets/site.js".into(),
+        include_bytes!("../assets/site.js").to_vec(),
+    ));
+    files.push(("index.json".into(), serde_json::to_vec(c)?));
+    files.push((
+        "navigator-layer.json".into(),
+        serde_json::to_vec_pretty(&sigil_catalog::navigator::layer(
+            c,
+            "sigil catalog coverage",
+        ))?,
+    ));
+    Ok(files)
+}
