@@ -7,7 +7,8 @@
 //!    through the built-in `ecs_windows` pipeline, the same mapping the Elastic backends
 //!    use, so `ParentImage` becomes `process.parent.executable` and unmapped fields get
 //!    the `winlog.event_data.` prefix; Elastic rules are already in ECS; other rules keep
-//!    their names. Field names are then compared case-insensitively.
+//!    their names. Field names are then compared case-insensitively, without an
+//!    Elasticsearch multi-field suffix (`.caseless`, `.keyword`, `.text`, `.wildcard`).
 //! 2. **Wildcard shapes** become the operator they mean: `*x` is `ends_with x`, `x*` is
 //!    `starts_with x`, `*x*` is `contains x`.
 //! 3. **ECS name fields** become suffixes of their path fields, since ECS defines a
@@ -32,6 +33,9 @@ const NAME_FIELDS: [(&str, &str); 4] = [
     ("dll.name", "dll.path"),
 ];
 
+/// Elasticsearch multi-field suffixes: other indexings of the same field.
+const MULTI_FIELD_SUFFIXES: [&str; 4] = [".caseless", ".keyword", ".text", ".wildcard"];
+
 /// How one value of a predicate is shown: `(kind, value)`.
 pub fn display(pred: &Predicate, value: &Value) -> (&'static str, String) {
     if pred.field.is_none() {
@@ -42,13 +46,29 @@ pub fn display(pred: &Predicate, value: &Value) -> (&'static str, String) {
         (Op::Exists, v) => ("exists", v.to_text()),
         (_, Value::Null) => ("exists", "false".to_string()),
         (Op::Equals | Op::NotEquals, Value::Str(p)) => match shape(p) {
-            Some((kind, lit)) => (kind, Pattern::literal(lit).to_sigma()),
-            None => ("equals", p.to_sigma()),
+            Some((kind, lit)) => (kind, lit.to_string()),
+            None => ("equals", pattern_text(p)),
         },
+        (op, Value::Str(p)) => (op_kind(op), pattern_text(p)),
         // `neq` names a value compared by equality; the negation is the predicate's context.
         (Op::NotEquals, v) => ("equals", v.to_text()),
         (op, v) => (op_kind(op), v.to_text()),
     }
+}
+
+/// The field without an Elasticsearch multi-field suffix (`process.executable.caseless`
+/// is `process.executable` indexed another way), lower case.
+fn base_field(field: &str) -> String {
+    let lower = field.to_ascii_lowercase();
+    MULTI_FIELD_SUFFIXES
+        .iter()
+        .find_map(|s| lower.strip_suffix(s))
+        .map_or_else(|| lower.clone(), str::to_string)
+}
+
+/// A literal as its plain text (no escapes to read); a pattern in Sigma syntax.
+fn pattern_text(p: &Pattern) -> String {
+    p.as_literal().map_or_else(|| p.to_sigma(), str::to_string)
 }
 
 fn op_kind(op: Op) -> &'static str {
@@ -76,7 +96,7 @@ pub fn normalize(
     value: &Value,
 ) -> NormalizedIndicator {
     let (mut kind, shown) = display(pred, value);
-    let mut field = mapped_field.unwrap_or_default().to_ascii_lowercase();
+    let mut field = base_field(mapped_field.unwrap_or_default());
     // The shown value is Sigma syntax; for literal kinds compare the literal text.
     let mut text = match value {
         Value::Str(p) => match (pred.op, shape(p)) {

@@ -10,7 +10,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use rayon::prelude::*;
-use sigil_core::{Rule, RuleLanguage};
+use sigil_core::{Rule, RuleBody, RuleLanguage};
 use sigil_engine::{Engine, EngineOptions};
 use sigil_pipeline::{PipelineSet, builtin};
 
@@ -92,7 +92,14 @@ fn prepare(r: &CatalogRule, pipelines: &PipelineSet) -> (Vec<Rule>, Option<Probl
                 return (Vec::new(), None);
             }
             match pipelines.apply(&r.ir) {
-                Ok(rule) => (vec![rule], None),
+                Ok(mut rule) => {
+                    // A correlation silences the rules it uses unless it `generate`s them;
+                    // here every rule's own verdict is wanted.
+                    if let RuleBody::Correlation(c) = &mut rule.body {
+                        c.generate = true;
+                    }
+                    (vec![rule], None)
+                }
                 Err(e) => (
                     Vec::new(),
                     Some(Problem {

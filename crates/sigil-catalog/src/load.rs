@@ -233,10 +233,10 @@ fn classify(path: &Path, bytes: &[u8]) -> Option<Kind> {
             .lines()
             .any(|l| l.trim() == "[rule]")
             .then_some(Kind::Elastic),
-        "json" => (text.contains("\"type\"")
-            && (text.contains("\"bundle\"")
-                || text.contains("attack-pattern")
-                || text.contains("x-mitre-")))
+        // STIX objects carry `x_mitre_` properties or come in a bundle; JSON logs do not.
+        "json" => (text.contains("\"x_mitre_")
+            || text.contains("\"type\": \"bundle\"")
+            || text.contains("\"type\":\"bundle\""))
         .then_some(Kind::Stix),
         _ => None,
     }

@@ -6,7 +6,8 @@
 //! builds:
 //!
 //! - a **process-creation** event for the executor: `cmd.exe /c <line>` or
-//!   `powershell.exe -Command <line>`, its parent the PowerShell runner;
+//!   `powershell.exe -Command <line>`, its parent `explorer.exe` (as if a person ran it,
+//!   so rules about odd shell parents judge the test and not the test harness);
 //! - when the line starts with an external program (`wmic …`, `reg.exe …`,
 //!   `"C:\x\y.exe" …`), a process-creation event for that program with the line as its
 //!   command line and the shell as its parent;
@@ -27,6 +28,8 @@ const POWERSHELL_CHANNEL: &str = "Microsoft-Windows-PowerShell/Operational";
 const SYSTEM32: &str = r"C:\Windows\System32\";
 const POWERSHELL: &str = r"C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe";
 const CMD: &str = r"C:\Windows\System32\cmd.exe";
+const HOST: &str = "ATOMIC-HOST";
+const EXPLORER: &str = r"C:\Windows\explorer.exe";
 
 /// `cmd.exe` built-ins: lines starting with these start no process.
 const CMD_BUILTINS: &[&str] = &[
@@ -149,7 +152,9 @@ pub fn events(test: &AtomicEntry) -> Vec<SimEvent> {
     } else {
         (CMD, "Cmd.Exe")
     };
-    let runner_line = format!("{POWERSHELL} -NoProfile");
+    // The shell is started the way a person would start it, so that rules about unusual
+    // parents of shells judge the test's own processes, not the harness.
+    let runner_line = EXPLORER.to_string();
     let mut out = Vec::new();
     for line in test
         .command
@@ -166,7 +171,7 @@ pub fn events(test: &AtomicEntry) -> Vec<SimEvent> {
             shell,
             shell_name,
             &shell_line,
-            POWERSHELL,
+            EXPLORER,
             &runner_line,
             test.elevation_required,
         ));
@@ -184,23 +189,38 @@ pub fn events(test: &AtomicEntry) -> Vec<SimEvent> {
     }
     if powershell {
         let text = test.command.trim_end().to_string();
-        out.push(SimEvent {
-            kind: "ps_script",
-            shown: 3,
-            fields: vec![
-                ("Channel", SimValue::Str(POWERSHELL_CHANNEL.into())),
-                ("EventID", SimValue::Int(4104)),
-                ("ScriptBlockText", SimValue::Str(text.clone())),
-                ("winlog.channel", SimValue::Str(POWERSHELL_CHANNEL.into())),
-                ("event.code", SimValue::Str("4104".into())),
-                ("event.category", SimValue::Str("process".into())),
-                ("host.os.type", SimValue::Str("windows".into())),
-                ("host.os.family", SimValue::Str("windows".into())),
-                ("powershell.file.script_block_text", SimValue::Str(text)),
-            ],
-        });
+        out.push(script_block(text));
+    }
+    // One second apart, on one host: correlations and sequences need time and a group.
+    for (i, ev) in out.iter_mut().enumerate() {
+        let (m, s) = (i / 60 % 60, i % 60);
+        let h = i / 3600;
+        ev.fields.push((
+            "@timestamp",
+            SimValue::Str(format!("2026-01-01T{h:02}:{m:02}:{s:02}.000Z")),
+        ));
+        ev.fields.push(("Computer", SimValue::Str(HOST.into())));
+        ev.fields.push(("host.name", SimValue::Str(HOST.into())));
     }
     out
+}
+
+fn script_block(text: String) -> SimEvent {
+    SimEvent {
+        kind: "ps_script",
+        shown: 3,
+        fields: vec![
+            ("Channel", SimValue::Str(POWERSHELL_CHANNEL.into())),
+            ("EventID", SimValue::Int(4104)),
+            ("ScriptBlockText", SimValue::Str(text.clone())),
+            ("winlog.channel", SimValue::Str(POWERSHELL_CHANNEL.into())),
+            ("event.code", SimValue::Str("4104".into())),
+            ("event.category", SimValue::Str("process".into())),
+            ("host.os.type", SimValue::Str("windows".into())),
+            ("host.os.family", SimValue::Str("windows".into())),
+            ("powershell.file.script_block_text", SimValue::Str(text)),
+        ],
+    }
 }
 
 fn is_comment(line: &str, powershell: bool) -> bool {

@@ -17,10 +17,16 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Analyse one rule: stages, exclusions, indicators with corpus counts, related rules.
+    Analyze(cmd::analyze::Args),
+    /// For each Atomic Red Team test, the rules that fire on its simulated telemetry.
+    Atomics(cmd::atomics::Args),
     /// Publish a corpus: Markdown pages, a static HTML site, index.json, a Navigator layer.
     Catalog(cmd::catalog::Args),
     /// Read rules and report problems as `path:line:column: error|warning: message`.
     Check(cmd::check::Args),
+    /// ATT&CK coverage of a corpus: techniques x rules, and a Navigator layer.
+    Coverage(cmd::coverage::Args),
     /// Convert rules to queries: splunk, lucene, eql, esql, kql, sqlite.
     Convert(cmd::convert::Args),
     /// Run rules over EVTX and JSON logs and report every detection.
@@ -43,6 +49,9 @@ fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
+        Command::Analyze(args) => cmd::analyze::run(&args),
+        Command::Atomics(args) => cmd::atomics::run(&args),
+        Command::Coverage(args) => cmd::coverage::run(&args),
         Command::Catalog(args) => cmd::catalog::run(&args),
         Command::Check(args) => cmd::check::run(&args),
         Command::Convert(args) => cmd::convert::run(&args),
