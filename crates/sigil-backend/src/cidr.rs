@@ -1,8 +1,9 @@
 //! Networks as text prefixes, for targets without a native CIDR match.
 //!
 //! The prefix is rounded up to a whole octet (IPv4) or hex digit (IPv6); each resulting
-//! subnet becomes the text its addresses start with, followed by a `*` wildcard. A
-//! single-address network is the address itself. This is what the reference converter
+//! subnet becomes the text its addresses start with, followed by a `*` wildcard (for IPv6,
+//! the text its first and last addresses share). A single-address network is the address
+//! itself. This is what the reference converter
 //! emits, so queries stay comparable.
 
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
@@ -38,6 +39,10 @@ fn expand_v4(net: &Ipv4Net) -> Vec<Pattern> {
         .collect()
 }
 
+/// IPv6 text is compressed (`2603:1006::`, leading zeros dropped), so a prefix of hex digits
+/// is not a prefix of the text. Each subnet becomes the text its first and last addresses
+/// share, as written, followed by `*`: that covers every address of the subnet (and may
+/// cover a few more, never fewer), which is what the reference does.
 fn expand_v6(net: &Ipv6Net) -> Vec<Pattern> {
     let prefix = u32::from(net.prefix_len()).div_ceil(4) * 4;
     let Ok(subnets) = net.subnets(prefix as u8) else {
@@ -45,42 +50,17 @@ fn expand_v6(net: &Ipv6Net) -> Vec<Pattern> {
     };
     subnets
         .map(|s| {
-            if prefix == 128 {
-                return Pattern::literal(s.addr().to_string());
+            let first = s.network().to_string();
+            let last = s.broadcast().to_string();
+            if first == last {
+                return Pattern::literal(first);
             }
-            let nibbles: String = s
-                .addr()
-                .segments()
-                .iter()
-                .map(|seg| format!("{seg:04x}"))
-                .collect();
-            let digits = (prefix / 4) as usize;
-            let head = &nibbles[..digits];
-            let mut groups: Vec<String> = head
-                .as_bytes()
-                .chunks(4)
-                .map(|c| String::from_utf8_lossy(c).into_owned())
-                .collect();
-            // Whole groups lose their leading zeros, as addresses are written.
-            let complete = digits % 4 == 0;
-            let whole = if complete {
-                groups.len()
-            } else {
-                groups.len() - 1
-            };
-            for g in groups.iter_mut().take(whole) {
-                let trimmed = g.trim_start_matches('0');
-                *g = if trimmed.is_empty() {
-                    "0".to_string()
-                } else {
-                    trimmed.to_string()
-                };
-            }
-            let mut text = groups.join(":");
-            if complete {
-                text.push(':');
-            }
-            Pattern::from_pieces([Piece::Lit(text), Piece::AnyMany])
+            let shared = first
+                .char_indices()
+                .zip(last.chars())
+                .find(|((_, a), b)| a != b)
+                .map_or(first.len(), |((i, _), _)| i);
+            Pattern::from_pieces([Piece::Lit(first[..shared].to_string()), Piece::AnyMany])
         })
         .collect()
 }
@@ -110,5 +90,10 @@ mod tests {
         assert_eq!(texts("fc00::/7"), ["fc*", "fd*"]);
         assert_eq!(texts("2620:83:8000::/48"), ["2620:83:8000:*"]);
         assert_eq!(texts("::1/128"), ["::1"]);
+        // Compressed text: `2603:1016:fff::1` is in the /36, so the shared text stops
+        // before the digit that varies, leading zeros and all.
+        assert_eq!(texts("2603:1006::/40"), ["2603:1006:*"]);
+        assert_eq!(texts("2603:1016::/36"), ["2603:1016:*"]);
+        assert_eq!(texts("2001:db8::/64"), ["2001:db8::*"]);
     }
 }

@@ -144,6 +144,12 @@ pub trait Target: Sync + std::fmt::Debug {
         default_in_expression(r, kind, args)
     }
 
+    /// Joins the rendered operands of one `and` / `or`. A target whose parser limits how
+    /// deeply expressions nest overrides it (SQLite regroups long chains).
+    fn join_operands(&self, parts: Vec<String>, joiner: &str) -> String {
+        parts.join(joiner)
+    }
+
     /// Wraps the rendered condition into a whole query (and appends deferred parts).
     fn finish(&self, r: &Render<'_>, query: Out, ctx: &QueryContext<'_>) -> Res<String> {
         let _ = ctx;
@@ -258,7 +264,7 @@ impl<'t> Render<'t> {
         Ok(if parts.is_empty() {
             Out::Empty
         } else {
-            Out::Text(parts.join(&joiner))
+            Out::Text(self.target.join_operands(parts, &joiner))
         })
     }
 

@@ -6,7 +6,9 @@ use std::path::Path;
 use sigil_backend::{TargetName, convert_rule};
 
 fn render_all(file: &str) -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(file);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(file);
     let text = std::fs::read_to_string(&path).expect("fixture exists");
     let parsed = sigil_sigma::parse_str(&text);
     let rule = parsed.rules.first().expect("fixture parses");

@@ -80,9 +80,16 @@ impl Target for Eql {
     }
 
     fn field_str(&self, r: &mut Render<'_>, field: &str, s: &Str) -> Res<Out> {
-        // `:` on an empty string matches everything; compare exactly instead.
-        if s.pattern.is_empty() {
-            return Ok(Out::Text(format!("{}==\"\"", DIALECT.field(field))));
+        // `:` on an empty string matches everything, and on an `ip` field EQL rejects `:`:
+        // both compare exactly with `==` (a plain value that parses as an IP address is taken
+        // to be one, as the reference does).
+        let is_ip = s
+            .pattern
+            .as_literal()
+            .is_some_and(|t| t.parse::<std::net::IpAddr>().is_ok());
+        if s.pattern.is_empty() || is_ip {
+            let v = self.value_str(&s.pattern)?;
+            return Ok(Out::Text(format!("{}=={v}", DIALECT.field(field))));
         }
         default_field_str(r, field, &s.pattern)
     }

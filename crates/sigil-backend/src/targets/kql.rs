@@ -190,15 +190,16 @@ fn inner_has_wildcards(p: &Pattern) -> bool {
     Pattern::from_pieces(pieces).has_wildcards()
 }
 
-/// A wildcard pattern as an unanchored regex: `*` is `.*`, `?` is `.`, literal text is
-/// escaped the way Python's `re.escape` does it (the reference's choice).
+/// A wildcard pattern as an unanchored regex: `*` is `.*`, `?` is `.`, and in literal text
+/// the regex metacharacters `.*+?^$[](){}\|` are escaped (what the reference's
+/// `SigmaString.to_regex` escapes; spaces and `-` stay as they are).
 fn wildcard_regex(p: &Pattern) -> String {
     let mut out = String::new();
     for piece in p.pieces() {
         match piece {
             Piece::Lit(s) => {
                 for c in s.chars() {
-                    if "()[]{}?*+-|^$\\.&~# \t\n\r\x0b\x0c".contains(c) {
+                    if ".*+?^$[](){}\\|".contains(c) {
                         out.push('\\');
                     }
                     out.push(c);

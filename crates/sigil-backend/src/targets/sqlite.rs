@@ -222,9 +222,31 @@ fn like_body(p: &Pattern) -> String {
         .replace('\'', "''")
 }
 
+/// Longest `and` / `or` chain printed flat. SQLite's parser nests every operator of a chain
+/// one level deeper and stops at a depth of 1000 (`SQLITE_MAX_EXPR_DEPTH`), so longer chains
+/// are regrouped, as the reference does (its `max_flat_operands`).
+const MAX_FLAT_OPERANDS: usize = 100;
+
 impl Target for Sqlite {
     fn dialect(&self) -> &Dialect {
         &DIALECT
+    }
+
+    /// Chains up to [`MAX_FLAT_OPERANDS`] stay flat; longer ones become parenthesised runs
+    /// of half that length, regrouped again until one run remains, so `a OR b OR ...` of
+    /// thousands of values nests only a few levels deep.
+    fn join_operands(&self, mut parts: Vec<String>, joiner: &str) -> String {
+        if parts.len() <= MAX_FLAT_OPERANDS {
+            return parts.join(joiner);
+        }
+        let chunk = (MAX_FLAT_OPERANDS / 2).max(2);
+        while parts.len() > chunk {
+            parts = parts
+                .chunks(chunk)
+                .map(|run| DIALECT.group.replace("{expr}", &run.join(joiner)))
+                .collect();
+        }
+        parts.join(joiner)
     }
 
     fn value_str(&self, p: &Pattern) -> Res<String> {
