@@ -23,6 +23,8 @@ enum Command {
     Atomics(cmd::atomics::Args),
     /// Publish a corpus: Markdown pages, a static HTML site, index.json, a Navigator layer.
     Catalog(cmd::catalog::Args),
+    /// Publish a corpus: Markdown pages, a static HTML site, index.json, a Navigator layer.
+    Catalog(cmd::catalog::Args),
     /// Read rules and report problems as `path:line:column: error|warning: message`.
     Check(cmd::check::Args),
     /// ATT&CK coverage of a corpus: techniques x rules, and a Navigator layer.
@@ -31,6 +33,8 @@ enum Command {
     Convert(cmd::convert::Args),
     /// Run rules over EVTX and JSON logs and report every detection.
     Hunt(cmd::hunt::Args),
+    /// Serve the catalog site live, with full-text search and a JSON API.
+    Serve(cmd::serve::Args),
     /// Run one ad-hoc query (EQL, KQL or a Sigma file) over logs and print the matching events.
     Query(cmd::query::Args),
 }
@@ -53,10 +57,12 @@ fn main() -> ExitCode {
         Command::Atomics(args) => cmd::atomics::run(&args),
         Command::Coverage(args) => cmd::coverage::run(&args),
         Command::Catalog(args) => cmd::catalog::run(&args),
+        Command::Catalog(args) => cmd::catalog::run(&args),
         Command::Check(args) => cmd::check::run(&args),
         Command::Convert(args) => cmd::convert::run(&args),
         Command::Hunt(args) => cmd::hunt::run(&args),
         Command::Query(args) => cmd::query::run(&args),
+        Command::Serve(args) => cmd::serve::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -71,6 +71,8 @@
     if (!input) { return; }
     var params = new URLSearchParams(window.location.search);
     if (params.get("q")) { input.value = params.get("q"); }
+    var form = document.getElementById("search-form");
+    if (form) { form.addEventListener("submit", function (ev) { ev.preventDefault(); search(); }); }
     ["input", "change"].forEach(function (ev) {
       input.addEventListener(ev, search);
       document.getElementById("filter-source").addEventListener(ev, search);

@@ -27,6 +27,8 @@ pub mod highlight;
 pub mod paths;
 mod publication;
 pub mod render;
+pub mod search;
+pub mod server;
 mod site;
 
 pub use error::SiteError;

@@ -53,8 +53,15 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
 fn run_build(args: &BuildArgs) -> anyhow::Result<ExitCode> {
     let start = Instant::now();
     let corpus = load(&args.corpus)?;
-    for p in &corpus.problems {
+    // The first problems name the files; the count says how many more.
+    for p in corpus.problems.iter().take(20) {
         eprintln!("{}:{}: {}", p.path.display(), p.line, p.message);
+    }
+    if corpus.problems.len() > 20 {
+        eprintln!(
+            "sigil catalog: {} more files could not be read",
+            corpus.problems.len() - 20
+        );
     }
     let catalog = build(corpus, BuildOptions::default());
     let analysed = start.elapsed();
