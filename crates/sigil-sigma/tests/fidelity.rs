@@ -62,12 +62,12 @@ fn the_model_agrees_with_a_plain_yaml_read() {
         );
         check(
             "level",
-            format!("{:?}", rule.level.map(|l| l.name())),
+            format!("{:?}", rule.level.map(sigil_core::Level::name)),
             format!("{:?}", text(doc, "level")),
         );
         check(
             "status",
-            format!("{:?}", rule.status.map(|s| s.name())),
+            format!("{:?}", rule.status.map(sigil_core::Status::name)),
             format!("{:?}", text(doc, "status")),
         );
         let tags: Vec<String> = doc
