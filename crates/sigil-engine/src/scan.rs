@@ -44,6 +44,8 @@ struct Slot {
     kind: Kind,
     orig: (u32, u32),
     folded: (u32, u32),
+    /// Further values of a multi-valued field (a JSON array): a range of [`Scan::multi`].
+    extra: (u32, u32),
 }
 
 impl Slot {
@@ -53,6 +55,7 @@ impl Slot {
         kind: Kind::Str,
         orig: (0, 0),
         folded: (0, 0),
+        extra: (0, 0),
     };
 }
 
@@ -63,6 +66,8 @@ pub struct Scan<'e> {
     /// Text of the current event's cached values.
     text: String,
     fields: Vec<Slot>,
+    /// The second and later values of multi-valued fields.
+    multi: Vec<Slot>,
     /// Every value of the event (keyword searches and the prefilter), when loaded.
     values: Vec<Slot>,
     values_loaded: bool,
@@ -115,6 +120,7 @@ impl<'e> Scan<'e> {
             generation: 0,
             text: String::with_capacity(4096),
             fields: vec![Slot::EMPTY; engine.fields.names.len()],
+            multi: Vec::new(),
             values: Vec::with_capacity(64),
             values_loaded: false,
             values_folded: false,
@@ -171,6 +177,7 @@ impl<'e> Scan<'e> {
             self.generation = 1;
         }
         self.text.clear();
+        self.multi.clear();
         self.values.clear();
         self.values_loaded = false;
         self.values_folded = false;
@@ -319,12 +326,33 @@ impl<'e> Scan<'e> {
     }
 
     fn test_pred(&mut self, test: &PredTest, slot: Slot, event: &dyn Event) -> bool {
+        if slot.extra.0 < slot.extra.1 {
+            return self.test_multi(test, slot, event);
+        }
         match test {
             PredTest::Any(v) => v.iter().any(|t| self.test_value(t, slot, event)),
             PredTest::All(v) => v.iter().all(|t| self.test_value(t, slot, event)),
             PredTest::NotEquals(v) => {
                 slot.present && !v.iter().any(|t| self.test_value(t, slot, event))
             }
+        }
+    }
+
+    /// A multi-valued field matches when any of its values does (for `all`: when each
+    /// value of the rule matches one of them; for `neq`: when none equals a value).
+    fn test_multi(&mut self, test: &PredTest, first: Slot, event: &dyn Event) -> bool {
+        let (a, b) = first.extra;
+        let some_value = |scan: &mut Self, t: &ValueTest| {
+            scan.test_value(t, first, event)
+                || (a..b).any(|k| {
+                    let slot = scan.multi[k as usize];
+                    scan.test_value(t, slot, event)
+                })
+        };
+        match test {
+            PredTest::Any(v) => v.iter().any(|t| some_value(self, t)),
+            PredTest::All(v) => v.iter().all(|t| some_value(self, t)),
+            PredTest::NotEquals(v) => !v.iter().any(|t| some_value(self, t)),
         }
     }
 
@@ -432,10 +460,23 @@ impl<'e> Scan<'e> {
             return cached;
         }
         let name = &self.engine.fields.names[f as usize];
-        let mut slot = match event.get(name) {
-            Some(v) => store(&mut self.text, &v, true),
-            None => Slot::EMPTY,
-        };
+        let text = &mut self.text;
+        let multi = &mut self.multi;
+        let start = multi.len();
+        let mut first: Option<Slot> = None;
+        event.for_each_value(name, &mut |v| {
+            let s = store(text, &v, true);
+            if !s.present {
+                return;
+            }
+            if first.is_none() {
+                first = Some(s);
+            } else {
+                multi.push(s);
+            }
+        });
+        let mut slot = first.unwrap_or(Slot::EMPTY);
+        slot.extra = (start as u32, multi.len() as u32);
         slot.generation = self.generation;
         self.fields[f as usize] = slot;
         slot
@@ -553,6 +594,7 @@ fn store(text: &mut String, v: &FieldValue<'_>, fold: bool) -> Slot {
         kind,
         orig,
         folded,
+        extra: (0, 0),
     }
 }
 

@@ -69,6 +69,19 @@ impl Event for JsonEvent {
     fn for_each_field(&self, f: &mut dyn FnMut(&str, FieldValue<'_>)) {
         walk("", &Json::Object(self.0.clone()), f);
     }
+
+    fn for_each_value(&self, field: &str, f: &mut dyn FnMut(FieldValue<'_>)) {
+        let found = self.0.iter().find(|(k, _)| k.eq_ignore_ascii_case(field));
+        match found {
+            Some((_, Json::Array(items))) => items.iter().filter_map(to_field).for_each(f),
+            Some(_) => {
+                if let Some(v) = self.get(field) {
+                    f(v);
+                }
+            }
+            None => {}
+        }
+    }
 }
 
 pub(crate) fn event(v: Json) -> JsonEvent {
@@ -585,6 +598,23 @@ fn keywords_are_substrings_of_any_value() {
     let both = || pf(None, Op::Equals, vec![s("alpha"), s("beta")], all.clone());
     assert!(hit(both(), json!({"A": "alpha", "B": "beta"})));
     assert!(!hit(both(), json!({"A": "alpha"})));
+}
+
+#[test]
+fn multi_valued_fields_match_any_element() {
+    let e = || p("Tags", Op::Equals, vec![s("b")]);
+    assert!(hit(e(), json!({"Tags": ["a", "B", "c"]})));
+    assert!(!hit(e(), json!({"Tags": ["a", "c"]})));
+    let all = Flags {
+        all: true,
+        ..Flags::default()
+    };
+    let both = || pf(Some("Tags"), Op::Equals, vec![s("a"), s("c")], all.clone());
+    assert!(hit(both(), json!({"Tags": ["a", "b", "c"]})));
+    assert!(!hit(both(), json!({"Tags": ["a", "b"]})));
+    let neq = || p("Tags", Op::NotEquals, vec![s("a")]);
+    assert!(!hit(neq(), json!({"Tags": ["b", "a"]})));
+    assert!(hit(neq(), json!({"Tags": ["b", "c"]})));
 }
 
 #[test]
