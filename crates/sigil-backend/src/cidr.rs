@@ -12,12 +12,12 @@ use sigil_core::{Pattern, Piece};
 /// The wildcard patterns the addresses of `net` match.
 pub fn expand(net: &IpNet) -> Vec<Pattern> {
     match net {
-        IpNet::V4(n) => expand_v4(n),
-        IpNet::V6(n) => expand_v6(n),
+        IpNet::V4(n) => expand_v4(*n),
+        IpNet::V6(n) => expand_v6(*n),
     }
 }
 
-fn expand_v4(net: &Ipv4Net) -> Vec<Pattern> {
+fn expand_v4(net: Ipv4Net) -> Vec<Pattern> {
     let prefix = u32::from(net.prefix_len()).div_ceil(8) * 8;
     let Ok(subnets) = net.subnets(prefix as u8) else {
         return Vec::new();
@@ -43,7 +43,7 @@ fn expand_v4(net: &Ipv4Net) -> Vec<Pattern> {
 /// is not a prefix of the text. Each subnet becomes the text its first and last addresses
 /// share, as written, followed by `*`: that covers every address of the subnet (and may
 /// cover a few more, never fewer), which is what the reference does.
-fn expand_v6(net: &Ipv6Net) -> Vec<Pattern> {
+fn expand_v6(net: Ipv6Net) -> Vec<Pattern> {
     let prefix = u32::from(net.prefix_len()).div_ceil(4) * 4;
     let Ok(subnets) = net.subnets(prefix as u8) else {
         return Vec::new();

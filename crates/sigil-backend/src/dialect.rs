@@ -234,23 +234,20 @@ pub fn fill(template: &str, slots: &[(&str, &str)]) -> String {
     while let Some(start) = rest.find('{') {
         out.push_str(&rest[..start]);
         let after = &rest[start + 1..];
-        match after.find('}') {
-            Some(end) => {
-                let key = &after[..end];
-                if let Some((_, v)) = slots.iter().find(|(k, _)| *k == key) {
-                    out.push_str(v);
-                } else {
-                    out.push('{');
-                    out.push_str(key);
-                    out.push('}');
-                }
-                rest = &after[end + 1..];
-            }
-            None => {
-                out.push_str(&rest[start..]);
-                rest = "";
-            }
+        let Some(end) = after.find('}') else {
+            out.push_str(&rest[start..]);
+            rest = "";
+            break;
+        };
+        let key = &after[..end];
+        if let Some((_, v)) = slots.iter().find(|(k, _)| *k == key) {
+            out.push_str(v);
+        } else {
+            out.push('{');
+            out.push_str(key);
+            out.push('}');
         }
+        rest = &after[end + 1..];
     }
     out.push_str(rest);
     out

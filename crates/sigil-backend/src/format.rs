@@ -3,6 +3,7 @@
 
 use serde_json::{Value as Json, json};
 use sigil_core::{Level, Rule};
+use std::fmt::Write as _;
 
 use crate::TargetName;
 
@@ -20,7 +21,7 @@ pub fn savedsearches_stanza(rule: &Rule, query: &str, index: usize) -> String {
         .filter(|c| *c != '[' && *c != ']')
         .collect();
     if index > 0 {
-        title.push_str(&format!(" ({})", index + 1));
+        let _ = write!(title, " ({})", index + 1);
     }
     let search = query.split('\n').collect::<Vec<_>>().join(" \\\n");
     format!("\n[{title}]\nsearch = {search}\n")

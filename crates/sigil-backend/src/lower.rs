@@ -158,10 +158,10 @@ fn lower_string(p: &Predicate, pattern: &Pattern) -> Result<Value, ConvertError>
     }
     if p.op.is_numeric() {
         // `gt: '5'` written as a string still compares numerically.
-        if let Some(text) = pattern.as_literal() {
-            if let Some(op) = cmp_op(p.op) {
-                return Ok(Value::Compare(op, text.to_string()));
-            }
+        if let Some(text) = pattern.as_literal()
+            && let Some(op) = cmp_op(p.op)
+        {
+            return Ok(Value::Compare(op, text.to_string()));
         }
     }
     let variants = encode::expand(pattern, &p.flags).map_err(|e| ConvertError::InvalidValue {

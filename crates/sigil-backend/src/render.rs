@@ -330,19 +330,19 @@ impl<'t> Render<'t> {
                     .ok_or_else(|| self.unsupported("field existence (`exists`)"))?;
                 Ok(Out::Text(fill(tmpl, &[("field", &d.field(field))])))
             }
-            Value::Exists(false) => match d.field_not_exists {
-                Some(tmpl) => Ok(Out::Text(fill(tmpl, &[("field", &d.field(field))]))),
-                None => {
-                    let exists = Node::Field {
-                        field: field.to_string(),
-                        value: Value::Exists(true),
-                    };
-                    self.chain.push(BoolKind::Not);
-                    let out = t.not(self, &exists);
-                    self.chain.pop();
-                    out
+            Value::Exists(false) => {
+                if let Some(tmpl) = d.field_not_exists {
+                    return Ok(Out::Text(fill(tmpl, &[("field", &d.field(field))])));
                 }
-            },
+                let exists = Node::Field {
+                    field: field.to_string(),
+                    value: Value::Exists(true),
+                };
+                self.chain.push(BoolKind::Not);
+                let out = t.not(self, &exists);
+                self.chain.pop();
+                out
+            }
             Value::Expansion(values) => {
                 self.chain.push(BoolKind::Or);
                 let out = t.expansion(self, field, values);
@@ -547,8 +547,8 @@ pub fn default_field_str(r: &mut Render<'_>, field: &str, p: &Pattern) -> Res<Ou
         d.wildcard_match.is_some(),
     ];
     let (op, value) = choose_str_op(p, has);
-    let v = r.target().value_str(&value)?;
-    let f = d.field(field);
+    let value_text = r.target().value_str(&value)?;
+    let field_text = d.field(field);
     let tmpl = match op {
         StrOp::StartsWith => d.startswith,
         StrOp::EndsWith => d.endswith,
@@ -557,8 +557,8 @@ pub fn default_field_str(r: &mut Render<'_>, field: &str, p: &Pattern) -> Res<Ou
         StrOp::Equals => None,
     };
     Ok(Out::Text(match tmpl {
-        Some(t) => fill(t, &[("field", &f), ("value", &v)]),
-        None => format!("{f}{}{v}", d.eq_token),
+        Some(tmpl) => fill(tmpl, &[("field", &field_text), ("value", &value_text)]),
+        None => format!("{field_text}{}{value_text}", d.eq_token),
     }))
 }
 
@@ -637,8 +637,8 @@ pub fn default_field_regex(
 /// Default CIDR match: the native template, or prefix wildcards.
 pub fn default_field_cidr(r: &mut Render<'_>, field: &str, net: &ipnet::IpNet) -> Res<Out> {
     let d = r.dialect();
-    match d.cidr_expression {
-        Some(tmpl) => Ok(Out::Text(fill(
+    if let Some(tmpl) = d.cidr_expression {
+        return Ok(Out::Text(fill(
             tmpl,
             &[
                 ("field", field),
@@ -646,21 +646,19 @@ pub fn default_field_cidr(r: &mut Render<'_>, field: &str, net: &ipnet::IpNet) -
                 ("network", &net.network().to_string()),
                 ("prefixlen", &net.prefix_len().to_string()),
             ],
-        ))),
-        None => {
-            let or: Vec<Node> = crate::cidr::expand(net)
-                .into_iter()
-                .map(|p| Node::Field {
-                    field: field.to_string(),
-                    value: Value::Str(Str {
-                        pattern: p,
-                        cased: false,
-                    }),
-                })
-                .collect();
-            r.convert(&Node::Or(or))
-        }
+        )));
     }
+    let or: Vec<Node> = crate::cidr::expand(net)
+        .into_iter()
+        .map(|p| Node::Field {
+            field: field.to_string(),
+            value: Value::Str(Str {
+                pattern: p,
+                cased: false,
+            }),
+        })
+        .collect();
+    r.convert(&Node::Or(or))
 }
 
 /// Default list expression (pySigma's `convert_condition_as_in_expression`).

@@ -1,6 +1,8 @@
 //! Snapshot tests: every fixture rule (together they use every modifier and condition
 //! form) rendered for every target. A target that cannot express a rule shows the error.
 
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::path::Path;
 
 use sigil_backend::{TargetName, convert_rule};
@@ -14,15 +16,17 @@ fn render_all(file: &str) -> String {
     let rule = parsed.rules.first().expect("fixture parses");
     let mut out = String::new();
     for target in TargetName::ALL {
-        out.push_str(&format!("## {target}\n"));
-        match convert_rule(rule, target, &Default::default()) {
+        let _ = writeln!(out, "## {target}");
+        match convert_rule(rule, target, &BTreeMap::default()) {
             Ok(queries) => {
                 for q in queries {
                     out.push_str(&q);
                     out.push('\n');
                 }
             }
-            Err(e) => out.push_str(&format!("error: {e}\n")),
+            Err(e) => {
+                let _ = writeln!(out, "error: {e}");
+            }
         }
     }
     out
@@ -62,7 +66,7 @@ fn unexpanded_placeholder_is_an_error() {
     let text = "title: t\nlogsource:\n    product: windows\ndetection:\n    sel:\n        User|expand: '%Admins%'\n    condition: sel\n";
     let parsed = sigil_sigma::parse_str(text);
     let rule = parsed.rules.first().expect("parses");
-    let err = convert_rule(rule, TargetName::Splunk, &Default::default()).unwrap_err();
+    let err = convert_rule(rule, TargetName::Splunk, &BTreeMap::default()).unwrap_err();
     assert!(err.to_string().contains("placeholder `%Admins%`"), "{err}");
 }
 

@@ -185,10 +185,10 @@ fn database(events: &[(String, FlatEvent)]) -> rusqlite::Connection {
                 regex::Regex::new(v.as_str()?)
                     .map_err(|e| rusqlite::Error::UserFunctionError(Box::new(e)))
             })?;
-            Ok(match ctx.get_raw(1).as_str_or_null()? {
-                Some(text) => Some(re.is_match(text)),
-                None => None,
-            })
+            Ok(ctx
+                .get_raw(1)
+                .as_str_or_null()?
+                .map(|text| re.is_match(text)))
         },
     )
     .expect("REGEXP function");
