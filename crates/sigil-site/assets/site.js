@@ -73,11 +73,11 @@
     if (params.get("q")) { input.value = params.get("q"); }
     var form = document.getElementById("search-form");
     if (form) { form.addEventListener("submit", function (ev) { ev.preventDefault(); search(); }); }
-    ["input", "change"].forEach(function (ev) {
-      input.addEventListener(ev, search);
-      document.getElementById("filter-source").addEventListener(ev, search);
-      document.getElementById("filter-level").addEventListener(ev, search);
-    });
+    // Only `input` on the text box: its `change` fires on blur, and rebuilding the list
+    // then would swallow the click that caused the blur.
+    input.addEventListener("input", search);
+    document.getElementById("filter-source").addEventListener("change", search);
+    document.getElementById("filter-level").addEventListener("change", search);
     search();
   }
 
