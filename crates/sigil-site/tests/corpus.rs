@@ -1,0 +1,111 @@
+//! The whole shared corpus (Sigma, Elastic, Atomic Red Team, ATT&CK) publishes, and the
+//! pages of the seed-like cases exist and carry their tables.
+
+mod common;
+
+use sigil_catalog::{BuildOptions, build, load};
+use sigil_site::{Publication, Site, SiteOptions};
+
+fn page<'a>(site: &'a Site, path: &str) -> &'a str {
+    let bytes = site.get(path).unwrap_or_else(|| panic!("no page {path}"));
+    std::str::from_utf8(bytes).expect("pages are UTF-8")
+}
+
+#[test]
+fn whole_shared_corpus_publishes_with_the_seed_pages() {
+    let Some(corpus) = common::shared_corpus() else {
+        println!("skipped: ../shared/corpus not found");
+        return;
+    };
+    let loaded = load(&[corpus]).expect("the shared corpus loads");
+    let p = Publication::new(build(loaded, BuildOptions::default()));
+    let c = &p.catalog;
+    assert!(c.rules.len() > 3000 && c.atomics.len() > 1000 && c.techniques.len() > 500);
+    let site = Site::build(&p, SiteOptions::default()).expect("the site renders");
+
+    // The WMI image-load rule: stages and exclusions.
+    let wmi = c
+        .rules
+        .iter()
+        .find(|r| {
+            r.title == "WMI Module Loaded By Non Uncommon Process"
+                || (r.source.contains("wmiutils.dll")
+                    && r.analysis.stages.iter().any(|s| s.name == "not filter")
+                    && r.analysis.exclusions.iter().any(|e| {
+                        e.values
+                            .iter()
+                            .any(|v| v.eq_ignore_ascii_case("\\wmiprvse.exe"))
+                    }))
+        })
+        .expect("a rule of WMI modules loaded with a filter of WMI hosts");
+    let html = page(&site, &format!("rules/{}.html", wmi.key));
+    assert!(html.contains("id=\"exclusions\""));
+    assert!(html.contains("Stage 0: condition"));
+    assert!(html.to_lowercase().contains("\\wmiprvse.exe"));
+    assert!(html.contains("id=\"indicators\""));
+
+    // The T1047 test lists the rules that fire on it.
+    let test = c
+        .atomics
+        .iter()
+        .find(|a| a.name == "Create a Process using WMI Query and an Encoded Command")
+        .expect("the T1047 test");
+    assert!(!test.fired.is_empty());
+    let html = page(&site, &format!("atomics/{}.html", test.guid));
+    assert!(html.contains("id=\"fired\""));
+    assert!(
+        html.contains(&test.fired[0].title.replace('&', "&amp;"))
+            || html.contains(&test.fired[0].key)
+    );
+    let md = page(&site, &format!("markdown/atomics/{}.md", test.guid));
+    assert!(md.contains("# Rules that fire") && md.contains("(id: "));
+
+    // A rule page with the metadata table and a Splunk conversion, in both formats.
+    let i = c
+        .rules
+        .iter()
+        .position(|r| r.title.contains("WmiPrvSE") || r.title.contains("WMI"))
+        .expect("a WMI rule");
+    let rule = &c.rules[i];
+    let html = page(&site, &format!("rules/{}.html", rule.key));
+    for row in [
+        "ATT&amp;CK Tactic",
+        "ATT&amp;CK Technique",
+        "Data Needed",
+        "Enrichment",
+        "Trigger",
+        "Severity Level",
+        "False Positives",
+        "Development Status",
+        "References",
+        "Author",
+    ] {
+        assert!(html.contains(&format!("<th>{row}</th>")), "{row}");
+    }
+    assert!(html.contains("id=\"conv-splunk\""));
+    let md = page(&site, &format!("markdown/rules/{}.md", rule.key));
+    assert!(md.starts_with("| Title "));
+    assert!(md.contains("### splunk"));
+    let converted = p
+        .conversions
+        .iter()
+        .filter(|c| c[0].error.is_none())
+        .count();
+    assert!(
+        converted * 2 > c.rules.len(),
+        "most rules convert to Splunk: {converted}"
+    );
+
+    for path in [
+        "index.html",
+        "matrix.html",
+        "gaps.html",
+        "index.json",
+        "navigator-layer.json",
+        "assets/search-index.js",
+        "tactics/index.html",
+        "techniques/T1047.html",
+    ] {
+        assert!(site.get(path).is_some(), "{path}");
+    }
+}
