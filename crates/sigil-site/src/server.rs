@@ -201,25 +201,32 @@ async fn get_technique(State(s): State<Arc<AppState>>, Path(id): Path<String>) -
 
 /// The rule text of a POST body: `{"rule": "..."}` when the body is JSON, else the body
 /// itself as UTF-8 text.
-fn rule_text(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<String, Response> {
-    let body = body.map_err(|e| error(e.status(), e.body_text()))?;
+fn rule_text(
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<String, Box<Response>> {
+    let body = body.map_err(|e| Box::new(error(e.status(), e.body_text())))?;
     let is_json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.trim_start().starts_with("application/json"));
     if is_json {
-        let v: Json = serde_json::from_slice(&body)
-            .map_err(|e| error(StatusCode::BAD_REQUEST, format!("malformed JSON: {e}")))?;
+        let v: Json = serde_json::from_slice(&body).map_err(|e| {
+            Box::new(error(
+                StatusCode::BAD_REQUEST,
+                format!("malformed JSON: {e}"),
+            ))
+        })?;
         match v.get("rule").and_then(Json::as_str) {
             Some(t) => Ok(t.to_string()),
-            None => Err(error(
+            None => Err(Box::new(error(
                 StatusCode::BAD_REQUEST,
                 "expected a JSON object with a string field `rule`",
-            )),
+            ))),
         }
     } else {
         String::from_utf8(body.to_vec())
-            .map_err(|_| error(StatusCode::BAD_REQUEST, "the body is not UTF-8 text"))
+            .map_err(|_| Box::new(error(StatusCode::BAD_REQUEST, "the body is not UTF-8 text")))
     }
 }
 
@@ -258,7 +265,7 @@ async fn convert(
 ) -> Response {
     let text = match rule_text(&headers, body) {
         Ok(t) => t,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let state = Arc::clone(&s);
     let work = move || {
@@ -295,7 +302,7 @@ async fn convert(
 async fn check(headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Response {
     let text = match rule_text(&headers, body) {
         Ok(t) => t,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let work = move || {
         let (rules, diagnostics) = parse_rules(&text);

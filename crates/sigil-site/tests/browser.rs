@@ -74,7 +74,7 @@ impl Driver {
     fn call(&self, method: &str, path: &str, body: Option<&Json>) -> Json {
         let body = body.map(Json::to_string).unwrap_or_default();
         let mut s = TcpStream::connect(self.addr).expect("connect to chromedriver");
-        s.set_read_timeout(Some(Duration::from_secs(60))).ok();
+        s.set_read_timeout(Some(Duration::from_mins(1))).ok();
         write!(
             s,
             "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
@@ -84,7 +84,7 @@ impl Driver {
         // Read the head, then exactly Content-Length bytes: chromedriver keeps the
         // connection open.
         let mut resp = Vec::new();
-        let mut buf = [0u8; 65536];
+        let mut buf = vec![0u8; 16384];
         let head_end = loop {
             let n = s.read(&mut buf).expect("read");
             assert!(n > 0, "chromedriver closed the connection");

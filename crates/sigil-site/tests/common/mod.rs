@@ -1,5 +1,8 @@
 //! Shared set-up of the integration tests: the fixture corpus, published.
 
+// Each test binary uses a part of this module.
+#![allow(dead_code)]
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
