@@ -90,18 +90,13 @@ fn elastic_files_with_wmiprvse_parent(dir: &Path) -> usize {
         .filter(|e| e.path().extension().is_some_and(|x| x == "toml"))
         .filter_map(|e| std::fs::read_to_string(e.path()).ok())
         .filter(|text| {
-            let query = text
-                .split("query = '''")
-                .nth(1)
-                .or_else(|| text.split("query = \"\"\"").nth(1))
-                .map(|q| {
-                    q.split("'''")
-                        .next()
-                        .unwrap_or(q)
-                        .split("\"\"\"")
-                        .next()
-                        .unwrap_or(q)
-                });
+            // The query ends with the quote it starts with (an EQL query may hold `"""`).
+            let query = match text.split_once("query = '''") {
+                Some((_, rest)) => rest.split("'''").next(),
+                None => text
+                    .split_once("query = \"\"\"")
+                    .and_then(|(_, rest)| rest.split("\"\"\"").next()),
+            };
             query.is_some_and(|q| re.is_match(q))
         })
         .count()
