@@ -23,26 +23,23 @@ fn whole_shared_corpus_publishes_with_the_seed_pages() {
     assert!(c.rules.len() > 3000 && c.atomics.len() > 1000 && c.techniques.len() > 500);
     let site = Site::build(&p, SiteOptions::default()).expect("the site renders");
 
-    // The WMI image-load rule: stages and exclusions.
-    let wmi = c
-        .rules
-        .iter()
-        .find(|r| {
-            r.title == "WMI Module Loaded By Non Uncommon Process"
-                || (r.source.contains("wmiutils.dll")
-                    && r.analysis.stages.iter().any(|s| s.name == "not filter")
-                    && r.analysis.exclusions.iter().any(|e| {
-                        e.values
-                            .iter()
-                            .any(|v| v.eq_ignore_ascii_case("\\wmiprvse.exe"))
-                    }))
-        })
-        .expect("a rule of WMI modules loaded with a filter of WMI hosts");
+    // The WMI image-load rule of the corpus ("WMI Module Loaded By Uncommon Process"):
+    // stages with its negated filters, and the exclusions table.
+    let wmi = p
+        .rule("671bb7e3-a020-4824-a00e-2ee5b55f385e")
+        .expect("the WMI image-load rule");
+    assert!(
+        wmi.analysis
+            .stages
+            .iter()
+            .any(|s| s.name == "not filter_main_generic")
+    );
     let html = page(&site, &format!("rules/{}.html", wmi.key));
     assert!(html.contains("id=\"exclusions\""));
     assert!(html.contains("Stage 0: condition"));
-    assert!(html.to_lowercase().contains("\\wmiprvse.exe"));
+    assert!(html.contains(":\\Windows\\System32\\"));
     assert!(html.contains("id=\"indicators\""));
+    assert!(html.contains("\\wmiutils.dll"));
 
     // The T1047 test lists the rules that fire on it.
     let test = c
