@@ -176,7 +176,9 @@ impl Engine {
         }
 
         // Detection rules.
-        let mut by_reference: HashMap<&str, u32> = HashMap::new();
+        // A reference may name several compiled rules: one rule processed by alternative
+        // pipelines (Sysmon and Security audit) is one matcher per log source mapping.
+        let mut by_reference: HashMap<&str, Vec<u32>> = HashMap::new();
         let mut keys = Vec::new();
         for (i, rule) in rules.iter().enumerate() {
             let RuleBody::Detection(detection) = &rule.body else {
@@ -218,7 +220,7 @@ impl Engine {
                         .into_iter()
                         .flatten()
                     {
-                        by_reference.insert(r, idx);
+                        by_reference.entry(r).or_default().push(idx);
                     }
                     engine.rules.push(CompiledRule {
                         info: Arc::new(RuleInfo::of(i, rule)),
@@ -262,9 +264,14 @@ impl Engine {
             match compile_correlation(i, rule, c, &by_reference, &engine.rules, rules) {
                 Ok(compiled) => {
                     let ci = engine.correlations.len() as u32;
-                    for (pos, &base) in compiled.bases.iter().enumerate() {
-                        engine.rules[base as usize].links.push((ci, pos as u32));
-                        *generates.entry(base).or_insert(false) |= c.generate;
+                    for (pos, r) in c.rules.iter().enumerate() {
+                        let variants = by_reference
+                            .get(r.reference.as_str())
+                            .map_or(&[][..], Vec::as_slice);
+                        for &base in variants {
+                            engine.rules[base as usize].links.push((ci, pos as u32));
+                            *generates.entry(base).or_insert(false) |= c.generate;
+                        }
                     }
                     engine.correlations.push(compiled);
                 }
@@ -414,14 +421,14 @@ fn compile_correlation(
     index: usize,
     rule: &Rule,
     c: &sigil_core::Correlation,
-    by_reference: &HashMap<&str, u32>,
+    by_reference: &HashMap<&str, Vec<u32>>,
     compiled: &[CompiledRule],
     rules: &[Rule],
 ) -> Result<CompiledCorrelation, CompileError> {
     let mut bases = Vec::with_capacity(c.rules.len());
     for r in &c.rules {
         let reference = r.reference.as_str();
-        if let Some(&b) = by_reference.get(reference) {
+        if let Some(&b) = by_reference.get(reference).and_then(|v| v.first()) {
             bases.push(b);
         } else {
             {
