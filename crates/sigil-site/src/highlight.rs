@@ -57,7 +57,7 @@ fn line_tokens(line: &str) -> Vec<Token> {
         let sep = if after.starts_with(": ") || after == ":" {
             Some(1)
         } else if after.starts_with(" = ") {
-            Some(2)
+            Some(3)
         } else {
             None
         };

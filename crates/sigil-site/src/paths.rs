@@ -54,7 +54,7 @@ mod tests {
 
     #[test]
     fn file_names_cannot_escape() {
-        assert_eq!(file_name("../../etc/passwd"), "_.._etc_passwd");
+        assert_eq!(file_name("../../etc/passwd"), "_._.._etc_passwd");
         assert_eq!(file_name(".."), "_.");
         assert_eq!(file_name(""), "_");
         assert_eq!(file_name("a/b\\c:d"), "a_b_c_d");
