@@ -330,7 +330,7 @@ fn run_engine(args: &Args, mut rules: Vec<Rule>, out: &mut impl Write) -> Result
             correlations += 1;
             let line = serde_json::json!({
                 "_correlation": correlations,
-                "rule": d.rule.id.clone().unwrap_or_else(|| d.rule.title.to_string()),
+                "rule": d.rule.id.clone().unwrap_or_else(|| d.rule.title.clone()),
                 "events": c.events.len(),
             });
             let _ = writeln!(out, "{line}");
