@@ -17,6 +17,9 @@ sigma="${SIGMA_CLI:-/tmp/sigma-venv/bin/sigma}"
 cargo build --release -q -p sigil-cli --manifest-path "$here/Cargo.toml"
 sigil="$here/target/release/sigil"
 
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+
 now() { date +%s.%N; }
 secs() { python3 -c "print(f'{$2 - $1:.3f}')"; }
 
@@ -28,22 +31,29 @@ pairs=(
   "kql|kusto"
   "sqlite|sqlite"
 )
-printf '%-8s %10s %10s %8s\n' target sigil_s pysigma_s ratio
+echo "# $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(uname -m); sigil $(git -C "$here" rev-parse --short HEAD)"
+echo "# $("$sigma" version 2>/dev/null | head -1 || echo 'sigma-cli not found')"
+printf '%-8s %10s %8s %10s %8s %8s\n' target sigil_s queries pysigma_s queries ratio
 for pair in "${pairs[@]}"; do
   ours="${pair%%|*}"
   theirs="${pair#*|}"
   extra=()
   [[ "$ours" == lucene || "$ours" == eql ]] && extra=(-p ecs_windows)
+  # Output goes to files so that a run that converted nothing is visible in the counts.
   t0=$(now)
-  "$sigil" convert -t "$ours" "${extra[@]}" "${dirs[@]}" >/dev/null 2>&1 || true
+  "$sigil" convert -t "$ours" "${extra[@]}" "${dirs[@]}" >"$tmp/sigil.out" 2>/dev/null || true
   t1=$(now)
+  a=$(secs "$t0" "$t1")
+  n_ours=$(grep -c . "$tmp/sigil.out" || true)
   if [[ -x "$sigma" ]]; then
     # shellcheck disable=SC2086
-    "$sigma" convert -t $theirs -s "${dirs[@]}" >/dev/null 2>&1 || true
+    "$sigma" convert -t $theirs -s "${dirs[@]}" >"$tmp/sigma.out" 2>/dev/null || true
     t2=$(now)
-    a=$(secs "$t0" "$t1"); b=$(secs "$t1" "$t2")
-    printf '%-8s %10s %10s %8s\n' "$ours" "$a" "$b" "$(python3 -c "print(f'{$b/$a:.0f}x')")"
+    b=$(secs "$t1" "$t2")
+    n_theirs=$(grep -c . "$tmp/sigma.out" || true)
+    printf '%-8s %10s %8s %10s %8s %8s\n' "$ours" "$a" "$n_ours" "$b" "$n_theirs" \
+      "$(python3 -c "print(f'{$b/$a:.0f}x')")"
   else
-    printf '%-8s %10s %10s %8s\n' "$ours" "$(secs "$t0" "$t1")" "n/a" "n/a"
+    printf '%-8s %10s %8s %10s %8s %8s\n' "$ours" "$a" "$n_ours" n/a n/a n/a
   fi
 done

@@ -105,9 +105,12 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     }
     files.sort();
 
+    // Only the stanza and Elastic rule formats read the rule after conversion; otherwise it
+    // is dropped on the worker that parsed it instead of being held (and freed) at the end.
+    let keep_rules = matches!(format, Format::SavedSearches | Format::Ndjson);
     let results: Vec<(PathBuf, Vec<Converted>)> = files
         .par_iter()
-        .map(|path| (path.clone(), convert_file(path, &set, target)))
+        .map(|path| (path.clone(), convert_file(path, &set, target, keep_rules)))
         .collect();
 
     let stdout = std::io::stdout();
@@ -208,7 +211,12 @@ fn collect(path: &Path, files: &mut Vec<PathBuf>) {
     }
 }
 
-fn convert_file(path: &Path, set: &PipelineSet, target: TargetName) -> Vec<Converted> {
+fn convert_file(
+    path: &Path,
+    set: &PipelineSet,
+    target: TargetName,
+    keep_rule: bool,
+) -> Vec<Converted> {
     let failed = |msg: String| Converted {
         rule: None,
         id: None,
@@ -257,7 +265,7 @@ fn convert_file(path: &Path, set: &PipelineSet, target: TargetName) -> Vec<Conve
                 })
             });
             Converted {
-                rule: Some(rule),
+                rule: keep_rule.then_some(rule),
                 id,
                 title,
                 result,
