@@ -23,8 +23,6 @@ enum Command {
     Atomics(cmd::atomics::Args),
     /// Publish a corpus: Markdown pages, a static HTML site, index.json, a Navigator layer.
     Catalog(cmd::catalog::Args),
-    /// Publish a corpus: Markdown pages, a static HTML site, index.json, a Navigator layer.
-    Catalog(cmd::catalog::Args),
     /// Read rules and report problems as `path:line:column: error|warning: message`.
     Check(cmd::check::Args),
     /// ATT&CK coverage of a corpus: techniques x rules, and a Navigator layer.
@@ -56,7 +54,6 @@ fn main() -> ExitCode {
         Command::Analyze(args) => cmd::analyze::run(&args),
         Command::Atomics(args) => cmd::atomics::run(&args),
         Command::Coverage(args) => cmd::coverage::run(&args),
-        Command::Catalog(args) => cmd::catalog::run(&args),
         Command::Catalog(args) => cmd::catalog::run(&args),
         Command::Check(args) => cmd::check::run(&args),
         Command::Convert(args) => cmd::convert::run(&args),

@@ -1,6 +1,5 @@
 //! One module per subcommand; each exposes `Args` (clap) and `run`.
 
-pub mod catalog;
 pub mod analyze;
 pub mod atomics;
 pub mod catalog;
