@@ -1,4 +1,4 @@
-//! `sigil check PATH...`: read Sigma rules and report problems.
+//! `sigil check PATH...`: read Sigma and Elastic rules and report problems.
 //!
 //! Files are read and checked in parallel; the checks themselves live in
 //! `sigil_sigma::lint`. One unreadable or broken file is reported like any other problem
@@ -27,7 +27,8 @@ pub enum Format {
 /// Arguments of `sigil check`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Rule files or folders (searched recursively for `.yml` and `.yaml`).
+    /// Rule files or folders (searched recursively for Sigma `.yml`/`.yaml` and Elastic
+    /// `.toml`).
     #[arg(required_unless_present = "list_lints")]
     pub paths: Vec<PathBuf>,
     /// Output format.
@@ -57,7 +58,10 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let mut checked: Vec<Checked> = paths
         .into_par_iter()
         .map(|path| {
-            let mut file = match std::fs::read(&path) {
+            let bytes = std::fs::read(&path);
+            let elastic = sigil_load::FileKind::of(&path) == Some(sigil_load::FileKind::Elastic);
+            let mut file = match bytes {
+                Ok(bytes) if elastic => elastic_file(&bytes),
                 Ok(bytes) => sigil_sigma::parse_bytes(&bytes),
                 Err(e) => SigmaFile {
                     diagnostics: vec![Diagnostic::error(
@@ -68,7 +72,11 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
                     ..SigmaFile::default()
                 },
             };
-            lint::check_file(&mut file);
+            // The rule checks are Sigma's (its schema, its modifiers); Elastic rules get
+            // their front end's diagnostics and the checks across the set.
+            if !elastic {
+                lint::check_file(&mut file);
+            }
             Checked { path, file }
         })
         .collect();
@@ -169,29 +177,45 @@ fn to_json(checked: &[Checked], rules: usize) -> serde_json::Value {
     })
 }
 
-/// The files to check: files as given, folders searched recursively for `.yml`/`.yaml`.
+/// An Elastic rule file read into the shape the set checks take: its rules, its
+/// diagnostics, and each rule's position.
+fn elastic_file(bytes: &[u8]) -> SigmaFile {
+    let parsed = match std::str::from_utf8(bytes) {
+        Ok(text) => sigil_elastic::parse_rule_toml(text),
+        Err(e) => {
+            return SigmaFile {
+                diagnostics: vec![Diagnostic::error(
+                    "not-utf8",
+                    Span::new(1, 1, 0),
+                    format!("the file is not UTF-8 text ({e})"),
+                )],
+                ..SigmaFile::default()
+            };
+        }
+    };
+    let sources = parsed
+        .rules
+        .iter()
+        .map(|r| sigil_sigma::RuleSource {
+            span: r.span,
+            ..sigil_sigma::RuleSource::default()
+        })
+        .collect();
+    SigmaFile {
+        rules: parsed.rules,
+        diagnostics: parsed.diagnostics,
+        sources,
+    }
+}
+
+/// The files to check: files as given, folders searched recursively for rule files.
 /// A path that does not exist is a usage error.
 fn collect(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    for path in paths {
-        if path.is_dir() {
-            let mut found: Vec<PathBuf> = walkdir::WalkDir::new(path)
-                .follow_links(true)
-                .into_iter()
-                .filter_map(Result::ok)
-                .filter(|e| e.file_type().is_file())
-                .map(walkdir::DirEntry::into_path)
-                .filter(|p| p.extension().is_some_and(|e| e == "yml" || e == "yaml"))
-                .collect();
-            found.sort();
-            out.extend(found);
-        } else if path.exists() {
-            out.push(path.clone());
-        } else {
-            bail!("{}: no such file or folder", path.display());
-        }
+    let (files, missing) = sigil_load::find_files(paths, sigil_load::Options::default());
+    if let Some(m) = missing.first() {
+        bail!("{}: no such file or folder", m.path.display());
     }
-    Ok(out)
+    Ok(files)
 }
 
 fn list_lints(format: Format) -> anyhow::Result<()> {
