@@ -157,6 +157,9 @@ impl Target for Kql {
     fn finish(&self, r: &Render<'_>, query: Out, ctx: &QueryContext<'_>) -> Res<String> {
         let q = r.text_of(&query);
         Ok(match ctx.state.get("query_table") {
+            // A pipeline can drop every condition (`EventID` alone under microsoft_xdr): the
+            // query is then the whole table, not an empty `where`.
+            Some(table) if q.trim().is_empty() => table.clone(),
             Some(table) => format!("{table}\n| where {q}"),
             None => q.to_string(),
         })
