@@ -25,6 +25,7 @@ mod apply;
 mod builtin;
 mod condition_predicate;
 pub mod convert_type;
+pub mod ecs;
 pub mod error;
 mod index;
 pub mod model;
