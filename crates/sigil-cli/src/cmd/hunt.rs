@@ -122,6 +122,7 @@ fn hunt(args: &Args) -> anyhow::Result<ExitCode> {
     }
 
     let rules = process_rules(&loaded.rules, &alternatives, &mut skipped);
+    let ecs = ecs_mapping(&loaded.rules);
     let engine = Engine::compile(&rules, EngineOptions::default());
     for s in engine.skipped() {
         let path = rule_origin(&loaded.rules, &rules[s.index]);
@@ -170,7 +171,10 @@ fn hunt(args: &Args) -> anyhow::Result<ExitCode> {
                                     found.push(found_of(d, fields));
                                 }
                             };
-                            scan.event(event, &mut sink);
+                            match ecs {
+                                Some(m) => scan.event(&m.view(event), &mut sink),
+                                None => scan.event(event, &mut sink),
+                            };
                         });
                         (scan.take_hits(), found, stats)
                     },
@@ -215,6 +219,20 @@ fn hunt(args: &Args) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// The ECS view of raw Windows events, needed when Elastic rules (written in ECS) are
+/// hunted with; Sigma-only runs read events as they are.
+fn ecs_mapping(
+    loaded: &[sigil_load::LoadedRule],
+) -> Option<&'static sigil_pipeline::ecs::EcsMapping> {
+    loaded
+        .iter()
+        .any(|lr| {
+            lr.rule.language == sigil_core::RuleLanguage::Elastic
+                || lr.rule.taxonomy.as_deref() == Some("ecs")
+        })
+        .then(sigil_pipeline::ecs::windows_to_ecs)
 }
 
 /// The pipeline sets to process rules with: the user's (as one set), or the defaults.

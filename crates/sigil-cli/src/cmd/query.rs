@@ -230,13 +230,20 @@ fn load_events(paths: &[PathBuf], timestamp_field: &str) -> Result<Vec<EvalEvent
         match input.kind {
             InputKind::Evtx => {
                 let mut bad = 0usize;
-                sigil_logs::read_file(
-                    &input.path,
-                    &mut |_, flat| match serde_json::from_str::<Json>(&flat.to_json()) {
+                // EQL speaks ECS: raw Windows events are read through the ECS view.
+                let ecs = sigil_pipeline::ecs::windows_to_ecs();
+                sigil_logs::read_file(&input.path, &mut |_, flat| {
+                    let view = ecs.view(flat);
+                    let json = if view.is_mapped() {
+                        Ok(event_json(&view))
+                    } else {
+                        serde_json::from_str::<Json>(&flat.to_json())
+                    };
+                    match json {
                         Ok(v) => push_event(&mut events, v, timestamp_field),
                         Err(_) => bad += 1,
-                    },
-                )
+                    }
+                })
                 .with_context(|| format!("cannot read {}", input.path.display()))?;
                 if bad > 0 {
                     eprintln!("sigil: {}: {bad} records skipped", input.path.display());
@@ -301,17 +308,30 @@ fn run_engine(args: &Args, mut rules: Vec<Rule>, out: &mut impl Write) -> Result
     let mut scan = engine.scan();
     let mut matches = 0usize;
     let mut write_error = None;
+    // Elastic (KQL) rules speak ECS: raw Windows events are seen through the ECS view.
+    let ecs = rules
+        .iter()
+        .any(|r| r.language == RuleLanguage::Elastic)
+        .then(sigil_pipeline::ecs::windows_to_ecs);
     for input in &discovery.inputs {
         let result = sigil_logs::read_file(&input.path, &mut |_, flat| {
             let mut hit = false;
-            scan.event(flat, &mut |d: &sigil_engine::Detection<'_>| {
+            let view = ecs.map(|m| m.view(flat));
+            let event: &dyn sigil_logs::Event = match &view {
+                Some(v) => v,
+                None => flat,
+            };
+            scan.event(event, &mut |d: &sigil_engine::Detection<'_>| {
                 if matches!(d.matched, Matched::Event(_)) {
                     hit = true;
                 }
             });
             if hit {
                 matches += 1;
-                let event: Json = serde_json::from_str(&flat.to_json()).unwrap_or(Json::Null);
+                let event: Json = match &view {
+                    Some(v) if v.is_mapped() => event_json(v),
+                    _ => serde_json::from_str(&flat.to_json()).unwrap_or(Json::Null),
+                };
                 if let Err(e) = print_event(args, matches, &event, out) {
                     write_error.get_or_insert(e);
                 }
@@ -337,6 +357,35 @@ fn run_engine(args: &Args, mut rules: Vec<Rule>, out: &mut impl Write) -> Result
         }
     });
     Ok(matches + correlations)
+}
+
+/// The fields of an event (an ECS view) as one JSON object; repeated names become arrays.
+fn event_json(event: &dyn sigil_logs::Event) -> Json {
+    use sigil_logs::FieldValue;
+    let mut map = serde_json::Map::new();
+    event.for_each_field(&mut |name, value| {
+        let v = match value {
+            FieldValue::Str(s) => Json::String(s.into_owned()),
+            FieldValue::Int(i) => i.into(),
+            FieldValue::UInt(u) => u.into(),
+            FieldValue::Float(f) => {
+                serde_json::Number::from_f64(f).map_or(Json::Null, Json::Number)
+            }
+            FieldValue::Bool(b) => b.into(),
+            FieldValue::Null => Json::Null,
+        };
+        match map.get_mut(name) {
+            None => {
+                map.insert(name.to_string(), v);
+            }
+            Some(Json::Array(a)) => a.push(v),
+            Some(existing) => {
+                let first = existing.take();
+                *existing = Json::Array(vec![first, v]);
+            }
+        }
+    });
+    Json::Object(map)
 }
 
 /// Clears `cased` everywhere (`--case-insensitive`).
