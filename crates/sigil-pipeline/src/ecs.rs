@@ -334,12 +334,11 @@ impl EcsMapping {
                     let id: i64 = id
                         .parse()
                         .map_err(|_| error(ids, format!("`{id}` is not an event id")))?;
-                    let at = match per_id.iter().position(|(i, _)| *i == id) {
-                        Some(at) => at,
-                        None => {
-                            per_id.push((id, base.clone()));
-                            per_id.len() - 1
-                        }
+                    let at = if let Some(at) = per_id.iter().position(|(i, _)| *i == id) {
+                        at
+                    } else {
+                        per_id.push((id, base.clone()));
+                        per_id.len() - 1
                     };
                     apply_fields(&mut per_id[at].1, fields)?;
                 }
@@ -608,70 +607,72 @@ fn registry_number(s: &str) -> Option<u64> {
 /// Splits a command line as `CommandLineToArgvW` does (with the pre-2008 rule for `""`
 /// inside quotes, as Elastic's ingest pipelines implement it). Arguments without quotes
 /// are borrowed from the command line.
-pub fn split_command_line<'v>(cmd: &Cow<'v, str>, f: &mut dyn FnMut(FieldValue<'v>)) {
-    let s: &str = cmd;
-    let bytes = s.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b' ' || bytes[i] == b'\t' {
-            i += 1;
+#[allow(
+    clippy::ptr_arg,
+    reason = "a borrowed command line gives borrowed arguments: the Cow says which"
+)]
+pub fn split_command_line<'v>(command: &Cow<'v, str>, emit: &mut dyn FnMut(FieldValue<'v>)) {
+    let line: &str = command;
+    let bytes = line.as_bytes();
+    let mut pos = 0;
+    while pos < bytes.len() {
+        if bytes[pos] == b' ' || bytes[pos] == b'\t' {
+            pos += 1;
             continue;
         }
-        let start = i;
+        let start = pos;
         // Fast path: an argument without quotes is the text up to the next blank.
-        let end = bytes[i..]
+        let end = bytes[pos..]
             .iter()
             .position(|&b| b == b' ' || b == b'\t')
-            .map_or(bytes.len(), |n| i + n);
+            .map_or(bytes.len(), |n| pos + n);
         if !bytes[start..end].contains(&b'"') {
-            f(FieldValue::Str(sub(cmd, start, end)));
-            i = end;
+            emit(FieldValue::Str(sub(command, start, end)));
+            pos = end;
             continue;
         }
-        let mut arg = String::new();
-        let mut in_quote = false;
-        let mut slashes = 0usize;
-        let chars: Vec<(usize, char)> = s[start..].char_indices().collect();
-        let mut k = 0;
-        let mut consumed = s.len() - start;
-        while k < chars.len() {
-            let c = chars[k].1;
-            match c {
-                ' ' | '\t' if !in_quote => {
-                    consumed = chars[k].0 + 1;
-                    break;
-                }
-                '"' => {
-                    arg.extend(std::iter::repeat_n('\\', slashes / 2));
-                    if slashes % 2 == 0 {
-                        if in_quote && chars.get(k + 1).is_some_and(|&(_, n)| n == '"') {
-                            arg.push('"');
-                            k += 1;
-                        }
-                        in_quote = !in_quote;
-                    } else {
-                        arg.push('"');
-                    }
-                    slashes = 0;
-                    k += 1;
-                    continue;
-                }
-                '\\' => {
-                    slashes += 1;
-                    k += 1;
-                    continue;
-                }
-                _ => {}
-            }
-            arg.extend(std::iter::repeat_n('\\', slashes));
-            slashes = 0;
-            arg.push(c);
-            k += 1;
-        }
-        arg.extend(std::iter::repeat_n('\\', slashes));
-        f(FieldValue::Str(Cow::Owned(arg)));
-        i = start + consumed;
+        let (arg, consumed) = read_quoted_arg(&line[start..]);
+        emit(FieldValue::Str(Cow::Owned(arg)));
+        pos = start + consumed;
     }
+}
+
+/// One argument with quotes, from the start of `rest`: the argument and the bytes read.
+fn read_quoted_arg(rest: &str) -> (String, usize) {
+    let mut arg = String::new();
+    let mut in_quote = false;
+    let mut slashes = 0usize;
+    let mut chars = rest.char_indices().peekable();
+    let mut consumed = rest.len();
+    while let Some((at, c)) = chars.next() {
+        match c {
+            ' ' | '\t' if !in_quote => {
+                consumed = at + 1;
+                break;
+            }
+            '"' => {
+                arg.extend(std::iter::repeat_n('\\', slashes / 2));
+                if slashes.is_multiple_of(2) {
+                    if in_quote && chars.peek().is_some_and(|&(_, next)| next == '"') {
+                        arg.push('"');
+                        chars.next();
+                    }
+                    in_quote = !in_quote;
+                } else {
+                    arg.push('"');
+                }
+                slashes = 0;
+            }
+            '\\' => slashes += 1,
+            _ => {
+                arg.extend(std::iter::repeat_n('\\', slashes));
+                slashes = 0;
+                arg.push(c);
+            }
+        }
+    }
+    arg.extend(std::iter::repeat_n('\\', slashes));
+    (arg, consumed)
 }
 
 impl<'a> EcsEvent<'a> {
