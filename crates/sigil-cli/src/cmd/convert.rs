@@ -95,13 +95,16 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         }
     }
     let set = PipelineSet::new(pipelines);
-    let mut files = Vec::new();
     for path in &args.paths {
         if !path.exists() {
             eprintln!("sigil convert: {}: no such file or folder", path.display());
             return Ok(ExitCode::from(2));
         }
-        collect(path, &mut files);
+    }
+    // Sigma `.yml`/`.yaml` and Elastic `.toml` files, read by the front end of each.
+    let (mut files, problems) = sigil_load::find_files(&args.paths, sigil_load::Options::default());
+    for p in &problems {
+        eprintln!("sigil convert: {p}");
     }
     files.sort();
 
@@ -137,6 +140,12 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         ok + failed,
         files.len()
     );
+    let uncased = UNCASED.load(std::sync::atomic::Ordering::Relaxed);
+    if uncased > 0 {
+        eprintln!(
+            "sigil convert: {uncased} Elastic rules compare case-insensitively: {target} has no case-sensitive match for EQL's `==`"
+        );
+    }
     Ok(if failed > 0 {
         ExitCode::from(1)
     } else {
@@ -195,22 +204,6 @@ fn write_rule(
     Ok(())
 }
 
-fn collect(path: &Path, files: &mut Vec<PathBuf>) {
-    if path.is_file() {
-        files.push(path.to_path_buf());
-        return;
-    }
-    for entry in walkdir::WalkDir::new(path).into_iter().flatten() {
-        let p = entry.path();
-        if entry.file_type().is_file()
-            && p.extension()
-                .is_some_and(|e| e.eq_ignore_ascii_case("yml") || e.eq_ignore_ascii_case("yaml"))
-        {
-            files.push(p.to_path_buf());
-        }
-    }
-}
-
 fn convert_file(
     path: &Path,
     set: &PipelineSet,
@@ -223,47 +216,46 @@ fn convert_file(
         title: None,
         result: Err(msg),
     };
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) => return vec![failed(format!("cannot read: {e}"))],
-    };
-    let parsed = sigil_sigma::parse_str(&text);
-    if let Some(d) = parsed
-        .diagnostics
+    let (loaded, diagnostics) = sigil_load::read_file(path);
+    if let Some(d) = diagnostics
         .iter()
+        .map(|d| &d.diagnostic)
         .find(|d| d.severity == Severity::Error)
     {
         let mut c = failed(format!("{}: {}", d.span, d.message));
-        if let Some(r) = parsed.rules.first() {
-            c.id.clone_from(&r.id);
-            c.title = Some(r.title.clone());
+        if let Some(lr) = loaded.first() {
+            c.id.clone_from(&lr.rule.id);
+            c.title = Some(lr.rule.title.clone());
         }
         return vec![c];
     }
-    if parsed.rules.is_empty() {
+    if loaded.is_empty() {
         return vec![failed("no rule in file".into())];
     }
-    parsed
-        .rules
+    loaded
         .into_iter()
+        .map(|lr| lr.rule)
+        // The steps of an EQL sequence belong to their rule, which converts or fails whole.
+        .filter(|rule| !rule.custom.contains_key("elastic.parent_rule"))
         .map(|rule| {
             let id = rule.id.clone();
             let title = Some(rule.title.clone());
-            let result = set.process(&rule).map_err(|e| e.to_string()).and_then(|p| {
-                let state: BTreeMap<String, String> = p
-                    .state
-                    .iter()
-                    .map(|(k, v)| (k.clone(), scalar_text(v)))
-                    .collect();
-                convert_rule(&p.rule, target, &state).map_err(|e| {
-                    let span = e.span();
-                    if span.is_known() {
-                        format!("{span}: {e}")
-                    } else {
-                        e.to_string()
-                    }
-                })
-            });
+            let result = match rule.not_evaluable.first() {
+                Some(n) => Err(format!("{}: not convertible: {}", n.span, n.reason)),
+                None => convert_one(&rule, set, target),
+            };
+            // EQL's `==` is case-sensitive; on a target without case-sensitive matching an
+            // Elastic rule is converted with case-insensitive comparisons instead (counted).
+            let result = match result {
+                Err(e)
+                    if rule.language == sigil_core::RuleLanguage::Elastic
+                        && e.contains("case-sensitive matching") =>
+                {
+                    UNCASED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    convert_one(&uncased(&rule), set, target)
+                }
+                other => other,
+            };
             Converted {
                 rule: keep_rule.then_some(rule),
                 id,
@@ -272,6 +264,47 @@ fn convert_file(
             }
         })
         .collect()
+}
+
+/// Elastic rules converted with case-insensitive comparisons (see `convert_file`).
+static UNCASED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+fn convert_one(rule: &Rule, set: &PipelineSet, target: TargetName) -> Result<Vec<String>, String> {
+    let p = set.process(rule).map_err(|e| e.to_string())?;
+    let state: BTreeMap<String, String> = p
+        .state
+        .iter()
+        .map(|(k, v)| (k.clone(), scalar_text(v)))
+        .collect();
+    convert_rule(&p.rule, target, &state).map_err(|e| {
+        let span = e.span();
+        if span.is_known() {
+            format!("{span}: {e}")
+        } else {
+            e.to_string()
+        }
+    })
+}
+
+/// The rule with every comparison case-insensitive.
+fn uncased(rule: &Rule) -> Rule {
+    fn walk(e: &mut sigil_core::Expr) {
+        match e {
+            sigil_core::Expr::And(v) | sigil_core::Expr::Or(v) => v.iter_mut().for_each(walk),
+            sigil_core::Expr::Not(x) => walk(x),
+            sigil_core::Expr::Pred(p) => {
+                p.flags.cased = false;
+                p.flags.regex.ignore_case = true;
+            }
+        }
+    }
+    let mut rule = rule.clone();
+    if let sigil_core::RuleBody::Detection(d) = &mut rule.body {
+        for s in &mut d.searches {
+            walk(&mut s.expr);
+        }
+    }
+    rule
 }
 
 fn scalar_text(v: &Scalar) -> String {
