@@ -23,6 +23,7 @@
 
 pub mod convert;
 mod error;
+pub mod export;
 pub mod highlight;
 pub mod paths;
 mod publication;
@@ -32,5 +33,6 @@ pub mod server;
 mod site;
 
 pub use error::SiteError;
+pub use export::CatalogExport;
 pub use publication::Publication;
 pub use site::{Site, SiteOptions};

@@ -7,10 +7,10 @@
 //! the `md` filters, which escape Markdown and HTML punctuation and keep table cells on
 //! one line, and code is fenced with a fence longer than any backtick run inside it.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::OnceLock;
 
-use minijinja::{Environment, Value};
+use minijinja::{Environment, Value, context};
 use rayon::prelude::*;
 use serde_json::{Value as Json, json};
 use sigil_catalog::{AtomicEntry, CatalogRule, TechniqueEntry};
@@ -18,6 +18,7 @@ use sigil_core::RuleLanguage;
 
 use crate::convert::enrichment;
 use crate::error::SiteError;
+use crate::export::CatalogExport;
 use crate::highlight::highlight;
 use crate::paths::file_name;
 use crate::publication::Publication;
@@ -79,18 +80,17 @@ const TEMPLATES: [(&str, &str); 16] = [
     ("readme.md", include_str!("../templates/readme.md")),
 ];
 
-fn render(name: &str, ctx: &Json) -> Result<String, SiteError> {
+fn render(name: &str, ctx: Value) -> Result<String, SiteError> {
     let tmpl = env()
         .get_template(name)
         .map_err(|source| SiteError::Template {
             name: name.to_string(),
             source,
         })?;
-    tmpl.render(Value::from_serialize(ctx))
-        .map_err(|source| SiteError::Template {
-            name: name.to_string(),
-            source,
-        })
+    tmpl.render(ctx).map_err(|source| SiteError::Template {
+        name: name.to_string(),
+        source,
+    })
 }
 
 /// Markdown text on one line: HTML and Markdown punctuation escaped, line breaks as
@@ -183,16 +183,25 @@ fn language_label(l: RuleLanguage) -> &'static str {
 }
 
 /// The renderer: one publication, shared lookups.
+///
+/// Template values are built once and shared: a minijinja [`Value`] clones by reference
+/// count, so the reference to a rule that hundreds of pages list is converted once.
 struct Renderer<'a> {
     p: &'a Publication,
-    stats: Json,
+    stats: Value,
     tactic_names: BTreeMap<&'a str, (&'a str, Option<&'a str>)>,
+    /// Tactic name or short name → short name.
+    tactic_short: HashMap<&'a str, &'a str>,
+    /// Per rule, its reference as pages one folder down link it (`../rules/<key>.html`).
+    refs_up: Vec<Value>,
+    /// Per rule, its reference as `rules/index.html` and the Markdown README link it.
+    refs_here: Vec<Value>,
 }
 
 impl<'a> Renderer<'a> {
     fn new(p: &'a Publication) -> Self {
         let c = &p.catalog;
-        let stats = json!({
+        let stats = Value::from_serialize(json!({
             "rules": c.rules.len(),
             "by_source": c.stats.rules_by_source,
             "tests": c.atomics.len(),
@@ -201,28 +210,48 @@ impl<'a> Renderer<'a> {
             "techniques": c.stats.attack_techniques,
             "covered": c.stats.covered_techniques,
             "attack_version": c.attack_version.clone().unwrap_or_else(|| "(not loaded)".into()),
-        });
+        }));
         let tactic_names = c
             .tactics
             .iter()
             .map(|t| (t.shortname.as_str(), (t.name.as_str(), t.id.as_deref())))
             .collect();
+        let mut tactic_short = HashMap::new();
+        for t in &c.tactics {
+            tactic_short
+                .entry(t.name.as_str())
+                .or_insert(t.shortname.as_str());
+            tactic_short
+                .entry(t.shortname.as_str())
+                .or_insert(t.shortname.as_str());
+        }
+        let (refs_up, refs_here) = c
+            .rules
+            .par_iter()
+            .map(|r| {
+                (
+                    Value::from_serialize(rule_ref_json(r, "../rules/")),
+                    Value::from_serialize(rule_ref_json(r, "")),
+                )
+            })
+            .unzip();
         Self {
             p,
             stats,
             tactic_names,
+            tactic_short,
+            refs_up,
+            refs_here,
         }
     }
 
-    fn ctx(&self, root: &str, mut v: Json) -> Json {
-        if let Json::Object(m) = &mut v {
-            m.insert("root".into(), json!(root));
-            m.insert("stats".into(), self.stats.clone());
-        }
-        v
+    /// A page's context: `root` (the way back to the site root) and the catalog counts
+    /// next to the page's own values.
+    fn ctx(&self, root: &str, v: Value) -> Value {
+        context! { root => root, stats => self.stats, ..v }
     }
 
-    fn tactic_refs(&self, shortnames: &[String], prefix: &str) -> Vec<Json> {
+    fn tactic_refs(&self, shortnames: &[String], prefix: &str) -> Value {
         shortnames
             .iter()
             .map(|s| {
@@ -231,18 +260,14 @@ impl<'a> Renderer<'a> {
                     .get(s.as_str())
                     .copied()
                     .unwrap_or((s.as_str(), None));
-                json!({"shortname": s, "name": name, "id": id, "page": format!("{prefix}{}", page::tactic(s)), "file": file_name(s)})
+                context! {shortname => s, name => name, id => id, page => format!("{prefix}{}", page::tactic(s)), file => file_name(s)}
             })
-            .collect()
-    }
-
-    fn rule_ref(&self, i: usize, prefix: &str) -> Json {
-        let r = &self.p.catalog.rules[i];
-        rule_ref_json(r, prefix)
+            .collect::<Vec<_>>()
+            .into()
     }
 
     /// The per-rule context shared by the HTML and Markdown pages.
-    fn rule_ctx(&self, i: usize) -> Json {
+    fn rule_ctx(&self, i: usize) -> Value {
         let r = &self.p.catalog.rules[i];
         let conversions = &self.p.conversions[i];
         let mut tactics: Vec<String> = Vec::new();
@@ -250,12 +275,9 @@ impl<'a> Renderer<'a> {
         for a in &r.analysis.attack {
             if let Some(t) = &a.tactic {
                 let short = self
-                    .p
-                    .catalog
-                    .tactics
-                    .iter()
-                    .find(|x| x.name == *t || x.shortname == *t)
-                    .map_or_else(|| t.clone(), |x| x.shortname.clone());
+                    .tactic_short
+                    .get(t.as_str())
+                    .map_or_else(|| t.clone(), |x| (*x).to_string());
                 if !tactics.contains(&short) {
                     tactics.push(short);
                 }
@@ -335,47 +357,55 @@ impl<'a> Renderer<'a> {
                 v
             })
             .collect();
-        let mut rule = serde_json::to_value(r).unwrap_or(Json::Null);
-        if let Some(stages) = rule
-            .pointer_mut("/analysis/stages")
-            .and_then(Json::as_array_mut)
-        {
-            for s in stages {
-                let f = fence(s["expr"].as_str().unwrap_or(""));
-                s["fence"] = json!(f);
-            }
+        let stage_fences: Vec<String> = r.analysis.stages.iter().map(|s| fence(&s.expr)).collect();
+        context! {
+            rule => r,
+            stage_fences => stage_fences,
+            path => r.path.display().to_string(),
+            source_label => language_label(r.language),
+            source_lang => if r.language == RuleLanguage::Sigma { "yaml" } else { "toml" },
+            source_fence => fence(&r.source),
+            conversions => convs,
+            enrichment => enrichment(conversions),
+            tactics => self.tactic_refs(&tactics, ""),
+            techniques => techniques,
+            indicators => indicators,
+            related => related,
+            tests => tests,
         }
-        json!({
-            "rule": rule,
-            "path": r.path.display().to_string(),
-            "source_label": language_label(r.language),
-            "source_lang": if r.language == RuleLanguage::Sigma { "yaml" } else { "toml" },
-            "source_fence": fence(&r.source),
-            "conversions": convs,
-            "enrichment": enrichment(conversions),
-            "tactics": self.tactic_refs(&tactics, ""),
-            "techniques": techniques,
-            "indicators": indicators,
-            "related": related,
-            "tests": tests,
-        })
     }
 
-    fn rule_html(&self, i: usize) -> Result<String, SiteError> {
-        let mut ctx = self.rule_ctx(i);
-        ctx["lines"] = json!(highlight(&self.p.catalog.rules[i].source));
-        render("rule.html", &self.ctx("../", ctx))
+    /// A rule's HTML and Markdown pages (each when asked for), from one context.
+    fn rule_pages(
+        &self,
+        i: usize,
+        html: bool,
+        markdown: bool,
+    ) -> Result<(Option<String>, Option<String>), SiteError> {
+        let ctx = self.ctx("../", self.rule_ctx(i));
+        let page = if html {
+            let lines = highlight(&self.p.catalog.rules[i].source);
+            Some(render(
+                "rule.html",
+                context! { lines => lines, ..ctx.clone() },
+            )?)
+        } else {
+            None
+        };
+        let md = if markdown {
+            Some(render("rule.md", ctx)?)
+        } else {
+            None
+        };
+        Ok((page, md))
     }
 
-    fn rule_md(&self, i: usize) -> Result<String, SiteError> {
-        render("rule.md", &self.ctx("../", self.rule_ctx(i)))
-    }
-
-    fn technique_rules(&self, t: &TechniqueEntry, prefix: &str) -> Vec<Json> {
+    /// The rules of a technique, as pages under `techniques/` link them.
+    fn technique_rules(&self, t: &TechniqueEntry) -> Vec<Value> {
         t.rules
             .iter()
             .filter_map(|k| self.p.rule_index(k))
-            .map(|i| self.rule_ref(i, prefix))
+            .map(|i| self.refs_up[i].clone())
             .collect()
     }
 
@@ -387,7 +417,7 @@ impl<'a> Renderer<'a> {
             .collect()
     }
 
-    fn technique_ctx(&self, t: &TechniqueEntry, subs: &[&str]) -> Json {
+    fn technique_ctx(&self, t: &TechniqueEntry, subs: &[&str]) -> Value {
         let sub_refs: Vec<Json> = subs
             .iter()
             .filter_map(|s| self.p.technique(s))
@@ -397,37 +427,58 @@ impl<'a> Renderer<'a> {
             let name = self.p.technique(pid).and_then(|x| x.name.clone());
             json!({"id": pid, "name": name, "page": format!("{}.html", file_name(pid))})
         });
-        json!({
-            "t": t,
-            "tactics": self.tactic_refs(&t.tactics, ""),
-            "parent": parent,
-            "subs": sub_refs,
-            "rules": self.technique_rules(t, "../rules/"),
-            "tests": self.technique_tests(t, "../atomics/"),
-        })
+        context! {
+            t => t,
+            tactics => self.tactic_refs(&t.tactics, ""),
+            parent => parent,
+            subs => sub_refs,
+            rules => self.technique_rules(t),
+            tests => self.technique_tests(t, "../atomics/"),
+        }
     }
 
-    fn atomic_ctx(&self, a: &AtomicEntry) -> Json {
+    fn atomic_ctx(&self, a: &AtomicEntry) -> Value {
         let tactics = self
             .p
             .technique(&a.technique)
             .map(|t| t.tactics.clone())
             .unwrap_or_default();
-        let refs = |list: &[sigil_catalog::RuleRef]| -> Vec<Json> {
+        let refs = |list: &[sigil_catalog::RuleRef]| -> Vec<Value> {
             list.iter()
                 .filter_map(|r| self.p.rule_index(&r.key))
-                .map(|i| self.rule_ref(i, "../rules/"))
+                .map(|i| self.refs_up[i].clone())
                 .collect()
         };
-        json!({
-            "a": a,
-            "technique_page": page::technique(&a.technique),
-            "technique_file": file_name(&a.technique),
-            "tactics": self.tactic_refs(&tactics, ""),
-            "fired": refs(&a.fired),
-            "same": refs(&a.same_technique),
-            "command_fence": fence(&a.command),
-        })
+        context! {
+            a => a,
+            technique_page => page::technique(&a.technique),
+            technique_file => file_name(&a.technique),
+            tactics => self.tactic_refs(&tactics, ""),
+            fired => refs(&a.fired),
+            same => refs(&a.same_technique),
+            command_fence => fence(&a.command),
+        }
+    }
+
+    /// An atomic test's HTML and Markdown pages (each when asked for), from one context.
+    fn atomic_pages(
+        &self,
+        a: &AtomicEntry,
+        html: bool,
+        markdown: bool,
+    ) -> Result<(Option<String>, Option<String>), SiteError> {
+        let ctx = self.ctx("../", self.atomic_ctx(a));
+        let page = if html {
+            Some(render("atomic.html", ctx.clone())?)
+        } else {
+            None
+        };
+        let md = if markdown {
+            Some(render("atomic.md", ctx)?)
+        } else {
+            None
+        };
+        Ok((page, md))
     }
 
     /// Rules under a technique and its sub-techniques.
@@ -479,53 +530,100 @@ fn atomic_ref_json(a: &AtomicEntry, prefix: &str) -> Json {
     })
 }
 
-/// The Markdown pages: `rules/`, `atomics/`, `techniques/` and a `README.md`.
+/// The Markdown pages: `rules/`, `atomics/`, `techniques/` and a `README.md` (paths
+/// relative to the Markdown folder).
 pub fn markdown(p: &Publication) -> Result<Files, SiteError> {
+    Ok(pages(p, false, true)?
+        .into_iter()
+        .map(|(path, bytes)| match path.strip_prefix("markdown/") {
+            Some(rel) => (rel.to_string(), bytes),
+            None => (path, bytes),
+        })
+        .collect())
+}
+
+/// The HTML site: every page, the assets, the search index, `index.json` and the
+/// Navigator layer.
+pub fn html(p: &Publication) -> Result<Files, SiteError> {
+    pages(p, true, false)
+}
+
+/// The HTML site at the root and the Markdown pages under `markdown/`, each when asked
+/// for. Rule and test pages are rendered in parallel, both formats from one context.
+pub fn pages(p: &Publication, html: bool, markdown: bool) -> Result<Files, SiteError> {
     let r = Renderer::new(p);
     let c = &p.catalog;
-    let mut files: Files = (0..c.rules.len())
+    let md_path = |rel: String| format!("markdown/{rel}");
+    let per_rule: Vec<(Option<String>, Option<String>)> = (0..c.rules.len())
         .into_par_iter()
-        .map(|i| {
-            Ok((
-                format!("rules/{}.md", file_name(&c.rules[i].key)),
-                r.rule_md(i)?.into_bytes(),
-            ))
-        })
+        .map(|i| r.rule_pages(i, html, markdown))
         .collect::<Result<_, SiteError>>()?;
-    let atomics: Files = c
+    let per_test: Vec<(Option<String>, Option<String>)> = c
         .atomics
         .par_iter()
-        .map(|a| {
-            Ok((
-                format!("atomics/{}.md", file_name(&a.guid)),
-                render("atomic.md", &r.ctx("../", r.atomic_ctx(a)))?.into_bytes(),
-            ))
-        })
+        .map(|a| r.atomic_pages(a, html, markdown))
         .collect::<Result<_, SiteError>>()?;
-    files.extend(atomics);
+    let mut files: Files = Vec::with_capacity(2 * (per_rule.len() + per_test.len()) + 4096);
+    for (rule, (page_html, page_md)) in c.rules.iter().zip(per_rule) {
+        if let Some(h) = page_html {
+            files.push((page::rule(&rule.key), h.into_bytes()));
+        }
+        if let Some(m) = page_md {
+            files.push((
+                md_path(format!("rules/{}.md", file_name(&rule.key))),
+                m.into_bytes(),
+            ));
+        }
+    }
+    for (a, (page_html, page_md)) in c.atomics.iter().zip(per_test) {
+        if let Some(h) = page_html {
+            files.push((page::atomic(&a.guid), h.into_bytes()));
+        }
+        if let Some(m) = page_md {
+            files.push((
+                md_path(format!("atomics/{}.md", file_name(&a.guid))),
+                m.into_bytes(),
+            ));
+        }
+    }
+    if markdown {
+        markdown_rest(&r, &mut files)?;
+    }
+    if html {
+        html_rest(&r, &mut files)?;
+    }
+    Ok(files)
+}
+
+/// The Markdown technique pages and README.
+fn markdown_rest(r: &Renderer<'_>, files: &mut Files) -> Result<(), SiteError> {
+    let p = r.p;
+    let c = &p.catalog;
     let subs = p.subtechniques();
     for t in &c.techniques {
         if t.rules.is_empty() && t.tests.is_empty() && !t.known {
             continue;
         }
         let own_subs = subs.get(t.id.as_str()).cloned().unwrap_or_default();
-        let mut ctx = r.technique_ctx(t, &own_subs);
-        ctx["t"]["url"] = json!(t.url);
+        let ctx = r.technique_ctx(t, &own_subs);
         files.push((
-            format!("techniques/{}.md", file_name(&t.id)),
-            render("technique.md", &r.ctx("../", ctx))?.into_bytes(),
+            format!("markdown/techniques/{}.md", file_name(&t.id)),
+            render("technique.md", r.ctx("../", ctx))?.into_bytes(),
         ));
     }
-    let readme = json!({
-        "rules": c.rules.iter().map(|x| rule_ref_json(x, "")).collect::<Vec<_>>(),
-        "techniques": c.techniques.iter().filter(|t| !t.rules.is_empty() || !t.tests.is_empty()).map(|t| json!({"id": t.id, "name": t.name, "file": file_name(&t.id)})).collect::<Vec<_>>(),
-        "tests": c.atomics.iter().map(|a| atomic_ref_json(a, "")).collect::<Vec<_>>(),
-    });
+    let techniques: Vec<Json> = c
+        .techniques
+        .iter()
+        .filter(|t| !t.rules.is_empty() || !t.tests.is_empty())
+        .map(|t| json!({"id": t.id, "name": t.name, "file": file_name(&t.id)}))
+        .collect();
+    let tests: Vec<Json> = c.atomics.iter().map(|a| atomic_ref_json(a, "")).collect();
+    let readme = context! { rules => r.refs_here, techniques => techniques, tests => tests };
     files.push((
-        "README.md".into(),
-        render("readme.md", &r.ctx("", readme))?.into_bytes(),
+        "markdown/README.md".into(),
+        render("readme.md", r.ctx("", readme))?.into_bytes(),
     ));
-    Ok(files)
+    Ok(())
 }
 
 /// The search index the static pages search in the browser: a script that assigns
@@ -563,35 +661,18 @@ pub fn search_index_js(p: &Publication) -> Result<String, SiteError> {
     Ok(format!("window.SIGIL_INDEX = {data};\n"))
 }
 
-/// The HTML site: every page, the assets, the search index, `index.json` and the
-/// Navigator layer.
-pub fn html(p: &Publication) -> Result<Files, SiteError> {
-    let r = Renderer::new(p);
+/// The HTML pages other than rules and tests, the assets, the search index, `index.json`
+/// and the Navigator layer.
+fn html_rest(r: &Renderer<'_>, files: &mut Files) -> Result<(), SiteError> {
+    let p = r.p;
     let c = &p.catalog;
-    let mut files: Files = (0..c.rules.len())
-        .into_par_iter()
-        .map(|i| Ok((page::rule(&c.rules[i].key), r.rule_html(i)?.into_bytes())))
-        .collect::<Result<_, SiteError>>()?;
-
-    let atomics: Files = c
-        .atomics
-        .par_iter()
-        .map(|a| {
-            Ok((
-                page::atomic(&a.guid),
-                render("atomic.html", &r.ctx("../", r.atomic_ctx(a)))?.into_bytes(),
-            ))
-        })
-        .collect::<Result<_, SiteError>>()?;
-    files.extend(atomics);
-
     let subs = p.subtechniques();
     for t in &c.techniques {
         let own_subs = subs.get(t.id.as_str()).cloned().unwrap_or_default();
         let ctx = r.technique_ctx(t, &own_subs);
         files.push((
             page::technique(&t.id),
-            render("technique.html", &r.ctx("../", ctx))?.into_bytes(),
+            render("technique.html", r.ctx("../", ctx))?.into_bytes(),
         ));
     }
 
@@ -632,9 +713,9 @@ pub fn html(p: &Publication) -> Result<Files, SiteError> {
             page::tactic(&ta.shortname),
             render(
                 "tactic.html",
-                &r.ctx(
+                r.ctx(
                     "../",
-                    json!({"tactic": ta, "techniques": with_page("../techniques/")}),
+                    context! {tactic => ta, techniques => with_page("../techniques/")},
                 ),
             )?
             .into_bytes(),
@@ -654,13 +735,13 @@ pub fn html(p: &Publication) -> Result<Files, SiteError> {
         "tactics/index.html".into(),
         render(
             "tactics_index.html",
-            &r.ctx("../", json!({"tactics": tactic_rows})),
+            r.ctx("../", context! {tactics => tactic_rows}),
         )?
         .into_bytes(),
     ));
     files.push((
         "matrix.html".into(),
-        render("matrix.html", &r.ctx("", json!({"columns": columns})))?.into_bytes(),
+        render("matrix.html", r.ctx("", context! {columns => columns}))?.into_bytes(),
     ));
 
     // Gaps.
@@ -685,9 +766,9 @@ pub fn html(p: &Publication) -> Result<Files, SiteError> {
         "gaps.html".into(),
         render(
             "gaps.html",
-            &r.ctx(
+            r.ctx(
                 "",
-                json!({"tests": gap_tests, "techniques": gap_techniques, "unresolved": unresolved}),
+                context! {tests => gap_tests, techniques => gap_techniques, unresolved => unresolved},
             ),
         )?
         .into_bytes(),
@@ -698,7 +779,7 @@ pub fn html(p: &Publication) -> Result<Files, SiteError> {
     let indicator_pages: Files = shared
         .par_iter()
         .map(|(n, rules)| {
-            let rows: Vec<Json> = rules
+            let rows: Vec<Value> = rules
                 .iter()
                 .map(|&i| {
                     let rule = &c.rules[i];
@@ -716,16 +797,14 @@ pub fn html(p: &Publication) -> Result<Files, SiteError> {
                             )
                         })
                         .collect();
-                    let mut v = rule_ref_json(rule, "../rules/");
-                    v["written"] = json!(written);
-                    v
+                    context! {r => r.refs_up[i], written => written}
                 })
                 .collect();
             Ok((
                 format!("indicators/{}.html", Publication::indicator_page(n)),
                 render(
                     "indicator.html",
-                    &r.ctx("../", json!({"n": n, "rules": rows})),
+                    r.ctx("../", context! {n => n, rules => rows}),
                 )?
                 .into_bytes(),
             ))
@@ -734,12 +813,11 @@ pub fn html(p: &Publication) -> Result<Files, SiteError> {
     files.extend(indicator_pages);
 
     // Lists and the index.
-    let rule_rows: Vec<Json> = c.rules.iter().map(|x| rule_ref_json(x, "")).collect();
     files.push((
         "rules/index.html".into(),
         render(
             "rules_index.html",
-            &r.ctx("../", json!({"rules": rule_rows})),
+            r.ctx("../", context! {rules => r.refs_here}),
         )?
         .into_bytes(),
     ));
@@ -748,14 +826,14 @@ pub fn html(p: &Publication) -> Result<Files, SiteError> {
         "atomics/index.html".into(),
         render(
             "atomics_index.html",
-            &r.ctx("../", json!({"tests": test_rows})),
+            r.ctx("../", context! {tests => test_rows}),
         )?
         .into_bytes(),
     ));
     let levels: BTreeSet<&str> = c.rules.iter().filter_map(|x| x.level.as_deref()).collect();
     files.push((
         "index.html".into(),
-        render("index.html", &r.ctx("", json!({"levels": levels})))?.into_bytes(),
+        render("index.html", r.ctx("", context! {levels => levels}))?.into_bytes(),
     ));
     files.push((
         "assets/search-index.js".into(),
@@ -769,7 +847,10 @@ pub fn html(p: &Publication) -> Result<Files, SiteError> {
         "assets/site.js".into(),
         include_bytes!("../assets/site.js").to_vec(),
     ));
-    files.push(("index.json".into(), serde_json::to_vec(c)?));
+    files.push((
+        "index.json".into(),
+        serde_json::to_vec(&CatalogExport::new(p))?,
+    ));
     files.push((
         "navigator-layer.json".into(),
         serde_json::to_vec_pretty(&sigil_catalog::navigator::layer(
@@ -777,5 +858,5 @@ pub fn html(p: &Publication) -> Result<Files, SiteError> {
             "sigil catalog coverage",
         ))?,
     ));
-    Ok(files)
+    Ok(())
 }

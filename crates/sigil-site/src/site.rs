@@ -1,7 +1,9 @@
 //! A rendered site held in memory: the CLI writes it to a folder, the server answers from
 //! it. Paths are checked when files are added, so neither can reach outside the site.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+
+use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 
 use crate::error::SiteError;
@@ -37,15 +39,8 @@ impl Site {
     /// Renders the publication.
     pub fn build(p: &Publication, options: SiteOptions) -> Result<Self, SiteError> {
         let mut site = Site::default();
-        if options.html {
-            for (path, bytes) in render::html(p)? {
-                site.insert(path, bytes)?;
-            }
-        }
-        if options.markdown {
-            for (path, bytes) in render::markdown(p)? {
-                site.insert(format!("markdown/{path}"), bytes)?;
-            }
+        for (path, bytes) in render::pages(p, options.html, options.markdown)? {
+            site.insert(path, bytes)?;
         }
         Ok(site)
     }
@@ -84,22 +79,29 @@ impl Site {
         self.files.values().map(Vec::len).sum()
     }
 
-    /// Writes every file under `out` (created if missing).
+    /// Writes every file under `out` (created if missing): the folders first, once each,
+    /// then the files in parallel, each with one write.
     pub fn write_to(&self, out: &Path) -> Result<(), SiteError> {
         let io = |path: PathBuf| move |source| SiteError::Io { path, source };
-        std::fs::create_dir_all(out).map_err(io(out.to_path_buf()))?;
-        for (rel, bytes) in &self.files {
-            // Checked again here: `insert` is the only way in, but writing is where an
-            // escape would do harm.
-            if !is_safe_relative(rel) {
-                return Err(SiteError::UnsafePath(rel.clone()));
-            }
-            let path = out.join(rel);
-            if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent).map_err(io(parent.to_path_buf()))?;
-            }
-            std::fs::write(&path, bytes).map_err(io(path.clone()))?;
+        // Checked again here: `insert` is the only way in, but writing is where an escape
+        // would do harm.
+        if let Some(rel) = self.files.keys().find(|rel| !is_safe_relative(rel)) {
+            return Err(SiteError::UnsafePath(rel.clone()));
         }
-        Ok(())
+        std::fs::create_dir_all(out).map_err(io(out.to_path_buf()))?;
+        let folders: BTreeSet<&str> = self
+            .files
+            .keys()
+            .filter_map(|rel| rel.rsplit_once('/').map(|(dir, _)| dir))
+            .collect();
+        for dir in folders {
+            let path = out.join(dir);
+            std::fs::create_dir_all(&path).map_err(io(path.clone()))?;
+        }
+        let files: Vec<(&String, &Vec<u8>)> = self.files.iter().collect();
+        files.par_iter().try_for_each(|(rel, bytes)| {
+            let path = out.join(rel);
+            std::fs::write(&path, bytes).map_err(io(path.clone()))
+        })
     }
 }
