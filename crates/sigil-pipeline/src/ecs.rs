@@ -70,6 +70,15 @@ enum Transform {
     Extension,
     /// The command line split as Windows' `CommandLineToArgvW` does; one value per argument.
     Args,
+    /// The command line split at whitespace outside double quotes, quotes and empty pieces
+    /// kept (the `system` integration's script for Security 4688).
+    ArgsQuoted,
+    /// Split at runs of whitespace (the integrations' `split` on `\s+`).
+    Words,
+    /// The text before the first `separator` (all of it when there is none).
+    Before(Box<str>),
+    /// An IP address without the IPv4-mapped `::ffff:` prefix (the security pipeline's gsub).
+    Ip,
     /// ASCII-lowercased.
     Lower,
     /// A decimal or `0x` hexadecimal number, as an integer.
@@ -225,10 +234,15 @@ fn source(node: &Node) -> Result<Source, EcsMappingError> {
         });
     }
     for (key, _) in map_entries(node, "a field")? {
-        if !matches!(key, "value" | "field" | "transform" | "algorithm" | "map") {
+        if !matches!(
+            key,
+            "value" | "field" | "transform" | "algorithm" | "map" | "separator"
+        ) {
             return Err(error(
                 node,
-                format!("unknown key `{key}`; expected value, field, transform, algorithm, map"),
+                format!(
+                    "unknown key `{key}`; expected value, field, transform, algorithm, map, separator"
+                ),
             ));
         }
     }
@@ -245,6 +259,16 @@ fn source(node: &Node) -> Result<Source, EcsMappingError> {
                 "directory" => Transform::Directory,
                 "extension" => Transform::Extension,
                 "args" => Transform::Args,
+                "args_quoted" => Transform::ArgsQuoted,
+                "words" => Transform::Words,
+                "ip" => Transform::Ip,
+                "before" => {
+                    let sep = get(node, "separator")
+                        .and_then(Node::scalar_text)
+                        .filter(|s| !s.is_empty())
+                        .ok_or_else(|| error(t, "`before` needs `separator`"))?;
+                    Transform::Before(sep.into_boxed_str())
+                }
                 "lower" => Transform::Lower,
                 "number" => Transform::Number,
                 "user_name" => Transform::UserName,
@@ -515,6 +539,31 @@ fn transform<'v>(t: &Transform, value: FieldValue<'v>, f: &mut dyn FnMut(FieldVa
             }
         }
         Transform::Args => split_command_line(&text, f),
+        Transform::ArgsQuoted => split_keeping_quotes(&text, f),
+        Transform::Words => {
+            let mut rest = s;
+            let mut at = 0;
+            while !rest.is_empty() {
+                let start = rest.len() - rest.trim_start().len();
+                let word = &rest[start..];
+                let len = word.find(char::is_whitespace).unwrap_or(word.len());
+                if len > 0 {
+                    f(FieldValue::Str(sub(&text, at + start, at + start + len)));
+                }
+                at += start + len;
+                rest = &s[at..];
+            }
+        }
+        Transform::Before(sep) => {
+            let end = s.find(sep.as_ref()).unwrap_or(s.len());
+            if end > 0 {
+                f(FieldValue::Str(sub(&text, 0, end)));
+            }
+        }
+        Transform::Ip => match strip_prefix_ignore_case(s, "::ffff:") {
+            Some(v4) if v4.contains('.') => f(FieldValue::Str(sub(&text, 7, s.len()))),
+            _ => f(FieldValue::Str(text.clone())),
+        },
         Transform::Lower => {
             if s.bytes().any(|b| b.is_ascii_uppercase()) {
                 f(FieldValue::Str(Cow::Owned(s.to_ascii_lowercase())));
@@ -635,6 +684,37 @@ pub fn split_command_line<'v>(command: &Cow<'v, str>, emit: &mut dyn FnMut(Field
         emit(FieldValue::Str(Cow::Owned(arg)));
         pos = start + consumed;
     }
+}
+
+/// Splits a command line as the `system` integration does for Security 4688: at each
+/// whitespace character outside double quotes, the quotes kept and empty pieces (from
+/// repeated blanks) kept too.
+#[allow(
+    clippy::ptr_arg,
+    reason = "a borrowed command line gives borrowed arguments: the Cow says which"
+)]
+fn split_keeping_quotes<'v>(command: &Cow<'v, str>, emit: &mut dyn FnMut(FieldValue<'v>)) {
+    let line: &str = command;
+    let mut start = 0;
+    let mut in_quote = false;
+    for (i, c) in line.char_indices() {
+        if c == '"' {
+            in_quote = !in_quote;
+        } else if java_whitespace(c) && !in_quote {
+            emit(FieldValue::Str(sub(command, start, i)));
+            start = i + c.len_utf8();
+        }
+    }
+    if !line.is_empty() {
+        emit(FieldValue::Str(sub(command, start, line.len())));
+    }
+}
+
+/// Java's `Character.isWhitespace`, which the ingest scripts call: Unicode spaces except the
+/// non-breaking ones, and the ASCII separators U+001C..U+001F.
+fn java_whitespace(c: char) -> bool {
+    matches!(c, '\u{1c}'..='\u{1f}')
+        || (c.is_whitespace() && !matches!(c, '\u{a0}' | '\u{2007}' | '\u{202f}' | '\u{85}'))
 }
 
 /// One argument with quotes, from the start of `rest`: the argument and the bytes read.
@@ -907,6 +987,134 @@ mod tests {
         assert_eq!(all(&view, "registry.data.strings"), ["10"]);
         assert_eq!(all(&view, "event.category"), ["configuration", "registry"]);
         assert_eq!(all(&view, "event.action"), ["RegistryEvent (Value Set)"]);
+    }
+
+    fn security(id: i64, fields: &[(&'static str, &'static str)]) -> FlatEvent {
+        let mut e = FlatEvent::new();
+        e.push("EventID", FieldValue::Int(id));
+        e.push("Channel", FieldValue::Str("Security".into()));
+        for (k, v) in fields {
+            e.push(k, FieldValue::Str(Cow::Borrowed(v)));
+        }
+        e
+    }
+
+    /// The fields of Security events as the `system` integration's security pipeline
+    /// (`standard.yml` of elastic/integrations) sets them.
+    #[test]
+    fn security_events_as_the_system_integration() {
+        // 4688: the integration's split keeps quotes; the target user is the effective one.
+        let e = security(
+            4688,
+            &[
+                ("NewProcessName", r"C:\x\a.exe"),
+                ("CommandLine", r#""C:\x\a.exe"  /c "echo hi""#),
+                ("SubjectUserName", "alice"),
+                ("TargetUserName", "bob@corp.local"),
+                ("Keywords", "0x8020000000000000"),
+            ],
+        );
+        let view = windows_to_ecs().view(&e);
+        assert_eq!(
+            all(&view, "process.args"),
+            [r#""C:\x\a.exe""#, "", "/c", r#""echo hi""#]
+        );
+        assert_eq!(all(&view, "user.name"), ["alice"]);
+        assert_eq!(all(&view, "user.effective.name"), ["bob"]);
+        assert_eq!(all(&view, "event.outcome"), ["success"]);
+        assert_eq!(all(&view, "event.module"), ["system"]);
+
+        // 4624: the target user; the logon id is the subject's; IPv4-mapped addresses.
+        let e = security(
+            4624,
+            &[
+                ("SubjectUserName", "WS01$"),
+                ("SubjectLogonId", "0x3e7"),
+                ("TargetUserName", "alice"),
+                ("TargetUserSid", "S-1-5-21-1-2-3-1001"),
+                ("TargetLogonId", "0x1234"),
+                ("LogonType", "3"),
+                ("IpAddress", "::ffff:10.0.0.5"),
+                ("IpPort", "49712"),
+            ],
+        );
+        let view = windows_to_ecs().view(&e);
+        assert_eq!(all(&view, "user.name"), ["alice"]);
+        assert_eq!(all(&view, "user.id"), ["S-1-5-21-1-2-3-1001"]);
+        assert_eq!(all(&view, "winlog.logon.id"), ["0x3e7"]);
+        assert_eq!(all(&view, "winlog.logon.type"), ["Network"]);
+        assert_eq!(all(&view, "source.ip"), ["10.0.0.5"]);
+        assert_eq!(view.get("source.port"), Some(FieldValue::Int(49712)));
+
+        // 4648: the subject is the user, the target the effective user.
+        let e = security(
+            4648,
+            &[("SubjectUserName", "alice"), ("TargetUserName", "admin")],
+        );
+        let view = windows_to_ecs().view(&e);
+        assert_eq!(all(&view, "user.name"), ["alice"]);
+        assert_eq!(all(&view, "user.effective.name"), ["admin"]);
+
+        // 4672: the privilege list is split; 4663: only the task names the action.
+        let e = security(
+            4672,
+            &[(
+                "PrivilegeList",
+                "SeBackupPrivilege\r\n\t\t\tSeDebugPrivilege",
+            )],
+        );
+        let view = windows_to_ecs().view(&e);
+        assert_eq!(
+            all(&view, "winlog.event_data.PrivilegeList"),
+            ["SeBackupPrivilege", "SeDebugPrivilege"]
+        );
+        let mut e = security(
+            4663,
+            &[("ObjectName", r"C:\s\a.txt"), ("SubjectUserName", "alice")],
+        );
+        e.push("Task", FieldValue::Int(12800));
+        let view = windows_to_ecs().view(&e);
+        assert_eq!(all(&view, "event.action"), ["File System"]);
+        assert!(all(&view, "event.category").is_empty());
+        assert!(all(&view, "file.path").is_empty());
+        assert!(all(&view, "user.name").is_empty());
+
+        // 5145: the relative name as a whole; the share's local path as the directory.
+        let e = security(
+            5145,
+            &[
+                ("RelativeTargetName", r"Windows\System32\x.dll"),
+                ("ShareLocalPath", r"\??\C:\"),
+            ],
+        );
+        let view = windows_to_ecs().view(&e);
+        assert_eq!(all(&view, "file.name"), [r"Windows\System32\x.dll"]);
+        assert_eq!(all(&view, "file.directory"), [r"\??\C:\"]);
+        assert_eq!(all(&view, "file.extension"), ["dll"]);
+    }
+
+    #[test]
+    fn added_transforms() {
+        let run = |spec: &str, value: &'static str| {
+            let m = EcsMapping::from_yaml(&format!("common:\n  x.y: {spec}\n")).expect(spec);
+            let mut e = FlatEvent::new();
+            e.push("EventID", FieldValue::Int(1));
+            e.push("Channel", FieldValue::Str("C".into()));
+            e.push("V", FieldValue::Str(Cow::Borrowed(value)));
+            all(&m.view(&e), "x.y")
+        };
+        let quoted = "{field: V, transform: args_quoted}";
+        assert_eq!(run(quoted, r#"a "b c"d e "#), ["a", r#""b c"d"#, "e", ""]);
+        assert_eq!(run(quoted, "a"), ["a"]);
+        let words = "{field: V, transform: words}";
+        assert_eq!(run(words, " a \t\n b  "), ["a", "b"]);
+        let before = "{field: V, transform: before, separator: '@'}";
+        assert_eq!(run(before, "bob@corp"), ["bob"]);
+        assert_eq!(run(before, "bob"), ["bob"]);
+        let ip = "{field: V, transform: ip}";
+        assert_eq!(run(ip, "::ffff:10.1.2.3"), ["10.1.2.3"]);
+        assert_eq!(run(ip, "::1"), ["::1"]);
+        assert!(EcsMapping::from_yaml("common:\n  a.b: {field: X, transform: before}\n").is_err());
     }
 
     #[test]
