@@ -137,9 +137,11 @@ pub struct IndicatorExport<'a> {
     pub negated: bool,
     /// How many other rules look for the same normalised indicator.
     pub corpus: usize,
-    /// The same by language.
+    /// The same by language (left out when no other rule shares it).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub corpus_by_source: &'a BTreeMap<String, usize>,
-    /// The page listing the rules that share it, when others do.
+    /// The page listing the rules that share it (left out when no other rule does).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub shared: Option<String>,
 }
 

@@ -1,0 +1,177 @@
+//! `sigil catalog build`: the published files of the site's fixture corpus, and the exit
+//! code of a corpus path that does not exist.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../sigil-site/tests/fixtures/corpus")
+}
+
+/// A fresh output folder under the target directory, unique to the test.
+fn out_dir(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("catalog-{name}"));
+    // A leftover from an earlier run would hide a file this run fails to write.
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).expect("the old output folder can be removed");
+    }
+    dir
+}
+
+fn sigil(args: &[&str]) -> (Option<i32>, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_sigil"))
+        .args(args)
+        .output()
+        .expect("runs");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[test]
+fn build_writes_index_layer_html_and_markdown() {
+    let out = out_dir("fixture");
+    let corpus = fixtures();
+    let (code, _, err) = sigil(&[
+        "catalog",
+        "build",
+        "--corpus",
+        corpus.to_str().expect("utf-8 path"),
+        "-o",
+        out.to_str().expect("utf-8 path"),
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("sigil catalog: 7 rules"), "{err}");
+
+    // index.json: the catalog as data, without the rule sources or simulated events.
+    let index: serde_json::Value =
+        serde_json::from_str(&read(&out.join("index.json"))).expect("index.json is JSON");
+    assert_eq!(index["format"], "sigil-catalog/1");
+    let rules = index["rules"].as_array().expect("rules");
+    assert_eq!(rules.len(), 7);
+    let wmi = rules
+        .iter()
+        .find(|r| r["id"] == "3c8a5f2e-7d41-4b6a-9e0f-52a1c7d9b810")
+        .expect("the WMI image-load rule");
+    assert!(wmi.get("source").is_none(), "sources stay on the pages");
+    assert!(
+        wmi["path"]
+            .as_str()
+            .is_some_and(|p| p.ends_with("image_load_wmi_dll_non_wmi_process.yml"))
+    );
+    let page = wmi["page"].as_str().expect("page");
+    assert!(out.join(page).is_file(), "{page}");
+    for key in [
+        "stages",
+        "exclusions",
+        "indicators",
+        "related",
+        "attack",
+        "data_needed",
+    ] {
+        assert!(wmi["analysis"].get(key).is_some(), "analysis.{key}");
+    }
+    assert!(
+        !wmi["analysis"]["exclusions"]
+            .as_array()
+            .expect("list")
+            .is_empty()
+    );
+    let atomics = index["atomics"].as_array().expect("atomics");
+    assert!(!atomics.is_empty());
+    assert!(atomics.iter().all(|a| a.get("events").is_none()));
+    assert!(
+        atomics
+            .iter()
+            .any(|a| a["simulated_events"].as_u64() > Some(0)
+                && !a["fired"].as_array().expect("fired").is_empty())
+    );
+    assert!(
+        index["techniques"]
+            .as_array()
+            .expect("techniques")
+            .iter()
+            .any(|t| t["id"] == "T1047")
+    );
+
+    // The Navigator layer.
+    let layer: serde_json::Value =
+        serde_json::from_str(&read(&out.join("navigator-layer.json"))).expect("layer is JSON");
+    assert_eq!(layer["domain"], "enterprise-attack");
+    assert!(
+        layer["techniques"]
+            .as_array()
+            .expect("techniques")
+            .iter()
+            .any(|t| t["techniqueID"] == "T1047")
+    );
+
+    // HTML pages.
+    let html = read(&out.join(page));
+    assert!(html.contains("id=\"exclusions\"") && html.contains("id=\"conv-splunk\""));
+    for p in [
+        "index.html",
+        "matrix.html",
+        "gaps.html",
+        "rules/index.html",
+        "techniques/T1047.html",
+        "assets/search-index.js",
+        "assets/site.css",
+    ] {
+        assert!(out.join(p).is_file(), "{p}");
+    }
+
+    // Markdown pages.
+    let md = read(&out.join("markdown/rules/3c8a5f2e-7d41-4b6a-9e0f-52a1c7d9b810.md"));
+    assert!(md.starts_with("| Title "), "{md}");
+    assert!(md.contains("### splunk"));
+    assert!(out.join("markdown/README.md").is_file());
+    assert!(out.join("markdown/techniques/T1047.md").is_file());
+}
+
+#[test]
+fn no_markdown_and_no_html_skip_their_pages() {
+    let out = out_dir("html-only");
+    let corpus = fixtures();
+    let (code, _, err) = sigil(&[
+        "catalog",
+        "build",
+        "--corpus",
+        corpus.to_str().expect("utf-8 path"),
+        "-o",
+        out.to_str().expect("utf-8 path"),
+        "--no-markdown",
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.join("index.html").is_file());
+    assert!(!out.join("markdown").exists());
+}
+
+#[test]
+fn missing_corpus_exits_2_with_a_message() {
+    let out = out_dir("missing");
+    let (code, _, err) = sigil(&[
+        "catalog",
+        "build",
+        "--corpus",
+        "no/such/corpus/folder",
+        "-o",
+        out.to_str().expect("utf-8 path"),
+    ]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("no/such/corpus/folder"), "{err}");
+    assert!(!out.exists(), "nothing is written");
+}
+
+#[test]
+fn missing_output_argument_is_a_usage_error() {
+    let (code, _, err) = sigil(&["catalog", "build", "--corpus", "."]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("--out"), "{err}");
+}
