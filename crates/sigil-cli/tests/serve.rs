@@ -9,7 +9,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 /// How long the server may take to load the fixture corpus and start listening.
-const START_TIMEOUT: Duration = Duration::from_secs(120);
+const START_TIMEOUT: Duration = Duration::from_mins(2);
 /// How long one request may take.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
 

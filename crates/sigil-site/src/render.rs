@@ -26,6 +26,9 @@ use crate::publication::Publication;
 /// The matrix colours a technique by how many of these rule counts it reaches.
 const COVERAGE_LEVELS: [usize; 4] = [1, 3, 10, 30];
 
+/// How much of a rule's description the in-browser search index keeps.
+const SEARCH_DESCRIPTION_CHARS: usize = 160;
+
 /// Rendered files: relative path (with `/`) → content.
 pub type Files = Vec<(String, Vec<u8>)>;
 
@@ -645,7 +648,7 @@ pub fn search_index_js(p: &Publication) -> Result<String, SiteError> {
                 .as_deref()
                 .unwrap_or("")
                 .chars()
-                .take(240)
+                .take(SEARCH_DESCRIPTION_CHARS)
                 .collect();
             json!({
                 "k": file_name(&r.key), "t": r.title, "i": r.display_id(),
