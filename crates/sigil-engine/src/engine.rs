@@ -1,9 +1,8 @@
 //! The compiled [`Engine`] and how rules get into it.
 
 use std::collections::HashMap;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use sigil_core::fold::flatten;
 use sigil_core::{Expr, Rule, RuleBody};
 
@@ -11,6 +10,7 @@ use crate::compile::{FieldId, FieldTable, Lit, Node, PredTable};
 use crate::correlation::{self, CompiledCorrelation, CorrelationHits};
 use crate::error::CompileError;
 use crate::index::{LogsourceIndex, take_logsource};
+use crate::prefilter::Prefilters;
 use crate::scan::Scan;
 use crate::sink::{RuleInfo, Sink, SummaryFields};
 use crate::time::Micros;
@@ -65,35 +65,6 @@ pub(crate) struct CompiledRule {
     pub(crate) links: Vec<(u32, u32)>,
 }
 
-/// The literal prefilter for one combination of index lists (see
-/// [`LogsourceIndex::finalize`]): the literal sets of the rules an event there meets,
-/// scanned for all at once.
-#[derive(Debug)]
-pub(crate) struct Prefilter {
-    /// `None` when no rule of the combination has a literal set.
-    pub(crate) ac: Option<AhoCorasick>,
-    /// For each literal, the rules whose set holds it.
-    pub(crate) rules_of: Vec<Box<[u32]>>,
-    /// Hashes ([`name_hash`]) of the fields the literals must occur in, sorted; `None`
-    /// when a keyword search's literal may occur in any field.
-    pub(crate) fields: Option<Box<[u64]>>,
-}
-
-/// FNV-1a over the ASCII-lowercased bytes of a field name, spaces left out (events name
-/// fields `Threat Name` where rules write `ThreatName`; `sigil-logs` matches names so). A
-/// collision only makes the prefilter scan one more field, which is harmless.
-pub(crate) fn name_hash(name: &str) -> u64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in name.as_bytes() {
-        if b == b' ' {
-            continue;
-        }
-        hash ^= u64::from(b.to_ascii_lowercase());
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
-    }
-    hash
-}
-
 /// Rules compiled into an immutable matcher.
 ///
 /// Build one with [`Engine::compile`], then give each thread a [`Scan`] from
@@ -105,12 +76,8 @@ pub struct Engine {
     pub(crate) preds: PredTable,
     pub(crate) fields: FieldTable,
     pub(crate) index: LogsourceIndex,
-    /// The rules of each combination of index lists an event can meet.
-    pub(crate) combos: Vec<Vec<u32>>,
-    /// One prefilter per combination, built on first use.
-    pub(crate) prefilters: Vec<OnceLock<Prefilter>>,
-    /// Each rule's literal set (`None`: the rule is not prefiltered).
-    pub(crate) rule_literals: Vec<Option<Vec<Lit>>>,
+    /// The literal prefilter (empty when it is off).
+    pub(crate) prefilters: Prefilters,
     pub(crate) correlations: Vec<CompiledCorrelation>,
     pub(crate) channel_field: FieldId,
     pub(crate) event_id_field: FieldId,
@@ -131,9 +98,7 @@ impl Engine {
             preds: PredTable::default(),
             fields,
             index: LogsourceIndex::default(),
-            combos: Vec::new(),
-            prefilters: Vec::new(),
-            rule_literals: Vec::new(),
+            prefilters: Prefilters::default(),
             correlations: Vec::new(),
             channel_field,
             event_id_field,
@@ -285,72 +250,20 @@ impl Engine {
         for (i, key) in keys.iter().enumerate() {
             engine.index.insert(key, i as u32);
         }
-        engine.combos = engine.index.finalize();
+        let combos = engine.index.finalize();
         if engine.options.prefilter {
-            engine.rule_literals = engine
+            let rule_literals: Vec<Option<Vec<Lit>>> = engine
                 .rules
                 .iter()
                 .map(|r| engine.preds.required_literals(&r.node))
                 .collect();
-            for (rule, set) in engine.rules.iter_mut().zip(&engine.rule_literals) {
+            for (rule, set) in engine.rules.iter_mut().zip(&rule_literals) {
                 rule.prefiltered = set.is_some();
             }
-            engine.prefilters = engine.combos.iter().map(|_| OnceLock::new()).collect();
+            engine.prefilters = Prefilters::build(&rule_literals, &engine.fields, &combos);
         }
         engine.skipped.sort_by_key(|s| s.index);
         engine
-    }
-
-    /// The prefilter of combination `combo` of index lists, built on first use: an
-    /// event stream meets only some combinations, and building all of them up front
-    /// would cost more than a short hunt takes.
-    pub(crate) fn prefilter(&self, combo: u32) -> Option<&Prefilter> {
-        let cell = self.prefilters.get(combo as usize)?;
-        Some(cell.get_or_init(|| self.build_prefilter(&self.combos[combo as usize])))
-    }
-
-    fn build_prefilter(&self, combo: &[u32]) -> Prefilter {
-        let mut literal_ids: HashMap<&str, u32> = HashMap::new();
-        let mut patterns: Vec<&str> = Vec::new();
-        let mut rules_of: Vec<Vec<u32>> = Vec::new();
-        let mut fields: Option<Vec<u64>> = Some(Vec::new());
-        for &r in combo {
-            let Some(set) = &self.rule_literals[r as usize] else {
-                continue;
-            };
-            for lit in set {
-                let next = patterns.len() as u32;
-                let id = *literal_ids.entry(lit.text.as_str()).or_insert(next);
-                if id == next {
-                    patterns.push(&lit.text);
-                    rules_of.push(Vec::new());
-                }
-                rules_of[id as usize].push(r);
-                match (lit.field, fields.as_mut()) {
-                    (Some(f), Some(list)) => list.push(name_hash(&self.fields.names[f as usize])),
-                    _ => fields = None,
-                }
-            }
-        }
-        let ac = if patterns.is_empty() {
-            None
-        } else {
-            // Too large an automaton (an error) leaves the rules to be evaluated without it.
-            AhoCorasickBuilder::new()
-                .ascii_case_insensitive(true)
-                .match_kind(MatchKind::Standard)
-                .build(&patterns)
-                .ok()
-        };
-        if let Some(list) = fields.as_mut() {
-            list.sort_unstable();
-            list.dedup();
-        }
-        Prefilter {
-            ac,
-            rules_of: rules_of.into_iter().map(Vec::into_boxed_slice).collect(),
-            fields: fields.map(Vec::into_boxed_slice),
-        }
     }
 
     /// The rules that were skipped, in input order, with the reason.

@@ -57,6 +57,7 @@ mod engine;
 mod error;
 pub mod fold;
 mod index;
+mod prefilter;
 mod scan;
 mod sink;
 mod text;

@@ -22,9 +22,10 @@ use sigil_logs::{Event, FieldValue};
 
 use crate::compile::{CompiledPred, FieldId, Node, PredTest, ValueTest};
 use crate::correlation::{CorrelationHits, Hit};
-use crate::engine::{Engine, Prefilter, name_hash};
+use crate::engine::Engine;
 use crate::fold::{fold_into, is_folded};
 use crate::index::canonical_int;
+use crate::prefilter::{ComboScan, Group, name_hash};
 use crate::sink::{Detection, EventSummary, Matched, Sink};
 use crate::time::{parse_timestamp, time_part};
 
@@ -85,6 +86,8 @@ pub struct Scan<'e> {
     reversed: Vec<u8>,
     /// Scratch space for the text of a number.
     number: String,
+    /// Scratch space for every value of an event, for the keyword prefilter.
+    keyword_text: String,
 }
 
 /// Counters of the work a scan did, to see where matching time goes.
@@ -114,7 +117,7 @@ impl std::fmt::Debug for Scan<'_> {
 
 impl<'e> Scan<'e> {
     pub(crate) fn new(engine: &'e Engine) -> Self {
-        let literals = 0;
+        let literals = engine.prefilters.literal_count();
         Self {
             engine,
             generation: 0,
@@ -135,6 +138,7 @@ impl<'e> Scan<'e> {
             stats: ScanStats::default(),
             reversed: Vec::with_capacity(256),
             number: String::with_capacity(32),
+            keyword_text: String::new(),
         }
     }
 
@@ -202,12 +206,11 @@ impl<'e> Scan<'e> {
         } else {
             engine.index.lists(None, event_id)
         };
-        let prefilter = engine.prefilter(combo).filter(|p| p.ac.is_some());
-        if let Some(p) = prefilter
-            && self.literal_generation.len() < p.rules_of.len()
-        {
-            self.literal_generation.resize(p.rules_of.len(), 0);
-        }
+        let prefilter = engine
+            .prefilters
+            .combos
+            .get(combo as usize)
+            .filter(|c| !c.is_empty());
         let mut emitted = 0;
         for list in lists {
             for &r in list {
@@ -220,7 +223,7 @@ impl<'e> Scan<'e> {
     fn rule(
         &mut self,
         r: u32,
-        prefilter: Option<&Prefilter>,
+        prefilter: Option<&ComboScan>,
         event: &dyn Event,
         sink: &mut dyn Sink,
     ) -> usize {
@@ -255,22 +258,51 @@ impl<'e> Scan<'e> {
         }
     }
 
-    /// Finds which literals occur in the fields the prefilter's literals belong to, and
-    /// stamps the rules they stand for.
-    fn run_prefilter(&mut self, prefilter: &Prefilter, event: &dyn Event) {
+    /// Finds which literals occur in the fields they belong to (and, for keyword
+    /// literals, in any value), and stamps the rules they stand for.
+    fn run_prefilter(&mut self, combo: &ComboScan, event: &dyn Event) {
         self.prefiltered = true;
         self.stats.prefilter_scans += 1;
-        let Some(ac) = prefilter.ac.as_ref() else {
-            return;
-        };
+        let prefilters = &self.engine.prefilters;
         let generation = self.generation;
         let literal_generation = &mut self.literal_generation;
         let rule_generation = &mut self.rule_generation;
         let number = &mut self.number;
+        let keyword = combo
+            .keyword
+            .then_some(prefilters.keyword)
+            .flatten()
+            .map(|g| &prefilters.groups[g as usize]);
+        let mut stamp = |lit: usize| {
+            if literal_generation[lit] != generation {
+                literal_generation[lit] = generation;
+                for &r in &prefilters.rules_of[lit] {
+                    rule_generation[r as usize] = generation;
+                }
+            }
+        };
+        let scan = |group: &Group, hay: &str, stamp: &mut dyn FnMut(usize)| {
+            let first = group.first_literal as usize;
+            match group.automaton() {
+                Some(ac) => {
+                    for m in ac.find_overlapping_iter(hay) {
+                        stamp(first + m.pattern().as_usize());
+                    }
+                }
+                // No automaton: every rule of the group stays a candidate.
+                None => (first..first + group.len()).for_each(&mut *stamp),
+            }
+        };
+        // Keyword literals may occur in any value: the values are gathered, separated by
+        // a NUL, and scanned at once (a literal found across two values only keeps a rule
+        // that cannot match, which evaluation then rejects).
+        let keyword_text = &mut self.keyword_text;
+        keyword_text.clear();
         event.for_each_field(&mut |name, value| {
-            if let Some(fields) = &prefilter.fields
-                && fields.binary_search(&name_hash(name)).is_err()
-            {
+            let own = combo
+                .group_of(name_hash(name))
+                .map(|g| &prefilters.groups[g as usize]);
+            if own.is_none() && keyword.is_none() {
                 return;
             }
             let hay: &str = match &value {
@@ -284,16 +316,17 @@ impl<'e> Scan<'e> {
                     number
                 }
             };
-            for m in ac.find_overlapping_iter(hay) {
-                let lit = m.pattern().as_usize();
-                if literal_generation[lit] != generation {
-                    literal_generation[lit] = generation;
-                    for &r in &prefilter.rules_of[lit] {
-                        rule_generation[r as usize] = generation;
-                    }
-                }
+            if let Some(group) = own {
+                scan(group, hay, &mut stamp);
+            }
+            if keyword.is_some() {
+                keyword_text.push_str(hay);
+                keyword_text.push('\0');
             }
         });
+        if let Some(group) = keyword {
+            scan(group, keyword_text, &mut stamp);
+        }
     }
 
     fn eval(&mut self, node: &Node, event: &dyn Event) -> bool {

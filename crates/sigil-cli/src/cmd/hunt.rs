@@ -85,7 +85,8 @@ struct Found {
     event_id: Option<i64>,
     record_id: Option<i64>,
     source: Option<String>,
-    event: serde_json::Value,
+    /// The event's fields as a compact JSON object (see [`event_json`]).
+    event: String,
 }
 
 /// Runs the hunt.
@@ -148,6 +149,9 @@ fn hunt(args: &Args) -> anyhow::Result<ExitCode> {
     let mut stats = sigil_logs::FileStats::default();
     let mut hits = sigil_engine::CorrelationHits::default();
     let mut tally = Tally::default();
+    // Readers and scans outlive a window: their buffers stay grown.
+    let workers: std::sync::Mutex<Vec<(sigil_logs::Reader, sigil_engine::Scan<'_>)>> =
+        std::sync::Mutex::default();
     for window in parts.chunks(PARTS_PER_WINDOW) {
         let results: Vec<(
             sigil_engine::CorrelationHits,
@@ -158,8 +162,9 @@ fn hunt(args: &Args) -> anyhow::Result<ExitCode> {
             window
                 .par_iter()
                 .map_init(
-                    || (sigil_logs::Reader::new(), engine.scan()),
-                    |(reader, scan), part| {
+                    || Pooled::take(&workers, || (sigil_logs::Reader::new(), engine.scan())),
+                    |worker, part| {
+                        let (reader, scan) = worker.get();
                         progress.inc(1);
                         scan.set_source(Some(Arc::from(
                             part.input.path.to_string_lossy().as_ref(),
@@ -340,7 +345,8 @@ fn found_of(d: &sigil_engine::Detection<'_>, fields: &SummaryFields) -> Found {
                 "record_id": e.summary.record_id,
                 "source": e.source.as_deref(),
             })).collect::<Vec<_>>(),
-        }),
+        })
+        .to_string(),
     };
     Found {
         rule_id: d.rule.id.clone(),
@@ -357,9 +363,46 @@ fn found_of(d: &sigil_engine::Detection<'_>, fields: &SummaryFields) -> Found {
     }
 }
 
-/// The event's fields as a JSON object, in the event's order; repeated names (JSON
-/// arrays flattened by the reader) become arrays again.
-fn event_json(event: &dyn Event) -> serde_json::Value {
+/// The event's fields as one compact JSON object, in the event's order; repeated names
+/// (JSON arrays flattened by the reader) become arrays again, in the first one's place.
+fn event_json(event: &dyn Event) -> String {
+    // Names are almost always distinct: write straight through, and gather repeated
+    // names only when one shows up.
+    let mut out = Vec::with_capacity(1024);
+    let mut names = String::new();
+    let mut ends: Vec<usize> = Vec::with_capacity(64);
+    let mut repeated = false;
+    out.push(b'{');
+    event.for_each_field(&mut |name, value| {
+        if repeated {
+            return;
+        }
+        let mut start = 0;
+        for &end in &ends {
+            if &names[start..end] == name {
+                repeated = true;
+                return;
+            }
+            start = end;
+        }
+        names.push_str(name);
+        ends.push(names.len());
+        if out.len() > 1 {
+            out.push(b',');
+        }
+        write_json(&mut out, name);
+        out.push(b':');
+        write_json_value(&mut out, &value);
+    });
+    if repeated {
+        return event_json_grouped(event);
+    }
+    out.push(b'}');
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// [`event_json`] for events with repeated names.
+fn event_json_grouped(event: &dyn Event) -> String {
     let mut map = serde_json::Map::new();
     event.for_each_field(&mut |name, value| {
         let v = match value {
@@ -382,7 +425,54 @@ fn event_json(event: &dyn Event) -> serde_json::Value {
             }
         }
     });
-    serde_json::Value::Object(map)
+    serde_json::Value::Object(map).to_string()
+}
+
+/// Writes a value as serde_json does (a non-finite float is `null`).
+fn write_json_value(out: &mut Vec<u8>, value: &FieldValue<'_>) {
+    match value {
+        FieldValue::Str(s) => write_json(out, s.as_ref()),
+        FieldValue::Int(i) => write_json(out, i),
+        FieldValue::UInt(u) => write_json(out, u),
+        FieldValue::Float(f) if f.is_finite() => write_json(out, f),
+        FieldValue::Float(_) | FieldValue::Null => out.extend_from_slice(b"null"),
+        FieldValue::Bool(b) => write_json(out, b),
+    }
+}
+
+/// Writes `value` as compact JSON (writing to memory cannot fail).
+fn write_json<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
+    let _ = serde_json::to_writer(out, value);
+}
+
+/// A worker's state taken from a shared pool, and put back when the worker is done, so
+/// that the next window of parts reuses it.
+struct Pooled<'p, T> {
+    item: Option<T>,
+    pool: &'p std::sync::Mutex<Vec<T>>,
+}
+
+impl<'p, T> Pooled<'p, T> {
+    fn take(pool: &'p std::sync::Mutex<Vec<T>>, new: impl FnOnce() -> T) -> Self {
+        let item = pool.lock().ok().and_then(|mut p| p.pop());
+        Self {
+            item: Some(item.unwrap_or_else(new)),
+            pool,
+        }
+    }
+
+    fn get(&mut self) -> &mut T {
+        self.item
+            .get_or_insert_with(|| unreachable!("taken only on drop"))
+    }
+}
+
+impl<T> Drop for Pooled<'_, T> {
+    fn drop(&mut self) {
+        if let (Some(item), Ok(mut pool)) = (self.item.take(), self.pool.lock()) {
+            pool.push(item);
+        }
+    }
 }
 
 fn progress_bar(args: &Args, parts: u64) -> indicatif::ProgressBar {
@@ -422,6 +512,8 @@ struct Output {
     format: Format,
     out: Box<dyn Write>,
     rows: Vec<[String; 6]>,
+    /// A JSON line being written.
+    line: Vec<u8>,
 }
 
 impl Output {
@@ -437,6 +529,7 @@ impl Output {
             format: args.format,
             out,
             rows: Vec::new(),
+            line: Vec::new(),
         };
         if output.format == Format::Csv {
             writeln!(output.out, "{}", CSV_HEADER.join(","))?;
@@ -447,20 +540,39 @@ impl Output {
     fn write(&mut self, f: &Found) -> anyhow::Result<()> {
         match self.format {
             Format::Jsonl => {
-                let line = serde_json::json!({
-                    "rule_id": f.rule_id,
-                    "rule_title": f.title,
-                    "level": f.level.map(Level::name),
-                    "tags": f.tags,
-                    "timestamp": f.timestamp,
-                    "computer": f.computer,
-                    "channel": f.channel,
-                    "event_id": f.event_id,
-                    "record_id": f.record_id,
-                    "source": f.source,
-                    "event": f.event,
-                });
-                writeln!(self.out, "{line}")?;
+                // The keys in this order, as `serde_json::json!` with `preserve_order`
+                // writes them; the event is JSON already.
+                let line = &mut self.line;
+                line.clear();
+                let key = |line: &mut Vec<u8>, name: &str| {
+                    line.push(if line.is_empty() { b'{' } else { b',' });
+                    write_json(line, name);
+                    line.push(b':');
+                };
+                key(line, "rule_id");
+                write_json(line, &f.rule_id);
+                key(line, "rule_title");
+                write_json(line, &f.title);
+                key(line, "level");
+                write_json(line, &f.level.map(Level::name));
+                key(line, "tags");
+                write_json(line, &f.tags);
+                key(line, "timestamp");
+                write_json(line, &f.timestamp);
+                key(line, "computer");
+                write_json(line, &f.computer);
+                key(line, "channel");
+                write_json(line, &f.channel);
+                key(line, "event_id");
+                write_json(line, &f.event_id);
+                key(line, "record_id");
+                write_json(line, &f.record_id);
+                key(line, "source");
+                write_json(line, &f.source);
+                key(line, "event");
+                line.extend_from_slice(f.event.as_bytes());
+                line.extend_from_slice(b"}\n");
+                self.out.write_all(line)?;
             }
             Format::Csv => {
                 let row: Vec<String> = row_of(f).iter().map(|c| csv_field(c)).collect();
@@ -516,7 +628,7 @@ fn row_of(f: &Found) -> [String; 11] {
         num(f.event_id),
         num(f.record_id),
         opt(&f.source),
-        f.event.to_string(),
+        f.event.clone(),
     ]
 }
 

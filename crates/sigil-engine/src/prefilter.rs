@@ -1,0 +1,203 @@
+//! The literal prefilter: one Aho-Corasick automaton per field name.
+//!
+//! Every prefiltered rule has a set of literals one of which must occur in the event
+//! (see [`crate::compile::PredTable::required_literals`]); each literal belongs to a
+//! field, or to no field for keyword searches. The literals are grouped by field name:
+//! the group of a field holds the literals of every rule that needs them in that field,
+//! each literal once however many rules share it (the Sysmon and Security-audit variants
+//! of a rule share theirs, and so do many rules). The keyword literals form one more
+//! group, scanned over every value.
+//!
+//! An event is scanned field by field, each field's value with its own group's automaton,
+//! and only the fields some candidate rule of the event's logsource combination has
+//! literals in ([`ComboScan`]). A literal found marks the rules that hold it; a candidate
+//! rule left unmarked cannot match and is skipped. Since a literal is looked for only in
+//! the field it is required in, this is at least as selective as one scan of every field
+//! for every literal, and far less text is scanned.
+//!
+//! Automata are built on first use: an event stream meets only some fields, and building
+//! every group up front would cost more than a short hunt takes.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+
+use crate::compile::{FieldTable, Lit};
+
+/// FNV-1a over the ASCII-lowercased bytes of a field name, spaces left out (events name
+/// fields `Threat Name` where rules write `ThreatName`; `sigil-logs` matches names so). A
+/// collision only makes the prefilter scan one more field, which is harmless.
+pub(crate) fn name_hash(name: &str) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in name.as_bytes() {
+        if b == b' ' {
+            continue;
+        }
+        hash ^= u64::from(b.to_ascii_lowercase());
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    hash
+}
+
+/// Groups of fewer literals than this get a DFA (fastest to scan); larger ones a
+/// contiguous NFA, which builds much faster and stays small.
+const DFA_MAX_PATTERNS: usize = 400;
+
+/// The literals of one field (or of keyword searches) and their automaton.
+#[derive(Debug)]
+pub(crate) struct Group {
+    patterns: Vec<Box<str>>,
+    /// The number of the group's first literal among all literals.
+    pub(crate) first_literal: u32,
+    ac: OnceLock<Option<AhoCorasick>>,
+}
+
+impl Group {
+    /// The automaton, built on first use. `None` when it cannot be built (too large):
+    /// then every rule of the group is kept, see [`Prefilters::literal_rules`].
+    pub(crate) fn automaton(&self) -> Option<&AhoCorasick> {
+        self.ac
+            .get_or_init(|| {
+                let kind = if self.patterns.len() < DFA_MAX_PATTERNS {
+                    AhoCorasickKind::DFA
+                } else {
+                    AhoCorasickKind::ContiguousNFA
+                };
+                AhoCorasick::builder()
+                    .ascii_case_insensitive(true)
+                    .match_kind(MatchKind::Standard)
+                    .kind(Some(kind))
+                    .build(self.patterns.iter().map(|p| p.as_bytes()))
+                    .ok()
+            })
+            .as_ref()
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.patterns.len()
+    }
+}
+
+/// What the prefilter scans for the events of one combination of index lists.
+#[derive(Debug, Default)]
+pub(crate) struct ComboScan {
+    /// `(field name hash, group)` of the fields the combination's rules have literals
+    /// in, sorted by hash.
+    pub(crate) fields: Box<[(u64, u32)]>,
+    /// Whether some rule has keyword literals (scanned over every value).
+    pub(crate) keyword: bool,
+}
+
+impl ComboScan {
+    /// Whether there is nothing to scan.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.fields.is_empty() && !self.keyword
+    }
+
+    /// The group of a field, when the combination scans it.
+    pub(crate) fn group_of(&self, hash: u64) -> Option<u32> {
+        self.fields
+            .binary_search_by_key(&hash, |&(h, _)| h)
+            .ok()
+            .map(|i| self.fields[i].1)
+    }
+}
+
+/// A group while it is gathered: its literals, their numbers, and each one's rules.
+type GroupBuilder<'a> = (Vec<Box<str>>, HashMap<&'a str, u32>, Vec<Vec<u32>>);
+
+/// Every literal group of an engine, and what each combination scans.
+#[derive(Debug, Default)]
+pub(crate) struct Prefilters {
+    pub(crate) groups: Vec<Group>,
+    /// For each literal (numbered across groups), the rules whose set holds it.
+    pub(crate) rules_of: Vec<Box<[u32]>>,
+    /// The keyword group, if any rule has keyword literals.
+    pub(crate) keyword: Option<u32>,
+    /// One per combination of index lists.
+    pub(crate) combos: Vec<ComboScan>,
+}
+
+impl Prefilters {
+    /// Groups the literal sets of the rules (`None`: the rule is not prefiltered) and
+    /// derives what each combination (a list of rules) scans.
+    pub(crate) fn build(
+        rule_literals: &[Option<Vec<Lit>>],
+        fields: &FieldTable,
+        combos: &[Vec<u32>],
+    ) -> Prefilters {
+        // Group key: the field name's hash, `None` for keyword literals.
+        let mut group_of_key: HashMap<Option<u64>, u32> = HashMap::new();
+        let mut groups: Vec<GroupBuilder<'_>> = Vec::new();
+        // Per rule, the (hash, group) of the fields it has literals in; whether keyword.
+        let mut rule_fields: Vec<(Vec<(u64, u32)>, bool)> =
+            vec![(Vec::new(), false); rule_literals.len()];
+        for (r, set) in rule_literals.iter().enumerate() {
+            let Some(set) = set else { continue };
+            for lit in set {
+                let hash = lit.field.map(|f| name_hash(&fields.names[f as usize]));
+                let next = groups.len() as u32;
+                let g = *group_of_key.entry(hash).or_insert(next);
+                if g == next {
+                    groups.push((Vec::new(), HashMap::new(), Vec::new()));
+                }
+                let (patterns, ids, rules) = &mut groups[g as usize];
+                let next = patterns.len() as u32;
+                let id = *ids.entry(lit.text.as_str()).or_insert(next);
+                if id == next {
+                    patterns.push(lit.text.as_str().into());
+                    rules.push(Vec::new());
+                }
+                let list = &mut rules[id as usize];
+                if list.last() != Some(&(r as u32)) {
+                    list.push(r as u32);
+                }
+                match hash {
+                    Some(h) => rule_fields[r].0.push((h, g)),
+                    None => rule_fields[r].1 = true,
+                }
+            }
+            rule_fields[r].0.sort_unstable();
+            rule_fields[r].0.dedup();
+        }
+        let keyword = group_of_key.get(&None).copied();
+        let mut out = Prefilters {
+            keyword,
+            ..Prefilters::default()
+        };
+        for (patterns, _, rules) in groups {
+            out.groups.push(Group {
+                first_literal: out.rules_of.len() as u32,
+                patterns,
+                ac: OnceLock::new(),
+            });
+            out.rules_of
+                .extend(rules.into_iter().map(Vec::into_boxed_slice));
+        }
+        out.combos = combos
+            .iter()
+            .map(|combo| {
+                let mut scan_fields: Vec<(u64, u32)> = Vec::new();
+                let mut keyword = false;
+                for &r in combo {
+                    let (f, k) = &rule_fields[r as usize];
+                    scan_fields.extend_from_slice(f);
+                    keyword |= *k;
+                }
+                scan_fields.sort_unstable();
+                scan_fields.dedup();
+                ComboScan {
+                    fields: scan_fields.into_boxed_slice(),
+                    keyword,
+                }
+            })
+            .collect();
+        out
+    }
+
+    /// The number of literals over all groups.
+    pub(crate) fn literal_count(&self) -> usize {
+        self.rules_of.len()
+    }
+}
