@@ -105,4 +105,30 @@ fn whole_shared_corpus_publishes_with_the_seed_pages() {
     ] {
         assert!(site.get(path).is_some(), "{path}");
     }
+
+    // index.json is the catalog as data, not the pages again: no rule sources, no
+    // simulated events, and far smaller than the 124 MB it was when it held them.
+    let index = site.get("index.json").expect("index.json");
+    assert!(
+        index.len() < 80_000_000,
+        "index.json is {} bytes",
+        index.len()
+    );
+    let v: serde_json::Value = serde_json::from_slice(index).expect("index.json is JSON");
+    let rules = v["rules"].as_array().expect("rules");
+    assert_eq!(rules.len(), c.rules.len());
+    assert!(rules.iter().all(|r| r.get("source").is_none()));
+    assert!(
+        v["atomics"]
+            .as_array()
+            .expect("atomics")
+            .iter()
+            .all(|a| a.get("events").is_none())
+    );
+    let search = site.get("assets/search-index.js").expect("search index");
+    assert!(
+        search.len() < 5_000_000,
+        "search index is {} bytes",
+        search.len()
+    );
 }
