@@ -6,12 +6,13 @@
 //! compiled predicate, so each is evaluated at most once per event.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use ipnet::IpNet;
 use sigil_core::{Expr, Op, Pattern, Predicate, TimePart, Value};
 
 use crate::error::CompileError;
-use crate::text::{LiteralSet, TextMatch, required_literal};
+use crate::text::{LazyRegex, LiteralSet, RegexOptions, TextMatch, required_literal};
 
 /// Index of an interned field name.
 pub(crate) type FieldId = u32;
@@ -51,7 +52,7 @@ pub(crate) enum Node {
 #[derive(Debug)]
 pub(crate) struct CompiledPred {
     pub(crate) field: Option<FieldId>,
-    pub(crate) test: PredTest,
+    pub(crate) test: Arc<PredTest>,
 }
 
 /// How the value tests of a predicate combine.
@@ -78,7 +79,7 @@ pub(crate) enum ValueTest {
     /// Many plain literals of the values of one predicate, over folded text.
     Literals(Box<LiteralSet>),
     /// An unanchored regular expression over the original text.
-    Regex(regex::Regex),
+    Regex(Box<LazyRegex>),
     /// A boolean: the value `true`/`false`, or the text `true`/`1`, `false`/`0`.
     Bool(bool),
     /// A numeric comparison; text that parses as a number counts.
@@ -114,7 +115,66 @@ pub(crate) const MIN_LITERAL_LEN: usize = 3;
 pub(crate) struct PredTable {
     pub(crate) preds: Vec<CompiledPred>,
     pub(crate) literals: Vec<Literals>,
-    by_key: HashMap<String, u32>,
+    /// Predicates by field and test.
+    by_key: HashMap<(Option<FieldId>, u32), u32>,
+    /// Tests by the hash of what they are compiled from ([`TestSource`]).
+    tests_by_hash: HashMap<u64, Vec<u32>>,
+    tests: Vec<CompiledTest>,
+}
+
+/// What a predicate's test is compiled from: all of the predicate but its field, so
+/// that predicates on different fields (a rule's Sysmon and Security-audit variants)
+/// share one compiled test.
+#[derive(Debug)]
+struct TestSource {
+    keyword: bool,
+    op: Op,
+    values: Vec<Value>,
+    flags: sigil_core::Flags,
+}
+
+impl TestSource {
+    fn hash_of(p: &Predicate) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        p.field.is_none().hash(&mut h);
+        p.op.hash(&mut h);
+        p.flags.hash(&mut h);
+        p.values.len().hash(&mut h);
+        for v in &p.values {
+            std::mem::discriminant(v).hash(&mut h);
+            match v {
+                Value::Str(s) => s.hash(&mut h),
+                Value::Int(i) => i.hash(&mut h),
+                Value::Float(f) => f.to_bits().hash(&mut h),
+                Value::Bool(b) => b.hash(&mut h),
+                Value::Null => {}
+                Value::Regex(r) | Value::FieldRef(r) => r.hash(&mut h),
+                Value::Cidr(n) => n.hash(&mut h),
+            }
+        }
+        h.finish()
+    }
+
+    fn is_of(&self, p: &Predicate) -> bool {
+        let same = |a: &Value, b: &Value| match (a, b) {
+            (Value::Float(x), Value::Float(y)) => x.to_bits() == y.to_bits(),
+            _ => a == b,
+        };
+        self.keyword == p.field.is_none()
+            && self.op == p.op
+            && self.flags == p.flags
+            && self.values.len() == p.values.len()
+            && self.values.iter().zip(&p.values).all(|(a, b)| same(a, b))
+    }
+}
+
+/// A compiled test and the literals of its values (before they are tied to a field).
+#[derive(Debug)]
+struct CompiledTest {
+    source: TestSource,
+    test: Arc<PredTest>,
+    literals: ValueLiterals,
 }
 
 impl AsRef<str> for Lit {
@@ -151,21 +211,50 @@ impl PredTable {
     }
 
     fn predicate(&mut self, p: &Predicate, fields: &mut FieldTable) -> Result<u32, CompileError> {
-        let key = format!(
-            "{:?}|{:?}|{:?}|{:?}",
-            p.field.as_deref().map(str::to_ascii_lowercase),
-            p.op,
-            p.values,
-            p.flags
-        );
-        if let Some(&i) = self.by_key.get(&key) {
+        let field = p.field.as_deref().map(|f| fields.intern(f));
+        let hash = TestSource::hash_of(p);
+        let known = self.tests_by_hash.get(&hash).and_then(|ids| {
+            ids.iter()
+                .copied()
+                .find(|&t| self.tests[t as usize].source.is_of(p))
+        });
+        let test = if let Some(t) = known {
+            t
+        } else {
+            let (test, literals) = compile_test(p, fields)?;
+            let t = self.tests.len() as u32;
+            self.tests.push(CompiledTest {
+                source: TestSource {
+                    keyword: p.field.is_none(),
+                    op: p.op,
+                    values: p.values.clone(),
+                    flags: p.flags.clone(),
+                },
+                test: Arc::new(test),
+                literals,
+            });
+            self.tests_by_hash.entry(hash).or_default().push(t);
+            t
+        };
+        if let Some(&i) = self.by_key.get(&(field, test)) {
             return Ok(i);
         }
-        let (pred, lits) = compile_predicate(p, fields)?;
+        let compiled = &self.tests[test as usize];
         let i = self.preds.len() as u32;
-        self.preds.push(pred);
-        self.literals.push(lits);
-        self.by_key.insert(key, i);
+        self.preds.push(CompiledPred {
+            field,
+            test: Arc::clone(&compiled.test),
+        });
+        self.literals.push(compiled.literals.as_ref().map(|texts| {
+            texts
+                .iter()
+                .map(|text| Lit {
+                    text: text.clone(),
+                    field,
+                })
+                .collect()
+        }));
+        self.by_key.insert((field, test), i);
         Ok(i)
     }
 
@@ -203,11 +292,12 @@ fn best<T: AsRef<str>>(sets: impl Iterator<Item = Vec<T>>) -> Option<Vec<T>> {
     })
 }
 
-fn compile_predicate(
+/// Compiles the test of a predicate (all of it but the field) and the literals of its
+/// values, one of which must occur in the field for the test to hold.
+fn compile_test(
     p: &Predicate,
     fields: &mut FieldTable,
-) -> Result<(CompiledPred, Literals), CompileError> {
-    let field = p.field.as_deref().map(|f| fields.intern(f));
+) -> Result<(PredTest, ValueLiterals), CompileError> {
     let mut tests: Vec<ValueTest> = Vec::with_capacity(p.values.len());
     let mut lits = Vec::with_capacity(p.values.len());
     for v in &p.values {
@@ -232,8 +322,7 @@ fn compile_predicate(
             (PredTest::Any(tests.into()), union)
         }
     };
-    let literals = strings.map(|v| v.into_iter().map(|text| Lit { text, field }).collect());
-    Ok((CompiledPred { field, test }, literals))
+    Ok((test, strings))
 }
 
 /// When any value may match, the plain literals of all values go into one
@@ -289,17 +378,18 @@ fn number_of(v: &Value) -> Option<f64> {
     }
 }
 
-fn compile_regex(src: &str, p: &Predicate) -> Result<regex::Regex, CompileError> {
+fn compile_regex(src: &str, p: &Predicate) -> Result<Box<LazyRegex>, CompileError> {
     let flags = p.flags.regex;
-    regex::RegexBuilder::new(src)
-        .case_insensitive(flags.ignore_case)
-        .multi_line(flags.multi_line)
-        .dot_matches_new_line(flags.dot_all)
-        .size_limit(64 << 20)
-        .build()
-        .map_err(|e| CompileError::Regex {
+    let options = RegexOptions {
+        ignore_case: flags.ignore_case,
+        multi_line: flags.multi_line,
+        dot_all: flags.dot_all,
+    };
+    LazyRegex::new(src, options)
+        .map(Box::new)
+        .map_err(|message| CompileError::Regex {
             pattern: src.to_string(),
-            message: e.to_string(),
+            message,
         })
 }
 

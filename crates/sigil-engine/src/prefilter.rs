@@ -40,6 +40,12 @@ pub(crate) fn name_hash(name: &str) -> u64 {
     hash
 }
 
+/// Literals are looked for by their first this many bytes. A literal's prefix occurs
+/// wherever the literal does, so the prefilter stays exact; long literals (file hashes,
+/// paths) would only make the automata larger and slower to build without removing
+/// more rules.
+const MAX_LITERAL_LEN: usize = 16;
+
 /// Groups of fewer literals than this get a DFA (fastest to scan); larger ones a
 /// contiguous NFA, which builds much faster and stays small.
 const DFA_MAX_PATTERNS: usize = 400;
@@ -144,9 +150,11 @@ impl Prefilters {
                 }
                 let (patterns, ids, rules) = &mut groups[g as usize];
                 let next = patterns.len() as u32;
-                let id = *ids.entry(lit.text.as_str()).or_insert(next);
+                // Literals are ASCII (see `required_literal`), so any length is a boundary.
+                let text = lit.text.get(..MAX_LITERAL_LEN).unwrap_or(&lit.text);
+                let id = *ids.entry(text).or_insert(next);
                 if id == next {
-                    patterns.push(lit.text.as_str().into());
+                    patterns.push(text.into());
                     rules.push(Vec::new());
                 }
                 let list = &mut rules[id as usize];

@@ -14,6 +14,8 @@
 //! event costs nothing but a counter increment.
 
 use std::fmt::Write as _;
+
+use aho_corasick::Input;
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -285,7 +287,13 @@ impl<'e> Scan<'e> {
             let first = group.first_literal as usize;
             match group.automaton() {
                 Some(ac) => {
-                    for m in ac.find_overlapping_iter(hay) {
+                    // Most values hold no literal: a plain search (which can skip ahead)
+                    // says so. Otherwise every occurrence is wanted; none ends before the
+                    // first found, so none starts before its end minus the longest literal.
+                    let Some(m) = ac.find(hay) else { return };
+                    let from = m.end().saturating_sub(ac.max_pattern_len());
+                    let input = Input::new(hay.as_bytes()).range(from..);
+                    for m in ac.find_overlapping_iter(input) {
                         stamp(first + m.pattern().as_usize());
                     }
                 }

@@ -7,8 +7,9 @@
 //! only `?`, which must count characters, falls back to a regular expression.
 
 use std::collections::HashSet;
+use std::sync::OnceLock;
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, Anchored, Input, MatchKind, StartKind};
+use aho_corasick::{AhoCorasick, Anchored, Input, MatchKind, StartKind};
 use memchr::memmem;
 use sigil_core::{Pattern, Piece};
 
@@ -39,7 +40,64 @@ pub(crate) enum TextMatch {
     /// `a*b*c` with no `?`: prefix, suffix and middle segments in order.
     Segments(Box<Segments>),
     /// Anything with `?`: an anchored regular expression.
-    Regex(regex::Regex),
+    Regex(Box<LazyRegex>),
+}
+
+/// Settings of a regular expression beyond its source.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub(crate) struct RegexOptions {
+    pub(crate) ignore_case: bool,
+    pub(crate) multi_line: bool,
+    pub(crate) dot_all: bool,
+}
+
+/// A regular expression checked when it is compiled into the engine and built when it is
+/// first matched: most rules never get evaluated on a given log, and building the
+/// automata of every expression of thousands of rules costs more than a short hunt.
+///
+/// Syntax errors (look-around, back-references) are found by [`LazyRegex::new`] exactly as
+/// the `regex` crate reports them. Only an expression whose compiled form exceeds the
+/// crate's size limit (64 MiB) would fail later; it then matches nothing, as the rule
+/// would have been skipped otherwise.
+#[derive(Debug, Clone)]
+pub(crate) struct LazyRegex {
+    source: Box<str>,
+    options: RegexOptions,
+    built: OnceLock<Option<regex::Regex>>,
+}
+
+impl LazyRegex {
+    /// Checks the syntax of `source`; the error message is the `regex` crate's.
+    pub(crate) fn new(source: &str, options: RegexOptions) -> Result<Self, String> {
+        regex_syntax::ParserBuilder::new()
+            .case_insensitive(options.ignore_case)
+            .multi_line(options.multi_line)
+            .dot_matches_new_line(options.dot_all)
+            .build()
+            .parse(source)
+            .map_err(|e| regex::Error::Syntax(e.to_string()).to_string())?;
+        Ok(Self {
+            source: source.into(),
+            options,
+            built: OnceLock::new(),
+        })
+    }
+
+    /// Whether the expression matches somewhere in `text`.
+    pub(crate) fn is_match(&self, text: &str) -> bool {
+        self.built
+            .get_or_init(|| {
+                regex::RegexBuilder::new(&self.source)
+                    .case_insensitive(self.options.ignore_case)
+                    .multi_line(self.options.multi_line)
+                    .dot_matches_new_line(self.options.dot_all)
+                    .size_limit(64 << 20)
+                    .build()
+                    .ok()
+            })
+            .as_ref()
+            .is_some_and(|re| re.is_match(text))
+    }
 }
 
 impl TextMatch {
@@ -60,9 +118,9 @@ impl TextMatch {
         };
         let pieces = pattern.pieces();
         if pieces.iter().any(|p| matches!(p, Piece::AnyOne)) {
-            let re = regex::Regex::new(&pattern.to_regex())
+            let re = LazyRegex::new(&pattern.to_regex(), RegexOptions::default())
                 .map_err(|e| CompileError::unsupported(format!("wildcard pattern: {e}")))?;
-            return Ok(TextMatch::Regex(re));
+            return Ok(TextMatch::Regex(Box::new(re)));
         }
         // Only literals and `*` from here on; adjacent `*` behave as one.
         let mut segments: Vec<&str> = vec![""];
@@ -137,15 +195,66 @@ impl TextMatch {
 
 /// Many plain literals of one predicate (`contains`/`startswith`/`endswith`/equals
 /// lists that run to hundreds of values), matched in one pass each instead of one
-/// search per value.
+/// search per value. The automata are built on first use (see [`LazyRegex`] for why).
 #[derive(Debug, Clone)]
 pub(crate) struct LiteralSet {
     exact: HashSet<Box<str>>,
     /// Anchored at the start of the text.
-    prefixes: Option<AhoCorasick>,
+    prefixes: LiteralScan,
     /// Reversed suffixes, anchored at the start of the reversed text.
-    suffixes: Option<AhoCorasick>,
-    contains: Option<AhoCorasick>,
+    suffixes: LiteralScan,
+    contains: LiteralScan,
+}
+
+/// Literals searched at once with an automaton built on first use.
+#[derive(Debug, Clone)]
+struct LiteralScan {
+    patterns: Vec<Vec<u8>>,
+    anchored: bool,
+    built: OnceLock<Option<AhoCorasick>>,
+}
+
+impl LiteralScan {
+    fn new(patterns: Vec<Vec<u8>>, anchored: bool) -> Self {
+        Self {
+            patterns,
+            anchored,
+            built: OnceLock::new(),
+        }
+    }
+
+    fn is_match(&self, text: &[u8]) -> bool {
+        if self.patterns.is_empty() {
+            return false;
+        }
+        let ac = self.built.get_or_init(|| {
+            AhoCorasick::builder()
+                .match_kind(MatchKind::Standard)
+                .start_kind(if self.anchored {
+                    StartKind::Anchored
+                } else {
+                    StartKind::Unanchored
+                })
+                .build(&self.patterns)
+                .ok()
+        });
+        match ac {
+            Some(ac) => {
+                let anchored = if self.anchored {
+                    Anchored::Yes
+                } else {
+                    Anchored::No
+                };
+                ac.find(Input::new(text).anchored(anchored)).is_some()
+            }
+            // An automaton too large to build: the literals one by one.
+            None if self.anchored => self.patterns.iter().any(|p| text.starts_with(p)),
+            None => self
+                .patterns
+                .iter()
+                .any(|p| memchr::memmem::find(text, p).is_some()),
+        }
+    }
 }
 
 /// Fewer plain literals than this are searched one by one.
@@ -181,52 +290,27 @@ impl LiteralSet {
             }
         }
         *alts = rest;
-        let build = |pats: Vec<Vec<u8>>, anchored: bool| -> Option<Option<AhoCorasick>> {
-            if pats.is_empty() {
-                return Some(None);
-            }
-            // A contiguous NFA builds quickly and stays small; these sets are many.
-            AhoCorasick::builder()
-                .kind(Some(AhoCorasickKind::ContiguousNFA))
-                .match_kind(MatchKind::Standard)
-                .start_kind(if anchored {
-                    StartKind::Anchored
-                } else {
-                    StartKind::Unanchored
-                })
-                .build(&pats)
-                .ok()
-                .map(Some)
-        };
         Some(LiteralSet {
             exact,
-            prefixes: build(prefixes, true)?,
-            suffixes: build(suffixes, true)?,
-            contains: build(contains, false)?,
+            prefixes: LiteralScan::new(prefixes, true),
+            suffixes: LiteralScan::new(suffixes, true),
+            contains: LiteralScan::new(contains, false),
         })
     }
 
     /// Whether any literal matches `text`; `reversed` is scratch space.
     pub(crate) fn is_match(&self, text: &str, reversed: &mut Vec<u8>) -> bool {
-        if self.exact.contains(text) {
+        if self.exact.contains(text) || self.prefixes.is_match(text.as_bytes()) {
             return true;
         }
-        if let Some(ac) = &self.prefixes
-            && ac.find(Input::new(text).anchored(Anchored::Yes)).is_some()
-        {
-            return true;
-        }
-        if let Some(ac) = &self.suffixes {
+        if !self.suffixes.patterns.is_empty() {
             reversed.clear();
             reversed.extend(text.bytes().rev());
-            if ac
-                .find(Input::new(reversed.as_slice()).anchored(Anchored::Yes))
-                .is_some()
-            {
+            if self.suffixes.is_match(reversed) {
                 return true;
             }
         }
-        self.contains.as_ref().is_some_and(|ac| ac.is_match(text))
+        self.contains.is_match(text.as_bytes())
     }
 }
 
