@@ -5,8 +5,9 @@
 //! field, or to no field for keyword searches. The literals are grouped by field name:
 //! the group of a field holds the literals of every rule that needs them in that field,
 //! each literal once however many rules share it (the Sysmon and Security-audit variants
-//! of a rule share theirs, and so do many rules). The keyword literals form one more
-//! group, scanned over every value.
+//! of a rule share theirs, and so do many rules). Keyword literals are scanned over every
+//! value, so they are grouped by the combinations of index lists whose rules hold them:
+//! an event scans only the keyword literals of the rules it can meet.
 //!
 //! An event is scanned field by field, each field's value with its own group's automaton,
 //! and only the fields some candidate rule of the event's logsource combination has
@@ -55,7 +56,10 @@ const DFA_MAX_PATTERNS: usize = 400;
 pub(crate) struct Group {
     patterns: Vec<Box<str>>,
     /// The number of the group's first literal among all literals.
-    pub(crate) first_literal: u32,
+    first_literal: u32,
+    /// For a keyword group, each pattern's number among all literals (the literals are
+    /// those of a field group, see [`Prefilters::build`]); else `first_literal` on.
+    numbers: Option<Box<[u32]>>,
     ac: OnceLock<Option<AhoCorasick>>,
 }
 
@@ -80,6 +84,14 @@ impl Group {
             .as_ref()
     }
 
+    /// The number among all literals of the group's pattern `pattern`.
+    pub(crate) fn literal(&self, pattern: usize) -> usize {
+        match &self.numbers {
+            Some(numbers) => numbers[pattern] as usize,
+            None => self.first_literal as usize + pattern,
+        }
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.patterns.len()
     }
@@ -91,14 +103,15 @@ pub(crate) struct ComboScan {
     /// `(field name hash, group)` of the fields the combination's rules have literals
     /// in, sorted by hash.
     pub(crate) fields: Box<[(u64, u32)]>,
-    /// Whether some rule has keyword literals (scanned over every value).
-    pub(crate) keyword: bool,
+    /// The group of the keyword literals of the combination's rules (scanned over
+    /// every value), if they have any.
+    pub(crate) keyword: Option<u32>,
 }
 
 impl ComboScan {
     /// Whether there is nothing to scan.
     pub(crate) fn is_empty(&self) -> bool {
-        self.fields.is_empty() && !self.keyword
+        self.fields.is_empty() && self.keyword.is_none()
     }
 
     /// The group of a field, when the combination scans it.
@@ -110,6 +123,10 @@ impl ComboScan {
     }
 }
 
+/// What one rule needs scanned: `(field name hash, group)` of its fields, and the
+/// numbers of its keyword literals within the keyword group.
+type RuleScan = (Vec<(u64, u32)>, Vec<u32>);
+
 /// A group while it is gathered: its literals, their numbers, and each one's rules.
 type GroupBuilder<'a> = (Vec<Box<str>>, HashMap<&'a str, u32>, Vec<Vec<u32>>);
 
@@ -119,8 +136,6 @@ pub(crate) struct Prefilters {
     pub(crate) groups: Vec<Group>,
     /// For each literal (numbered across groups), the rules whose set holds it.
     pub(crate) rules_of: Vec<Box<[u32]>>,
-    /// The keyword group, if any rule has keyword literals.
-    pub(crate) keyword: Option<u32>,
     /// One per combination of index lists.
     pub(crate) combos: Vec<ComboScan>,
 }
@@ -136,9 +151,9 @@ impl Prefilters {
         // Group key: the field name's hash, `None` for keyword literals.
         let mut group_of_key: HashMap<Option<u64>, u32> = HashMap::new();
         let mut groups: Vec<GroupBuilder<'_>> = Vec::new();
-        // Per rule, the (hash, group) of the fields it has literals in; whether keyword.
-        let mut rule_fields: Vec<(Vec<(u64, u32)>, bool)> =
-            vec![(Vec::new(), false); rule_literals.len()];
+        // Per rule, the (hash, group) of the fields it has literals in, and the numbers of
+        // its keyword literals within their group.
+        let mut rule_fields: Vec<RuleScan> = vec![(Vec::new(), Vec::new()); rule_literals.len()];
         for (r, set) in rule_literals.iter().enumerate() {
             let Some(set) = set else { continue };
             for lit in set {
@@ -163,44 +178,60 @@ impl Prefilters {
                 }
                 match hash {
                     Some(h) => rule_fields[r].0.push((h, g)),
-                    None => rule_fields[r].1 = true,
+                    None => rule_fields[r].1.push(id),
                 }
             }
             rule_fields[r].0.sort_unstable();
             rule_fields[r].0.dedup();
         }
         let keyword = group_of_key.get(&None).copied();
-        let mut out = Prefilters {
-            keyword,
-            ..Prefilters::default()
-        };
+        let mut out = Prefilters::default();
         for (patterns, _, rules) in groups {
             out.groups.push(Group {
                 first_literal: out.rules_of.len() as u32,
                 patterns,
+                numbers: None,
                 ac: OnceLock::new(),
             });
             out.rules_of
                 .extend(rules.into_iter().map(Vec::into_boxed_slice));
         }
-        out.combos = combos
-            .iter()
-            .map(|combo| {
-                let mut scan_fields: Vec<(u64, u32)> = Vec::new();
-                let mut keyword = false;
-                for &r in combo {
-                    let (f, k) = &rule_fields[r as usize];
-                    scan_fields.extend_from_slice(f);
-                    keyword |= *k;
-                }
-                scan_fields.sort_unstable();
-                scan_fields.dedup();
-                ComboScan {
-                    fields: scan_fields.into_boxed_slice(),
-                    keyword,
-                }
-            })
-            .collect();
+        // Keyword groups, one per distinct set of keyword literals of a combination.
+        let mut keyword_groups: HashMap<Vec<u32>, u32> = HashMap::new();
+        for combo in combos {
+            let mut scan_fields: Vec<(u64, u32)> = Vec::new();
+            let mut keywords: Vec<u32> = Vec::new();
+            for &r in combo {
+                let (f, k) = &rule_fields[r as usize];
+                scan_fields.extend_from_slice(f);
+                keywords.extend_from_slice(k);
+            }
+            scan_fields.sort_unstable();
+            scan_fields.dedup();
+            keywords.sort_unstable();
+            keywords.dedup();
+            let keyword = keyword.filter(|_| !keywords.is_empty()).map(|all| {
+                let next = out.groups.len() as u32;
+                *keyword_groups.entry(keywords).or_insert_with_key(|ids| {
+                    let all = &out.groups[all as usize];
+                    let group = Group {
+                        patterns: ids
+                            .iter()
+                            .map(|&i| all.patterns[i as usize].clone())
+                            .collect(),
+                        first_literal: all.first_literal,
+                        numbers: Some(ids.iter().map(|&i| all.first_literal + i).collect()),
+                        ac: OnceLock::new(),
+                    };
+                    out.groups.push(group);
+                    next
+                })
+            });
+            out.combos.push(ComboScan {
+                fields: scan_fields.into_boxed_slice(),
+                keyword,
+            });
+        }
         out
     }
 

@@ -270,11 +270,7 @@ impl<'e> Scan<'e> {
         let literal_generation = &mut self.literal_generation;
         let rule_generation = &mut self.rule_generation;
         let number = &mut self.number;
-        let keyword = combo
-            .keyword
-            .then_some(prefilters.keyword)
-            .flatten()
-            .map(|g| &prefilters.groups[g as usize]);
+        let keyword = combo.keyword.map(|g| &prefilters.groups[g as usize]);
         let mut stamp = |lit: usize| {
             if literal_generation[lit] != generation {
                 literal_generation[lit] = generation;
@@ -284,7 +280,6 @@ impl<'e> Scan<'e> {
             }
         };
         let scan = |group: &Group, hay: &str, stamp: &mut dyn FnMut(usize)| {
-            let first = group.first_literal as usize;
             match group.automaton() {
                 Some(ac) => {
                     // Most values hold no literal: a plain search (which can skip ahead)
@@ -294,11 +289,11 @@ impl<'e> Scan<'e> {
                     let from = m.end().saturating_sub(ac.max_pattern_len());
                     let input = Input::new(hay.as_bytes()).range(from..);
                     for m in ac.find_overlapping_iter(input) {
-                        stamp(first + m.pattern().as_usize());
+                        stamp(group.literal(m.pattern().as_usize()));
                     }
                 }
                 // No automaton: every rule of the group stays a candidate.
-                None => (first..first + group.len()).for_each(&mut *stamp),
+                None => (0..group.len()).for_each(|p| stamp(group.literal(p))),
             }
         };
         // Keyword literals may occur in any value: the values are gathered, separated by

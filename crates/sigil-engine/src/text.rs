@@ -9,7 +9,7 @@
 use std::collections::HashSet;
 use std::sync::OnceLock;
 
-use aho_corasick::{AhoCorasick, Anchored, Input, MatchKind, StartKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, Anchored, Input, MatchKind, StartKind};
 use memchr::memmem;
 use sigil_core::{Pattern, Piece};
 
@@ -228,7 +228,14 @@ impl LiteralScan {
             return false;
         }
         let ac = self.built.get_or_init(|| {
+            // A DFA scans fastest but is slow to build for many literals.
+            let kind = if self.patterns.len() <= 64 {
+                AhoCorasickKind::DFA
+            } else {
+                AhoCorasickKind::ContiguousNFA
+            };
             AhoCorasick::builder()
+                .kind(Some(kind))
                 .match_kind(MatchKind::Standard)
                 .start_kind(if self.anchored {
                     StartKind::Anchored
