@@ -4,16 +4,23 @@
 # parse-only ceiling (the evtx crate's Python bindings rendering every record to JSON).
 # Reports wall time, events/s, peak RSS and detection counts.
 #
-# Usage: bench/hunt.sh [--copies N]   (default 8: 2,216 files, about 300 MB, 66,040 events)
+# Usage: bench/hunt.sh [--copies N] [--runs R]
+#   --copies N  copies of the corpus (default 8: 2,216 files, about 300 MB, 66,040 events)
+#   --runs R    runs of each configuration, the ceiling included (default 3); the median
+#               run (by wall time) of each is reported
+# CPU time (user + system) is reported next to wall time: the machines are shared, and CPU
+# time says more than wall time when other work competes for the cores.
 # Needs: cargo, python3 with `pip install evtx`, GNU time (/usr/bin/time) for peak RSS.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 shared="$here/../../shared/corpus"
 copies=8
+runs=3
 while [ $# -gt 0 ]; do
   case "$1" in
     --copies) copies="$2"; shift 2 ;;
-    *) echo "usage: $0 [--copies N]" >&2; exit 2 ;;
+    --runs) runs="$2"; shift 2 ;;
+    *) echo "usage: $0 [--copies N] [--runs R]" >&2; exit 2 ;;
   esac
 done
 [ -d "$shared" ] || { echo "skipped: ../shared/corpus not found" >&2; exit 0; }
@@ -31,25 +38,38 @@ cat "$work"/copy*/*/*.evtx "$work"/copy*/*.evtx > /dev/null 2>&1 || true   # war
 echo "# $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, load: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "# $files files, $bytes bytes, rules: $shared/sigma/rules/windows"
 
-run() { # label, threads
-  local label="$1" threads="$2" t0 t1
-  t0=$(date +%s.%N)
-  /usr/bin/time -f "%M" -o "$work/rss" "$sigil" hunt "$work" --rules "$shared/sigma/rules/windows" \
-    --threads "$threads" --format jsonl --no-progress -o "$work/out.jsonl" 2> "$work/err" || true
-  t1=$(date +%s.%N)
+run() { # label, threads: the median of $runs runs
+  local label="$1" threads="$2" t0 t1 i
+  : > "$work/runs"
+  for i in $(seq 1 "$runs"); do
+    t0=$(date +%s.%N)
+    /usr/bin/time -f "%M %U %S" -o "$work/rss" "$sigil" hunt "$work" --rules "$shared/sigma/rules/windows" \
+      --threads "$threads" --format jsonl --no-progress -o "$work/out.jsonl" 2> "$work/err" || true
+    t1=$(date +%s.%N)
+    echo "$t0 $t1 $(tail -n1 "$work/rss")" >> "$work/runs"
+  done
   local events detections
   events=$(grep -oE '^[0-9]+ files, [0-9]+ events' "$work/err" | awk '{print $3}')
   detections=$(wc -l < "$work/out.jsonl")
-  python3 - "$label" "$t0" "$t1" "$events" "$detections" "$(tail -n1 "$work/rss")" <<'PY'
+  python3 - "$label" "$events" "$detections" "$work/runs" <<'PY'
 import sys
-label, t0, t1, events, det, rss = sys.argv[1:]
-wall = float(t1) - float(t0)
-print(f"{label:<28} wall {wall:6.2f} s  {int(events)/wall:9.0f} events/s  peak RSS {int(rss)/1024:6.1f} MB  detections {det}")
+label, events, det, path = sys.argv[1:]
+rows = []
+for line in open(path):
+    t0, t1, rss, user, sys_ = line.split()
+    rows.append((float(t1) - float(t0), float(user) + float(sys_), int(rss)))
+rows.sort()
+wall, cpu, rss = rows[len(rows) // 2]
+events = int(events)
+print(f"{label:<28} wall {wall:6.2f} s ({events / wall:7.0f} events/s)  cpu {cpu:6.2f} s "
+      f"({events / cpu:7.0f} events/cpu-s)  peak RSS {rss / 1024:6.1f} MB  detections {det}")
 PY
 }
 
 if python3 -c 'import evtx' 2>/dev/null; then
-  python3 "$here/evtx_parse_ceiling.py" "$shared/evtx" --copies "$copies"
+  for i in $(seq 1 "$runs"); do
+    python3 "$here/evtx_parse_ceiling.py" "$shared/evtx" --copies "$copies"
+  done
 else
   echo "python evtx not installed (pip install evtx): ceiling not measured" >&2
 fi
