@@ -78,6 +78,8 @@ pub struct Engine {
     pub(crate) index: LogsourceIndex,
     /// The literal prefilter (empty when it is off).
     pub(crate) prefilters: Prefilters,
+    /// Each rule's [`CompiledRule::prefiltered`], densely, for the candidate loop.
+    pub(crate) prefiltered: Vec<bool>,
     pub(crate) correlations: Vec<CompiledCorrelation>,
     pub(crate) channel_field: FieldId,
     pub(crate) event_id_field: FieldId,
@@ -99,6 +101,7 @@ impl Engine {
             fields,
             index: LogsourceIndex::default(),
             prefilters: Prefilters::default(),
+            prefiltered: Vec::new(),
             correlations: Vec::new(),
             channel_field,
             event_id_field,
@@ -262,6 +265,7 @@ impl Engine {
             }
             engine.prefilters = Prefilters::build(&rule_literals, &engine.fields, &combos);
         }
+        engine.prefiltered = engine.rules.iter().map(|r| r.prefiltered).collect();
         engine.skipped.sort_by_key(|s| s.index);
         engine
     }

@@ -230,9 +230,9 @@ impl<'e> Scan<'e> {
         sink: &mut dyn Sink,
     ) -> usize {
         let engine = self.engine;
-        let rule = &engine.rules[r as usize];
         self.stats.candidates += 1;
-        if let Some(prefilter) = prefilter.filter(|_| rule.prefiltered) {
+        // Most candidates are removed here: look only at the dense flags until then.
+        if let Some(prefilter) = prefilter.filter(|_| engine.prefiltered[r as usize]) {
             if !self.prefiltered {
                 self.run_prefilter(prefilter, event);
             }
@@ -242,6 +242,7 @@ impl<'e> Scan<'e> {
             }
         }
         self.stats.evaluated += 1;
+        let rule = &engine.rules[r as usize];
         if !self.eval(&rule.node, event) {
             return 0;
         }
