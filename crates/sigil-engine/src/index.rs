@@ -83,8 +83,8 @@ impl LogsourceIndex {
 
     /// Numbers every combination of lists an event can meet and returns the rules of
     /// each: per channel, each event id some list names plus one for any other id; the
-    /// same for events of no indexed channel. The prefilter builds one automaton per
-    /// combination, holding only the literals of the rules an event there can meet.
+    /// same for events of no indexed channel. The prefilter scans, for each combination,
+    /// only the fields (and keyword literals) of the rules an event there can meet.
     pub(crate) fn finalize(&mut self) -> Vec<Vec<u32>> {
         let any_ids: Vec<i64> = self.any_channel.by_event_id.keys().copied().collect();
         let mut combos: Vec<Vec<u32>> = Vec::new();

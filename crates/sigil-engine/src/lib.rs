@@ -10,8 +10,9 @@
 //!   ([`index`](crate::index)), so an event meets only the rules of its channel and id.
 //! - **Literal prefilter.** For each rule the compiler derives a set of literals one of
 //!   which must occur in the event for the rule to match (for `and` any child's set,
-//!   for `or` the union, nothing from negations). All literals of all rules are scanned
-//!   at once with Aho-Corasick over the event's values; a candidate rule none of whose
+//!   for `or` the union, nothing from negations). The literals are grouped by the field
+//!   they must occur in, and each field of the event that a candidate rule has literals
+//!   in is scanned once with Aho-Corasick for all of them; a candidate rule none of whose
 //!   literals occur is skipped without evaluation.
 //! - **Fast predicates.** Values are folded to one case at compile time; each field is
 //!   read and folded once per event; `startswith`/`endswith`/`contains` literals are
