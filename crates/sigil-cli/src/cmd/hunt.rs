@@ -17,12 +17,6 @@ use sigil_engine::{Engine, EngineOptions, Matched, SummaryFields};
 use sigil_logs::{Event, FieldValue};
 use sigil_pipeline::{Pipeline, PipelineSet};
 
-/// The allocator of the whole `sigil` binary. Loading and compiling thousands of rules
-/// and hunting through events allocate many small, short-lived values; mimalloc serves
-/// them faster than the system allocator (see BENCHMARKS.md, Hunt).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// Output formats of `sigil hunt`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
