@@ -26,19 +26,12 @@ use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 
 use crate::compile::{FieldTable, Lit};
 
-/// FNV-1a over the ASCII-lowercased bytes of a field name, spaces left out (events name
-/// fields `Threat Name` where rules write `ThreatName`; `sigil-logs` matches names so). A
-/// collision only makes the prefilter scan one more field, which is harmless.
+/// The hash of a field name under `sigil-logs`'s naming rule (ASCII case and spaces
+/// ignored: events write `Threat Name` where rules write `ThreatName`), so the prefilter
+/// groups a rule's literals under the same names the event answers to. A collision only
+/// makes the prefilter scan one more field, which is harmless.
 pub(crate) fn name_hash(name: &str) -> u64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in name.as_bytes() {
-        if b == b' ' {
-            continue;
-        }
-        hash ^= u64::from(b.to_ascii_lowercase());
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
-    }
-    hash
+    u64::from(sigil_logs::field_name_hash(name))
 }
 
 /// Literals are looked for by their first this many bytes. A literal's prefix occurs

@@ -42,7 +42,7 @@ pub struct FlatEvent {
 
 /// FNV-1a over the ASCII-lowercased bytes, spaces left out (see [`same_name`]): names are
 /// short, and this needs no table.
-pub(crate) fn name_hash(name: &str) -> u32 {
+pub fn name_hash(name: &str) -> u32 {
     let mut hash: u32 = 0x811c_9dc5;
     for &b in name.as_bytes() {
         if b == b' ' {
@@ -59,7 +59,7 @@ pub(crate) fn name_hash(name: &str) -> u32 {
 /// Some providers name their data with spaces (Windows Defender's `Threat Name`, `Source
 /// Name`, `Process Name`), and Sigma rules write those names without them (`ThreatName`), as
 /// SigmaHQ's own regression samples expect.
-pub(crate) fn same_name(a: &str, b: &str) -> bool {
+pub fn same_name(a: &str, b: &str) -> bool {
     if a.eq_ignore_ascii_case(b) {
         return true;
     }
