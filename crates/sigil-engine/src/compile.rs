@@ -279,17 +279,51 @@ impl PredTable {
     }
 }
 
+/// At most this many literal sets are required of one rule: each further set removes
+/// fewer candidates than the last and costs a little on every event that holds it.
+const MAX_CLAUSES: usize = 3;
+
+impl PredTable {
+    /// The literal sets of a rule's condition, each of which must be hit for it to hold
+    /// (sets of the conjuncts of a top-level `And`, each as [`PredTable::required_literals`]
+    /// gives it), the most selective first, at most [`MAX_CLAUSES`]. `None` when no set
+    /// constrains the rule.
+    pub(crate) fn required_clauses(&self, node: &Node) -> Option<Vec<Vec<Lit>>> {
+        let mut clauses = Vec::new();
+        self.collect_clauses(node, &mut clauses);
+        for clause in &mut clauses {
+            clause.sort_unstable();
+            clause.dedup();
+        }
+        clauses.sort_by_key(|c| std::cmp::Reverse(selectivity(c)));
+        clauses.dedup();
+        clauses.truncate(MAX_CLAUSES);
+        (!clauses.is_empty()).then_some(clauses)
+    }
+
+    fn collect_clauses(&self, node: &Node, out: &mut Vec<Vec<Lit>>) {
+        match node {
+            Node::And(v) => v.iter().for_each(|n| self.collect_clauses(n, out)),
+            _ => out.extend(self.required_literals(node)),
+        }
+    }
+}
+
+/// How selective a literal set is, greater is better: an empty set (never matches)
+/// first, then the one whose shortest literal is longest, then the smaller one.
+fn selectivity<T: AsRef<str>>(set: &[T]) -> (usize, std::cmp::Reverse<usize>) {
+    let shortest = set
+        .iter()
+        .map(|l| l.as_ref().len())
+        .min()
+        .unwrap_or(usize::MAX);
+    (shortest, std::cmp::Reverse(set.len()))
+}
+
 /// The most selective of several literal sets: an empty set (never matches) first, then
 /// the one whose shortest literal is longest, then the smaller one.
 fn best<T: AsRef<str>>(sets: impl Iterator<Item = Vec<T>>) -> Option<Vec<T>> {
-    sets.max_by_key(|s| {
-        let shortest = s
-            .iter()
-            .map(|l| l.as_ref().len())
-            .min()
-            .unwrap_or(usize::MAX);
-        (shortest, std::cmp::Reverse(s.len()))
-    })
+    sets.max_by_key(|s| selectivity(s))
 }
 
 /// Compiles the test of a predicate (all of it but the field) and the literals of its

@@ -255,15 +255,15 @@ impl Engine {
         }
         let combos = engine.index.finalize();
         if engine.options.prefilter {
-            let rule_literals: Vec<Option<Vec<Lit>>> = engine
+            let rule_clauses: Vec<Option<Vec<Vec<Lit>>>> = engine
                 .rules
                 .iter()
-                .map(|r| engine.preds.required_literals(&r.node))
+                .map(|r| engine.preds.required_clauses(&r.node))
                 .collect();
-            for (rule, set) in engine.rules.iter_mut().zip(&rule_literals) {
-                rule.prefiltered = set.is_some();
+            for (rule, clauses) in engine.rules.iter_mut().zip(&rule_clauses) {
+                rule.prefiltered = clauses.is_some();
             }
-            engine.prefilters = Prefilters::build(&rule_literals, &engine.fields, &combos);
+            engine.prefilters = Prefilters::build(&rule_clauses, &engine.fields, &combos);
         }
         engine.prefiltered = engine.rules.iter().map(|r| r.prefiltered).collect();
         engine.skipped.sort_by_key(|s| s.index);

@@ -13,10 +13,9 @@
 /// Appends the folded form of `text` to `out`.
 pub fn fold_into(text: &str, out: &mut String) {
     if text.is_ascii() {
-        out.reserve(text.len());
-        for &b in text.as_bytes() {
-            out.push(char::from(b.to_ascii_lowercase()));
-        }
+        let start = out.len();
+        out.push_str(text);
+        out[start..].make_ascii_lowercase();
         return;
     }
     for c in text.chars() {

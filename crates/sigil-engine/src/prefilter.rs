@@ -1,8 +1,9 @@
 //! The literal prefilter: one Aho-Corasick automaton per field name.
 //!
-//! Every prefiltered rule has a set of literals one of which must occur in the event
-//! (see [`crate::compile::PredTable::required_literals`]); each literal belongs to a
-//! field, or to no field for keyword searches. The literals are grouped by field name:
+//! Every prefiltered rule has one to three sets of literals (clauses), each of which must
+//! have a literal in the event (see [`crate::compile::PredTable::required_clauses`]): a
+//! rule `selection_img and selection_cli` needs a literal of each selection. Each literal
+//! belongs to a field, or to no field for keyword searches. The literals are grouped by field name:
 //! the group of a field holds the literals of every rule that needs them in that field,
 //! each literal once however many rules share it (the Sysmon and Security-audit variants
 //! of a rule share theirs, and so do many rules). Keyword literals are scanned over every
@@ -11,8 +12,8 @@
 //!
 //! An event is scanned field by field, each field's value with its own group's automaton,
 //! and only the fields some candidate rule of the event's logsource combination has
-//! literals in ([`ComboScan`]). A literal found marks the rules that hold it; a candidate
-//! rule left unmarked cannot match and is skipped. Since a literal is looked for only in
+//! literals in ([`ComboScan`]). A literal found marks the clauses that hold it; a
+//! candidate rule with a clause left unmarked cannot match and is skipped. Since a literal is looked for only in
 //! the field it is required in, this is at least as selective as one scan of every field
 //! for every literal, and far less text is scanned.
 //!
@@ -67,8 +68,10 @@ impl Group {
                 } else {
                     AhoCorasickKind::ContiguousNFA
                 };
+                // Case-sensitive: the literals and the scanned text are ASCII-lowercase
+                // (see `Scan::run_prefilter`), which keeps the automaton small and lets
+                // it use a SIMD prefilter.
                 AhoCorasick::builder()
-                    .ascii_case_insensitive(true)
                     .match_kind(MatchKind::Standard)
                     .kind(Some(kind))
                     .build(self.patterns.iter().map(|p| p.as_bytes()))
@@ -120,24 +123,28 @@ impl ComboScan {
 /// numbers of its keyword literals within the keyword group.
 type RuleScan = (Vec<(u64, u32)>, Vec<u32>);
 
-/// A group while it is gathered: its literals, their numbers, and each one's rules.
+/// A group while it is gathered: its literals, their numbers, and each one's clauses.
 type GroupBuilder<'a> = (Vec<Box<str>>, HashMap<&'a str, u32>, Vec<Vec<u32>>);
 
 /// Every literal group of an engine, and what each combination scans.
 #[derive(Debug, Default)]
 pub(crate) struct Prefilters {
     pub(crate) groups: Vec<Group>,
-    /// For each literal (numbered across groups), the rules whose set holds it.
-    pub(crate) rules_of: Vec<Box<[u32]>>,
+    /// For each literal (numbered across groups), the clauses that hold it.
+    pub(crate) clauses_of: Vec<Box<[u32]>>,
+    /// The rule of each clause.
+    pub(crate) clause_rule: Vec<u32>,
+    /// The number of clauses of each rule (0: not prefiltered).
+    pub(crate) clause_count: Vec<u8>,
     /// One per combination of index lists.
     pub(crate) combos: Vec<ComboScan>,
 }
 
 impl Prefilters {
-    /// Groups the literal sets of the rules (`None`: the rule is not prefiltered) and
-    /// derives what each combination (a list of rules) scans.
+    /// Groups the literal sets of the rules' clauses (`None`: the rule is not
+    /// prefiltered) and derives what each combination (a list of rules) scans.
     pub(crate) fn build(
-        rule_literals: &[Option<Vec<Lit>>],
+        rule_clauses: &[Option<Vec<Vec<Lit>>>],
         fields: &FieldTable,
         combos: &[Vec<u32>],
     ) -> Prefilters {
@@ -146,10 +153,17 @@ impl Prefilters {
         let mut groups: Vec<GroupBuilder<'_>> = Vec::new();
         // Per rule, the (hash, group) of the fields it has literals in, and the numbers of
         // its keyword literals within their group.
-        let mut rule_fields: Vec<RuleScan> = vec![(Vec::new(), Vec::new()); rule_literals.len()];
-        for (r, set) in rule_literals.iter().enumerate() {
-            let Some(set) = set else { continue };
-            for lit in set {
+        let mut rule_fields: Vec<RuleScan> = vec![(Vec::new(), Vec::new()); rule_clauses.len()];
+        let mut clause_rule = Vec::new();
+        let mut clause_count = vec![0u8; rule_clauses.len()];
+        for (r, clauses) in rule_clauses.iter().enumerate() {
+            let Some(clauses) = clauses else { continue };
+            clause_count[r] = u8::try_from(clauses.len()).unwrap_or(u8::MAX);
+            for lit in clauses.iter().enumerate().flat_map(|(k, set)| {
+                let clause = (clause_rule.len() + k) as u32;
+                set.iter().map(move |lit| (clause, lit))
+            }) {
+                let (clause, lit) = lit;
                 let hash = lit.field.map(|f| name_hash(&fields.names[f as usize]));
                 let next = groups.len() as u32;
                 let g = *group_of_key.entry(hash).or_insert(next);
@@ -166,27 +180,34 @@ impl Prefilters {
                     rules.push(Vec::new());
                 }
                 let list = &mut rules[id as usize];
-                if list.last() != Some(&(r as u32)) {
-                    list.push(r as u32);
+                if list.last() != Some(&clause) {
+                    list.push(clause);
                 }
                 match hash {
                     Some(h) => rule_fields[r].0.push((h, g)),
                     None => rule_fields[r].1.push(id),
                 }
             }
+            clause_rule.extend(std::iter::repeat_n(r as u32, clauses.len()));
             rule_fields[r].0.sort_unstable();
             rule_fields[r].0.dedup();
+            rule_fields[r].1.sort_unstable();
+            rule_fields[r].1.dedup();
         }
         let keyword = group_of_key.get(&None).copied();
-        let mut out = Prefilters::default();
+        let mut out = Prefilters {
+            clause_rule,
+            clause_count,
+            ..Prefilters::default()
+        };
         for (patterns, _, rules) in groups {
             out.groups.push(Group {
-                first_literal: out.rules_of.len() as u32,
+                first_literal: out.clauses_of.len() as u32,
                 patterns,
                 numbers: None,
                 ac: OnceLock::new(),
             });
-            out.rules_of
+            out.clauses_of
                 .extend(rules.into_iter().map(Vec::into_boxed_slice));
         }
         // Keyword groups, one per distinct set of keyword literals of a combination.
@@ -230,6 +251,6 @@ impl Prefilters {
 
     /// The number of literals over all groups.
     pub(crate) fn literal_count(&self) -> usize {
-        self.rules_of.len()
+        self.clauses_of.len()
     }
 }

@@ -79,7 +79,10 @@ pub struct Scan<'e> {
     pred_result: Vec<bool>,
     prefiltered: bool,
     literal_generation: Vec<u32>,
+    clause_generation: Vec<u32>,
     rule_generation: Vec<u32>,
+    /// Clauses of each rule hit in the current event (valid where `rule_generation` is).
+    rule_hits: Vec<u8>,
     source: Option<Arc<str>>,
     hits: CorrelationHits,
     events: u64,
@@ -89,7 +92,9 @@ pub struct Scan<'e> {
     /// Scratch space for the text of a number.
     number: String,
     /// Scratch space for every value of an event, for the keyword prefilter.
-    keyword_text: String,
+    keyword_text: Vec<u8>,
+    /// Scratch space for the ASCII-lowercase form of a value, for the prefilter.
+    lower: Vec<u8>,
 }
 
 /// Counters of the work a scan did, to see where matching time goes.
@@ -133,14 +138,17 @@ impl<'e> Scan<'e> {
             pred_result: vec![false; engine.preds.preds.len()],
             prefiltered: false,
             literal_generation: vec![0; literals],
+            clause_generation: vec![0; engine.prefilters.clause_rule.len()],
             rule_generation: vec![0; engine.rules.len()],
+            rule_hits: vec![0; engine.rules.len()],
             source: None,
             hits: CorrelationHits::default(),
             events: 0,
             stats: ScanStats::default(),
             reversed: Vec::with_capacity(256),
             number: String::with_capacity(32),
-            keyword_text: String::new(),
+            keyword_text: Vec::new(),
+            lower: Vec::with_capacity(256),
         }
     }
 
@@ -179,6 +187,7 @@ impl<'e> Scan<'e> {
             self.fields.fill(Slot::EMPTY);
             self.pred_generation.fill(0);
             self.literal_generation.fill(0);
+            self.clause_generation.fill(0);
             self.rule_generation.fill(0);
             self.generation = 1;
         }
@@ -236,7 +245,9 @@ impl<'e> Scan<'e> {
             if !self.prefiltered {
                 self.run_prefilter(prefilter, event);
             }
-            if self.rule_generation[r as usize] != self.generation {
+            if self.rule_generation[r as usize] != self.generation
+                || self.rule_hits[r as usize] != engine.prefilters.clause_count[r as usize]
+            {
                 self.stats.prefiltered_out += 1;
                 return 0;
             }
@@ -262,25 +273,38 @@ impl<'e> Scan<'e> {
     }
 
     /// Finds which literals occur in the fields they belong to (and, for keyword
-    /// literals, in any value), and stamps the rules they stand for.
+    /// literals, in any value), and stamps the clauses they stand for, counting each
+    /// rule's clauses hit.
     fn run_prefilter(&mut self, combo: &ComboScan, event: &dyn Event) {
         self.prefiltered = true;
         self.stats.prefilter_scans += 1;
         let prefilters = &self.engine.prefilters;
         let generation = self.generation;
         let literal_generation = &mut self.literal_generation;
+        let clause_generation = &mut self.clause_generation;
         let rule_generation = &mut self.rule_generation;
+        let rule_hits = &mut self.rule_hits;
         let number = &mut self.number;
         let keyword = combo.keyword.map(|g| &prefilters.groups[g as usize]);
         let mut stamp = |lit: usize| {
             if literal_generation[lit] != generation {
                 literal_generation[lit] = generation;
-                for &r in &prefilters.rules_of[lit] {
-                    rule_generation[r as usize] = generation;
+                for &c in &prefilters.clauses_of[lit] {
+                    if clause_generation[c as usize] == generation {
+                        continue;
+                    }
+                    clause_generation[c as usize] = generation;
+                    let r = prefilters.clause_rule[c as usize] as usize;
+                    if rule_generation[r] == generation {
+                        rule_hits[r] = rule_hits[r].saturating_add(1);
+                    } else {
+                        rule_generation[r] = generation;
+                        rule_hits[r] = 1;
+                    }
                 }
             }
         };
-        let scan = |group: &Group, hay: &str, stamp: &mut dyn FnMut(usize)| {
+        let scan = |group: &Group, hay: &[u8], stamp: &mut dyn FnMut(usize)| {
             match group.automaton() {
                 Some(ac) => {
                     // Most values hold no literal: a plain search (which can skip ahead)
@@ -288,7 +312,7 @@ impl<'e> Scan<'e> {
                     // first found, so none starts before its end minus the longest literal.
                     let Some(m) = ac.find(hay) else { return };
                     let from = m.end().saturating_sub(ac.max_pattern_len());
-                    let input = Input::new(hay.as_bytes()).range(from..);
+                    let input = Input::new(hay).range(from..);
                     for m in ac.find_overlapping_iter(input) {
                         stamp(group.literal(m.pattern().as_usize()));
                     }
@@ -297,6 +321,11 @@ impl<'e> Scan<'e> {
                 None => (0..group.len()).for_each(|p| stamp(group.literal(p))),
             }
         };
+        // The literals are ASCII-lowercase (see `required_literal`) and the automata
+        // case-sensitive, which lets them skip ahead with SIMD: each value is scanned in
+        // its ASCII-lowercase form, which holds a literal wherever the value holds it in
+        // any ASCII case.
+        let lower = &mut self.lower;
         // Keyword literals may occur in any value: the values are gathered, separated by
         // a NUL, and scanned at once (a literal found across two values only keeps a rule
         // that cannot match, which evaluation then rejects).
@@ -314,21 +343,23 @@ impl<'e> Scan<'e> {
                 FieldValue::Null => return,
                 other => {
                     number.clear();
-                    if let Some(t) = other.as_text() {
-                        number.push_str(&t);
-                    }
+                    write_number(other, number);
                     number
                 }
             };
             if let Some(group) = own {
-                scan(group, hay, &mut stamp);
+                lower.clear();
+                lower.extend_from_slice(hay.as_bytes());
+                lower.make_ascii_lowercase();
+                scan(group, lower, &mut stamp);
             }
             if keyword.is_some() {
-                keyword_text.push_str(hay);
-                keyword_text.push('\0');
+                keyword_text.extend_from_slice(hay.as_bytes());
+                keyword_text.push(0);
             }
         });
         if let Some(group) = keyword {
+            keyword_text.make_ascii_lowercase();
             scan(group, keyword_text, &mut stamp);
         }
     }
@@ -586,6 +617,18 @@ impl<'e> Scan<'e> {
             source: self.source.clone(),
         });
     }
+}
+
+/// Appends the text of a number or boolean, as [`FieldValue::as_text`] gives it.
+fn write_number(value: &FieldValue<'_>, out: &mut String) {
+    let _ = match value {
+        FieldValue::Int(i) => write!(out, "{i}"),
+        FieldValue::UInt(u) => write!(out, "{u}"),
+        FieldValue::Float(f) => write!(out, "{f}"),
+        FieldValue::Bool(b) => write!(out, "{b}"),
+        FieldValue::Str(s) => write!(out, "{s}"),
+        FieldValue::Null => Ok(()),
+    };
 }
 
 /// Stores a field value's text in `text`; with `fold`, its folded form too.
