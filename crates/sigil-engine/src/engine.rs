@@ -78,8 +78,6 @@ pub struct Engine {
     pub(crate) index: LogsourceIndex,
     /// The literal prefilter (empty when it is off).
     pub(crate) prefilters: Prefilters,
-    /// Each rule's [`CompiledRule::prefiltered`], densely, for the candidate loop.
-    pub(crate) prefiltered: Vec<bool>,
     pub(crate) correlations: Vec<CompiledCorrelation>,
     pub(crate) channel_field: FieldId,
     pub(crate) event_id_field: FieldId,
@@ -101,7 +99,6 @@ impl Engine {
             fields,
             index: LogsourceIndex::default(),
             prefilters: Prefilters::default(),
-            prefiltered: Vec::new(),
             correlations: Vec::new(),
             channel_field,
             event_id_field,
@@ -265,7 +262,6 @@ impl Engine {
             }
             engine.prefilters = Prefilters::build(&rule_clauses, &engine.fields, &combos);
         }
-        engine.prefiltered = engine.rules.iter().map(|r| r.prefiltered).collect();
         engine.skipped.sort_by_key(|s| s.index);
         engine
     }

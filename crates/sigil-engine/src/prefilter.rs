@@ -12,10 +12,11 @@
 //!
 //! An event is scanned field by field, each field's value with its own group's automaton,
 //! and only the fields some candidate rule of the event's logsource combination has
-//! literals in ([`ComboScan`]). A literal found marks the clauses that hold it; a
-//! candidate rule with a clause left unmarked cannot match and is skipped. Since a literal is looked for only in
-//! the field it is required in, this is at least as selective as one scan of every field
-//! for every literal, and far less text is scanned.
+//! literals in ([`ComboScan`]). A literal found marks the clauses that hold it; the rules
+//! of the combination whose clauses are all marked are evaluated, with the combination's
+//! rules that have no literals, in rule order; the other rules are never looked at. Since
+//! a literal is looked for only in the field it is required in, this is at least as
+//! selective as one scan of every field for every literal, and far less text is scanned.
 //!
 //! Automata are built on first use: an event stream meets only some fields, and building
 //! every group up front would cost more than a short hunt takes.
@@ -102,12 +103,27 @@ pub(crate) struct ComboScan {
     /// The group of the keyword literals of the combination's rules (scanned over
     /// every value), if they have any.
     pub(crate) keyword: Option<u32>,
+    /// The combination's rules without literals, which every event of it evaluates, in
+    /// rule order.
+    pub(crate) always: Box<[u32]>,
+    /// The combination's prefiltered rules, as a bit set over rule numbers: a rule whose
+    /// clauses are all hit is evaluated if it is one of them.
+    members: Box<[u64]>,
+    /// The number of rules of the combination.
+    pub(crate) rules: usize,
 }
 
 impl ComboScan {
     /// Whether there is nothing to scan.
     pub(crate) fn is_empty(&self) -> bool {
         self.fields.is_empty() && self.keyword.is_none()
+    }
+
+    /// Whether `rule` is a prefiltered rule of the combination.
+    pub(crate) fn has(&self, rule: usize) -> bool {
+        self.members
+            .get(rule / 64)
+            .is_some_and(|w| w & (1 << (rule % 64)) != 0)
     }
 
     /// The group of a field, when the combination scans it.
@@ -215,11 +231,19 @@ impl Prefilters {
         for combo in combos {
             let mut scan_fields: Vec<(u64, u32)> = Vec::new();
             let mut keywords: Vec<u32> = Vec::new();
+            let mut always = Vec::new();
+            let mut members = vec![0u64; rule_clauses.len().div_ceil(64)];
             for &r in combo {
                 let (f, k) = &rule_fields[r as usize];
                 scan_fields.extend_from_slice(f);
                 keywords.extend_from_slice(k);
+                if rule_clauses[r as usize].is_some() {
+                    members[r as usize / 64] |= 1 << (r % 64);
+                } else {
+                    always.push(r);
+                }
             }
+            always.sort_unstable();
             scan_fields.sort_unstable();
             scan_fields.dedup();
             keywords.sort_unstable();
@@ -244,6 +268,9 @@ impl Prefilters {
             out.combos.push(ComboScan {
                 fields: scan_fields.into_boxed_slice(),
                 keyword,
+                always: always.into_boxed_slice(),
+                members: members.into_boxed_slice(),
+                rules: combo.len(),
             });
         }
         out

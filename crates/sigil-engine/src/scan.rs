@@ -8,7 +8,8 @@
 //!   many rules test it;
 //! - each predicate's result, since rules share predicates;
 //! - which literals of the prefilter occur in the event, found in one Aho-Corasick pass
-//!   over its values, run only when a candidate rule needs it.
+//!   over the values some rule of its logsource has literals in, and from them the
+//!   rules left to evaluate (see [`crate::prefilter`]).
 //!
 //! Generation counters mark what belongs to the current event, so starting the next
 //! event costs nothing but a counter increment.
@@ -77,12 +78,13 @@ pub struct Scan<'e> {
     values_folded: bool,
     pred_generation: Vec<u32>,
     pred_result: Vec<bool>,
-    prefiltered: bool,
     literal_generation: Vec<u32>,
     clause_generation: Vec<u32>,
     rule_generation: Vec<u32>,
     /// Clauses of each rule hit in the current event (valid where `rule_generation` is).
     rule_hits: Vec<u8>,
+    /// The rules of the current event whose clauses are all hit.
+    ready: Vec<u32>,
     source: Option<Arc<str>>,
     hits: CorrelationHits,
     events: u64,
@@ -136,11 +138,11 @@ impl<'e> Scan<'e> {
             values_folded: false,
             pred_generation: vec![0; engine.preds.preds.len()],
             pred_result: vec![false; engine.preds.preds.len()],
-            prefiltered: false,
             literal_generation: vec![0; literals],
             clause_generation: vec![0; engine.prefilters.clause_rule.len()],
             rule_generation: vec![0; engine.rules.len()],
             rule_hits: vec![0; engine.rules.len()],
+            ready: Vec::with_capacity(64),
             source: None,
             hits: CorrelationHits::default(),
             events: 0,
@@ -196,7 +198,6 @@ impl<'e> Scan<'e> {
         self.values.clear();
         self.values_loaded = false;
         self.values_folded = false;
-        self.prefiltered = false;
         self.events += 1;
     }
 
@@ -223,35 +224,42 @@ impl<'e> Scan<'e> {
             .get(combo as usize)
             .filter(|c| !c.is_empty());
         let mut emitted = 0;
-        for list in lists {
-            for &r in list {
-                emitted += self.rule(r, prefilter, event, sink);
+        let Some(combo) = prefilter else {
+            // Nothing to scan for: every candidate is evaluated.
+            for list in lists {
+                self.stats.candidates += list.len() as u64;
+                for &r in list {
+                    emitted += self.rule(r, event, sink);
+                }
             }
+            return emitted;
+        };
+        self.stats.candidates += combo.rules as u64;
+        self.run_prefilter(combo, event);
+        // The rules whose clauses were all hit, merged in rule order with those that
+        // have no literals.
+        let mut ready = std::mem::take(&mut self.ready);
+        ready.sort_unstable();
+        self.stats.prefiltered_out += (combo.rules - combo.always.len() - ready.len()) as u64;
+        let (mut a, mut b) = (0, 0);
+        let always = &combo.always;
+        while a < always.len() || b < ready.len() {
+            let r = if b == ready.len() || (a < always.len() && always[a] < ready[b]) {
+                a += 1;
+                always[a - 1]
+            } else {
+                b += 1;
+                ready[b - 1]
+            };
+            emitted += self.rule(r, event, sink);
         }
+        ready.clear();
+        self.ready = ready;
         emitted
     }
 
-    fn rule(
-        &mut self,
-        r: u32,
-        prefilter: Option<&ComboScan>,
-        event: &dyn Event,
-        sink: &mut dyn Sink,
-    ) -> usize {
+    fn rule(&mut self, r: u32, event: &dyn Event, sink: &mut dyn Sink) -> usize {
         let engine = self.engine;
-        self.stats.candidates += 1;
-        // Most candidates are removed here: look only at the dense flags until then.
-        if let Some(prefilter) = prefilter.filter(|_| engine.prefiltered[r as usize]) {
-            if !self.prefiltered {
-                self.run_prefilter(prefilter, event);
-            }
-            if self.rule_generation[r as usize] != self.generation
-                || self.rule_hits[r as usize] != engine.prefilters.clause_count[r as usize]
-            {
-                self.stats.prefiltered_out += 1;
-                return 0;
-            }
-        }
         self.stats.evaluated += 1;
         let rule = &engine.rules[r as usize];
         if !self.eval(&rule.node, event) {
@@ -276,7 +284,6 @@ impl<'e> Scan<'e> {
     /// literals, in any value), and stamps the clauses they stand for, counting each
     /// rule's clauses hit.
     fn run_prefilter(&mut self, combo: &ComboScan, event: &dyn Event) {
-        self.prefiltered = true;
         self.stats.prefilter_scans += 1;
         let prefilters = &self.engine.prefilters;
         let generation = self.generation;
@@ -284,6 +291,7 @@ impl<'e> Scan<'e> {
         let clause_generation = &mut self.clause_generation;
         let rule_generation = &mut self.rule_generation;
         let rule_hits = &mut self.rule_hits;
+        let ready = &mut self.ready;
         let number = &mut self.number;
         let keyword = combo.keyword.map(|g| &prefilters.groups[g as usize]);
         let mut stamp = |lit: usize| {
@@ -300,6 +308,9 @@ impl<'e> Scan<'e> {
                     } else {
                         rule_generation[r] = generation;
                         rule_hits[r] = 1;
+                    }
+                    if rule_hits[r] == prefilters.clause_count[r] && combo.has(r) {
+                        ready.push(r as u32);
                     }
                 }
             }
