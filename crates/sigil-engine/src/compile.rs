@@ -21,6 +21,8 @@ pub(crate) type FieldId = u32;
 #[derive(Debug, Default)]
 pub(crate) struct FieldTable {
     pub(crate) names: Vec<String>,
+    /// Each name's [`sigil_logs::field_name_hash`].
+    pub(crate) hashes: Vec<u32>,
     ids: HashMap<String, FieldId>,
 }
 
@@ -32,6 +34,7 @@ impl FieldTable {
         }
         let id = self.names.len() as FieldId;
         self.names.push(name.to_string());
+        self.hashes.push(sigil_logs::field_name_hash(name));
         self.ids.insert(key, id);
         id
     }

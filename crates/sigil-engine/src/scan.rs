@@ -28,7 +28,7 @@ use crate::correlation::{CorrelationHits, Hit};
 use crate::engine::Engine;
 use crate::fold::{fold_into, is_folded};
 use crate::index::canonical_int;
-use crate::prefilter::{ComboScan, Group, name_hash};
+use crate::prefilter::{ComboScan, Group};
 use crate::sink::{Detection, EventSummary, Matched, Sink};
 use crate::time::{parse_timestamp, time_part};
 
@@ -317,14 +317,14 @@ impl<'e> Scan<'e> {
         };
         let scan = |group: &Group, hay: &[u8], stamp: &mut dyn FnMut(usize)| {
             match group.automaton() {
-                Some(ac) => {
-                    // Most values hold no literal: a plain search (which can skip ahead)
-                    // says so. Otherwise every occurrence is wanted; none ends before the
-                    // first found, so none starts before its end minus the longest literal.
-                    let Some(m) = ac.find(hay) else { return };
-                    let from = m.end().saturating_sub(ac.max_pattern_len());
+                Some(searchers) => {
+                    // Most values hold no literal: a quick search says so. Otherwise
+                    // every occurrence is wanted, from where the first may start.
+                    let Some(from) = searchers.first(hay) else {
+                        return;
+                    };
                     let input = Input::new(hay).range(from..);
-                    for m in ac.find_overlapping_iter(input) {
+                    for m in searchers.all.find_overlapping_iter(input) {
                         stamp(group.literal(m.pattern().as_usize()));
                     }
                 }
@@ -342,9 +342,9 @@ impl<'e> Scan<'e> {
         // that cannot match, which evaluation then rejects).
         let keyword_text = &mut self.keyword_text;
         keyword_text.clear();
-        event.for_each_field(&mut |name, value| {
+        event.for_each_field_hashed(&mut |hash, _, value| {
             let own = combo
-                .group_of(name_hash(name))
+                .group_of(u64::from(hash))
                 .map(|g| &prefilters.groups[g as usize]);
             if own.is_none() && keyword.is_none() {
                 return;
@@ -539,11 +539,12 @@ impl<'e> Scan<'e> {
             return cached;
         }
         let name = &self.engine.fields.names[f as usize];
+        let hash = self.engine.fields.hashes[f as usize];
         let text = &mut self.text;
         let multi = &mut self.multi;
         let start = multi.len();
         let mut first: Option<Slot> = None;
-        event.for_each_value(name, &mut |v| {
+        event.for_each_value_hashed(name, hash, &mut |v| {
             let s = store(text, &v, true);
             if !s.present {
                 return;

@@ -104,4 +104,16 @@ pub trait Event {
             f(value);
         }
     }
+
+    /// [`Event::for_each_field`] with each name's [`field_name_hash`]; events that keep
+    /// the hashes give them without hashing again.
+    fn for_each_field_hashed(&self, f: &mut dyn FnMut(u32, &str, FieldValue<'_>)) {
+        self.for_each_field(&mut |name, value| f(field_name_hash(name), name, value));
+    }
+
+    /// [`Event::for_each_value`] for a `field` whose [`field_name_hash`] is `hash`.
+    fn for_each_value_hashed(&self, field: &str, hash: u32, f: &mut dyn FnMut(FieldValue<'_>)) {
+        let _ = hash;
+        self.for_each_value(field, f);
+    }
 }
