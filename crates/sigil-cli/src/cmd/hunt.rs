@@ -141,59 +141,83 @@ fn hunt(args: &Args) -> anyhow::Result<ExitCode> {
     let min_level = args.min_level;
     let fields = &engine.options().summary_fields;
 
-    // Parts are read in windows: each window in parallel, one reader and one scan per
-    // worker, and its detections written in input order before the next window starts.
-    // So output order does not depend on the thread count, and memory stays bounded by a
-    // window, whatever the size of the input.
-    let mut out = Output::open(args)?;
-    let mut stats = sigil_logs::FileStats::default();
-    let mut hits = sigil_engine::CorrelationHits::default();
-    let mut tally = Tally::default();
-    // Readers and scans outlive a window: their buffers stay grown.
-    let workers: std::sync::Mutex<Vec<(sigil_logs::Reader, sigil_engine::Scan<'_>)>> =
-        std::sync::Mutex::default();
-    for window in parts.chunks(PARTS_PER_WINDOW) {
-        let results: Vec<(
-            sigil_engine::CorrelationHits,
-            Vec<Found>,
-            sigil_logs::FileStats,
-        )> = {
-            use rayon::prelude::*;
-            window
-                .par_iter()
-                .map_init(
-                    || Pooled::take(&workers, || (sigil_logs::Reader::new(), engine.scan())),
-                    |worker, part| {
-                        let (reader, scan) = worker.get();
-                        progress.inc(1);
-                        scan.set_source(Some(Arc::from(
-                            part.input.path.to_string_lossy().as_ref(),
-                        )));
-                        let mut found = Vec::new();
-                        let stats = reader.read_part(part, &mut |_meta, event| {
-                            let mut sink = |d: &sigil_engine::Detection<'_>| {
-                                if level_ok(d.rule.level, min_level) {
-                                    found.push(found_of(d, fields));
-                                }
-                            };
-                            match ecs {
-                                Some(m) => scan.event(&m.view(event), &mut sink),
-                                None => scan.event(event, &mut sink),
-                            };
-                        });
-                        (scan.take_hits(), found, stats)
-                    },
-                )
-                .collect()
-        };
-        for (part_hits, part_found, part_stats) in results {
-            hits.merge(part_hits);
-            stats.merge(part_stats);
-            for f in &part_found {
-                tally.add(f);
-                out.write(f)?;
+    // Every worker takes the next part, reads it with its own reader and scan, and hands
+    // the part's detections to the ordered output: whoever completes the oldest pending
+    // part writes it and every completed part after it. So output comes in input order
+    // whatever the thread count, no worker waits for the others at a barrier, and memory
+    // stays bounded: a worker does not start a part more than `MAX_PARTS_AHEAD` beyond
+    // the oldest pending one.
+    let out = Output::open(args)?;
+    let ordered = std::sync::Mutex::new(Ordered {
+        out,
+        next: 0,
+        done: BTreeMap::new(),
+        stats: sigil_logs::FileStats::default(),
+        hits: sigil_engine::CorrelationHits::default(),
+        tally: Tally::default(),
+        error: None,
+    });
+    let written = std::sync::Condvar::new();
+    let claimed = std::sync::atomic::AtomicUsize::new(0);
+    let work = || {
+        let mut reader = sigil_logs::Reader::new();
+        let mut scan = engine.scan();
+        loop {
+            let i = claimed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let Some(part) = parts.get(i) else { break };
+            {
+                // Wait while too far ahead of the output (the oldest pending part is
+                // being read by a worker that does not wait, so this ends).
+                let Ok(mut o) = ordered.lock() else { break };
+                while i >= o.next + MAX_PARTS_AHEAD && o.error.is_none() {
+                    let Ok(next) = written.wait(o) else { return };
+                    o = next;
+                }
+                if o.error.is_some() {
+                    break;
+                }
+            }
+            scan.set_source(Some(Arc::from(part.input.path.to_string_lossy().as_ref())));
+            let mut found = Vec::new();
+            let stats = reader.read_part(part, &mut |_meta, event| {
+                let mut sink = |d: &sigil_engine::Detection<'_>| {
+                    if level_ok(d.rule.level, min_level) {
+                        found.push(found_of(d, fields));
+                    }
+                };
+                match ecs {
+                    Some(m) => scan.event(&m.view(event), &mut sink),
+                    None => scan.event(event, &mut sink),
+                };
+            });
+            progress.inc(1);
+            let Ok(mut o) = ordered.lock() else { break };
+            o.done.insert(i, (scan.take_hits(), found, stats));
+            if o.flush() {
+                written.notify_all();
             }
         }
+    };
+    let threads = rayon::current_num_threads();
+    rayon::scope(|s| {
+        for _ in 1..threads {
+            s.spawn(|_| work());
+        }
+        work();
+    });
+    let Ordered {
+        out,
+        stats,
+        hits,
+        mut tally,
+        error,
+        ..
+    } = ordered
+        .into_inner()
+        .map_err(|_| anyhow::anyhow!("a worker thread failed"))?;
+    let mut out = out;
+    if let Some(e) = error {
+        return Err(e);
     }
     progress.finish_and_clear();
     let untimed = hits.untimed;
@@ -445,36 +469,6 @@ fn write_json<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
     let _ = serde_json::to_writer(out, value);
 }
 
-/// A worker's state taken from a shared pool, and put back when the worker is done, so
-/// that the next window of parts reuses it.
-struct Pooled<'p, T> {
-    item: Option<T>,
-    pool: &'p std::sync::Mutex<Vec<T>>,
-}
-
-impl<'p, T> Pooled<'p, T> {
-    fn take(pool: &'p std::sync::Mutex<Vec<T>>, new: impl FnOnce() -> T) -> Self {
-        let item = pool.lock().ok().and_then(|mut p| p.pop());
-        Self {
-            item: Some(item.unwrap_or_else(new)),
-            pool,
-        }
-    }
-
-    fn get(&mut self) -> &mut T {
-        self.item
-            .get_or_insert_with(|| unreachable!("taken only on drop"))
-    }
-}
-
-impl<T> Drop for Pooled<'_, T> {
-    fn drop(&mut self) {
-        if let (Some(item), Ok(mut pool)) = (self.item.take(), self.pool.lock()) {
-            pool.push(item);
-        }
-    }
-}
-
 fn progress_bar(args: &Args, parts: u64) -> indicatif::ProgressBar {
     if args.no_progress || !std::io::stderr().is_terminal() {
         return indicatif::ProgressBar::hidden();
@@ -488,8 +482,51 @@ fn progress_bar(args: &Args, parts: u64) -> indicatif::ProgressBar {
     bar
 }
 
-/// How many parts are read between two flushes of output (see `hunt`).
-const PARTS_PER_WINDOW: usize = 64;
+/// How far beyond the oldest part not yet written a worker may start a part (see
+/// `hunt`): this bounds the detections held in memory.
+const MAX_PARTS_AHEAD: usize = 64;
+
+/// What a part gives: its correlation hits, detections and reading statistics.
+type PartResult = (
+    sigil_engine::CorrelationHits,
+    Vec<Found>,
+    sigil_logs::FileStats,
+);
+
+/// The output side of a hunt, shared by the workers: parts completed out of order wait
+/// in `done` until every part before them is written.
+struct Ordered {
+    out: Output,
+    /// The next part to write.
+    next: usize,
+    done: BTreeMap<usize, PartResult>,
+    stats: sigil_logs::FileStats,
+    hits: sigil_engine::CorrelationHits,
+    tally: Tally,
+    /// The first write error; workers stop when there is one.
+    error: Option<anyhow::Error>,
+}
+
+impl Ordered {
+    /// Writes the completed parts that are next in input order; whether any was.
+    fn flush(&mut self) -> bool {
+        let start = self.next;
+        while let Some((hits, found, stats)) = self.done.remove(&self.next) {
+            self.next += 1;
+            self.hits.merge(hits);
+            self.stats.merge(stats);
+            for f in &found {
+                self.tally.add(f);
+                if self.error.is_none()
+                    && let Err(e) = self.out.write(f)
+                {
+                    self.error = Some(e);
+                }
+            }
+        }
+        self.next > start
+    }
+}
 
 /// Detections counted by level, for the summary.
 #[derive(Default)]
@@ -510,7 +547,7 @@ impl Tally {
 /// other formats stream.
 struct Output {
     format: Format,
-    out: Box<dyn Write>,
+    out: Box<dyn Write + Send>,
     rows: Vec<[String; 6]>,
     /// A JSON line being written.
     line: Vec<u8>,
@@ -518,7 +555,7 @@ struct Output {
 
 impl Output {
     fn open(args: &Args) -> anyhow::Result<Self> {
-        let out: Box<dyn Write> = match &args.output {
+        let out: Box<dyn Write + Send> = match &args.output {
             Some(path) => Box::new(std::io::BufWriter::new(
                 std::fs::File::create(path)
                     .with_context(|| format!("cannot write {}", path.display()))?,
