@@ -24,10 +24,31 @@
 //! written back in the 0.14 form, so that rules see what the
 //! reference saw.
 
-use std::fmt::Write as _;
+//!
+//! # One pass
+//!
+//! A record is read in one pass over the JSON the crate renders, straight into the
+//! [`FlatEvent`]: no tree, no copy. The rendered bytes become the event's text buffer; strings
+//! are unescaped where they are (unescaping only ever shortens them), GUIDs and timestamps are
+//! rewritten where they are, and only text that has no place in the record (values joined from
+//! several `<Data>`, prefixed names) is written after it. The model's own field names
+//! (`EventID`, `Provider_Name`, ...) are not written at all: fields refer to
+//! [`MODEL_NAMES`]. The buffer is checked to be UTF-8 once, at the end, which is also what
+//! makes unescaping in place safe: a bug there would be a rejected record, never a bad `str`.
+//!
+//! The pass accepts exactly the JSON that [`crate::tree`] accepts, with the same error offsets.
+//! Where the model looks something up by name (the first `System`, the first `#text` of an
+//! element), the pass keeps the first and only checks the syntax of later ones. Two things
+//! need more than one look: a section that comes before one it must follow (`UserData`
+//! before `EventData`) is only checked where it is and read once the `Event` element ends,
+//! and the members of an element read before its `#text` turns up are taken back.
 
-use crate::flat::{FlatEvent, Value};
-use crate::tree::{Kind, Node, Span, child, children};
+use std::io::Write as _;
+
+use crate::flat::{
+    Field, FlatEvent, STATIC_NAME, Value, name_hash_bytes, same_name_bytes, static_name,
+};
+use crate::tree::{MAX_DEPTH, Span, SyntaxError};
 
 /// Why a rendered record could not be read as an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,438 +68,1410 @@ impl std::fmt::Display for ModelError {
     }
 }
 
-/// Builds the flat fields of one record from its parsed JSON.
-///
-/// `nodes` must come from parsing into `event`'s text buffer, which still holds that text.
-/// `scratch` is a reusable buffer for joined values.
-pub(crate) fn flatten(
-    nodes: &[Node],
-    event: &mut FlatEvent,
-    scratch: &mut String,
-) -> Result<(), ModelError> {
-    let root_event = child(nodes, event.text(), 0, "Event").ok_or(ModelError::NoEvent)?;
-    let system = child(nodes, event.text(), root_event, "System").ok_or(ModelError::NoSystem)?;
-    let mut b = Builder {
-        nodes,
-        event,
-        scratch,
-    };
-    b.system(system);
+/// Why a record was skipped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum RecordError {
+    /// The bytes are not UTF-8 (checked before anything else, as if first).
+    Utf8,
+    /// The bytes are not JSON.
+    Syntax(SyntaxError),
+    /// The JSON is not an event.
+    Model(ModelError),
+}
 
-    let data = child(nodes, b.event.text(), root_event, "EventData");
-    if let Some(data) = data {
-        b.event_data(data);
-    }
-    for section in ["UserData", "ProcessingErrorData"] {
-        if let Some(node) = child(nodes, b.event.text(), root_event, section) {
-            b.user_data(node, section);
+impl std::fmt::Display for RecordError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RecordError::Utf8 => f.write_str("rendered as invalid UTF-8"),
+            RecordError::Syntax(e) => e.fmt(f),
+            RecordError::Model(e) => e.fmt(f),
         }
     }
-    for (alias, source) in [
-        ("ProcessID", "Execution_ProcessID"),
-        ("ThreadID", "Execution_ThreadID"),
-        ("UserID", "Security_UserID"),
-    ] {
-        if let Some(value) = b.event.value_of(source)
-            && !b.event.contains(alias)
-        {
-            let name = b.event.push_text(alias);
-            b.event.push_spans(name, value);
+}
+
+/// The builder stopped at an error, which it keeps (see [`Builder::failure`]): a small error
+/// type keeps results in registers.
+#[derive(Debug)]
+struct Stop;
+
+type Parsed<T> = Result<T, Stop>;
+
+/// The System fields in the order the model gives them; [`system_slot`] says where each
+/// comes from.
+const SYSTEM_FIELDS: [&str; 19] = [
+    "Provider_Name",
+    "Provider_Guid",
+    "Provider_EventSourceName",
+    "Qualifiers",
+    "EventID",
+    "Version",
+    "Level",
+    "Task",
+    "Opcode",
+    "Keywords",
+    "EventRecordID",
+    "Channel",
+    "Computer",
+    "SystemTime",
+    "ActivityID",
+    "RelatedActivityID",
+    "Execution_ProcessID",
+    "Execution_ThreadID",
+    "Security_UserID",
+];
+
+const EVENT_ID: usize = 4;
+const EVENT_RECORD_ID: usize = 10;
+const CHANNEL: usize = 11;
+const COMPUTER: usize = 12;
+const SYSTEM_TIME: usize = 13;
+
+/// The aliases, each with the System field it copies.
+const ALIASES: [(usize, usize); 3] = [(ALIAS, 16), (ALIAS + 1, 17), (ALIAS + 2, 18)];
+const ALIAS: usize = SYSTEM_FIELDS.len();
+/// `Data`, the name of unnamed event data.
+const DATA: usize = ALIAS + 3;
+
+/// Every field name the model makes itself: the System fields, the aliases, `Data`.
+pub(crate) const MODEL_NAMES: [&str; DATA + 1] = {
+    let mut names = [""; DATA + 1];
+    let mut i = 0;
+    while i < SYSTEM_FIELDS.len() {
+        names[i] = SYSTEM_FIELDS[i];
+        i += 1;
+    }
+    names[ALIAS] = "ProcessID";
+    names[ALIAS + 1] = "ThreadID";
+    names[ALIAS + 2] = "UserID";
+    names[DATA] = "Data";
+    names
+};
+
+const MODEL_HASHES: [u32; DATA + 1] = {
+    let mut hashes = [0; DATA + 1];
+    let mut i = 0;
+    while i < hashes.len() {
+        hashes[i] = name_hash_bytes(MODEL_NAMES[i].as_bytes());
+        i += 1;
+    }
+    hashes
+};
+
+/// The System field (index in [`SYSTEM_FIELDS`]) that is the attribute `attribute` of the
+/// System element `element`, or with `""` its text.
+fn system_slot(element: &[u8], attribute: &[u8]) -> Option<usize> {
+    Some(match (element, attribute) {
+        (b"Provider", b"Name") => 0,
+        (b"Provider", b"Guid") => 1,
+        (b"Provider", b"EventSourceName") => 2,
+        (b"EventID", b"Qualifiers") => 3,
+        (b"EventID", b"") => 4,
+        (b"Version", b"") => 5,
+        (b"Level", b"") => 6,
+        (b"Task", b"") => 7,
+        (b"Opcode", b"") => 8,
+        (b"Keywords", b"") => 9,
+        (b"EventRecordID", b"") => 10,
+        (b"Channel", b"") => 11,
+        (b"Computer", b"") => 12,
+        (b"TimeCreated", b"SystemTime") => 13,
+        (b"Correlation", b"ActivityID") => 14,
+        (b"Correlation", b"RelatedActivityID") => 15,
+        (b"Execution", b"ProcessID") => 16,
+        (b"Execution", b"ThreadID") => 17,
+        (b"Security", b"UserID") => 18,
+        _ => return None,
+    })
+}
+
+/// The element's name when some System field comes from it.
+fn system_element(element: &[u8]) -> Option<&'static [u8]> {
+    SYSTEM_ELEMENTS.iter().copied().find(|e| *e == element)
+}
+
+const SYSTEM_ELEMENTS: [&[u8]; 14] = [
+    b"Provider",
+    b"EventID",
+    b"Version",
+    b"Level",
+    b"Task",
+    b"Opcode",
+    b"Keywords",
+    b"EventRecordID",
+    b"Channel",
+    b"Computer",
+    b"TimeCreated",
+    b"Correlation",
+    b"Execution",
+    b"Security",
+];
+
+/// Where the System fields that [`RecordMeta`](crate::RecordMeta) needs ended up, so that
+/// the reader takes them without looking them up by name.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SystemIndex {
+    fields: [Option<u32>; SYSTEM_FIELDS.len()],
+}
+
+impl SystemIndex {
+    fn value(&self, event: &FlatEvent, field: usize) -> Option<Value> {
+        match self.fields[field] {
+            Some(index) => event.value_at(index as usize),
+            // The first field of that name may still be event data.
+            None => event.value_of(SYSTEM_FIELDS[field]),
         }
     }
+
+    fn text<'e>(&self, event: &'e FlatEvent, field: usize) -> Option<&'e str> {
+        match self.value(event, field)? {
+            Value::Str(s) => Some(s.get(event.text())),
+            _ => None,
+        }
+    }
+
+    /// `EventRecordID`.
+    pub(crate) fn record_id(&self, event: &FlatEvent) -> Option<Value> {
+        self.value(event, EVENT_RECORD_ID)
+    }
+
+    /// `EventID`.
+    pub(crate) fn event_id(&self, event: &FlatEvent) -> Option<Value> {
+        self.value(event, EVENT_ID)
+    }
+
+    /// `SystemTime`.
+    pub(crate) fn system_time<'e>(&self, event: &'e FlatEvent) -> Option<&'e str> {
+        self.text(event, SYSTEM_TIME)
+    }
+
+    /// `Computer`.
+    pub(crate) fn computer<'e>(&self, event: &'e FlatEvent) -> Option<&'e str> {
+        self.text(event, COMPUTER)
+    }
+
+    /// `Channel`.
+    pub(crate) fn channel<'e>(&self, event: &'e FlatEvent) -> Option<&'e str> {
+        self.text(event, CHANNEL)
+    }
+}
+
+/// Set in both ends of a span of the builder's `extra` text (after the record), until the
+/// event's text is put together.
+const EXTRA: u32 = 1 << 30;
+
+/// Records of this size or more are refused (spans must leave [`EXTRA`] free).
+const MAX_RECORD: usize = EXTRA as usize;
+
+/// What reading records keeps from one to the next.
+#[derive(Debug, Default)]
+pub(crate) struct Scratch {
+    /// Text written after the record.
+    extra: Vec<u8>,
+}
+
+/// Reads one record, rendered by the `evtx` crate as JSON, into `event`, whose text buffer
+/// becomes `json`. On error the event is left empty.
+pub(crate) fn read_record(
+    json: Vec<u8>,
+    event: &mut FlatEvent,
+    scratch: &mut Scratch,
+) -> Result<SystemIndex, RecordError> {
+    let extra = &mut scratch.extra;
+    event.clear();
+    extra.clear();
+    if json.len() >= MAX_RECORD {
+        return Err(if std::str::from_utf8(&json).is_err() {
+            RecordError::Utf8
+        } else {
+            RecordError::Syntax(SyntaxError {
+                offset: 0,
+                message: "record too large",
+            })
+        });
+    }
+    let mut builder = Builder {
+        buf: json,
+        pos: 0,
+        extra: &mut *extra,
+        fields: event.fields_mut(),
+        bloom: [0; 4],
+        system: [None; SYSTEM_FIELDS.len()],
+        failure: None,
+    };
+    let outcome = builder.document();
+    let Builder {
+        buf,
+        system,
+        failure,
+        ..
+    } = builder;
+    let result = match (outcome, failure) {
+        (Ok(()), _) => finish(buf, extra, event),
+        // Unescaping in place keeps bytes UTF-8 exactly when they were, so this says whether
+        // the record was.
+        (Err(Stop), _) if std::str::from_utf8(&buf).is_err() => Err(RecordError::Utf8),
+        (Err(Stop), failure) => Err(failure.unwrap_or(RecordError::Utf8)),
+    };
+    match result {
+        Ok(()) => Ok(SystemIndex { fields: system }),
+        Err(e) => {
+            event.clear();
+            Err(e)
+        }
+    }
+}
+
+/// Puts the record and the extra text together as the event's text.
+fn finish(mut buf: Vec<u8>, extra: &[u8], event: &mut FlatEvent) -> Result<(), RecordError> {
+    if !extra.is_empty() {
+        if buf.len() + extra.len() >= MAX_RECORD {
+            return Err(RecordError::Syntax(SyntaxError {
+                offset: 0,
+                message: "record too large",
+            }));
+        }
+        let base = buf.len() as u32;
+        buf.extend_from_slice(extra);
+        let relocate = |span: &mut Span| {
+            if span.start & (STATIC_NAME | EXTRA) == EXTRA {
+                span.start = (span.start & !EXTRA) + base;
+                span.end = (span.end & !EXTRA) + base;
+            }
+        };
+        for field in event.fields_mut() {
+            relocate(&mut field.name);
+            if let Value::Str(span) = &mut field.value {
+                relocate(span);
+            }
+        }
+    }
+    let text = String::from_utf8(buf).map_err(|_| RecordError::Utf8)?;
+    event.set_text(text);
     Ok(())
 }
 
-/// A System field of the model: the text of `element`, or its attribute `attribute`.
-struct SystemField {
-    name: &'static str,
-    element: &'static str,
-    attribute: &'static str,
+/// The sections of an `Event`, in the order the model reads them.
+const SECTIONS: [&[u8]; 4] = [b"System", b"EventData", b"UserData", b"ProcessingErrorData"];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Section {
+    NotSeen,
+    Done,
+    /// Seen before a section that must come first: read later from this offset and depth.
+    Later(usize, usize),
 }
 
-const fn field(name: &'static str, element: &'static str, attribute: &'static str) -> SystemField {
-    SystemField {
-        name,
-        element,
-        attribute,
-    }
+/// What the document's `Event` was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum EventShape {
+    Absent,
+    NotObject,
+    Object { system: bool },
 }
 
-/// The System fields in the order the model gives them.
-const SYSTEM_FIELDS: [SystemField; 19] = [
-    field("Provider_Name", "Provider", "Name"),
-    field("Provider_Guid", "Provider", "Guid"),
-    field("Provider_EventSourceName", "Provider", "EventSourceName"),
-    field("Qualifiers", "EventID", "Qualifiers"),
-    field("EventID", "EventID", ""),
-    field("Version", "Version", ""),
-    field("Level", "Level", ""),
-    field("Task", "Task", ""),
-    field("Opcode", "Opcode", ""),
-    field("Keywords", "Keywords", ""),
-    field("EventRecordID", "EventRecordID", ""),
-    field("Channel", "Channel", ""),
-    field("Computer", "Computer", ""),
-    field("SystemTime", "TimeCreated", "SystemTime"),
-    field("ActivityID", "Correlation", "ActivityID"),
-    field("RelatedActivityID", "Correlation", "RelatedActivityID"),
-    field("Execution_ProcessID", "Execution", "ProcessID"),
-    field("Execution_ThreadID", "Execution", "ThreadID"),
-    field("Security_UserID", "Security", "UserID"),
-];
+/// An element's first `#text`, once seen: its value (`None`: null, or not a data value).
+#[derive(Debug, Clone, Copy)]
+enum Text {
+    Unseen,
+    Seen(Option<Value>),
+}
+
+/// A member of `UserData` read so far (see [`Builder::user_data`]).
+enum UserData {
+    Start,
+    /// One member, an object, read as the wrapper; with the field count before it, its name
+    /// and its first `#text` (as a data value).
+    Wrapper(usize, Span, Text),
+    Plain,
+}
 
 struct Builder<'a> {
-    nodes: &'a [Node],
-    event: &'a mut FlatEvent,
-    scratch: &'a mut String,
+    /// The record; strings are unescaped in place.
+    buf: Vec<u8>,
+    pos: usize,
+    /// Text written after the record (spans flagged with [`EXTRA`]).
+    extra: &'a mut Vec<u8>,
+    fields: &'a mut Vec<Field>,
+    /// A 256-bit filter of the name hashes in `fields` (never cleared within a record:
+    /// fields taken back only make it answer "maybe" more often).
+    bloom: [u64; 4],
+    /// Where each System field is in `fields`.
+    system: [Option<u32>; SYSTEM_FIELDS.len()],
+    /// Why the builder stopped.
+    failure: Option<RecordError>,
 }
 
+/// The bytes of `span` (see [`Builder::bytes`]); empty when out of range.
+fn resolve<'t>(buf: &'t [u8], extra: &'t [u8], span: Span) -> &'t [u8] {
+    if span.start & STATIC_NAME != 0 {
+        return MODEL_NAMES
+            .get((span.start & !STATIC_NAME) as usize)
+            .map_or(&[], |n| n.as_bytes());
+    }
+    let (text, start, end) = if span.start & EXTRA == 0 {
+        (buf, span.start, span.end)
+    } else {
+        (extra, span.start & !EXTRA, span.end & !EXTRA)
+    };
+    text.get(start as usize..end as usize).unwrap_or_default()
+}
+
+fn bloom_bit(hash: u32) -> (usize, u64) {
+    let h = hash.wrapping_mul(0x9E37_79B9) >> 24;
+    ((h >> 6) as usize, 1 << (h & 63))
+}
+
+// The value readers are inlined into their callers: returned through memory, their results
+// cost a stall per value (measured: about a sixth of the time of a record).
+#[allow(clippy::inline_always)]
 impl Builder<'_> {
-    fn child(&self, index: usize, key: &str) -> Option<usize> {
-        child(self.nodes, self.event.text(), index, key)
+    // ---- Fields.
+
+    /// The bytes of a name or value span: in the record, in `extra`, or a model name.
+    #[inline]
+    fn bytes(&self, span: Span) -> &[u8] {
+        resolve(&self.buf, self.extra, span)
     }
 
-    /// Adds a System field with a scalar value; nulls and nested values are left out.
-    fn put_system(&mut self, name: &str, node: Option<usize>) {
-        let Some(value) = node.and_then(|n| scalar_value(self.nodes[n].kind)) else {
+    fn bytes_mut(&mut self, span: Span) -> Option<&mut [u8]> {
+        if span.start & STATIC_NAME != 0 {
+            return None;
+        }
+        if span.start & EXTRA == 0 {
+            self.buf.get_mut(span.start as usize..span.end as usize)
+        } else {
+            self.extra
+                .get_mut((span.start & !EXTRA) as usize..(span.end & !EXTRA) as usize)
+        }
+    }
+
+    #[inline]
+    fn push(&mut self, name: Span, hash: u32, value: Value) {
+        let (word, bit) = bloom_bit(hash);
+        self.bloom[word] |= bit;
+        self.fields.push(Field { name, hash, value });
+    }
+
+    /// The first field named `name` (ignoring ASCII case and spaces), whose hash is `hash`.
+    fn find(&self, hash: u32, name: &[u8]) -> Option<usize> {
+        let (word, bit) = bloom_bit(hash);
+        if self.bloom[word] & bit == 0 {
+            return None;
+        }
+        self.fields
+            .iter()
+            .position(|f| f.hash == hash && same_name_bytes(self.bytes(f.name), name))
+    }
+
+    /// Adds a model field (no check for a field of the same name).
+    fn push_model(&mut self, index: usize, value: Value) {
+        self.push(static_name(index), MODEL_HASHES[index], value);
+    }
+
+    /// Adds a data field after rewriting its value to the reference form; a name taken
+    /// already is prefixed with the section, and the field is dropped when that is taken too.
+    fn put_data(&mut self, name: Span, value: Value, section: &str) {
+        let value = self.normalize(value);
+        self.put_named(name, value, section);
+    }
+
+    /// [`Builder::put_data`] of a value already rewritten.
+    fn put_named(&mut self, name: Span, value: Value, section: &str) {
+        let hash = name_hash_bytes(self.bytes(name));
+        if self.find(hash, self.bytes(name)).is_none() {
+            self.push(name, hash, value);
             return;
-        };
-        let value = normalize_rendering(self.event, value);
-        let name = self.event.push_text(name);
-        self.event.push_spans(name, value);
+        }
+        let start = self.extra.len();
+        self.extra.extend_from_slice(section.as_bytes());
+        self.extra.push(b'_');
+        let bytes = resolve(&self.buf, &[], name);
+        if name.start & (STATIC_NAME | EXTRA) == EXTRA {
+            // Names never come from `extra`, but copying from it is still safe.
+            let range = (name.start & !EXTRA) as usize..(name.end & !EXTRA) as usize;
+            if range.end <= start {
+                self.extra.extend_from_within(range);
+            }
+        } else {
+            self.extra.extend_from_slice(bytes);
+        }
+        let prefixed = self.extra_span(start);
+        let hash = name_hash_bytes(self.bytes(prefixed));
+        if self.find(hash, self.bytes(prefixed)).is_none() {
+            self.push(prefixed, hash, value);
+        }
     }
 
-    /// The System fields, in the order of the model. One pass over the System element finds
-    /// them all (looking each up by name costs a scan per field).
-    fn system(&mut self, system: usize) {
-        let mut slots: [Option<usize>; SYSTEM_FIELDS.len()] = [None; SYSTEM_FIELDS.len()];
-        let mut event_id_text = None;
-        for element in children(self.nodes, system) {
-            let key = self.nodes[element].key.get(self.event.text());
-            if self.nodes[element].kind != Kind::Object {
-                if let Some(slot) = SYSTEM_FIELDS
-                    .iter()
-                    .position(|f| f.element == key && f.attribute.is_empty())
-                {
-                    slots[slot] = Some(element);
-                }
-                continue;
+    /// The span of `extra` from `start` to its end.
+    fn extra_span(&self, start: usize) -> Span {
+        Span {
+            start: start as u32 | EXTRA,
+            end: self.extra.len() as u32 | EXTRA,
+        }
+    }
+
+    /// Rewrites a GUID or a timestamp in the `evtx` crate 0.15 form into the 0.14 form of the
+    /// reference, in place: `{365abb72-7acc-5cc4-0000-0010b2470300}` becomes
+    /// `365ABB72-7ACC-5CC4-0000-0010B2470300`, `2019-04-27T15:57:25.8688632Z` becomes
+    /// `2019-04-27T15:57:25.868863Z`. Other values are returned unchanged.
+    #[inline(always)]
+    fn normalize(&mut self, value: Value) -> Value {
+        match value {
+            Value::Str(span) if matches!(span.end.wrapping_sub(span.start), 28 | 38) => {
+                self.normalize_text(span)
             }
-            if key == "EventID" {
-                // `<EventID Qualifiers="..">N</EventID>`
-                event_id_text = Some(self.child(element, "#text"));
-            }
-            let Some(attributes) = self.child(element, "#attributes") else {
-                continue;
-            };
-            for attribute in children(self.nodes, attributes) {
-                let name = self.nodes[attribute].key.get(self.event.text());
-                if let Some(slot) = SYSTEM_FIELDS
-                    .iter()
-                    .position(|f| f.element == key && f.attribute == name)
-                {
-                    slots[slot] = Some(attribute);
+            _ => value,
+        }
+    }
+
+    fn normalize_text(&mut self, span: Span) -> Value {
+        let value = Value::Str(span);
+        let Some(text) = self.bytes_mut(span) else {
+            return value;
+        };
+        if is_braced_lowercase_guid(text) {
+            text[1..37].make_ascii_uppercase();
+            return Value::Str(Span {
+                start: span.start + 1,
+                end: span.end - 1,
+            });
+        }
+        if is_seven_digit_timestamp(text) {
+            // `...ss.fffffffZ`: put the `Z` over the seventh digit.
+            text[26] = b'Z';
+            return Value::Str(Span {
+                start: span.start,
+                end: span.end - 1,
+            });
+        }
+        value
+    }
+
+    // ---- The model.
+
+    fn document(&mut self) -> Parsed<()> {
+        self.skip_ws();
+        let mut event = EventShape::Absent;
+        if self.peek() == Some(b'{') {
+            self.members(0, |p, key, depth| {
+                if event == EventShape::Absent && p.bytes(key) == b"Event" {
+                    event = p.event(depth)?;
+                    Ok(())
+                } else {
+                    p.skip_value(depth)
                 }
+            })?;
+        } else {
+            self.skip_value(0)?;
+        }
+        self.skip_ws();
+        if self.pos != self.buf.len() {
+            return Err(self.error("unexpected data after the value"));
+        }
+        match event {
+            EventShape::Absent => Err(self.fail(RecordError::Model(ModelError::NoEvent))),
+            EventShape::NotObject | EventShape::Object { system: false } => {
+                Err(self.fail(RecordError::Model(ModelError::NoSystem)))
+            }
+            EventShape::Object { system: true } => {
+                self.aliases();
+                Ok(())
             }
         }
-        for (field, slot) in SYSTEM_FIELDS.iter().zip(slots) {
-            if field.name == "EventID" {
-                let node = event_id_text.unwrap_or(slot);
-                if let Some(value) = node.and_then(|n| self.event_id(self.nodes[n].kind)) {
-                    let name = self.event.push_text("EventID");
-                    self.event.push_spans(name, value);
+    }
+
+    /// The `Event` element: its sections, in the model's order whatever the document's.
+    fn event(&mut self, depth: usize) -> Parsed<EventShape> {
+        if self.peek() != Some(b'{') {
+            self.skip_value(depth)?;
+            return Ok(EventShape::NotObject);
+        }
+        let mut sections = [Section::NotSeen; SECTIONS.len()];
+        self.members(depth, |p, key, depth| {
+            let key = p.bytes(key);
+            let Some(index) = SECTIONS.iter().position(|s| *s == key) else {
+                return p.skip_value(depth);
+            };
+            if sections[index] != Section::NotSeen {
+                return p.skip_value(depth);
+            }
+            if sections[..index].iter().all(|s| *s == Section::Done) {
+                sections[index] = Section::Done;
+                p.section(index, depth)
+            } else {
+                sections[index] = Section::Later(p.pos, depth);
+                p.skip_value(depth)
+            }
+        })?;
+        let end = self.pos;
+        for (index, section) in sections.iter().enumerate() {
+            if let Section::Later(pos, depth) = *section {
+                self.pos = pos;
+                self.section(index, depth)?;
+            }
+        }
+        self.pos = end;
+        Ok(EventShape::Object {
+            system: sections[0] != Section::NotSeen,
+        })
+    }
+
+    fn section(&mut self, index: usize, depth: usize) -> Parsed<()> {
+        match index {
+            0 => self.system(depth),
+            1 => self.event_data(depth),
+            2 => self.user_data(depth),
+            _ if self.peek() == Some(b'{') => self.children(depth, "ProcessingErrorData"),
+            _ => self.skip_value(depth),
+        }
+    }
+
+    /// The System fields, in the order of the model; the last value given for a field wins.
+    fn system(&mut self, depth: usize) -> Parsed<()> {
+        if self.peek() != Some(b'{') {
+            return self.skip_value(depth);
+        }
+        let mut slots: [Option<Value>; SYSTEM_FIELDS.len()] = [None; SYSTEM_FIELDS.len()];
+        // `<EventID Qualifiers="..">N</EventID>` gives its `#text` (or nothing without one).
+        let mut event_id_text = Text::Unseen;
+        self.members(depth, |p, key, depth| {
+            let element = p.bytes(key);
+            if p.peek() != Some(b'{') {
+                return match system_slot(element, b"") {
+                    Some(slot) => {
+                        slots[slot] = p.scalar(depth)?;
+                        Ok(())
+                    }
+                    None => p.skip_value(depth),
+                };
+            }
+            let Some(element) = system_element(element) else {
+                return p.skip_value(depth);
+            };
+            let event_id = element == b"EventID";
+            if event_id {
+                event_id_text = Text::Seen(None);
+            }
+            let (mut text_seen, mut attributes_seen) = (false, false);
+            p.members(depth, |p, key, depth| {
+                let key = p.bytes(key);
+                if event_id && !text_seen && key == b"#text" {
+                    text_seen = true;
+                    event_id_text = Text::Seen(p.scalar(depth)?);
+                    Ok(())
+                } else if !attributes_seen && key == b"#attributes" {
+                    attributes_seen = true;
+                    p.attributes(element, depth, &mut slots)
+                } else {
+                    p.skip_value(depth)
+                }
+            })
+        })?;
+        for (index, slot) in slots.iter().enumerate() {
+            let value = if index == EVENT_ID {
+                let value = match event_id_text {
+                    Text::Seen(text) => text,
+                    Text::Unseen => *slot,
+                };
+                match value {
+                    Some(value) => self.event_id(value)?,
+                    None => None,
                 }
             } else {
-                self.put_system(field.name, slot);
+                slot.map(|v| self.normalize(v))
+            };
+            if let Some(value) = value {
+                self.system[index] = Some(self.fields.len() as u32);
+                self.push_model(index, value);
             }
+        }
+        Ok(())
+    }
+
+    /// The attributes of a System element: an object of them, or (as the model reads an
+    /// array) values of the element itself.
+    fn attributes(
+        &mut self,
+        element: &[u8],
+        depth: usize,
+        slots: &mut [Option<Value>; SYSTEM_FIELDS.len()],
+    ) -> Parsed<()> {
+        match self.peek() {
+            Some(b'{') => self.members(depth, |p, key, depth| {
+                match system_slot(element, p.bytes(key)) {
+                    Some(slot) => {
+                        slots[slot] = p.scalar(depth)?;
+                        Ok(())
+                    }
+                    None => p.skip_value(depth),
+                }
+            }),
+            Some(b'[') => self.elements(depth, |p, depth| match system_slot(element, b"") {
+                Some(slot) => {
+                    slots[slot] = p.scalar(depth)?;
+                    Ok(())
+                }
+                None => p.skip_value(depth),
+            }),
+            _ => self.skip_value(depth),
         }
     }
 
     /// `EventID` is always an integer in the model (text that is a number becomes one).
-    fn event_id(&self, kind: Kind) -> Option<Value> {
-        match kind {
-            Kind::Int(i) => Some(Value::Int(i)),
-            Kind::UInt(u) => Some(Value::UInt(u)),
-            Kind::Float(f) => Some(Value::Int(f as i64)),
-            Kind::Bool(b) => Some(Value::Int(i64::from(b))),
-            Kind::Str(s) => Some(
-                s.get(self.event.text())
-                    .trim()
-                    .parse::<i64>()
-                    .map_or(Value::Str(s), Value::Int),
-            ),
-            Kind::Null | Kind::Array | Kind::Object => None,
-        }
+    fn event_id(&mut self, value: Value) -> Parsed<Option<Value>> {
+        Ok(Some(match value {
+            Value::Float(f) => Value::Int(f as i64),
+            Value::Bool(b) => Value::Int(i64::from(b)),
+            Value::Str(s) => {
+                let Ok(text) = std::str::from_utf8(self.bytes(s)) else {
+                    return Err(self.fail(RecordError::Utf8));
+                };
+                text.trim().parse::<i64>().map_or(Value::Str(s), Value::Int)
+            }
+            Value::Null => return Ok(None),
+            Value::Int(_) | Value::UInt(_) => value,
+        }))
     }
 
-    fn event_data(&mut self, data: usize) {
-        match self.nodes[data].kind {
-            Kind::Object => {
-                for c in children(self.nodes, data) {
-                    let key = self.nodes[c].key;
-                    if key.get(self.event.text()) == "#attributes" {
-                        continue;
-                    }
-                    if self.nodes[c].kind == Kind::Object {
-                        if let Some(text) = self.child(c, "#text") {
-                            self.put_data(key, text, "EventData");
-                        } else {
-                            self.leaves(c, "EventData");
-                        }
-                    } else {
-                        self.put_data(key, c, "EventData");
+    fn event_data(&mut self, depth: usize) -> Parsed<()> {
+        if self.peek() == Some(b'{') {
+            return self.children(depth, "EventData");
+        }
+        if let Some(value) = self.data_value(depth)? {
+            self.put_data(static_name(DATA), value, "EventData");
+        }
+        Ok(())
+    }
+
+    /// `UserData` holds one wrapper element (`LogFileCleared`, `EventXML`, ...) whose children
+    /// are the fields; otherwise its own children are. Which one it is shows only at its end,
+    /// so a first member that is an object is read as the wrapper, and read again as an
+    /// element (see [`Builder::element`]) when a second member follows. The two readings
+    /// differ only when the member has a `#text`, whose value is kept for that.
+    fn user_data(&mut self, depth: usize) -> Parsed<()> {
+        const SECTION: &str = "UserData";
+        if self.peek() != Some(b'{') {
+            return self.skip_value(depth);
+        }
+        let mut state = UserData::Start;
+        self.members(depth, |p, key, depth| {
+            if p.bytes(key) == b"#attributes" {
+                return p.skip_value(depth);
+            }
+            match std::mem::replace(&mut state, UserData::Plain) {
+                UserData::Start if p.peek() == Some(b'{') => {
+                    let mark = p.fields.len();
+                    let text = p.wrapper(depth, SECTION)?;
+                    state = UserData::Wrapper(mark, key, text);
+                    return Ok(());
+                }
+                UserData::Wrapper(mark, first, Text::Seen(text)) => {
+                    p.fields.truncate(mark);
+                    if let Some(value) = text {
+                        p.put_named(first, value, SECTION);
                     }
                 }
+                UserData::Start | UserData::Wrapper(..) | UserData::Plain => {}
             }
-            Kind::Null => {}
-            _ => {
-                let name = self.event.push_text("Data");
-                self.put_data(name, data, "EventData");
-            }
-        }
+            p.member(key, depth, SECTION)
+        })
     }
 
-    fn user_data(&mut self, node: usize, section: &str) {
-        if self.nodes[node].kind != Kind::Object {
-            return;
-        }
-        let mut content = children(self.nodes, node)
-            .filter(|&c| self.nodes[c].key.get(self.event.text()) != "#attributes");
-        let first = content.next();
-        let only = content.next().is_none();
-        // UserData holds one wrapper element (LogFileCleared, EventXML, ...): its children are
-        // the fields.
-        let source = match first {
-            Some(wrapper)
-                if section == "UserData" && only && self.nodes[wrapper].kind == Kind::Object =>
-            {
-                wrapper
-            }
-            _ => node,
-        };
-        self.leaves(source, section);
-    }
-
-    /// Adds the leaves under the object `node`: nested objects are walked (an element with
-    /// text and attributes gives its text), everything else is a value.
-    fn leaves(&mut self, node: usize, section: &str) {
-        for c in children(self.nodes, node) {
-            let key = self.nodes[c].key;
-            if key.get(self.event.text()) == "#attributes" {
-                continue;
-            }
-            if self.nodes[c].kind == Kind::Object {
-                if let Some(text) = self.child(c, "#text") {
-                    self.put_data(key, text, section);
-                } else {
-                    self.leaves(c, section);
-                }
+    /// The members of an object as fields (`EventData`, `ProcessingErrorData`, a wrapper).
+    fn children(&mut self, depth: usize, section: &str) -> Parsed<()> {
+        self.members(depth, |p, key, depth| {
+            if p.bytes(key) == b"#attributes" {
+                p.skip_value(depth)
             } else {
-                self.put_data(key, c, section);
+                p.member(key, depth, section)
+            }
+        })
+    }
+
+    /// One member of an object read by [`Builder::children`].
+    fn member(&mut self, key: Span, depth: usize, section: &str) -> Parsed<()> {
+        if self.peek() == Some(b'{') {
+            return self.element(key, depth, section);
+        }
+        if let Some(value) = self.data_value(depth)? {
+            self.put_data(key, value, section);
+        }
+        Ok(())
+    }
+
+    /// An element under a data section: its `#text` when it has one (an element with
+    /// attributes and text), else its members. Members read before a `#text` turns up are
+    /// taken back; after it, they are only checked.
+    fn element(&mut self, key: Span, depth: usize, section: &str) -> Parsed<()> {
+        let mark = self.fields.len();
+        let mut text = Text::Unseen;
+        self.members(depth, |p, child, depth| {
+            if let Text::Seen(_) = text {
+                return p.skip_value(depth);
+            }
+            match p.bytes(child) {
+                b"#attributes" => p.skip_value(depth),
+                b"#text" => {
+                    text = Text::Seen(p.data_value(depth)?);
+                    Ok(())
+                }
+                _ => p.member(child, depth, section),
+            }
+        })?;
+        if let Text::Seen(text) = text {
+            self.fields.truncate(mark);
+            if let Some(value) = text {
+                self.put_data(key, value, section);
+            }
+        }
+        Ok(())
+    }
+
+    /// [`Builder::children`] of `UserData`'s first member, which also returns the rewritten
+    /// data value of the member's first `#text`.
+    fn wrapper(&mut self, depth: usize, section: &str) -> Parsed<Text> {
+        let mut text = Text::Unseen;
+        self.members(depth, |p, key, depth| {
+            let first_text = matches!(text, Text::Unseen) && p.bytes(key) == b"#text";
+            match p.bytes(key) {
+                b"#attributes" => p.skip_value(depth),
+                _ if p.peek() == Some(b'{') => {
+                    if first_text {
+                        text = Text::Seen(None);
+                    }
+                    p.element(key, depth, section)
+                }
+                _ => {
+                    let value = p.data_value(depth)?.map(|v| p.normalize(v));
+                    if first_text {
+                        text = Text::Seen(value);
+                    }
+                    if let Some(value) = value {
+                        p.put_named(key, value, section);
+                    }
+                    Ok(())
+                }
+            }
+        })?;
+        Ok(text)
+    }
+
+    /// `ProcessID`, `ThreadID`, `UserID`: copies of the Execution / Security attributes, added
+    /// only when no field has that name.
+    fn aliases(&mut self) {
+        for (alias, source) in ALIASES {
+            let value = match self.system[source] {
+                Some(index) => self.fields.get(index as usize).map(|f| f.value),
+                None => self
+                    .find(MODEL_HASHES[source], MODEL_NAMES[source].as_bytes())
+                    .map(|i| self.fields[i].value),
+            };
+            if let Some(value) = value
+                && self
+                    .find(MODEL_HASHES[alias], MODEL_NAMES[alias].as_bytes())
+                    .is_none()
+            {
+                self.push_model(alias, value);
             }
         }
     }
 
-    /// Adds a data field unless its value is null; a name taken already is prefixed with the
-    /// section, and the field is dropped when that is taken too.
-    fn put_data(&mut self, name: Span, node: usize, section: &str) {
-        let Some(value) = self.data_value(node) else {
-            return;
-        };
-        let value = normalize_rendering(self.event, value);
-        let mut name = name;
-        let (mut hash, taken) = self.event.lookup_span(name);
-        if taken {
-            let text = self.event.text_mut();
-            let start = text.len() as u32;
-            text.push_str(section);
-            text.push('_');
-            let Some(original) = text.get(name.start as usize..name.end as usize) else {
-                return;
-            };
-            // Copy through the scratch buffer: the name lives in the same buffer.
-            self.scratch.clear();
-            self.scratch.push_str(original);
-            text.push_str(self.scratch);
-            name = Span {
-                start,
-                end: text.len() as u32,
-            };
-            let (prefixed_hash, taken) = self.event.lookup_span(name);
-            if taken {
-                return;
+    // ---- Values.
+
+    /// A scalar value; `None` for null and for nested values (which are only checked).
+    #[inline(always)]
+    fn scalar(&mut self, depth: usize) -> Parsed<Option<Value>> {
+        self.check_depth(depth)?;
+        Ok(Some(match self.peek() {
+            Some(b'"') => Value::Str(self.string()?),
+            Some(b'-' | b'0'..=b'9') => self.number()?,
+            Some(b't') => {
+                self.literal(b"true")?;
+                Value::Bool(true)
             }
-            hash = prefixed_hash;
-        }
-        self.event.push_hashed(name, hash, value);
+            Some(b'f') => {
+                self.literal(b"false")?;
+                Value::Bool(false)
+            }
+            _ => {
+                self.skip_value(depth)?;
+                return Ok(None);
+            }
+        }))
     }
 
     /// A data value: scalars as they are, arrays (several unnamed `<Data>`) joined with
-    /// `"\n"`, nulls `None`.
-    fn data_value(&mut self, node: usize) -> Option<Value> {
-        let kind = self.nodes[node].kind;
-        if kind != Kind::Array {
-            return scalar_value(kind);
+    /// `"\n"`, nulls and objects `None`.
+    #[inline(always)]
+    fn data_value(&mut self, depth: usize) -> Parsed<Option<Value>> {
+        if self.peek() != Some(b'[') {
+            return self.scalar(depth);
         }
-        self.scratch.clear();
-        for (i, element) in children(self.nodes, node).enumerate() {
-            if i > 0 {
-                self.scratch.push('\n');
+        self.check_depth(depth)?;
+        let start = self.extra.len();
+        let mut first = true;
+        self.elements(depth, |p, depth| {
+            if !first {
+                p.extra.push(b'\n');
             }
-            write_as_text(self.nodes, element, self.event.text(), self.scratch);
-        }
-        Some(Value::Str(self.event.push_text(self.scratch)))
+            first = false;
+            p.write_as_text(depth)
+        })?;
+        Ok(Some(Value::Str(self.extra_span(start))))
     }
-}
 
-/// Rewrites a GUID or a timestamp in the `evtx` crate 0.15 form into the 0.14 form of the
-/// reference, in place: `{365abb72-7acc-5cc4-0000-0010b2470300}` becomes
-/// `365ABB72-7ACC-5CC4-0000-0010B2470300`, `2019-04-27T15:57:25.8688632Z` becomes
-/// `2019-04-27T15:57:25.868863Z`. Other values are returned unchanged.
-pub(crate) fn normalize_rendering(event: &mut FlatEvent, value: Value) -> Value {
-    let Value::Str(span) = value else {
-        return value;
-    };
-    let len = span.end - span.start;
-    if len != 38 && len != 28 {
-        return value;
+    /// Writes an element of a joined value as text. Numbers and booleans are written the way
+    /// the reference model writes them (Python's `str`: `True`, `1.0`); null is empty; a
+    /// nested value, which no known provider produces, as compact JSON.
+    fn write_as_text(&mut self, depth: usize) -> Parsed<()> {
+        self.check_depth(depth)?;
+        match self.peek() {
+            Some(b'[' | b'{') => return self.write_json(depth),
+            Some(b'n') => return self.literal(b"null"),
+            _ => {}
+        }
+        match self.scalar(depth)? {
+            Some(Value::Str(s)) => {
+                let text = resolve(&self.buf, &[], s);
+                self.extra.extend_from_slice(text);
+            }
+            Some(Value::Bool(b)) => {
+                self.extra
+                    .extend_from_slice(if b { b"True" } else { b"False" });
+            }
+            Some(number) => write_number(self.extra, number),
+            None => {}
+        }
+        Ok(())
     }
-    let text = span.get(event.text()).as_bytes();
-    if is_braced_lowercase_guid(text) {
-        let inner = Span {
-            start: span.start + 1,
-            end: span.end - 1,
-        };
-        if let Some(guid) = event
-            .text_mut()
-            .get_mut(inner.start as usize..inner.end as usize)
+
+    /// Writes a nested value as compact JSON, strings as Rust writes them with `{:?}`.
+    fn write_json(&mut self, depth: usize) -> Parsed<()> {
+        self.check_depth(depth)?;
+        match self.peek() {
+            Some(b'[') => {
+                self.extra.push(b'[');
+                let mut first = true;
+                self.elements(depth, |p, depth| {
+                    if !first {
+                        p.extra.push(b',');
+                    }
+                    first = false;
+                    p.write_json(depth)
+                })?;
+                self.extra.push(b']');
+            }
+            Some(b'{') => {
+                self.extra.push(b'{');
+                let mut first = true;
+                self.members(depth, |p, key, depth| {
+                    if !first {
+                        p.extra.push(b',');
+                    }
+                    first = false;
+                    let Ok(key) = std::str::from_utf8(resolve(&p.buf, &[], key)) else {
+                        return Err(p.fail(RecordError::Utf8));
+                    };
+                    let _ = write!(p.extra, "{key:?}:");
+                    p.write_json(depth)
+                })?;
+                self.extra.push(b'}');
+            }
+            Some(b'n') => {
+                self.literal(b"null")?;
+                self.extra.extend_from_slice(b"null");
+            }
+            _ => match self.scalar(depth)? {
+                Some(Value::Str(s)) => {
+                    let Ok(text) = std::str::from_utf8(resolve(&self.buf, &[], s)) else {
+                        return Err(self.fail(RecordError::Utf8));
+                    };
+                    let _ = write!(self.extra, "{text:?}");
+                }
+                Some(Value::Bool(b)) => {
+                    self.extra
+                        .extend_from_slice(if b { b"true" } else { b"false" });
+                }
+                Some(number) => write_number(self.extra, number),
+                None => {}
+            },
+        }
+        Ok(())
+    }
+
+    // ---- JSON, as `tree::parse` reads it (same grammar, same error offsets).
+
+    #[inline(always)]
+    fn peek(&self) -> Option<u8> {
+        self.buf.get(self.pos).copied()
+    }
+
+    /// Stops at a syntax error at `pos`.
+    fn error(&mut self, message: &'static str) -> Stop {
+        self.error_at(self.pos, message)
+    }
+
+    fn error_at(&mut self, offset: usize, message: &'static str) -> Stop {
+        self.fail(RecordError::Syntax(SyntaxError { offset, message }))
+    }
+
+    /// Stops at `failure` (the first one stays).
+    #[cold]
+    fn fail(&mut self, failure: RecordError) -> Stop {
+        self.failure.get_or_insert(failure);
+        Stop
+    }
+
+    #[inline(always)]
+    fn skip_ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
+            self.pos += 1;
+        }
+    }
+
+    #[inline]
+    fn check_depth(&mut self, depth: usize) -> Parsed<()> {
+        if depth > MAX_DEPTH {
+            Err(self.error("nested too deeply"))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Checks the value at `pos` and moves past it, changing nothing.
+    fn skip_value(&mut self, depth: usize) -> Parsed<()> {
+        self.check_depth(depth)?;
+        match self.peek() {
+            Some(b'{') => self.skip_object(depth),
+            Some(b'[') => self.elements(depth, Self::skip_value),
+            Some(b'"') => self.skip_string(),
+            Some(b't') => self.literal(b"true"),
+            Some(b'f') => self.literal(b"false"),
+            Some(b'n') => self.literal(b"null"),
+            Some(b'-' | b'0'..=b'9') => self.number().map(drop),
+            Some(_) => Err(self.error("expected a value")),
+            None => Err(self.error("unexpected end of input")),
+        }
+    }
+
+    #[inline(always)]
+    fn literal(&mut self, word: &[u8]) -> Parsed<()> {
+        if self
+            .buf
+            .get(self.pos..)
+            .unwrap_or_default()
+            .starts_with(word)
         {
-            guid.make_ascii_uppercase();
+            self.pos += word.len();
+            Ok(())
+        } else {
+            Err(self.error("expected a value"))
         }
-        return Value::Str(inner);
     }
-    if is_seven_digit_timestamp(text) {
-        // `...ss.fffffffZ`: put the `Z` over the seventh digit.
-        let seventh = span.end as usize - 2;
-        event.text_mut().replace_range(seventh..=seventh, "Z");
-        return Value::Str(Span {
-            start: span.start,
-            end: span.end - 1,
+
+    #[inline(always)]
+    fn number(&mut self) -> Parsed<Value> {
+        let start = self.pos;
+        // Most numbers: an optional minus and up to 18 digits, which any i64 holds.
+        let negative = self.peek() == Some(b'-');
+        self.pos += usize::from(negative);
+        let mut magnitude = 0i64;
+        while let Some(d @ b'0'..=b'9') = self.peek() {
+            magnitude = magnitude.wrapping_mul(10).wrapping_add(i64::from(d - b'0'));
+            self.pos += 1;
+        }
+        let count = self.pos - start - usize::from(negative);
+        if (1..=18).contains(&count)
+            && !matches!(self.peek(), Some(b'-' | b'.' | b'e' | b'E' | b'+'))
+        {
+            return Ok(Value::Int(if negative { -magnitude } else { magnitude }));
+        }
+        // Anything else as `tree` reads it.
+        self.pos = start;
+        let mut integral = true;
+        while let Some(b) = self.peek() {
+            match b {
+                b'0'..=b'9' | b'-' => {}
+                b'.' | b'e' | b'E' | b'+' => integral = false,
+                _ => break,
+            }
+            self.pos += 1;
+        }
+        let digits = self.buf.get(start..self.pos).unwrap_or_default();
+        let parsed = std::str::from_utf8(digits).ok().and_then(|digits| {
+            if integral {
+                if let Ok(i) = digits.parse::<i64>() {
+                    return Some(Value::Int(i));
+                }
+                if let Ok(u) = digits.parse::<u64>() {
+                    return Some(Value::UInt(u));
+                }
+            }
+            digits.parse::<f64>().ok().map(Value::Float)
         });
+        parsed.ok_or_else(|| self.error_at(start, "invalid number"))
     }
-    value
+
+    /// The members of the object at `pos`: `f` gets each key (unescaped in place) with `pos`
+    /// at its value, and must move past the value.
+    fn members(
+        &mut self,
+        depth: usize,
+        mut f: impl FnMut(&mut Self, Span, usize) -> Parsed<()>,
+    ) -> Parsed<()> {
+        self.check_depth(depth)?;
+        self.pos += 1;
+        self.skip_ws();
+        if self.peek() == Some(b'}') {
+            self.pos += 1;
+            return Ok(());
+        }
+        loop {
+            if self.peek() != Some(b'"') {
+                return Err(self.error("expected a key"));
+            }
+            let key = self.string()?;
+            self.skip_ws();
+            if self.peek() != Some(b':') {
+                return Err(self.error("expected ':'"));
+            }
+            self.pos += 1;
+            self.skip_ws();
+            f(self, key, depth + 1)?;
+            self.skip_ws();
+            match self.peek() {
+                Some(b',') => {
+                    self.pos += 1;
+                    self.skip_ws();
+                }
+                Some(b'}') => {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                Some(_) => return Err(self.error("expected ',' or '}'")),
+                None => return Err(self.error("unexpected end of input")),
+            }
+        }
+    }
+
+    /// [`Builder::members`] that changes nothing, for values only checked.
+    fn skip_object(&mut self, depth: usize) -> Parsed<()> {
+        self.pos += 1;
+        self.skip_ws();
+        if self.peek() == Some(b'}') {
+            self.pos += 1;
+            return Ok(());
+        }
+        loop {
+            if self.peek() != Some(b'"') {
+                return Err(self.error("expected a key"));
+            }
+            self.skip_string()?;
+            self.skip_ws();
+            if self.peek() != Some(b':') {
+                return Err(self.error("expected ':'"));
+            }
+            self.pos += 1;
+            self.skip_ws();
+            self.skip_value(depth + 1)?;
+            self.skip_ws();
+            match self.peek() {
+                Some(b',') => {
+                    self.pos += 1;
+                    self.skip_ws();
+                }
+                Some(b'}') => {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                Some(_) => return Err(self.error("expected ',' or '}'")),
+                None => return Err(self.error("unexpected end of input")),
+            }
+        }
+    }
+
+    /// The elements of the array at `pos`: `f` is called with `pos` at each, and must move
+    /// past it.
+    fn elements(
+        &mut self,
+        depth: usize,
+        mut f: impl FnMut(&mut Self, usize) -> Parsed<()>,
+    ) -> Parsed<()> {
+        self.check_depth(depth)?;
+        self.pos += 1;
+        self.skip_ws();
+        if self.peek() == Some(b']') {
+            self.pos += 1;
+            return Ok(());
+        }
+        loop {
+            f(self, depth + 1)?;
+            self.skip_ws();
+            match self.peek() {
+                Some(b',') => {
+                    self.pos += 1;
+                    self.skip_ws();
+                }
+                Some(b']') => {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                Some(_) => return Err(self.error("expected ',' or ']'")),
+                None => return Err(self.error("unexpected end of input")),
+            }
+        }
+    }
+
+    /// Reads the string at `pos` (its opening quote), unescaping it in place.
+    #[inline(always)]
+    fn string(&mut self) -> Parsed<Span> {
+        self.pos += 1;
+        let start = self.pos;
+        let Some(found) = find_quote_or_backslash(&self.buf, self.pos) else {
+            return Err(self.error("unterminated string"));
+        };
+        self.pos = found;
+        if self.buf[found] == b'"' {
+            self.pos += 1;
+            return Ok(Span {
+                start: start as u32,
+                end: found as u32,
+            });
+        }
+        self.unescape(start)
+    }
+
+    /// The rest of [`Builder::string`] from its first escape (at `pos`), moving each byte
+    /// back over the bytes the escapes freed. `write` never passes `pos`: every escape is
+    /// longer than what it stands for. The bytes left behind become spaces, so that the
+    /// buffer stays UTF-8 (also when stopping at an error).
+    #[inline(never)]
+    fn unescape(&mut self, start: usize) -> Parsed<Span> {
+        let mut write = self.pos;
+        // Where an unterminated string is reported: after the last escape, as `tree` does.
+        let mut after_escape = self.pos;
+        loop {
+            match self.buf.get(self.pos) {
+                Some(b'"') => {
+                    self.buf[write..self.pos].fill(b' ');
+                    self.pos += 1;
+                    return Ok(Span {
+                        start: start as u32,
+                        end: write as u32,
+                    });
+                }
+                Some(b'\\') => {
+                    let escape = self.pos;
+                    let c = match self.escape() {
+                        Ok(c) => c,
+                        Err(stop) => {
+                            self.buf[write..escape].fill(b' ');
+                            return Err(stop);
+                        }
+                    };
+                    let mut encoded = [0; 4];
+                    let encoded = c.encode_utf8(&mut encoded).as_bytes();
+                    self.buf[write..write + encoded.len()].copy_from_slice(encoded);
+                    write += encoded.len();
+                    after_escape = self.pos;
+                }
+                Some(&b) => {
+                    self.buf[write] = b;
+                    write += 1;
+                    self.pos += 1;
+                }
+                None => {
+                    self.buf[write..self.pos].fill(b' ');
+                    return Err(self.error_at(after_escape, "unterminated string"));
+                }
+            }
+        }
+    }
+
+    /// [`Builder::string`] that changes nothing.
+    fn skip_string(&mut self) -> Parsed<()> {
+        self.pos += 1;
+        loop {
+            let Some(found) = find_quote_or_backslash(&self.buf, self.pos) else {
+                return Err(self.error("unterminated string"));
+            };
+            self.pos = found;
+            if self.buf[found] == b'"' {
+                self.pos += 1;
+                return Ok(());
+            }
+            self.escape()?;
+        }
+    }
+
+    /// Decodes the escape sequence at `pos` (which points at the backslash).
+    fn escape(&mut self) -> Parsed<char> {
+        let Some(&code) = self.buf.get(self.pos + 1) else {
+            return Err(self.error("unterminated string"));
+        };
+        self.pos += 2;
+        Ok(match code {
+            b'"' => '"',
+            b'\\' => '\\',
+            b'/' => '/',
+            b'b' => '\u{8}',
+            b'f' => '\u{c}',
+            b'n' => '\n',
+            b'r' => '\r',
+            b't' => '\t',
+            b'u' => self.unicode_escape()?,
+            _ => {
+                self.pos -= 1;
+                return Err(self.error("invalid escape"));
+            }
+        })
+    }
+
+    /// Four hex digits, as `u32::from_str_radix` reads them (so `+` and three digits too).
+    fn hex4(&mut self) -> Parsed<u32> {
+        let value = self.buf.get(self.pos..self.pos + 4).and_then(|digits| {
+            let digits = digits.strip_prefix(b"+").unwrap_or(digits);
+            digits.iter().try_fold(0, |value, &d| {
+                char::from(d).to_digit(16).map(|digit| value * 16 + digit)
+            })
+        });
+        let Some(value) = value else {
+            return Err(self.error("invalid \\u escape"));
+        };
+        self.pos += 4;
+        Ok(value)
+    }
+
+    /// Decodes `\uXXXX`, joining surrogate pairs. A lone surrogate (Windows strings can hold
+    /// one) becomes U+FFFD rather than failing the whole record.
+    fn unicode_escape(&mut self) -> Parsed<char> {
+        let first = self.hex4()?;
+        if (0xD800..0xDC00).contains(&first)
+            && self
+                .buf
+                .get(self.pos..)
+                .unwrap_or_default()
+                .starts_with(b"\\u")
+        {
+            let save = self.pos;
+            self.pos += 2;
+            let second = self.hex4()?;
+            if (0xDC00..0xE000).contains(&second) {
+                let c = 0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00);
+                return Ok(char::from_u32(c).unwrap_or(char::REPLACEMENT_CHARACTER));
+            }
+            self.pos = save;
+        }
+        Ok(char::from_u32(first).unwrap_or(char::REPLACEMENT_CHARACTER))
+    }
 }
 
+/// The first `"` or `\\` in `bytes` at or after `from`, eight bytes at a time.
+fn find_quote_or_backslash(bytes: &[u8], from: usize) -> Option<usize> {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    const QUOTES: u64 = u64::from_ne_bytes([b'"'; 8]);
+    const BACKSLASHES: u64 = u64::from_ne_bytes([b'\\'; 8]);
+    let mut i = from;
+    while let Some(chunk) = bytes.get(i..).and_then(<[u8]>::first_chunk::<8>) {
+        let word = u64::from_le_bytes(*chunk);
+        let q = word ^ QUOTES;
+        let b = word ^ BACKSLASHES;
+        // A byte of `q` or `b` is zero where the byte is a quote or a backslash; the lowest
+        // flagged byte is always a true one.
+        let hits = (q.wrapping_sub(ONES) & !q | b.wrapping_sub(ONES) & !b) & HIGHS;
+        if hits != 0 {
+            return Some(i + (hits.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    bytes
+        .get(i..)?
+        .iter()
+        .position(|&c| c == b'"' || c == b'\\')
+        .map(|p| i + p)
+}
+
+fn write_number(out: &mut Vec<u8>, number: Value) {
+    let _ = match number {
+        Value::Int(i) => write!(out, "{i}"),
+        Value::UInt(u) => write!(out, "{u}"),
+        Value::Float(f) if f.is_finite() && f.fract() == 0.0 && f.abs() < 1e16 => {
+            write!(out, "{f:.1}")
+        }
+        Value::Float(f) => write!(out, "{f}"),
+        Value::Str(_) | Value::Bool(_) | Value::Null => Ok(()),
+    };
+}
+
+/// Byte classes for the two forms: a digit, a lowercase hex letter.
+const DIGIT: u8 = 1;
+const HEX_LETTER: u8 = 2;
+const CLASSES: [u8; 256] = {
+    let mut classes = [0; 256];
+    let mut c = b'0';
+    while c <= b'9' {
+        classes[c as usize] = DIGIT;
+        c += 1;
+    }
+    let mut c = b'a';
+    while c <= b'f' {
+        classes[c as usize] = HEX_LETTER;
+        c += 1;
+    }
+    classes
+};
+
+/// `{xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx}`, lowercase hex digits.
 fn is_braced_lowercase_guid(b: &[u8]) -> bool {
-    b.len() == 38
-        && b[0] == b'{'
-        && b[37] == b'}'
-        && b[1..37].iter().enumerate().all(|(i, &c)| match i {
-            8 | 13 | 18 | 23 => c == b'-',
-            _ => c.is_ascii_digit() || (b'a'..=b'f').contains(&c),
+    let [b'{', inner @ .., b'}'] = b else {
+        return false;
+    };
+    inner.len() == 36
+        && inner.iter().enumerate().fold(true, |ok, (i, &c)| {
+            ok & if matches!(i, 8 | 13 | 18 | 23) {
+                c == b'-'
+            } else {
+                CLASSES[usize::from(c)] != 0
+            }
         })
 }
 
 /// `YYYY-MM-DDTHH:MM:SS.fffffffZ`.
 fn is_seven_digit_timestamp(b: &[u8]) -> bool {
+    const FORM: &[u8; 28] = b"0000-00-00T00:00:00.0000000Z";
     b.len() == 28
-        && b.iter().enumerate().all(|(i, &c)| match i {
-            4 | 7 => c == b'-',
-            10 => c == b'T',
-            13 | 16 => c == b':',
-            19 => c == b'.',
-            27 => c == b'Z',
-            _ => c.is_ascii_digit(),
+        && b.iter().zip(FORM).fold(true, |ok, (&c, &f)| {
+            ok & if f == b'0' {
+                CLASSES[usize::from(c)] == DIGIT
+            } else {
+                c == f
+            }
         })
-}
-
-/// A scalar node's value; `None` for null and for nested values.
-fn scalar_value(kind: Kind) -> Option<Value> {
-    match kind {
-        Kind::Str(s) => Some(Value::Str(s)),
-        Kind::Int(i) => Some(Value::Int(i)),
-        Kind::UInt(u) => Some(Value::UInt(u)),
-        Kind::Float(f) => Some(Value::Float(f)),
-        Kind::Bool(b) => Some(Value::Bool(b)),
-        Kind::Null | Kind::Array | Kind::Object => None,
-    }
-}
-
-/// Writes an element of a joined value as text. Numbers and booleans are written the way the
-/// reference model writes them (Python's `str`: `True`, `1.0`); null is empty; a nested value,
-/// which no known provider produces, as compact JSON.
-fn write_as_text(nodes: &[Node], node: usize, text: &str, out: &mut String) {
-    match nodes[node].kind {
-        Kind::Str(s) => out.push_str(s.get(text)),
-        Kind::Int(i) => {
-            let _ = write!(out, "{i}");
-        }
-        Kind::UInt(u) => {
-            let _ = write!(out, "{u}");
-        }
-        Kind::Float(f) if f.is_finite() && f.fract() == 0.0 && f.abs() < 1e16 => {
-            let _ = write!(out, "{f:.1}");
-        }
-        Kind::Float(f) => {
-            let _ = write!(out, "{f}");
-        }
-        Kind::Bool(b) => out.push_str(if b { "True" } else { "False" }),
-        Kind::Null => {}
-        Kind::Array | Kind::Object => write_json(nodes, node, text, out),
-    }
-}
-
-fn write_json(nodes: &[Node], node: usize, text: &str, out: &mut String) {
-    match nodes[node].kind {
-        Kind::Str(s) => {
-            let _ = write!(out, "{:?}", s.get(text));
-        }
-        Kind::Null => out.push_str("null"),
-        Kind::Bool(b) => out.push_str(if b { "true" } else { "false" }),
-        Kind::Int(_) | Kind::UInt(_) | Kind::Float(_) => write_as_text(nodes, node, text, out),
-        Kind::Array => {
-            out.push('[');
-            for (i, c) in children(nodes, node).enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_json(nodes, c, text, out);
-            }
-            out.push(']');
-        }
-        Kind::Object => {
-            out.push('{');
-            for (i, c) in children(nodes, node).enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                let _ = write!(out, "{:?}:", nodes[c].key.get(text));
-                write_json(nodes, c, text, out);
-            }
-            out.push('}');
-        }
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tree::parse;
     use crate::{Event, FieldValue};
 
-    fn flat(json: &str) -> FlatEvent {
+    fn read(json: &[u8]) -> Result<FlatEvent, RecordError> {
         let mut event = FlatEvent::new();
-        let mut nodes = Vec::new();
-        let mut scratch = String::new();
-        parse(json, &mut nodes, event.text_mut()).unwrap();
-        flatten(&nodes, &mut event, &mut scratch).unwrap();
-        event
+        read_record(json.to_vec(), &mut event, &mut Scratch::default()).map(|_| event)
+    }
+
+    fn flat(json: &str) -> FlatEvent {
+        read(json.as_bytes()).unwrap()
     }
 
     fn text(event: &FlatEvent, name: &str) -> Option<String> {
         event
             .get(name)
             .and_then(|v| v.as_text().map(std::borrow::Cow::into_owned))
+    }
+
+    fn fields(event: &FlatEvent) -> Vec<(String, FieldValue<'_>)> {
+        event.iter().map(|(n, v)| (n.to_string(), v)).collect()
     }
 
     #[test]
@@ -524,15 +1517,35 @@ mod tests {
     }
 
     #[test]
+    fn the_reader_finds_the_system_fields_it_needs() {
+        let json = br##"{"Event":{"System":{"EventID":"4688","EventRecordID":9,"Channel":"Security","Computer":"pc","TimeCreated":{"#attributes":{"SystemTime":"2019-04-27T15:57:25.8688632Z"}}},"EventData":{"x":1}}}"##;
+        let mut event = FlatEvent::new();
+        let system = read_record(json.to_vec(), &mut event, &mut Scratch::default()).unwrap();
+        assert_eq!(system.event_id(&event), Some(Value::Int(4688)));
+        assert_eq!(system.record_id(&event), Some(Value::Int(9)));
+        assert_eq!(system.channel(&event), Some("Security"));
+        assert_eq!(system.computer(&event), Some("pc"));
+        assert_eq!(
+            system.system_time(&event),
+            Some("2019-04-27T15:57:25.868863Z")
+        );
+        // Without a System field of that name, the first field of the name answers.
+        let json = br#"{"Event":{"System":{},"EventData":{"computer":"data"}}}"#;
+        let system = read_record(json.to_vec(), &mut event, &mut Scratch::default()).unwrap();
+        assert_eq!(system.computer(&event), Some("data"));
+        assert_eq!(system.channel(&event), None);
+    }
+
+    #[test]
     fn qualified_event_id_and_unnamed_data() {
         let event = flat(
-            r##"{"Event":{"System":{"EventID":{"#attributes":{"Qualifiers":16384},"#text":"3001"},"Execution":{"#attributes":{"ProcessID":4}}},"EventData":{"Data":{"#text":["sa"," Reason: x",7,true,null]},"Binary":"0A0B"}}}"##,
+            r##"{"Event":{"System":{"EventID":{"#attributes":{"Qualifiers":16384},"#text":"3001"},"Execution":{"#attributes":{"ProcessID":4}}},"EventData":{"Data":{"#text":["sa"," Reason: x",7,true,null,1.0,2.5,[1,"q\"",{"k":null}]]},"Binary":"0A0B"}}}"##,
         );
         assert_eq!(event.get("EventID"), Some(FieldValue::Int(3001)));
         assert_eq!(event.get("Qualifiers"), Some(FieldValue::Int(16384)));
         assert_eq!(
             text(&event, "Data").as_deref(),
-            Some("sa\n Reason: x\n7\nTrue\n")
+            Some("sa\n Reason: x\n7\nTrue\n\n1.0\n2.5\n[1,\"q\\\"\",{\"k\":null}]")
         );
         assert_eq!(text(&event, "Binary").as_deref(), Some("0A0B"));
         // No data field called ProcessId: the alias applies.
@@ -542,7 +1555,7 @@ mod tests {
     #[test]
     fn colliding_data_fields_are_prefixed() {
         let event = flat(
-            r##"{"Event":{"System":{"EventID":104,"Channel":"System","Version":0},"EventData":{"version":"2"},"UserData":{"LogFileCleared":{"#attributes":{"xmlns":"y"},"SubjectUserName":"admin01","Channel":"Security","Nested":{"Inner":"v","Attr":{"#attributes":{"a":1},"#text":"t"}}}}}}"##,
+            r##"{"Event":{"System":{"EventID":104,"Channel":"System","Version":0},"EventData":{"version":"2","Version ":"3"},"UserData":{"LogFileCleared":{"#attributes":{"xmlns":"y"},"SubjectUserName":"admin01","Channel":"Security","Nested":{"Inner":"v","Attr":{"#attributes":{"a":1},"#text":"t"}}}}}}"##,
         );
         assert_eq!(event.get("Channel"), Some(FieldValue::Str("System".into())));
         assert_eq!(
@@ -550,6 +1563,8 @@ mod tests {
             Some("Security")
         );
         assert_eq!(text(&event, "EventData_version").as_deref(), Some("2"));
+        // Taken with its prefix too: dropped.
+        assert!(!event.iter().any(|(_, v)| v == FieldValue::Str("3".into())));
         assert_eq!(text(&event, "SubjectUserName").as_deref(), Some("admin01"));
         assert_eq!(text(&event, "Inner").as_deref(), Some("v"));
         assert_eq!(text(&event, "Attr").as_deref(), Some("t"));
@@ -559,7 +1574,7 @@ mod tests {
     #[test]
     fn guids_and_timestamps_take_the_reference_form() {
         let event = flat(
-            r##"{"Event":{"System":{"Provider":{"#attributes":{"Guid":"{5770385f-c22a-43e0-bf4c-06f5698ffbd9}"}},"TimeCreated":{"#attributes":{"SystemTime":"2019-04-27T15:57:25.8688632Z"}}},"EventData":{"A":"{5770385F-C22A-43E0-BF4C-06F5698FFBD9}","B":"{not-a-guid}","C":"2019-04-27T15:57:25.868Z"}}}"##,
+            r##"{"Event":{"System":{"Provider":{"#attributes":{"Guid":"{5770385f-c22a-43e0-bf4c-06f5698ffbd9}"}},"TimeCreated":{"#attributes":{"SystemTime":"2019-04-27T15:57:25.8688632Z"}}},"EventData":{"A":"{5770385F-C22A-43E0-BF4C-06F5698FFBD9}","B":"{not-a-guid}","C":"2019-04-27T15:57:25.868Z","D":["{5770385f-c22a-43e0-bf4c-06f5698ffbd9}"],"E":"\u007b5770385f-c22a-43e0-bf4c-06f5698ffbd9}"}}}"##,
         );
         assert_eq!(
             text(&event, "Provider_Guid").as_deref(),
@@ -579,29 +1594,253 @@ mod tests {
             text(&event, "C").as_deref(),
             Some("2019-04-27T15:57:25.868Z")
         );
+        // A value is rewritten as it ends up: joined, or unescaped.
+        assert_eq!(
+            text(&event, "D").as_deref(),
+            Some("5770385F-C22A-43E0-BF4C-06F5698FFBD9")
+        );
+        assert_eq!(
+            text(&event, "E").as_deref(),
+            Some("5770385F-C22A-43E0-BF4C-06F5698FFBD9")
+        );
     }
 
     #[test]
     fn event_data_as_text_becomes_data() {
         let event = flat(r#"{"Event":{"System":{"EventID":400},"EventData":"plain"}}"#);
         assert_eq!(text(&event, "Data").as_deref(), Some("plain"));
+        let event = flat(r#"{"Event":{"System":{"EventID":400},"EventData":["a","b"]}}"#);
+        assert_eq!(text(&event, "Data").as_deref(), Some("a\nb"));
     }
 
     #[test]
     fn missing_event_or_system_is_an_error() {
-        let mut event = FlatEvent::new();
+        for (json, error) in [
+            (r#"{"x":1}"#, ModelError::NoEvent),
+            ("[1]", ModelError::NoEvent),
+            (r#"{"Event":{}}"#, ModelError::NoSystem),
+            (r#"{"Event":[{"System":{}}]}"#, ModelError::NoSystem),
+        ] {
+            assert_eq!(
+                read(json.as_bytes()).err(),
+                Some(RecordError::Model(error)),
+                "{json}"
+            );
+        }
+        // A System that is not an object gives no fields, but is there.
+        assert_eq!(flat(r#"{"Event":{"System":null}}"#).len(), 0);
+    }
+
+    #[test]
+    fn sections_are_read_in_the_model_order_whatever_the_document_order() {
+        let canonical = flat(
+            r##"{"Event":{"System":{"Channel":"c","Execution":{"#attributes":{"ThreadID":1}}},"EventData":{"channel":"d","Data":"e"},"UserData":{"W":{"Data":"u","threadid":2}},"ProcessingErrorData":{"Data":"p"}}}"##,
+        );
+        for json in [
+            r##"{"Event":{"ProcessingErrorData":{"Data":"p"},"UserData":{"W":{"Data":"u","threadid":2}},"EventData":{"channel":"d","Data":"e"},"System":{"Channel":"c","Execution":{"#attributes":{"ThreadID":1}}}}}"##,
+            r##"{"Event":{"UserData":{"W":{"Data":"u","threadid":2}},"System":{"Channel":"c","Execution":{"#attributes":{"ThreadID":1}}},"ProcessingErrorData":{"Data":"p"},"EventData":{"channel":"d","Data":"e"},"EventData":{"Data":"later ones are not read"}}}"##,
+        ] {
+            assert_eq!(fields(&flat(json)), fields(&canonical), "{json}");
+        }
+        assert_eq!(
+            fields(&canonical)
+                .iter()
+                .map(|(n, _)| n.as_str())
+                .collect::<Vec<_>>(),
+            [
+                "Channel",
+                "Execution_ThreadID",
+                "EventData_channel",
+                "Data",
+                "UserData_Data",
+                "threadid",
+                "ProcessingErrorData_Data"
+            ]
+        );
+    }
+
+    #[test]
+    fn system_values_given_twice_keep_the_last() {
+        let event = flat(
+            r##"{"Event":{"System":{"Channel":"a","Channel":"b","Level":1,"Level":[2],"EventID":{"#text":5,"#text":6},"EventID":7,"Version":{"#attributes":[3]}}}}"##,
+        );
+        assert_eq!(text(&event, "Channel").as_deref(), Some("b"));
+        assert_eq!(event.get("Level"), None);
+        // An EventID element with text wins over a plain value, and keeps its first text.
+        assert_eq!(event.get("EventID"), Some(FieldValue::Int(5)));
+        assert_eq!(event.get("Version"), Some(FieldValue::Int(3)));
+    }
+
+    #[test]
+    fn an_element_with_text_gives_its_text_only() {
+        // Members before the `#text` are taken back.
+        let event = flat(
+            r##"{"Event":{"System":{},"EventData":{"Data":{"A":"x","B":{"C":"y"},"#text":"t","#text":"u","D":"z"},"A":"after"}}}"##,
+        );
+        assert_eq!(
+            fields(&event),
+            [
+                ("Data".to_string(), FieldValue::Str("t".into())),
+                ("A".to_string(), FieldValue::Str("after".into()))
+            ]
+        );
+    }
+
+    #[test]
+    fn user_data_is_one_wrapper_or_fields() {
+        // One wrapper: its members are the fields, `#text` among them.
+        let event = flat(
+            r##"{"Event":{"System":{},"UserData":{"#attributes":{},"W":{"A":"a","#text":"t"}}}}"##,
+        );
+        assert_eq!(
+            fields(&event),
+            [
+                ("A".to_string(), FieldValue::Str("a".into())),
+                ("#text".to_string(), FieldValue::Str("t".into()))
+            ]
+        );
+        // Two members: each is an element, so the first gives its text.
+        let event = flat(
+            r##"{"Event":{"System":{},"UserData":{"W":{"A":"a","#text":"{5770385f-c22a-43e0-bf4c-06f5698ffbd9}"},"V":"v"}}}"##,
+        );
+        assert_eq!(
+            fields(&event),
+            [
+                (
+                    "W".to_string(),
+                    FieldValue::Str("5770385F-C22A-43E0-BF4C-06F5698FFBD9".into())
+                ),
+                ("V".to_string(), FieldValue::Str("v".into()))
+            ]
+        );
+        // A first member that is not an object: fields.
+        let event = flat(r#"{"Event":{"System":{},"UserData":{"V":"v","W":{"A":"a"}}}}"#);
+        assert_eq!(
+            fields(&event),
+            [
+                ("V".to_string(), FieldValue::Str("v".into())),
+                ("A".to_string(), FieldValue::Str("a".into()))
+            ]
+        );
+    }
+
+    #[test]
+    fn escapes_are_decoded_in_keys_and_values() {
+        let event = flat(
+            r#"{"Ev\u0065nt":{"System":{"Ch\u0061nnel":"C:\\x \"q\" \u00e9 \ud83d\ude00 \ud800 \u+0e9\/"},"EventData":{"K\u00e9y\n":"\\\\","N":-12,"F":1e2,"U":18446744073709551615,"B":false}}}"#,
+        );
+        assert_eq!(
+            text(&event, "Channel").as_deref(),
+            Some("C:\\x \"q\" é 😀 \u{fffd} é/")
+        );
+        assert_eq!(text(&event, "Kéy\n").as_deref(), Some("\\\\"));
+        assert_eq!(event.get("N"), Some(FieldValue::Int(-12)));
+        assert_eq!(event.get("F"), Some(FieldValue::Float(100.0)));
+        assert_eq!(event.get("U"), Some(FieldValue::UInt(u64::MAX)));
+        assert_eq!(event.get("B"), Some(FieldValue::Bool(false)));
+    }
+
+    #[test]
+    fn the_system_table_matches_the_names() {
+        for (i, name) in SYSTEM_FIELDS.iter().enumerate() {
+            let (element, attribute) = match *name {
+                "Qualifiers" => ("EventID", "Qualifiers"),
+                "SystemTime" => ("TimeCreated", "SystemTime"),
+                "ActivityID" | "RelatedActivityID" => ("Correlation", *name),
+                _ => name.split_once('_').unwrap_or((name, "")),
+            };
+            assert_eq!(
+                system_slot(element.as_bytes(), attribute.as_bytes()),
+                Some(i),
+                "{name}"
+            );
+            assert!(system_element(element.as_bytes()).is_some());
+        }
+    }
+
+    /// Syntax errors are those of `tree::parse`, at the same offsets, and invalid UTF-8
+    /// anywhere is reported as such first.
+    #[test]
+    fn broken_records_fail_as_the_json_parser_says() {
         let mut nodes = Vec::new();
-        let mut scratch = String::new();
-        parse(r#"{"x":1}"#, &mut nodes, event.text_mut()).unwrap();
-        assert_eq!(
-            flatten(&nodes, &mut event, &mut scratch),
-            Err(ModelError::NoEvent)
+        let mut text = String::new();
+        let check = |input: &[u8], nodes: &mut Vec<crate::tree::Node>, text: &mut String| {
+            let ours = read(input).err();
+            let Ok(s) = std::str::from_utf8(input) else {
+                assert_eq!(ours, Some(RecordError::Utf8), "{input:?}");
+                return;
+            };
+            text.clear();
+            match crate::tree::parse(s, nodes, text) {
+                Err(e) => assert_eq!(ours, Some(RecordError::Syntax(e)), "{s}"),
+                Ok(()) => assert!(!matches!(ours, Some(RecordError::Syntax(_))), "{s}"),
+            }
+        };
+        for input in [
+            r#"{"a": 1"#,
+            r#"{"a" 1}"#,
+            r#"{"a": tru}"#,
+            r#"{"a": 1} x"#,
+            r#""abc"#,
+            "",
+            r#"{"Event":{"System":{"A":"x\q"}}}"#,
+            r#"{"Event":{"System":{"A":"x\"#,
+            r#"{"Event":{"System":{"A":"\\x"#,
+            r#"{"Event":{"System":{"A":"\u12"}}}"#,
+            r#"{"Event":{"System":{"A":"\ud800\uzzzz"}}}"#,
+            r#"{"Event":{"System":{"A":--1}}}"#,
+            r#"{"Event":{"System":{"A":[1,]}}}"#,
+            r#"{"Event":{"System":{"A":1,}}}"#,
+        ] {
+            check(input.as_bytes(), &mut nodes, &mut text);
+        }
+        let deep = "[".repeat(200);
+        check(deep.as_bytes(), &mut nodes, &mut text);
+        let deep = format!(
+            r#"{{"Event":{{"System":{{}},"EventData":{}}}}}"#,
+            "[".repeat(200)
         );
-        event.clear();
-        parse(r#"{"Event":{}}"#, &mut nodes, event.text_mut()).unwrap();
-        assert_eq!(
-            flatten(&nodes, &mut event, &mut scratch),
-            Err(ModelError::NoSystem)
+        check(deep.as_bytes(), &mut nodes, &mut text);
+        check(
+            b"{\"Event\":{\"System\":{\"A\":\"\\\\\xc3\xa9\xff\"}}}",
+            &mut nodes,
+            &mut text,
         );
+        check(
+            b"{\"Event\":{\"System\":{\"A\":\"\\\\\xc3\xa9\"}}} \xff",
+            &mut nodes,
+            &mut text,
+        );
+
+        // Random damage to a typical record: never a panic, always the parser's verdict.
+        let record = br##"{"Event":{"#attributes":{"xmlns":"http://schemas.microsoft.com/win/2004/08/events/event"},"System":{"Provider":{"#attributes":{"Name":"Microsoft-Windows-Sysmon","Guid":"{5770385f-c22a-43e0-bf4c-06f5698ffbd9}"}},"EventID":{"#attributes":{"Qualifiers":16384},"#text":1},"TimeCreated":{"#attributes":{"SystemTime":"2019-04-27T15:57:25.8688632Z"}},"EventRecordID":7,"Correlation":null,"Execution":{"#attributes":{"ProcessID":1912,"ThreadID":996}},"Channel":"Microsoft-Windows-Sysmon/Operational","Computer":"IEWIN7"},"EventData":{"Image":"C:\\Windows\\\u00e9 \"x\".exe","Data":{"#text":["a",1,1.5e3,null,true]},"Hashes":"SHA1=1"},"UserData":{"W":{"A":"\ud83d\ude00"}}}}"##;
+        let mut seed: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for round in 0..20_000 {
+            let mut input = record.to_vec();
+            for _ in 0..=round % 4 {
+                if input.is_empty() {
+                    break;
+                }
+                let at = next() as usize % input.len();
+                match next() % 4 {
+                    0 => input[at] = next() as u8,
+                    1 => input.truncate(at.max(1)),
+                    2 => {
+                        input.remove(at);
+                    }
+                    _ => {
+                        let set = b"\"\\{}[],:u0e9 \xc3\xa9\xff";
+                        input.insert(at, set[next() as usize % set.len()]);
+                    }
+                }
+            }
+            check(&input, &mut nodes, &mut text);
+        }
     }
 }

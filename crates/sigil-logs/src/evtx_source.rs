@@ -5,9 +5,9 @@
 //! independent (its own parser and template cache), which is what lets several threads read
 //! one large file, and bounds the memory of a worker to one part whatever the file size.
 //!
-//! Each record is rendered to compact JSON by the crate (its fastest complete rendering),
-//! parsed into the reader's reused tree and flattened into the Windows event model
-//! ([`crate::evtx_model`]).
+//! Each record is rendered to compact JSON by the crate (its fastest complete rendering) and
+//! read in one pass into the Windows event model ([`crate::evtx_model`]), the rendered bytes
+//! becoming the event's text.
 
 use std::fs::File;
 use std::io::{Cursor, Read, Seek, SeekFrom};
@@ -19,10 +19,10 @@ use evtx::{EvtxParser, ParserSettings};
 
 use crate::discover::EVTX_MAGIC;
 use crate::error::error_chain;
+use crate::evtx_model;
 use crate::flat::{FlatEvent, Value};
 use crate::read::{FileStats, Reader, RecordMeta};
 use crate::time::parse_timestamp_micros;
-use crate::{evtx_model, tree};
 
 const HEADER_SIZE: usize = 4096;
 const CHUNK_SIZE: usize = 65536;
@@ -97,11 +97,18 @@ fn load_part(bytes: &mut Vec<u8>, path: &Path, chunks: Range<u64>) -> Result<(),
     let start = HEADER_SIZE as u64 + chunks.start * CHUNK_SIZE as u64;
     let end = len.min(HEADER_SIZE as u64 + chunks.end * CHUNK_SIZE as u64);
     let size = usize::try_from(end.saturating_sub(start)).map_err(|e| e.to_string())?;
-    bytes.resize(HEADER_SIZE + size, 0);
     file.seek(SeekFrom::Start(start))
         .map_err(|e| e.to_string())?;
-    file.read_exact(&mut bytes[HEADER_SIZE..])
+    // `read_to_end` into reserved room reads without zeroing the buffer first.
+    bytes.reserve_exact(size);
+    let read = (&mut file)
+        .take(size as u64)
+        .read_to_end(bytes)
         .map_err(|e| e.to_string())?;
+    if read != size {
+        // What `read_exact` says when the file ends early.
+        return Err("failed to fill whole buffer".to_string());
+    }
     drop_empty_tail(bytes);
     Ok(())
 }
@@ -145,10 +152,7 @@ fn parse_part(
 ) {
     let shown = path.display();
     let Reader {
-        event,
-        nodes,
-        scratch,
-        bytes,
+        event, evtx, bytes, ..
     } = reader;
     let mut parser = match EvtxParser::from_read_seek(Cursor::new(bytes.as_slice())) {
         Ok(parser) => parser.with_configuration(settings()),
@@ -165,37 +169,28 @@ fn parse_part(
                 continue;
             }
         };
-        let Ok(json) = std::str::from_utf8(&record.data) else {
-            stats.skipped_records += 1;
-            stats.error(format!(
-                "{shown}: record {}: rendered as invalid UTF-8",
-                record.event_record_id
-            ));
-            continue;
+        let system = match evtx_model::read_record(record.data, event, evtx) {
+            Ok(system) => system,
+            Err(message) => {
+                stats.skipped_records += 1;
+                stats.error(format!(
+                    "{shown}: record {}: {message}",
+                    record.event_record_id
+                ));
+                continue;
+            }
         };
-        event.clear();
-        let built = tree::parse(json, nodes, event.text_mut())
-            .map_err(|e| e.to_string())
-            .and_then(|()| evtx_model::flatten(nodes, event, scratch).map_err(|e| e.to_string()));
-        if let Err(message) = built {
-            stats.skipped_records += 1;
-            stats.error(format!(
-                "{shown}: record {}: {message}",
-                record.event_record_id
-            ));
-            continue;
-        }
         let meta = RecordMeta {
             source: path,
-            record_id: unsigned(event.value_of("EventRecordID")).or(Some(record.event_record_id)),
+            record_id: unsigned(system.record_id(event)).or(Some(record.event_record_id)),
             line: None,
-            timestamp: event
-                .str_of("SystemTime")
+            timestamp: system
+                .system_time(event)
                 .and_then(parse_timestamp_micros)
                 .or(Some(record.timestamp.as_microsecond())),
-            computer: event.str_of("Computer"),
-            channel: event.str_of("Channel"),
-            event_id: unsigned(event.value_of("EventID")),
+            computer: system.computer(event),
+            channel: system.channel(event),
+            event_id: unsigned(system.event_id(event)),
         };
         stats.events += 1;
         *in_callback = true;

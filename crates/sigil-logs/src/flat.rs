@@ -3,6 +3,7 @@
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
+use crate::evtx_model::MODEL_NAMES;
 use crate::tree::Span;
 use crate::{Event, FieldValue};
 
@@ -18,18 +19,33 @@ pub(crate) enum Value {
 }
 
 #[derive(Debug, Clone, Copy)]
-struct Field {
-    name: Span,
+pub(crate) struct Field {
+    /// A span of the text buffer, or a name of the EVTX model (see [`STATIC_NAME`]).
+    pub(crate) name: Span,
     /// Hash of the ASCII-lowercased name: lookups compare it before comparing text.
-    hash: u32,
-    value: Value,
+    pub(crate) hash: u32,
+    pub(crate) value: Value,
+}
+
+/// Set in a field name's `start` when the name is not in the text buffer but is the name of
+/// index `start & !STATIC_NAME` in [`MODEL_NAMES`]: the names the EVTX model gives every event
+/// (`EventID`, `Provider_Name`, ...) are not copied into each event.
+pub(crate) const STATIC_NAME: u32 = 1 << 31;
+
+/// The span that stands for `MODEL_NAMES[index]`.
+pub(crate) const fn static_name(index: usize) -> Span {
+    Span {
+        start: STATIC_NAME | index as u32,
+        end: STATIC_NAME | index as u32,
+    }
 }
 
 /// One event as a flat list of fields, every name and text value in one buffer.
 ///
 /// This is what both sources hand to their callers. The buffers are reused from one record to
-/// the next, so reading allocates nothing per event once they have grown; lookups are a linear
-/// scan over a few dozen precomputed name hashes, which is faster than a hash map at this size.
+/// the next, so reading allocates nothing per event once they have grown (an EVTX event takes
+/// the buffer the `evtx` crate renders its record into instead); lookups are a linear scan over
+/// a few dozen precomputed name hashes, which is faster than a hash map at this size.
 ///
 /// Field names are unique ASCII-case-insensitively for EVTX events. JSON events keep one field
 /// per array element under the same dotted name, so a name can repeat there:
@@ -42,13 +58,21 @@ pub struct FlatEvent {
 
 /// FNV-1a over the ASCII-lowercased bytes, spaces left out (see [`same_name`]): names are
 /// short, and this needs no table.
-pub fn name_hash(name: &str) -> u32 {
+pub const fn name_hash(name: &str) -> u32 {
+    name_hash_bytes(name.as_bytes())
+}
+
+/// [`name_hash`] of a name given as bytes.
+pub(crate) const fn name_hash_bytes(name: &[u8]) -> u32 {
     let mut hash: u32 = 0x811c_9dc5;
-    for &b in name.as_bytes() {
+    let mut i = 0;
+    while i < name.len() {
+        let b = name[i];
+        i += 1;
         if b == b' ' {
             continue;
         }
-        hash ^= u32::from(b.to_ascii_lowercase());
+        hash ^= b.to_ascii_lowercase() as u32;
         hash = hash.wrapping_mul(0x0100_0193);
     }
     hash
@@ -60,15 +84,20 @@ pub fn name_hash(name: &str) -> u32 {
 /// Name`, `Process Name`), and Sigma rules write those names without them (`ThreatName`), as
 /// SigmaHQ's own regression samples expect.
 pub fn same_name(a: &str, b: &str) -> bool {
+    same_name_bytes(a.as_bytes(), b.as_bytes())
+}
+
+/// [`same_name`] of names given as bytes.
+pub(crate) fn same_name_bytes(a: &[u8], b: &[u8]) -> bool {
     if a.eq_ignore_ascii_case(b) {
         return true;
     }
-    let mut a = a.bytes().filter(|&c| c != b' ');
-    let mut b = b.bytes().filter(|&c| c != b' ');
+    let mut a = a.iter().filter(|&&c| c != b' ');
+    let mut b = b.iter().filter(|&&c| c != b' ');
     loop {
         match (a.next(), b.next()) {
             (None, None) => return true,
-            (Some(x), Some(y)) if x.eq_ignore_ascii_case(&y) => {}
+            (Some(x), Some(y)) if x.eq_ignore_ascii_case(y) => {}
             _ => return false,
         }
     }
@@ -100,7 +129,19 @@ impl FlatEvent {
     pub fn iter(&self) -> impl Iterator<Item = (&str, FieldValue<'_>)> {
         self.fields
             .iter()
-            .map(|f| (f.name.get(&self.text), self.field_value(f.value)))
+            .map(|f| (self.name(f.name), self.field_value(f.value)))
+    }
+
+    /// The text of a field name.
+    fn name(&self, name: Span) -> &str {
+        if name.start & STATIC_NAME == 0 {
+            name.get(&self.text)
+        } else {
+            MODEL_NAMES
+                .get((name.start & !STATIC_NAME) as usize)
+                .copied()
+                .unwrap_or_default()
+        }
     }
 
     /// Adds a field. Names may repeat; use [`FlatEvent::contains`] first to keep them unique.
@@ -131,6 +172,22 @@ impl FlatEvent {
         &self.text
     }
 
+    /// The fields, for builders that write them directly (the EVTX model); names and values
+    /// must be spans of the text set with [`FlatEvent::set_text`] afterwards.
+    pub(crate) fn fields_mut(&mut self) -> &mut Vec<Field> {
+        &mut self.fields
+    }
+
+    /// Replaces the text buffer (the previous one is dropped).
+    pub(crate) fn set_text(&mut self, text: String) {
+        self.text = text;
+    }
+
+    /// The value of the field at `index`.
+    pub(crate) fn value_at(&self, index: usize) -> Option<Value> {
+        self.fields.get(index).map(|f| f.value)
+    }
+
     /// Appends `s` to the text buffer and returns where it is.
     pub(crate) fn push_text(&mut self, s: &str) -> Span {
         let start = self.text.len() as u32;
@@ -143,20 +200,7 @@ impl FlatEvent {
 
     /// Adds a field whose name and value are already in the text buffer.
     pub(crate) fn push_spans(&mut self, name: Span, value: Value) {
-        let hash = name_hash(name.get(&self.text));
-        self.fields.push(Field { name, hash, value });
-    }
-
-    /// The hash of a name already in the text buffer, and whether a field has that name
-    /// (ignoring ASCII case). The hash serves [`FlatEvent::push_hashed`].
-    pub(crate) fn lookup_span(&self, name: Span) -> (u32, bool) {
-        let name = name.get(&self.text);
-        let hash = name_hash(name);
-        (hash, self.find(hash, name).is_some())
-    }
-
-    /// Adds a field whose name (with its hash) and value are already in the text buffer.
-    pub(crate) fn push_hashed(&mut self, name: Span, hash: u32, value: Value) {
+        let hash = name_hash(self.name(name));
         self.fields.push(Field { name, hash, value });
     }
 
@@ -178,7 +222,7 @@ impl FlatEvent {
     fn find(&self, hash: u32, name: &str) -> Option<usize> {
         self.fields
             .iter()
-            .position(|f| f.hash == hash && same_name(f.name.get(&self.text), name))
+            .position(|f| f.hash == hash && same_name(self.name(f.name), name))
     }
 
     fn field_value(&self, value: Value) -> FieldValue<'_> {
@@ -201,11 +245,11 @@ impl FlatEvent {
             if written.contains(&i) {
                 continue;
             }
-            let name = field.name.get(&self.text);
+            let name = self.name(field.name);
             // Fields of the same name (JSON arrays) are written together as an array.
             let same: Vec<usize> = (i..self.fields.len())
                 .filter(|&j| {
-                    self.fields[j].hash == field.hash && self.fields[j].name.get(&self.text) == name
+                    self.fields[j].hash == field.hash && self.name(self.fields[j].name) == name
                 })
                 .collect();
             if out.len() > 1 {
@@ -276,14 +320,27 @@ impl Event for FlatEvent {
 
     fn for_each_field(&self, f: &mut dyn FnMut(&str, FieldValue<'_>)) {
         for field in &self.fields {
-            f(field.name.get(&self.text), self.field_value(field.value));
+            f(self.name(field.name), self.field_value(field.value));
         }
     }
 
     fn for_each_value(&self, field: &str, f: &mut dyn FnMut(FieldValue<'_>)) {
-        let hash = name_hash(field);
+        self.for_each_value_hashed(field, name_hash(field), f);
+    }
+
+    fn for_each_field_hashed(&self, f: &mut dyn FnMut(u32, &str, FieldValue<'_>)) {
+        for field in &self.fields {
+            f(
+                field.hash,
+                self.name(field.name),
+                self.field_value(field.value),
+            );
+        }
+    }
+
+    fn for_each_value_hashed(&self, field: &str, hash: u32, f: &mut dyn FnMut(FieldValue<'_>)) {
         for stored in &self.fields {
-            if stored.hash == hash && same_name(stored.name.get(&self.text), field) {
+            if stored.hash == hash && same_name(self.name(stored.name), field) {
                 f(self.field_value(stored.value));
             }
         }

@@ -175,6 +175,7 @@ fn one_value(
         event,
         nodes,
         scratch,
+        evtx,
         ..
     } = reader;
     let built = std::str::from_utf8(bytes)
@@ -183,7 +184,7 @@ fn one_value(
             event.clear();
             tree::parse(text, nodes, event.text_mut()).map_err(|e| e.to_string())
         })
-        .and_then(|()| flatten(nodes, event, scratch));
+        .and_then(|()| flatten(nodes, event, scratch, bytes, evtx));
     if let Err(message) = built {
         stats.skipped_records += 1;
         stats.error(format!("{}: line {line}: {message}", path.display()));
@@ -194,15 +195,28 @@ fn one_value(
     on_event(&meta, event);
 }
 
-/// Flattens a parsed JSON value into `event`.
-fn flatten(nodes: &[Node], event: &mut FlatEvent, scratch: &mut String) -> Result<(), String> {
+/// Flattens a parsed JSON value (`bytes`, parsed into `nodes`) into `event`.
+fn flatten(
+    nodes: &[Node],
+    event: &mut FlatEvent,
+    scratch: &mut String,
+    bytes: &[u8],
+    evtx: &mut evtx_model::Scratch,
+) -> Result<(), String> {
     if nodes.first().map(|n| n.kind) != Some(Kind::Object) {
         return Err("not a JSON object".to_string());
     }
     if let Some(record) = child(nodes, event.text(), 0, "Event")
         && child(nodes, event.text(), record, "System").is_some()
     {
-        return evtx_model::flatten(nodes, event, scratch).map_err(|e| e.to_string());
+        // A Windows event as the `evtx` crate renders it (`evtx_dump -o jsonl`): read again,
+        // by the EVTX model, into the text buffer the tree no longer needs.
+        let mut json = std::mem::take(event.text_mut()).into_bytes();
+        json.clear();
+        json.extend_from_slice(bytes);
+        return evtx_model::read_record(json, event, evtx)
+            .map(drop)
+            .map_err(|e| e.to_string());
     }
     scratch.clear();
     walk(nodes, 0, event, scratch);

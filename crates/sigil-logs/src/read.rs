@@ -116,6 +116,8 @@ pub struct Reader {
     pub(crate) nodes: Vec<Node>,
     pub(crate) scratch: String,
     pub(crate) bytes: Vec<u8>,
+    /// What reading EVTX records keeps from one to the next.
+    pub(crate) evtx: crate::evtx_model::Scratch,
 }
 
 impl Reader {

@@ -1,7 +1,7 @@
 //! A small JSON parser into a flat, reusable tree.
 //!
-//! Both sources go through JSON: the `evtx` crate renders each record as JSON, and JSON logs
-//! are JSON. Building a `serde_json::Value` per record would allocate a map and a string per
+//! JSON logs are JSON (EVTX records, which the `evtx` crate renders as JSON too, are read in
+//! one pass by [`crate::evtx_model`], which accepts the same JSON). Building a `serde_json::Value` per record would allocate a map and a string per
 //! node; this parser instead writes nodes into a `Vec` and unescaped text into one `String`,
 //! both kept by the caller and cleared between records, so that reading allocates nothing
 //! once the buffers have grown to the largest record.
@@ -9,7 +9,7 @@
 use memchr::memchr2;
 
 /// Deepest nesting accepted; deeper input is an error instead of a stack overflow.
-const MAX_DEPTH: usize = 128;
+pub(crate) const MAX_DEPTH: usize = 128;
 
 /// A byte range in the text buffer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

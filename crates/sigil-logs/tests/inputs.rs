@@ -295,3 +295,40 @@ fn parts_read_in_parallel_give_the_events_of_the_whole_files() {
     assert_eq!(total, whole.len(), "no event read twice");
     assert_eq!(parallel, whole);
 }
+
+/// A log exported as JSON lines (what `evtx_dump -o jsonl` writes) is read into the same
+/// events as the log itself.
+#[test]
+fn evtx_exported_as_json_lines_gives_the_same_events() {
+    let Some(bytes) = big_log() else {
+        return;
+    };
+    let dir = scratch_dir("exported");
+    let log = dir.join("log.evtx");
+    std::fs::write(&log, &bytes).unwrap();
+    let settings = evtx::ParserSettings::new().indent(false);
+    let mut parser = evtx::EvtxParser::from_path(&log)
+        .unwrap()
+        .with_configuration(settings);
+    let mut lines = String::new();
+    for record in parser.records_json() {
+        lines.push_str(&record.unwrap().data);
+        lines.push('\n');
+    }
+    let exported = dir.join("log.jsonl");
+    std::fs::write(&exported, lines).unwrap();
+
+    let events = |path: &Path| {
+        let mut events = Vec::new();
+        let stats = read_file(path, &mut |meta, event| {
+            events.push((meta.record_id, meta.event_id, event.to_json()));
+        })
+        .expect("a log");
+        assert_eq!(stats.skipped_records, 0, "{:?}", stats.errors);
+        events
+    };
+    let from_log = events(&log);
+    assert!(from_log.len() > 100, "{}", from_log.len());
+    assert_eq!(events(&exported), from_log);
+    let _ = std::fs::remove_dir_all(&dir);
+}
