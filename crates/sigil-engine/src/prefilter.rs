@@ -46,32 +46,96 @@ const MAX_LITERAL_LEN: usize = 16;
 /// contiguous NFA, which builds much faster and stays small.
 const DFA_MAX_PATTERNS: usize = 400;
 
-/// Groups of at most this many literals are first searched with a SIMD searcher
-/// (Teddy), many times faster than any automaton on text that holds none of them.
+/// Groups of at most this many literals are searched with a SIMD searcher (Teddy), many
+/// times faster than any automaton on text that holds none of them.
 const QUICK_MAX_PATTERNS: usize = 64;
 
-/// The searchers of a group.
+/// How a group finds its literals.
 #[derive(Debug)]
-pub(crate) struct Searchers {
-    /// Finds every occurrence.
-    pub(crate) all: AhoCorasick,
-    /// Says quickly whether there is any, and where the first one starts.
-    quick: Option<packed::Searcher>,
+pub(crate) enum Searchers {
+    /// Few literals: Teddy, with what it takes to report every occurrence (see
+    /// [`Searchers::each`]).
+    Quick {
+        teddy: packed::Searcher,
+        patterns: Box<[Box<[u8]>]>,
+        /// For each pattern, the other patterns that are prefixes of it.
+        prefixes: Box<[Box<[u32]>]>,
+        /// For each pattern, the other patterns it is a prefix of.
+        extensions: Box<[Box<[u32]>]>,
+    },
+    /// More literals: one automaton.
+    Automaton(AhoCorasick),
 }
 
 impl Searchers {
-    /// Where the first occurrence of a literal in `hay` may start, or `None` when there
-    /// is none: no occurrence starts before.
-    pub(crate) fn first(&self, hay: &[u8]) -> Option<usize> {
-        match &self.quick {
-            // Leftmost semantics: no match starts before the one found.
-            Some(quick) => quick.find(hay).map(|m| m.start()),
-            // A match ends no earlier than the first match found by the automaton
-            // (standard semantics report the match that ends first).
-            None => self
-                .all
-                .find(hay)
-                .map(|m| m.end().saturating_sub(self.all.max_pattern_len())),
+    fn quick(patterns: &[Box<str>]) -> Option<Searchers> {
+        let teddy = packed::Config::new()
+            .builder()
+            .extend(patterns.iter().map(|p| p.as_bytes()))
+            .build()?;
+        let related = |p: &[u8], test: &dyn Fn(&[u8], &[u8]) -> bool| -> Box<[u32]> {
+            (0..patterns.len() as u32)
+                .filter(|&q| {
+                    let q = patterns[q as usize].as_bytes();
+                    q != p && test(p, q)
+                })
+                .collect()
+        };
+        Some(Searchers::Quick {
+            teddy,
+            patterns: patterns.iter().map(|p| p.as_bytes().into()).collect(),
+            prefixes: patterns
+                .iter()
+                .map(|p| related(p.as_bytes(), &|p, q| p.starts_with(q)))
+                .collect(),
+            extensions: patterns
+                .iter()
+                .map(|p| related(p.as_bytes(), &|p, q| q.starts_with(p)))
+                .collect(),
+        })
+    }
+
+    /// Calls `found` with the number of every pattern that occurs in `hay` (once or more).
+    pub(crate) fn each(&self, hay: &[u8], found: &mut dyn FnMut(usize)) {
+        match self {
+            Searchers::Quick {
+                teddy,
+                patterns,
+                prefixes,
+                extensions,
+            } => {
+                // Teddy reports, at the leftmost position where some pattern starts, one
+                // pattern. Any other pattern starting there is a prefix of it (and so
+                // occurs) or has it as a prefix (and is checked); the search then goes on
+                // from the next position.
+                let mut at = 0;
+                while at < hay.len() {
+                    let Some(m) = teddy.find_in(hay, aho_corasick::Span::from(at..hay.len()))
+                    else {
+                        return;
+                    };
+                    let (start, p) = (m.start(), m.pattern().as_usize());
+                    found(p);
+                    prefixes[p].iter().for_each(|&q| found(q as usize));
+                    for &q in &extensions[p] {
+                        if hay[start..].starts_with(&patterns[q as usize]) {
+                            found(q as usize);
+                        }
+                    }
+                    at = start + 1;
+                }
+            }
+            Searchers::Automaton(ac) => {
+                // Most values hold no literal: a plain search (which can skip ahead) says
+                // so. Otherwise every occurrence is wanted; none ends before the first
+                // found, so none starts before its end minus the longest literal.
+                let Some(m) = ac.find(hay) else { return };
+                let from = m.end().saturating_sub(ac.max_pattern_len());
+                let input = aho_corasick::Input::new(hay).range(from..);
+                for m in ac.find_overlapping_iter(input) {
+                    found(m.pattern().as_usize());
+                }
+            }
         }
     }
 }
@@ -94,28 +158,24 @@ impl Group {
     pub(crate) fn automaton(&self) -> Option<&Searchers> {
         self.ac
             .get_or_init(|| {
+                if self.patterns.len() <= QUICK_MAX_PATTERNS
+                    && let Some(quick) = Searchers::quick(&self.patterns)
+                {
+                    return Some(quick);
+                }
                 let kind = if self.patterns.len() < DFA_MAX_PATTERNS {
                     AhoCorasickKind::DFA
                 } else {
                     AhoCorasickKind::ContiguousNFA
                 };
                 // Case-sensitive: the literals and the scanned text are ASCII-lowercase
-                // (see `Scan::run_prefilter`), which keeps the automaton small and lets
-                // it use a SIMD prefilter.
-                let all = AhoCorasick::builder()
+                // (see `Scan::run_prefilter`), which keeps the automaton small.
+                AhoCorasick::builder()
                     .match_kind(MatchKind::Standard)
                     .kind(Some(kind))
                     .build(self.patterns.iter().map(|p| p.as_bytes()))
-                    .ok()?;
-                let quick = (self.patterns.len() <= QUICK_MAX_PATTERNS)
-                    .then(|| {
-                        packed::Config::new()
-                            .builder()
-                            .extend(self.patterns.iter().map(|p| p.as_bytes()))
-                            .build()
-                    })
-                    .flatten();
-                Some(Searchers { all, quick })
+                    .ok()
+                    .map(Searchers::Automaton)
             })
             .as_ref()
     }
@@ -318,5 +378,82 @@ impl Prefilters {
     /// The number of literals over all groups.
     pub(crate) fn literal_count(&self) -> usize {
         self.clauses_of.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every pattern occurring in `hay`, by brute force.
+    fn occurring(patterns: &[Box<str>], hay: &[u8]) -> Vec<usize> {
+        (0..patterns.len())
+            .filter(|&p| {
+                hay.windows(patterns[p].len())
+                    .any(|w| w == patterns[p].as_bytes())
+            })
+            .collect()
+    }
+
+    fn found(searchers: &Searchers, hay: &[u8]) -> Vec<usize> {
+        let mut out = Vec::new();
+        searchers.each(hay, &mut |p| out.push(p));
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    #[test]
+    fn both_searchers_report_every_occurring_pattern() {
+        // Prefixes of each other, overlapping, repeated and absent patterns.
+        let patterns: Vec<Box<str>> = [
+            "abc",
+            "abcd",
+            "ab",
+            "bcd",
+            "cde",
+            "xyz",
+            "kerberos::",
+            "kerberos::ptt",
+            "rb",
+            "::p",
+        ]
+        .iter()
+        .map(|&p| p.into())
+        .collect();
+        let quick = Searchers::quick(&patterns).expect("Teddy builds here");
+        let automaton = Searchers::Automaton(
+            AhoCorasick::builder()
+                .match_kind(MatchKind::Standard)
+                .build(patterns.iter().map(|p| p.as_bytes()))
+                .expect("small automaton"),
+        );
+        // A fixed pseudo-random walk over a small alphabet makes many overlaps.
+        let alphabet = b"abcdexyz:ptkrs";
+        let mut state: u32 = 12345;
+        for round in 0..2000 {
+            let len = round % 60;
+            let hay: Vec<u8> = (0..len)
+                .map(|_| {
+                    state = state.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                    alphabet[(state >> 16) as usize % alphabet.len()]
+                })
+                .collect();
+            let expected = occurring(&patterns, &hay);
+            assert_eq!(
+                found(&quick, &hay),
+                expected,
+                "{:?}",
+                String::from_utf8_lossy(&hay)
+            );
+            assert_eq!(
+                found(&automaton, &hay),
+                expected,
+                "{:?}",
+                String::from_utf8_lossy(&hay)
+            );
+        }
+        let long = b"xx kerberos::ptt abcd cde".repeat(3);
+        assert_eq!(found(&quick, &long), occurring(&patterns, &long));
     }
 }

@@ -16,7 +16,6 @@
 
 use std::fmt::Write as _;
 
-use aho_corasick::Input;
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -318,15 +317,7 @@ impl<'e> Scan<'e> {
         let scan = |group: &Group, hay: &[u8], stamp: &mut dyn FnMut(usize)| {
             match group.automaton() {
                 Some(searchers) => {
-                    // Most values hold no literal: a quick search says so. Otherwise
-                    // every occurrence is wanted, from where the first may start.
-                    let Some(from) = searchers.first(hay) else {
-                        return;
-                    };
-                    let input = Input::new(hay).range(from..);
-                    for m in searchers.all.find_overlapping_iter(input) {
-                        stamp(group.literal(m.pattern().as_usize()));
-                    }
+                    searchers.each(hay, &mut |p| stamp(group.literal(p)));
                 }
                 // No automaton: every rule of the group stays a candidate.
                 None => (0..group.len()).for_each(|p| stamp(group.literal(p))),

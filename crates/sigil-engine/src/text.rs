@@ -9,7 +9,7 @@
 use std::collections::HashSet;
 use std::sync::OnceLock;
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, Anchored, Input, MatchKind, StartKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, Anchored, Input, MatchKind, StartKind, packed};
 use memchr::memmem;
 use sigil_core::{Pattern, Piece};
 
@@ -206,13 +206,28 @@ pub(crate) struct LiteralSet {
     contains: LiteralScan,
 }
 
-/// Literals searched at once with an automaton built on first use.
+/// Literals searched at once with a searcher built on first use.
 #[derive(Debug, Clone)]
 struct LiteralScan {
     patterns: Vec<Vec<u8>>,
     anchored: bool,
-    built: OnceLock<Option<AhoCorasick>>,
+    built: OnceLock<Option<Searcher>>,
 }
+
+/// The searcher of a [`LiteralScan`].
+#[derive(Debug, Clone)]
+enum Searcher {
+    /// Up to 64 literals: Teddy (SIMD), fast to build and to run.
+    Teddy {
+        teddy: packed::Searcher,
+        /// The longest literal: an anchored match lies within this many bytes.
+        longest: usize,
+    },
+    Automaton(AhoCorasick),
+}
+
+/// Sets of at most this many literals use Teddy.
+const TEDDY_MAX_PATTERNS: usize = 64;
 
 impl LiteralScan {
     fn new(patterns: Vec<Vec<u8>>, anchored: bool) -> Self {
@@ -223,30 +238,47 @@ impl LiteralScan {
         }
     }
 
+    fn build(&self) -> Option<Searcher> {
+        if self.patterns.len() <= TEDDY_MAX_PATTERNS
+            && let Some(teddy) = packed::Config::new()
+                .builder()
+                .extend(&self.patterns)
+                .build()
+        {
+            let longest = self.patterns.iter().map(Vec::len).max().unwrap_or(0);
+            return Some(Searcher::Teddy { teddy, longest });
+        }
+        // A DFA scans fastest but is slow to build for many literals.
+        let kind = if self.patterns.len() <= 64 {
+            AhoCorasickKind::DFA
+        } else {
+            AhoCorasickKind::ContiguousNFA
+        };
+        AhoCorasick::builder()
+            .kind(Some(kind))
+            .match_kind(MatchKind::Standard)
+            .start_kind(if self.anchored {
+                StartKind::Anchored
+            } else {
+                StartKind::Unanchored
+            })
+            .build(&self.patterns)
+            .ok()
+            .map(Searcher::Automaton)
+    }
+
     fn is_match(&self, text: &[u8]) -> bool {
         if self.patterns.is_empty() {
             return false;
         }
-        let ac = self.built.get_or_init(|| {
-            // A DFA scans fastest but is slow to build for many literals.
-            let kind = if self.patterns.len() <= 64 {
-                AhoCorasickKind::DFA
-            } else {
-                AhoCorasickKind::ContiguousNFA
-            };
-            AhoCorasick::builder()
-                .kind(Some(kind))
-                .match_kind(MatchKind::Standard)
-                .start_kind(if self.anchored {
-                    StartKind::Anchored
-                } else {
-                    StartKind::Unanchored
-                })
-                .build(&self.patterns)
-                .ok()
-        });
-        match ac {
-            Some(ac) => {
+        match self.built.get_or_init(|| self.build()) {
+            // Leftmost semantics: when a literal starts at 0, the match found does.
+            Some(Searcher::Teddy { teddy, longest }) if self.anchored => {
+                let span = aho_corasick::Span::from(0..text.len().min(*longest));
+                teddy.find_in(text, span).is_some_and(|m| m.start() == 0)
+            }
+            Some(Searcher::Teddy { teddy, .. }) => teddy.find(text).is_some(),
+            Some(Searcher::Automaton(ac)) => {
                 let anchored = if self.anchored {
                     Anchored::Yes
                 } else {
