@@ -32,57 +32,69 @@ pub struct Pattern {
 impl Pattern {
     /// A pattern matching exactly `text` (no wildcard interpretation).
     pub fn literal(text: impl Into<String>) -> Self {
-        let text = text.into();
         let mut p = Self::default();
-        p.push_lit(&text);
+        p.push_lit_owned(text.into());
         p
     }
 
     /// Parses Sigma string syntax. With `placeholders`, `%name%` becomes a
     /// [`Piece::Placeholder`] (the `expand` modifier); otherwise `%` is literal.
     pub fn parse_sigma(text: &str, placeholders: bool) -> Self {
+        // Runs of plain text are copied as slices; `lit` only collects a literal that an
+        // escape interrupts, so a piece without escapes costs one exact allocation.
+        let bytes = text.as_bytes();
         let mut p = Self::default();
         let mut lit = String::new();
-        let mut chars = text.chars().peekable();
-        while let Some(c) = chars.next() {
-            match c {
-                '\\' => match chars.peek() {
-                    Some(&n @ ('*' | '?' | '\\')) => {
-                        lit.push(n);
-                        chars.next();
-                    }
-                    _ => lit.push('\\'),
-                },
-                '*' | '?' => {
-                    p.push_lit(&std::mem::take(&mut lit));
-                    p.pieces.push(if c == '*' {
+        let flush = |p: &mut Self, lit: &mut String, run: &str| {
+            if lit.is_empty() {
+                p.push_lit(run);
+            } else {
+                lit.push_str(run);
+                p.push_lit_owned(std::mem::take(lit));
+            }
+        };
+        // The start of the run of plain text not yet taken.
+        let mut start = 0;
+        let mut i = 0;
+        while i < bytes.len() {
+            match bytes[i] {
+                b'\\' if matches!(bytes.get(i + 1), Some(b'*' | b'?' | b'\\')) => {
+                    // The escaped character starts the next run.
+                    lit.push_str(&text[start..i]);
+                    start = i + 1;
+                    i += 2;
+                }
+                c @ (b'*' | b'?') => {
+                    flush(&mut p, &mut lit, &text[start..i]);
+                    p.pieces.push(if c == b'*' {
                         Piece::AnyMany
                     } else {
                         Piece::AnyOne
                     });
+                    i += 1;
+                    start = i;
                 }
-                '%' if placeholders => {
-                    let rest: String = chars.clone().collect();
+                b'%' if placeholders => {
+                    let rest = &text[i + 1..];
                     if let Some(end) = rest.find('%').filter(|&e| e > 0) {
                         let name = &rest[..end];
                         if name
                             .chars()
                             .all(|ch| ch.is_alphanumeric() || "_-.".contains(ch))
                         {
-                            p.push_lit(&std::mem::take(&mut lit));
+                            flush(&mut p, &mut lit, &text[start..i]);
                             p.pieces.push(Piece::Placeholder(name.to_string()));
-                            for _ in 0..=name.chars().count() {
-                                chars.next();
-                            }
+                            i += end + 2;
+                            start = i;
                             continue;
                         }
                     }
-                    lit.push('%');
+                    i += 1;
                 }
-                _ => lit.push(c),
+                _ => i += 1,
             }
         }
-        p.push_lit(&lit);
+        flush(&mut p, &mut lit, &text[start..]);
         p
     }
 
@@ -100,6 +112,18 @@ impl Pattern {
         match piece {
             Piece::Lit(s) => self.push_lit(&s),
             other => self.pieces.push(other),
+        }
+    }
+
+    /// Like [`Pattern::push_lit`], taking the text without a copy when it starts a piece.
+    fn push_lit_owned(&mut self, s: String) {
+        if s.is_empty() {
+            return;
+        }
+        if let Some(Piece::Lit(last)) = self.pieces.last_mut() {
+            last.push_str(&s);
+        } else {
+            self.pieces.push(Piece::Lit(s));
         }
     }
 
