@@ -25,13 +25,19 @@ use crate::yaml::{Node, NodeValue, Resolved};
 
 /// Lowers the definition of one search.
 pub fn lower_search(node: &Node<'_>) -> Result<Expr, SigmaError> {
-    match &node.value {
+    lower_search_owned(node.clone())
+}
+
+/// [`lower_search`] moving the texts of `node` into the expression.
+pub(crate) fn lower_search_owned(node: Node<'_>) -> Result<Expr, SigmaError> {
+    let span = node.span;
+    match node.value {
         NodeValue::Map(pairs) => lower_map(pairs),
         NodeValue::Seq(items) => {
             let mut alternatives = Vec::new();
-            let mut keywords: Vec<&Node<'_>> = Vec::new();
+            let mut keywords: Vec<Node<'_>> = Vec::new();
             for item in items {
-                match &item.value {
+                match item.value {
                     NodeValue::Map(pairs) => alternatives.push(lower_map(pairs)?),
                     NodeValue::Scalar(_) => keywords.push(item),
                     NodeValue::Seq(_) => {
@@ -46,7 +52,7 @@ pub fn lower_search(node: &Node<'_>) -> Result<Expr, SigmaError> {
             }
             if !keywords.is_empty() {
                 let span = keywords[0].span;
-                let pred = build_predicate(None, &[], &keywords, span, span)?;
+                let pred = build_predicate(None, &[], keywords, span, span)?;
                 // Keywords come first: they are usually the whole search.
                 alternatives.insert(0, pred);
             }
@@ -56,17 +62,22 @@ pub fn lower_search(node: &Node<'_>) -> Result<Expr, SigmaError> {
                 Expr::Or(alternatives)
             })
         }
-        NodeValue::Scalar(_) if node.is_null() => Err(SigmaError::WrongType {
-            field: "a search".into(),
-            expected: "a mapping or a list",
-            found: "null",
-            span: node.span,
-        }),
-        NodeValue::Scalar(_) => build_predicate(None, &[], &[node], node.span, node.span),
+        value @ NodeValue::Scalar(_) => {
+            let node = Node { span, value };
+            if node.is_null() {
+                return Err(SigmaError::WrongType {
+                    field: "a search".into(),
+                    expected: "a mapping or a list",
+                    found: "null",
+                    span,
+                });
+            }
+            build_predicate(None, &[], vec![node], span, span)
+        }
     }
 }
 
-fn lower_map(pairs: &[(Node<'_>, Node<'_>)]) -> Result<Expr, SigmaError> {
+fn lower_map(pairs: Vec<(Node<'_>, Node<'_>)>) -> Result<Expr, SigmaError> {
     let mut items = Vec::with_capacity(pairs.len());
     for (key, value) in pairs {
         items.push(lower_item(key, value)?);
@@ -85,15 +96,17 @@ pub fn split_key(key: &str) -> (Option<&str>, Vec<&str>) {
     (field, parts.collect())
 }
 
-fn lower_item(key: &Node<'_>, value: &Node<'_>) -> Result<Expr, SigmaError> {
-    let Some(key_text) = key.as_scalar().map(|s| s.text.as_ref()) else {
+fn lower_item(key: Node<'_>, value: Node<'_>) -> Result<Expr, SigmaError> {
+    let key_span = key.span;
+    let NodeValue::Scalar(key_scalar) = key.value else {
         return Err(SigmaError::WrongType {
             field: "a field name".into(),
             expected: "a string",
             found: key.kind_name(),
-            span: key.span,
+            span: key_span,
         });
     };
+    let key_text = key_scalar.text.as_ref();
     let (field, names) = split_key(key_text);
     let mut modifiers = Vec::with_capacity(names.len());
     for name in names {
@@ -102,15 +115,19 @@ fn lower_item(key: &Node<'_>, value: &Node<'_>) -> Result<Expr, SigmaError> {
             None => {
                 return Err(SigmaError::UnknownModifier {
                     modifier: name.to_string(),
-                    span: key.span,
+                    span: key_span,
                 });
             }
         }
     }
-    let values: Vec<&Node<'_>> = match &value.value {
-        NodeValue::Scalar(_) => vec![value],
+    let value_span = value.span;
+    let values: Vec<Node<'_>> = match value.value {
+        value @ NodeValue::Scalar(_) => vec![Node {
+            span: value_span,
+            value,
+        }],
         NodeValue::Seq(items) => {
-            for item in items {
+            for item in &items {
                 if !matches!(item.value, NodeValue::Scalar(_)) {
                     return Err(SigmaError::WrongType {
                         field: format!("the values of `{key_text}`"),
@@ -120,18 +137,23 @@ fn lower_item(key: &Node<'_>, value: &Node<'_>) -> Result<Expr, SigmaError> {
                     });
                 }
             }
-            items.iter().collect()
+            items
         }
         NodeValue::Map(_) => {
             return Err(SigmaError::WrongType {
                 field: key_text.to_string(),
                 expected: "a value or a list of values",
                 found: "a mapping",
-                span: value.span,
+                span: value_span,
             });
         }
     };
-    build_predicate(field, &modifiers, &values, key.span, value.span)
+    // A key without modifiers is the field name itself: it moves into the predicate.
+    let field = match field {
+        Some(_) if modifiers.is_empty() => Some(key_scalar.text.into_owned()),
+        other => other.map(str::to_string),
+    };
+    build_predicate(field, &modifiers, values, key_span, value_span)
 }
 
 /// The kind of value a modifier chain works on, as pySigma types it.
@@ -319,16 +341,16 @@ fn check_chain(start: Kind, modifiers: &[Modifier], field: Option<&str>) -> Resu
 
 /// Builds the predicate of one item: `field|modifiers: values`.
 fn build_predicate(
-    field: Option<&str>,
+    field: Option<String>,
     modifiers: &[Modifier],
-    values: &[&Node<'_>],
+    values: Vec<Node<'_>>,
     key_span: Span,
     value_span: Span,
 ) -> Result<Expr, SigmaError> {
     // Check the chain once per kind of value present.
     let mut checked: [Option<Kind>; 4] = [None; 4];
     let mut kinds = Vec::with_capacity(values.len());
-    for v in values {
+    for v in &values {
         let start = Kind::of(v);
         let slot = match start {
             Kind::Str => 0,
@@ -339,7 +361,7 @@ fn build_predicate(
         let end = if let Some(k) = checked[slot] {
             k
         } else {
-            let k = check_chain(start, modifiers, field).map_err(|message| {
+            let k = check_chain(start, modifiers, field.as_deref()).map_err(|message| {
                 SigmaError::ModifierChain {
                     message,
                     span: key_span,
@@ -408,7 +430,7 @@ fn build_predicate(
     flags.regex = regex;
 
     let mut out = Vec::with_capacity(values.len());
-    for (node, kind) in values.iter().zip(kinds) {
+    for (node, kind) in values.into_iter().zip(kinds) {
         out.push(lower_value(node, kind, &flags)?);
     }
 
@@ -422,7 +444,7 @@ fn build_predicate(
         key_span
     };
     let pred = Expr::Pred(Predicate {
-        field: field.map(str::to_string),
+        field,
         op,
         values: out,
         flags,
@@ -435,38 +457,42 @@ fn build_predicate(
     })
 }
 
-/// One value, given the kind the modifier chain made of it.
-fn lower_value(node: &Node<'_>, kind: Kind, flags: &Flags) -> Result<Value, SigmaError> {
-    let Some(scalar) = node.as_scalar() else {
-        return Err(SigmaError::WrongType {
-            field: "a value".into(),
-            expected: "a plain value",
-            found: node.kind_name(),
-            span: node.span,
-        });
+/// One value, given the kind the modifier chain made of it. Its text moves into the value.
+fn lower_value(node: Node<'_>, kind: Kind, flags: &Flags) -> Result<Value, SigmaError> {
+    let span = node.span;
+    let scalar = match node.value {
+        NodeValue::Scalar(scalar) => scalar,
+        value => {
+            return Err(SigmaError::WrongType {
+                field: "a value".into(),
+                expected: "a plain value",
+                found: Node { span, value }.kind_name(),
+                span,
+            });
+        }
     };
-    let text = scalar.text.as_ref();
-    let invalid = |message: String| SigmaError::InvalidValue {
-        message,
-        span: node.span,
-    };
+    let invalid = |message: String| SigmaError::InvalidValue { message, span };
     Ok(match kind {
         Kind::Null => Value::Null,
         Kind::Bool | Kind::Exists => match scalar.resolve() {
             Resolved::Bool(b) => Value::Bool(b),
-            _ => Value::str(text),
+            _ => Value::str(scalar.text),
         },
         Kind::Num | Kind::Compare | Kind::TimePart => match scalar.resolve() {
             Resolved::Int(i) => Value::Int(i),
             Resolved::Float(f) => Value::Float(f),
-            _ => Value::str(text),
+            _ => Value::str(scalar.text),
         },
-        Kind::Regex => Value::Regex(text.to_string()),
-        Kind::Cidr => Value::Cidr(
-            parse_network(text)
-                .ok_or_else(|| invalid(format!("`{text}` is not an IPv4 or IPv6 network")))?,
-        ),
+        Kind::Regex => Value::Regex(scalar.text.into_owned()),
+        Kind::Cidr => {
+            let text = scalar.text.as_ref();
+            Value::Cidr(
+                parse_network(text)
+                    .ok_or_else(|| invalid(format!("`{text}` is not an IPv4 or IPv6 network")))?,
+            )
+        }
         Kind::FieldRef => {
+            let text = scalar.text.as_ref();
             let p = Pattern::parse_sigma(text, false);
             if p.has_wildcards() {
                 return Err(invalid(format!(
@@ -476,7 +502,14 @@ fn lower_value(node: &Node<'_>, kind: Kind, flags: &Flags) -> Result<Value, Sigm
             Value::FieldRef(p.as_literal().unwrap_or(text).to_string())
         }
         Kind::Str => {
-            let p = Pattern::parse_sigma(text, flags.expand);
+            let text = scalar.text;
+            // Text without escapes, wildcards or placeholders is one literal: it moves into
+            // the pattern as it is (and base64 of it has a meaning).
+            let special = |b: u8| matches!(b, b'\\' | b'*' | b'?') || (flags.expand && b == b'%');
+            if !text.bytes().any(special) {
+                return Ok(Value::Str(Pattern::literal(text.into_owned())));
+            }
+            let p = Pattern::parse_sigma(&text, flags.expand);
             let base64 = flags
                 .encodings
                 .iter()

@@ -7,15 +7,17 @@ use sigil_core::{
 };
 
 use crate::condition::{ConditionSource, parse_condition};
-use crate::detection::lower_search;
+use crate::detection::lower_search_owned;
 use crate::meta::{lower_correlation, lower_filter};
-use crate::yaml::{Node, NodeValue};
+use crate::yaml::{Node, NodeValue, Resolved};
 use crate::{RuleSource, SigmaError};
 
 /// Reading state shared by the documents of one file.
 pub(crate) struct Reader<'t> {
     pub(crate) text: &'t str,
     pub(crate) diagnostics: Vec<Diagnostic>,
+    /// Whether to record the [`RuleSource`] of each rule beyond its span.
+    pub(crate) sources: bool,
 }
 
 impl Reader<'_> {
@@ -23,9 +25,9 @@ impl Reader<'_> {
         self.diagnostics.push(e.to_diagnostic());
     }
 
-    /// Where a condition text sits, exactly when the file holds it verbatim.
-    pub(crate) fn condition_source(&self, node: &Node<'_>, text: &str) -> ConditionSource {
-        let start = node.span;
+    /// Where a condition text written at `start` sits, exactly when the file holds it
+    /// verbatim.
+    pub(crate) fn condition_source(&self, start: Span, text: &str) -> ConditionSource {
         let at = start.offset as usize;
         let raw = self.text.get(at..).unwrap_or("");
         let (skip, raw) = match raw.as_bytes().first() {
@@ -40,42 +42,47 @@ impl Reader<'_> {
     }
 }
 
-/// Text of a scalar, or an error naming the field.
-fn text_of(field: &str, node: &Node<'_>) -> Result<Option<String>, SigmaError> {
-    match &node.value {
-        NodeValue::Scalar(_) if node.is_null() => Ok(None),
-        NodeValue::Scalar(s) => Ok(Some(s.text.to_string())),
-        _ => Err(SigmaError::WrongType {
+/// Text of a scalar, or an error naming the field. The text moves out of the node.
+fn text_of(field: &str, node: Node<'_>) -> Result<Option<String>, SigmaError> {
+    let span = node.span;
+    match node.value {
+        NodeValue::Scalar(s) => {
+            let null = matches!(s.resolve(), Resolved::Null);
+            Ok((!null).then(|| s.text.into_owned()))
+        }
+        value => Err(SigmaError::WrongType {
             field: field.to_string(),
             expected: "a string",
-            found: node.kind_name(),
-            span: node.span,
+            found: Node { span, value }.kind_name(),
+            span,
         }),
     }
 }
 
 /// A string or a list of strings, as a list.
-fn list_of(field: &str, node: &Node<'_>) -> Result<(Vec<String>, Vec<Span>), SigmaError> {
-    match &node.value {
+fn list_of(field: &str, node: Node<'_>) -> Result<(Vec<String>, Vec<Span>), SigmaError> {
+    let span = node.span;
+    match node.value {
         NodeValue::Seq(items) => {
             let mut out = Vec::with_capacity(items.len());
             let mut spans = Vec::with_capacity(items.len());
             for item in items {
+                let span = item.span;
                 if let Some(t) = text_of(field, item)? {
                     out.push(t);
-                    spans.push(item.span);
+                    spans.push(span);
                 }
             }
             Ok((out, spans))
         }
-        NodeValue::Scalar(_) => Ok(text_of(field, node)?
-            .map(|t| (vec![t], vec![node.span]))
+        value @ NodeValue::Scalar(_) => Ok(text_of(field, Node { span, value })?
+            .map(|t| (vec![t], vec![span]))
             .unwrap_or_default()),
         NodeValue::Map(_) => Err(SigmaError::WrongType {
             field: field.to_string(),
             expected: "a list of strings",
             found: "a mapping",
-            span: node.span,
+            span,
         }),
     }
 }
@@ -114,31 +121,44 @@ pub(crate) fn render(node: &Node<'_>) -> String {
     out
 }
 
-/// Reads one (merged) document into a rule. Problems in one field are reported and the
-/// field skipped, so one mistake does not hide the others; `None` when the document
-/// cannot be a rule at all.
-pub(crate) fn read_rule(r: &mut Reader<'_>, root: &Node<'_>) -> Option<(Rule, RuleSource)> {
-    let Some(pairs) = root.as_map() else {
-        r.report(&SigmaError::WrongType {
-            field: "a Sigma document".into(),
-            expected: "a mapping",
-            found: root.kind_name(),
-            span: root.span,
-        });
-        return None;
+/// Reads one (merged) document into a rule, moving its texts into the rule. Problems in
+/// one field are reported and the field skipped, so one mistake does not hide the
+/// others; `None` when the document cannot be a rule at all.
+pub(crate) fn read_rule(r: &mut Reader<'_>, root: Node<'_>) -> Option<(Rule, RuleSource)> {
+    let span = root.span;
+    let pairs = match root.value {
+        NodeValue::Map(pairs) => pairs,
+        value => {
+            r.report(&SigmaError::WrongType {
+                field: "a Sigma document".into(),
+                expected: "a mapping",
+                found: Node { span, value }.kind_name(),
+                span,
+            });
+            return None;
+        }
     };
     let mut rule = Rule::new(RuleLanguage::Sigma, "");
-    rule.span = root.span;
+    rule.span = span;
     let mut source = RuleSource {
-        span: root.span,
+        span,
         ..RuleSource::default()
     };
+    // The line of the previous use of each key given twice, found before the keys are
+    // consumed.
+    let mut duplicate_of: Vec<Option<u32>> = vec![None; pairs.len()];
     let mut seen: BTreeMap<&str, Span> = BTreeMap::new();
+    for ((key, _), dup) in pairs.iter().zip(&mut duplicate_of) {
+        if let Some(name) = key.as_scalar().map(|s| s.text.as_ref()) {
+            *dup = seen.insert(name, key.span).map(|first| first.line);
+        }
+    }
+    drop(seen);
     let mut detection_node = None;
     let mut correlation_node = None;
     let mut filter_node = None;
 
-    for (key, value) in pairs {
+    for ((key, value), duplicate_of) in pairs.into_iter().zip(duplicate_of) {
         let Some(name) = key.as_scalar().map(|s| s.text.as_ref()) else {
             r.report(&SigmaError::WrongType {
                 field: "a top-level key".into(),
@@ -148,18 +168,20 @@ pub(crate) fn read_rule(r: &mut Reader<'_>, root: &Node<'_>) -> Option<(Rule, Ru
             });
             continue;
         };
-        if let Some(first) = seen.insert(name, key.span) {
+        if let Some(line) = duplicate_of {
             r.diagnostics.push(Diagnostic::error(
                 "duplicate-key",
                 key.span,
-                format!("`{name}` is given twice (first at line {})", first.line),
+                format!("`{name}` is given twice (first at line {line})"),
             ));
         }
-        source.keys.insert(name.to_string(), key.span);
-        if let Some(s) = value.as_scalar() {
-            source
-                .values
-                .insert(name.to_string(), (value.span, s.text.to_string()));
+        if r.sources {
+            source.keys.insert(name.to_string(), key.span);
+            if let Some(s) = value.as_scalar() {
+                source
+                    .values
+                    .insert(name.to_string(), (value.span, s.text.to_string()));
+            }
         }
         let result: Result<(), SigmaError> = (|| {
             match name {
@@ -187,15 +209,17 @@ pub(crate) fn read_rule(r: &mut Reader<'_>, root: &Node<'_>) -> Option<(Rule, Ru
                 "tags" => {
                     let (tags, spans) = list_of(name, value)?;
                     rule.tags = tags;
-                    source.tag_spans = spans;
+                    if r.sources {
+                        source.tag_spans = spans;
+                    }
                 }
-                "related" => rule.related = read_related(value)?,
+                "related" => rule.related = read_related(&value)?,
                 "logsource" => rule.logsource = read_logsource(value)?,
                 "detection" => detection_node = Some(value),
                 "correlation" => correlation_node = Some(value),
                 "filter" => filter_node = Some(value),
                 _ => {
-                    rule.custom.insert(name.to_string(), render(value));
+                    rule.custom.insert(name.to_string(), render(&value));
                 }
             }
             Ok(())
@@ -206,11 +230,11 @@ pub(crate) fn read_rule(r: &mut Reader<'_>, root: &Node<'_>) -> Option<(Rule, Ru
     }
 
     match (detection_node, correlation_node, filter_node) {
-        (_, Some(c), _) => match lower_correlation(r, c) {
+        (_, Some(c), _) => match lower_correlation(r, &c) {
             Ok(c) => rule.body = RuleBody::Correlation(c),
             Err(e) => r.report(&e),
         },
-        (_, None, Some(f)) => match lower_filter(r, f) {
+        (_, None, Some(f)) => match lower_filter(r, &f) {
             Ok(f) => rule.body = RuleBody::Filter(f),
             Err(e) => r.report(&e),
         },
@@ -224,7 +248,7 @@ pub(crate) fn read_rule(r: &mut Reader<'_>, root: &Node<'_>) -> Option<(Rule, Ru
         }
         (None, None, None) => r.report(&SigmaError::Missing {
             field: "detection",
-            span: root.span,
+            span,
         }),
     }
     Some((rule, source))
@@ -243,11 +267,11 @@ fn read_related(node: &Node<'_>) -> Result<Vec<Related>, SigmaError> {
     for item in items {
         let id = item
             .get("id")
-            .map(|n| text_of("related.id", n))
+            .map(|n| text_of("related.id", n.clone()))
             .transpose()?;
         let kind = item
             .get("type")
-            .map(|n| text_of("related.type", n))
+            .map(|n| text_of("related.type", n.clone()))
             .transpose()?;
         match (id.flatten(), kind.flatten()) {
             (Some(id), Some(kind)) => out.push(Related { id, kind }),
@@ -268,14 +292,18 @@ fn read_related(node: &Node<'_>) -> Result<Vec<Related>, SigmaError> {
     Ok(out)
 }
 
-fn read_logsource(node: &Node<'_>) -> Result<LogSource, SigmaError> {
-    let Some(pairs) = node.as_map() else {
-        return Err(SigmaError::WrongType {
-            field: "logsource".into(),
-            expected: "a mapping",
-            found: node.kind_name(),
-            span: node.span,
-        });
+fn read_logsource(node: Node<'_>) -> Result<LogSource, SigmaError> {
+    let span = node.span;
+    let pairs = match node.value {
+        NodeValue::Map(pairs) => pairs,
+        value => {
+            return Err(SigmaError::WrongType {
+                field: "logsource".into(),
+                expected: "a mapping",
+                found: Node { span, value }.kind_name(),
+                span,
+            });
+        }
     };
     let mut ls = LogSource::default();
     for (k, v) in pairs {
@@ -289,7 +317,7 @@ fn read_logsource(node: &Node<'_>) -> Result<LogSource, SigmaError> {
             "service" => ls.service = text_of(&field, v)?,
             "definition" => ls.definition = text_of(&field, v)?,
             _ => {
-                ls.custom.insert(key.to_string(), render(v));
+                ls.custom.insert(key.to_string(), render(&v));
             }
         }
     }
@@ -304,81 +332,97 @@ fn read_logsource(node: &Node<'_>) -> Result<LogSource, SigmaError> {
 /// the aggregation kept as `custom["aggregation"]`.
 pub(crate) fn read_detection(
     r: &mut Reader<'_>,
-    node: &Node<'_>,
+    node: Node<'_>,
     is_filter: bool,
     legacy_is_warning: bool,
 ) -> (Detection, Vec<(String, String)>) {
     let mut detection = Detection::default();
     let mut custom = Vec::new();
-    let Some(pairs) = node.as_map() else {
-        r.report(&SigmaError::WrongType {
-            field: if is_filter { "filter" } else { "detection" }.into(),
-            expected: "a mapping",
-            found: node.kind_name(),
-            span: node.span,
-        });
-        return (detection, custom);
+    let span = node.span;
+    let pairs = match node.value {
+        NodeValue::Map(pairs) => pairs,
+        value => {
+            r.report(&SigmaError::WrongType {
+                field: if is_filter { "filter" } else { "detection" }.into(),
+                expected: "a mapping",
+                found: Node { span, value }.kind_name(),
+                span,
+            });
+            return (detection, custom);
+        }
     };
     let mut condition_node = None;
     for (key, value) in pairs {
-        let Some(name) = key.as_scalar().map(|s| s.text.as_ref()) else {
-            r.report(&SigmaError::WrongType {
-                field: "a search identifier".into(),
-                expected: "a string",
-                found: key.kind_name(),
-                span: key.span,
-            });
-            continue;
+        let key_span = key.span;
+        let name = match key.value {
+            NodeValue::Scalar(s) => s.text,
+            other => {
+                r.report(&SigmaError::WrongType {
+                    field: "a search identifier".into(),
+                    expected: "a string",
+                    found: Node {
+                        span: key_span,
+                        value: other,
+                    }
+                    .kind_name(),
+                    span: key_span,
+                });
+                continue;
+            }
         };
-        match name {
-            "condition" => condition_node = Some((key, value)),
-            "timeframe" => custom.push(("timeframe".to_string(), render(value))),
+        match name.as_ref() {
+            "condition" => condition_node = Some((key_span, value)),
+            "timeframe" => custom.push(("timeframe".to_string(), render(&value))),
             "rules" if is_filter => {}
             _ => {
-                if let Some(first) = detection.search(name) {
+                if let Some(first) = detection.search(&name) {
                     let line = first.span.line;
                     r.diagnostics.push(Diagnostic::error(
                         "duplicate-key",
-                        key.span,
+                        key_span,
                         format!("search `{name}` is defined twice (first at line {line})"),
                     ));
                     continue;
                 }
-                match lower_search(value) {
+                match lower_search_owned(value) {
                     Ok(expr) => detection.searches.push(Search {
-                        name: name.to_string(),
+                        name: name.into_owned(),
                         expr,
-                        span: key.span,
+                        span: key_span,
                     }),
                     Err(e) => {
                         r.report(&e);
                         // Keep the name so the condition check does not report it as missing.
                         detection.searches.push(Search {
-                            name: name.to_string(),
+                            name: name.into_owned(),
                             expr: sigil_core::Expr::Or(Vec::new()),
-                            span: key.span,
+                            span: key_span,
                         });
                     }
                 }
             }
         }
     }
-    let Some((cond_key, cond_value)) = condition_node else {
+    let Some((cond_key_span, cond_value)) = condition_node else {
         r.report(&SigmaError::Missing {
             field: "condition",
-            span: node.span,
+            span,
         });
         return (detection, custom);
     };
-    detection.condition_span = cond_key.span;
-    let items: Vec<&Node<'_>> = match &cond_value.value {
-        NodeValue::Seq(items) => items.iter().collect(),
-        _ => vec![cond_value],
+    detection.condition_span = cond_key_span;
+    let items: Vec<Node<'_>> = match cond_value.value {
+        NodeValue::Seq(items) => items,
+        value => vec![Node {
+            span: cond_value.span,
+            value,
+        }],
     };
     for item in items {
+        let item_span = item.span;
         match text_of("condition", item) {
             Ok(Some(text)) => {
-                let src = r.condition_source(item, &text);
+                let src = r.condition_source(item_span, &text);
                 let (search_part, aggregation) = match text.find('|') {
                     Some(i) => (&text[..i], Some(text[i + 1..].trim())),
                     None => (text.as_str(), None),
@@ -403,7 +447,7 @@ pub(crate) fn read_detection(
             }
             Ok(None) => r.report(&SigmaError::Condition {
                 message: "the condition is empty".into(),
-                span: item.span,
+                span: item_span,
             }),
             Err(e) => r.report(&e),
         }

@@ -25,7 +25,6 @@ mod meta;
 pub mod modifier;
 pub mod yaml;
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use sigil_core::{Diagnostic, Rule, Span};
@@ -67,6 +66,22 @@ impl SigmaFile {
     }
 }
 
+/// What reading a file records besides the rules and diagnostics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadOptions {
+    /// Record where each rule's metadata was written ([`SigmaFile::sources`]), which the
+    /// lints need. Without it each [`RuleSource`] holds only the rule's span, and reading
+    /// skips a copy of every top-level key and value: commands that only use the rules
+    /// (`hunt`, `convert`) do not need them.
+    pub sources: bool,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        Self { sources: true }
+    }
+}
+
 /// Where the metadata of one rule was written: positions the IR does not keep.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RuleSource {
@@ -94,6 +109,11 @@ impl RuleSource {
 /// Reads a Sigma file from its raw bytes. Binary content (NUL bytes) and invalid UTF-8
 /// are reported at the line where they occur.
 pub fn parse_bytes(bytes: &[u8]) -> SigmaFile {
+    parse_bytes_with(bytes, ReadOptions::default())
+}
+
+/// [`parse_bytes`] recording only what `options` asks for.
+pub fn parse_bytes_with(bytes: &[u8], options: ReadOptions) -> SigmaFile {
     if bytes.len() > MAX_FILE_BYTES {
         return SigmaFile::from_error(&SigmaError::TooLarge {
             size: bytes.len(),
@@ -106,7 +126,7 @@ pub fn parse_bytes(bytes: &[u8]) -> SigmaFile {
         });
     }
     match std::str::from_utf8(bytes) {
-        Ok(text) => parse_str(text),
+        Ok(text) => parse_str_with(text, options),
         Err(e) => {
             let at = e.valid_up_to();
             SigmaFile::from_error(&SigmaError::NotUtf8 {
@@ -134,6 +154,11 @@ fn byte_span(bytes: &[u8], at: usize) -> Span {
 
 /// Reads a Sigma file.
 pub fn parse_str(text: &str) -> SigmaFile {
+    parse_str_with(text, ReadOptions::default())
+}
+
+/// [`parse_str`] recording only what `options` asks for.
+pub fn parse_str_with(text: &str, options: ReadOptions) -> SigmaFile {
     if text.len() > MAX_FILE_BYTES {
         return SigmaFile::from_error(&SigmaError::TooLarge {
             size: text.len(),
@@ -142,28 +167,34 @@ pub fn parse_str(text: &str) -> SigmaFile {
     }
     // The reader is written not to panic; this is a last line of defence so one file can
     // never take down a check over thousands (the YAML parser is third-party code).
-    std::panic::catch_unwind(|| read_file(text)).unwrap_or_else(|_| {
+    std::panic::catch_unwind(|| read_file(text, options)).unwrap_or_else(|_| {
         SigmaFile::from_error(&SigmaError::Internal {
             message: "the reader failed on this input".into(),
         })
     })
 }
 
-fn read_file(text: &str) -> SigmaFile {
+fn read_file(text: &str, options: ReadOptions) -> SigmaFile {
     let (docs, yaml_error) = yaml::load(text);
     let mut reader = Reader {
         text,
         diagnostics: Vec::new(),
+        sources: options.sources,
     };
     let mut file = SigmaFile::default();
     if yaml_error.is_none() && docs.iter().all(|d| d.root.is_null()) {
         return SigmaFile::from_error(&SigmaError::Empty);
     }
 
+    // Rules take their texts from the documents; a copy of a document is kept only when
+    // a later one may repeat it.
+    let repeats = docs
+        .iter()
+        .any(|d| d.root.get("action").and_then(Node::as_text) == Some("repeat"));
     let mut global: Option<Node<'_>> = None;
-    let mut previous: Option<Cow<'_, Node<'_>>> = None;
-    for doc in &docs {
-        let root = &doc.root;
+    let mut previous: Option<Node<'_>> = None;
+    for doc in docs {
+        let root = doc.root;
         // Empty documents (a trailing `---`) are common and harmless.
         if root.is_null() {
             continue;
@@ -171,7 +202,7 @@ fn read_file(text: &str) -> SigmaFile {
         let action = root.get("action").and_then(Node::as_text);
         let merged = match action {
             Some("global") => {
-                let body = without_action(root);
+                let body = without_action(&root);
                 global = Some(match global.take() {
                     Some(g) => merge(&g, &body),
                     None => body,
@@ -183,14 +214,14 @@ fn read_file(text: &str) -> SigmaFile {
                 continue;
             }
             Some("repeat") => {
-                let Some(prev) = previous.as_deref() else {
+                let Some(prev) = previous.as_ref() else {
                     reader.report(&SigmaError::Collection {
                         message: "`action: repeat` needs a rule before it".into(),
                         span: root.span,
                     });
                     continue;
                 };
-                Cow::Owned(merge(prev, &without_action(root)))
+                merge(prev, &without_action(&root))
             }
             Some(other) => {
                 let span = root.get("action").map_or(root.span, |n| n.span);
@@ -202,15 +233,17 @@ fn read_file(text: &str) -> SigmaFile {
             }
             // Most files hold one plain rule: read it in place, without a copy.
             None => match &global {
-                Some(g) => Cow::Owned(merge(g, root)),
-                None => Cow::Borrowed(root),
+                Some(g) => merge(g, &root),
+                None => root,
             },
         };
-        if let Some((rule, source)) = read_rule(&mut reader, &merged) {
+        if repeats {
+            previous = Some(merged.clone());
+        }
+        if let Some((rule, source)) = read_rule(&mut reader, merged) {
             file.rules.push(rule);
             file.sources.push(source);
         }
-        previous = Some(merged);
     }
     file.diagnostics = reader.diagnostics;
     if let Some(e) = yaml_error {

@@ -274,6 +274,6 @@ pub(crate) fn lower_filter(r: &mut Reader<'_>, node: &Node<'_>) -> Result<Filter
             span: node.span,
         })?,
     )?;
-    let (detection, _) = read_detection(r, node, true, false);
+    let (detection, _) = read_detection(r, node.clone(), true, false);
     Ok(Filter { rules, detection })
 }

@@ -309,6 +309,24 @@ fn collections_merge_global_and_repeat() {
 }
 
 #[test]
+fn without_sources_the_rules_and_diagnostics_are_the_same() {
+    let text = "title: T\ntitle: T2\nstatus: test\ntags: [attack.execution]\nlogsource: {product: windows}\n\
+                detection:\n  selection: {Image|endswith: '\\x.exe', CommandLine: 'a*b'}\n  condition: selection\n\
+                ---\naction: repeat\ndetection:\n  selection: {Image: y}\n  condition: selection\n";
+    let full = parse_str(text);
+    let lean = parse_str_with(text, ReadOptions { sources: false });
+    assert_eq!(full.rules, lean.rules);
+    assert_eq!(full.diagnostics, lean.diagnostics);
+    // The duplicate title, once per rule: the repeated document copies it.
+    assert_eq!(full.diagnostics.len(), 2, "{:?}", full.diagnostics);
+    assert_eq!(full.rules.len(), 2);
+    assert_eq!(lean.sources.len(), 2);
+    assert!(!full.sources[0].keys.is_empty());
+    assert!(lean.sources[0].keys.is_empty() && lean.sources[0].tag_spans.is_empty());
+    assert_eq!(lean.sources[0].span, full.sources[0].span);
+}
+
+#[test]
 fn correlations_of_every_kind() {
     for kind in [
         "event_count",

@@ -280,12 +280,14 @@ impl<'a> Positions<'a> {
     }
 }
 
-/// A container being built.
-struct Frame<'a> {
-    node: Node<'a>,
+/// A container being built. Its children wait on a stack shared by all open containers
+/// and move into a vector of the exact size when it ends.
+struct Frame {
+    span: Span,
     anchor: usize,
-    /// For mappings: the key waiting for its value.
-    pending_key: Option<Node<'a>>,
+    map: bool,
+    /// Where its children start on the stack of waiting nodes.
+    first: usize,
 }
 
 /// The documents of `text`, and the first error met. Documents completed before an
@@ -294,7 +296,8 @@ pub fn load(text: &str) -> (Vec<Document<'_>>, Option<SigmaError>) {
     let pos = Positions::new(text);
     let mut parser = Parser::new_from_str(text);
     let mut docs = Vec::new();
-    let mut stack: Vec<Frame<'_>> = Vec::new();
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut waiting: Vec<Node<'_>> = Vec::new();
     let mut root: Option<Node<'_>> = None;
     let mut anchors: Vec<(usize, Node<'_>)> = Vec::new();
     let mut alias_budget = ALIAS_BUDGET;
@@ -313,11 +316,10 @@ pub fn load(text: &str) -> (Vec<Document<'_>>, Option<SigmaError>) {
                 );
             }
         };
-        let at = pos.span(span.start);
         let (node, anchor) = match event {
             Event::StreamStart | Event::StreamEnd | Event::Nothing => continue,
             Event::DocumentStart(_) => {
-                doc_start = at;
+                doc_start = pos.span(span.start);
                 root = None;
                 continue;
             }
@@ -335,6 +337,7 @@ pub fn load(text: &str) -> (Vec<Document<'_>>, Option<SigmaError>) {
                 continue;
             }
             Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
+                let at = pos.span(span.start);
                 if stack.len() >= MAX_DEPTH {
                     return (
                         docs,
@@ -344,28 +347,42 @@ pub fn load(text: &str) -> (Vec<Document<'_>>, Option<SigmaError>) {
                         }),
                     );
                 }
-                let value = if matches!(event, Event::SequenceStart(..)) {
-                    NodeValue::Seq(Vec::new())
-                } else {
-                    NodeValue::Map(Vec::new())
-                };
                 stack.push(Frame {
-                    node: Node { span: at, value },
+                    span: at,
                     anchor,
-                    pending_key: None,
+                    map: matches!(event, Event::MappingStart(..)),
+                    first: waiting.len(),
                 });
                 continue;
             }
             Event::SequenceEnd | Event::MappingEnd => {
                 let Some(frame) = stack.pop() else { continue };
-                (frame.node, frame.anchor)
+                let children = waiting.drain(frame.first..);
+                let value = if frame.map {
+                    let mut pairs = Vec::with_capacity(children.len() / 2);
+                    let mut children = children;
+                    // A key without a value (only after an error) is dropped.
+                    while let (Some(k), Some(v)) = (children.next(), children.next()) {
+                        pairs.push((k, v));
+                    }
+                    NodeValue::Map(pairs)
+                } else {
+                    NodeValue::Seq(children.collect())
+                };
+                (
+                    Node {
+                        span: frame.span,
+                        value,
+                    },
+                    frame.anchor,
+                )
             }
             Event::Scalar(text, style, anchor, tag) => {
                 let tag = tag
                     .filter(|t| t.is_yaml_core_schema())
                     .map(|t| t.suffix.clone());
                 let node = Node {
-                    span: at,
+                    span: pos.span(span.start),
                     value: NodeValue::Scalar(Scalar {
                         text,
                         plain: style == ScalarStyle::Plain,
@@ -375,6 +392,7 @@ pub fn load(text: &str) -> (Vec<Document<'_>>, Option<SigmaError>) {
                 (node, anchor)
             }
             Event::Alias(id) => {
+                let at = pos.span(span.start);
                 let Some((_, target)) = anchors.iter().rev().find(|(a, _)| *a == id) else {
                     return (
                         docs,
@@ -403,16 +421,10 @@ pub fn load(text: &str) -> (Vec<Document<'_>>, Option<SigmaError>) {
         if anchor > 0 {
             anchors.push((anchor, node.clone()));
         }
-        match stack.last_mut() {
-            None => root = Some(node),
-            Some(frame) => match &mut frame.node.value {
-                NodeValue::Seq(items) => items.push(node),
-                NodeValue::Map(pairs) => match frame.pending_key.take() {
-                    None => frame.pending_key = Some(node),
-                    Some(key) => pairs.push((key, node)),
-                },
-                NodeValue::Scalar(_) => {}
-            },
+        if stack.is_empty() {
+            root = Some(node);
+        } else {
+            waiting.push(node);
         }
     }
     (docs, None)
