@@ -119,9 +119,11 @@ pub fn find_files(paths: &[PathBuf], options: Options) -> (Vec<PathBuf>, Vec<Fil
     let mut problems = Vec::new();
     for path in paths {
         if path.is_dir() {
+            // Siblings share their parent's path, so comparing whole paths orders them by
+            // file name as `sort_by_file_name` would, without splitting each path again.
             for entry in walkdir::WalkDir::new(path)
                 .follow_links(true)
-                .sort_by_file_name()
+                .sort_by(|a, b| a.path().as_os_str().cmp(b.path().as_os_str()))
             {
                 match entry {
                     Ok(e) if e.file_type().is_file() && wanted(e.path()) => {
@@ -154,9 +156,19 @@ pub fn read_file(path: &Path) -> (Vec<LoadedRule>, Vec<FileDiagnostic>) {
         Ok(b) => b,
         Err(e) => return (Vec::new(), vec![io_problem(path, &e.to_string())]),
     };
+    // One UTF-8 check serves the shared text and the front end.
+    let text = String::from_utf8_lossy(&bytes);
+    let valid = matches!(text, std::borrow::Cow::Borrowed(_));
     let (rules, diagnostics) = match FileKind::of(path).unwrap_or(FileKind::Sigma) {
         FileKind::Sigma => {
-            let f = sigil_sigma::parse_bytes(&bytes);
+            // A loaded rule keeps no metadata positions, so the front end need not record them.
+            let options = sigil_sigma::ReadOptions { sources: false };
+            // Valid text without NUL bytes is exactly what `parse_bytes` would read as text.
+            let f = if valid && !text.contains('\0') {
+                sigil_sigma::parse_str_with(&text, options)
+            } else {
+                sigil_sigma::parse_bytes_with(&bytes, options)
+            };
             (f.rules, f.diagnostics)
         }
         FileKind::Elastic => match std::str::from_utf8(&bytes) {
@@ -174,7 +186,7 @@ pub fn read_file(path: &Path) -> (Vec<LoadedRule>, Vec<FileDiagnostic>) {
             ),
         },
     };
-    let text: Arc<str> = Arc::from(String::from_utf8_lossy(&bytes).as_ref());
+    let text: Arc<str> = Arc::from(text.as_ref());
     let rules = rules
         .into_iter()
         .map(|rule| LoadedRule {
