@@ -9,7 +9,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use sigil_core::{
-    Condition, Expr, Level, Pattern, Piece, Predicate, Rule, RuleBody, Search, Span, Status, Value,
+    Condition, Detection, Expr, Filter, Level, Pattern, Piece, Predicate, Rule, RuleBody, Search,
+    Span, Status, Value,
 };
 
 use crate::condition_predicate;
@@ -54,6 +55,19 @@ impl Node {
             Expr::Not(e) => Node::Not(Box::new(Node::from_expr(*e))),
             Expr::Pred(pred) => Node::Item(Item {
                 pred,
+                applied: Vec::new(),
+            }),
+        }
+    }
+
+    /// Like [`Node::from_expr`], copying the predicates of `e`.
+    fn from_expr_ref(e: &Expr) -> Self {
+        match e {
+            Expr::And(v) => Node::And(v.iter().map(Node::from_expr_ref).collect()),
+            Expr::Or(v) => Node::Or(v.iter().map(Node::from_expr_ref).collect()),
+            Expr::Not(e) => Node::Not(Box::new(Node::from_expr_ref(e))),
+            Expr::Pred(pred) => Node::Item(Item {
+                pred: pred.clone(),
                 applied: Vec::new(),
             }),
         }
@@ -162,6 +176,82 @@ fn mark(item: &mut Item, id: Option<&str>) {
     }
 }
 
+/// A copy of `rule` without the searches of its detection, and those searches: they are
+/// copied once, straight into the working tree, rather than copied and then converted.
+fn split_searches(rule: &Rule) -> (Rule, &[Search]) {
+    let without = |d: &Detection| Detection {
+        searches: Vec::new(),
+        conditions: d.conditions.clone(),
+        condition_span: d.condition_span,
+    };
+    let (body, searches) = match &rule.body {
+        RuleBody::Detection(d) => (RuleBody::Detection(without(d)), d.searches.as_slice()),
+        RuleBody::Filter(f) => (
+            RuleBody::Filter(Filter {
+                rules: f.rules.clone(),
+                detection: without(&f.detection),
+            }),
+            f.detection.searches.as_slice(),
+        ),
+        RuleBody::Correlation(c) => (RuleBody::Correlation(c.clone()), &[][..]),
+    };
+    // Every field is named, so a field added to `Rule` cannot be forgotten here.
+    let copy = Rule {
+        language: rule.language,
+        id: rule.id.clone(),
+        name: rule.name.clone(),
+        title: rule.title.clone(),
+        description: rule.description.clone(),
+        status: rule.status,
+        level: rule.level,
+        author: rule.author.clone(),
+        date: rule.date.clone(),
+        modified: rule.modified.clone(),
+        references: rule.references.clone(),
+        tags: rule.tags.clone(),
+        falsepositives: rule.falsepositives.clone(),
+        fields: rule.fields.clone(),
+        license: rule.license.clone(),
+        related: rule.related.clone(),
+        scope: rule.scope.clone(),
+        taxonomy: rule.taxonomy.clone(),
+        logsource: rule.logsource.clone(),
+        body,
+        custom: rule.custom.clone(),
+        query: rule.query.clone(),
+        not_evaluable: rule.not_evaluable.clone(),
+        span: rule.span,
+    };
+    (copy, searches)
+}
+
+/// What can be worked out of a processing item once, before any rule: the predicates of
+/// an `add_condition` without templates (or why one cannot be built).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Prepared {
+    conditions: Option<Vec<Result<Predicate, String>>>,
+}
+
+impl Prepared {
+    pub(crate) fn of(item: &ProcessingItem) -> Self {
+        match &item.transformation {
+            Transformation::AddCondition {
+                conditions,
+                template: false,
+                ..
+            } => Self {
+                conditions: Some(
+                    conditions
+                        .iter()
+                        .map(|(spec, values)| condition_predicate::build(spec, values))
+                        .collect(),
+                ),
+            },
+            _ => Self::default(),
+        }
+    }
+}
+
 /// The state of one rule while the items of a pipeline set run over it.
 pub(crate) struct Work<'v> {
     rule: Rule,
@@ -178,15 +268,11 @@ pub(crate) struct Work<'v> {
 
 impl<'v> Work<'v> {
     pub(crate) fn new(rule: &Rule, vars: &'v BTreeMap<String, Vec<String>>) -> Self {
-        let mut rule = rule.clone();
-        let searches = match &mut rule.body {
-            RuleBody::Detection(d) => std::mem::take(&mut d.searches),
-            RuleBody::Filter(f) => std::mem::take(&mut f.detection.searches),
-            RuleBody::Correlation(_) => Vec::new(),
-        }
-        .into_iter()
-        .map(|s| (s.name, s.span, Node::from_expr(s.expr)))
-        .collect();
+        let (rule, searches) = split_searches(rule);
+        let searches = searches
+            .iter()
+            .map(|s| (s.name.clone(), s.span, Node::from_expr_ref(&s.expr)))
+            .collect();
         Self {
             rule,
             searches,
@@ -235,13 +321,17 @@ impl<'v> Work<'v> {
     }
 
     /// Applies one processing item if its rule conditions hold.
-    pub(crate) fn apply_item(&mut self, item: &ProcessingItem) -> Result<(), PipelineError> {
+    pub(crate) fn apply_item(
+        &mut self,
+        item: &ProcessingItem,
+        prepared: &Prepared,
+    ) -> Result<(), PipelineError> {
         let matches = item.rule_conditions.is_empty()
             || item.rule_conditions.combine(|c| self.rule_condition(c));
         if !matches {
             return Ok(());
         }
-        self.transform(item)?;
+        self.transform(item, prepared)?;
         if let Some(id) = &item.id {
             self.applied.insert(id.clone());
         }
@@ -412,7 +502,7 @@ impl<'v> Work<'v> {
         result
     }
 
-    fn transform(&mut self, pi: &ProcessingItem) -> Result<(), PipelineError> {
+    fn transform(&mut self, pi: &ProcessingItem, prepared: &Prepared) -> Result<(), PipelineError> {
         match &pi.transformation {
             Transformation::FieldNameMapping { .. }
             | Transformation::FieldNamePrefixMapping { .. }
@@ -423,7 +513,13 @@ impl<'v> Work<'v> {
                 name,
                 template,
                 negated,
-            } => self.add_condition(conditions, name.as_deref(), *template, *negated),
+            } => self.add_condition(
+                conditions,
+                prepared.conditions.as_deref(),
+                name.as_deref(),
+                *template,
+                *negated,
+            ),
             Transformation::ChangeLogsource {
                 category,
                 product,
@@ -832,6 +928,7 @@ impl<'v> Work<'v> {
     fn add_condition(
         &mut self,
         conditions: &[(String, Vec<Scalar>)],
+        prepared: Option<&[Result<Predicate, String>]>,
         name: Option<&str>,
         template: bool,
         negated: bool,
@@ -839,21 +936,24 @@ impl<'v> Work<'v> {
         if !self.is_detection() {
             return Ok(());
         }
-        let ls = self.rule.logsource.clone();
         let mut preds = Vec::with_capacity(conditions.len());
-        for (spec, values) in conditions {
-            let values: Vec<Scalar> = if template {
-                values
-                    .iter()
-                    .map(|v| match v {
-                        Scalar::Str(s) => Scalar::Str(substitute_template(s, &ls)),
-                        other => other.clone(),
-                    })
-                    .collect()
-            } else {
-                values.clone()
+        for (i, (spec, values)) in conditions.iter().enumerate() {
+            let built = match prepared.and_then(|p| p.get(i)) {
+                Some(built) => built.clone(),
+                None if template => {
+                    let ls = &self.rule.logsource;
+                    let values: Vec<Scalar> = values
+                        .iter()
+                        .map(|v| match v {
+                            Scalar::Str(s) => Scalar::Str(substitute_template(s, ls)),
+                            other => other.clone(),
+                        })
+                        .collect();
+                    condition_predicate::build(spec, &values)
+                }
+                None => condition_predicate::build(spec, values),
             };
-            let pred = condition_predicate::build(spec, &values).map_err(|m| self.reject(m))?;
+            let pred = built.map_err(|m| self.reject(m))?;
             preds.push(Node::Item(Item {
                 pred,
                 applied: Vec::new(),

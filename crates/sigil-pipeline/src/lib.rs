@@ -88,8 +88,9 @@ impl Pipeline {
     /// Applies this pipeline alone to `rule`, returning what was recorded too.
     pub fn process(&self, rule: &Rule) -> Result<Processed, PipelineError> {
         let mut work = apply::Work::new(rule, &self.vars);
+        let prepared = apply::Prepared::default();
         for item in &self.items {
-            work.apply_item(item)?;
+            work.apply_item(item, &prepared)?;
         }
         Ok(work.finish())
     }

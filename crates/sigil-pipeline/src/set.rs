@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use sigil_core::Rule;
 
-use crate::apply::{Processed, Work};
+use crate::apply::{Prepared, Processed, Work};
 use crate::error::PipelineError;
 use crate::model::Pipeline;
 
@@ -12,10 +12,23 @@ use crate::model::Pipeline;
 /// priority (ascending), ties in the order given, then run as one pipeline. Processing items
 /// of a later pipeline see what the earlier ones did (their `processing_item_applied`
 /// conditions, the state), and the variables are merged, later ones winning.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct PipelineSet {
     pipelines: Vec<Pipeline>,
     vars: BTreeMap<String, Vec<String>>,
+    /// What each item of the set (in running order) needs whatever the rule, worked out
+    /// once here instead of for every rule.
+    prepared: Vec<Prepared>,
+}
+
+impl std::fmt::Debug for PipelineSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // `prepared` only repeats what the pipelines say.
+        f.debug_struct("PipelineSet")
+            .field("pipelines", &self.pipelines)
+            .field("vars", &self.vars)
+            .finish_non_exhaustive()
+    }
 }
 
 impl PipelineSet {
@@ -27,7 +40,16 @@ impl PipelineSet {
         for p in &pipelines {
             vars.extend(p.vars.iter().map(|(k, v)| (k.clone(), v.clone())));
         }
-        Self { pipelines, vars }
+        let prepared = pipelines
+            .iter()
+            .flat_map(|p| &p.items)
+            .map(Prepared::of)
+            .collect();
+        Self {
+            pipelines,
+            vars,
+            prepared,
+        }
     }
 
     /// The pipelines, in the order they run.
@@ -51,8 +73,9 @@ impl PipelineSet {
     /// state.
     pub fn process(&self, rule: &Rule) -> Result<Processed, PipelineError> {
         let mut work = Work::new(rule, &self.vars);
-        for item in self.pipelines.iter().flat_map(|p| &p.items) {
-            work.apply_item(item)?;
+        let items = self.pipelines.iter().flat_map(|p| &p.items);
+        for (item, prepared) in items.zip(&self.prepared) {
+            work.apply_item(item, prepared)?;
         }
         Ok(work.finish())
     }
