@@ -150,6 +150,16 @@ pub(crate) struct Group {
     /// those of a field group, see [`Prefilters::build`]); else `first_literal` on.
     numbers: Option<Box<[u32]>>,
     ac: OnceLock<Option<Searchers>>,
+    /// Whether some literal could occur in the text of a number or boolean.
+    in_numbers: bool,
+}
+
+/// Whether `literal` could occur in the text of a number or boolean (`-1.5e-7`, `inf`,
+/// `NaN`, `true`, ASCII-lowercase).
+fn in_numbers(literal: &str) -> bool {
+    literal
+        .bytes()
+        .all(|b| b.is_ascii_digit() || b"+-.einfatruls".contains(&b))
 }
 
 impl Group {
@@ -190,6 +200,11 @@ impl Group {
 
     pub(crate) fn len(&self) -> usize {
         self.patterns.len()
+    }
+
+    /// Whether some literal could occur in the text of a number or boolean.
+    pub(crate) fn in_numbers(&self) -> bool {
+        self.in_numbers
     }
 }
 
@@ -318,6 +333,7 @@ impl Prefilters {
         for (patterns, _, rules) in groups {
             out.groups.push(Group {
                 first_literal: out.clauses_of.len() as u32,
+                in_numbers: patterns.iter().any(|p| in_numbers(p)),
                 patterns,
                 numbers: None,
                 ac: OnceLock::new(),
@@ -351,11 +367,13 @@ impl Prefilters {
                 let next = out.groups.len() as u32;
                 *keyword_groups.entry(keywords).or_insert_with_key(|ids| {
                     let all = &out.groups[all as usize];
+                    let patterns: Vec<Box<str>> = ids
+                        .iter()
+                        .map(|&i| all.patterns[i as usize].clone())
+                        .collect();
                     let group = Group {
-                        patterns: ids
-                            .iter()
-                            .map(|&i| all.patterns[i as usize].clone())
-                            .collect(),
+                        in_numbers: patterns.iter().any(|p| in_numbers(p)),
+                        patterns,
                         first_literal: all.first_literal,
                         numbers: Some(ids.iter().map(|&i| all.first_literal + i).collect()),
                         ac: OnceLock::new(),
@@ -401,6 +419,18 @@ mod tests {
         out.sort_unstable();
         out.dedup();
         out
+    }
+
+    #[test]
+    fn literals_that_can_occur_in_numbers() {
+        for literal in [
+            "4624", "-1.5e-7", "inf", "nan", "true", "false", "5.", "e+1",
+        ] {
+            assert!(in_numbers(literal), "{literal}");
+        }
+        for literal in ["sekurlsa::", "0x10", "\\cmd.exe", "12 34", "{guid}"] {
+            assert!(!in_numbers(literal), "{literal}");
+        }
     }
 
     #[test]

@@ -337,6 +337,10 @@ impl<'e> Scan<'e> {
             let own = combo
                 .group_of(u64::from(hash))
                 .map(|g| &prefilters.groups[g as usize]);
+            let text = matches!(value, FieldValue::Str(_));
+            // The text of a number or boolean holds only literals made of its characters.
+            let own = own.filter(|g| text || g.in_numbers());
+            let keyword = keyword.filter(|g| text || g.in_numbers());
             if own.is_none() && keyword.is_none() {
                 return;
             }
@@ -349,19 +353,26 @@ impl<'e> Scan<'e> {
                     number
                 }
             };
+            // The lowercase value goes where the keyword scan wants it, or to scratch.
+            let buffer = if keyword.is_some() {
+                &mut *keyword_text
+            } else {
+                &mut *lower
+            };
+            if keyword.is_none() {
+                buffer.clear();
+            }
+            let start = buffer.len();
+            buffer.extend_from_slice(hay.as_bytes());
+            buffer[start..].make_ascii_lowercase();
             if let Some(group) = own {
-                lower.clear();
-                lower.extend_from_slice(hay.as_bytes());
-                lower.make_ascii_lowercase();
-                scan(group, lower, &mut stamp);
+                scan(group, &buffer[start..], &mut stamp);
             }
             if keyword.is_some() {
-                keyword_text.extend_from_slice(hay.as_bytes());
-                keyword_text.push(0);
+                buffer.push(0);
             }
         });
         if let Some(group) = keyword {
-            keyword_text.make_ascii_lowercase();
             scan(group, keyword_text, &mut stamp);
         }
     }

@@ -591,6 +591,17 @@ fn keywords_are_substrings_of_any_value() {
         json!({"B": "sekurlsa::logonpasswords"})
     ));
     assert!(hit(k("4625"), json!({"EventID": 4625})));
+    assert!(hit(k("-2.5"), json!({"A": "x", "N": -2.5})));
+    assert!(hit(k("true"), json!({"A": "x", "B": true})));
+    // Numbers are skipped only by literal groups that cannot occur in them.
+    assert!(hit(
+        Expr::Pred(Predicate::new(
+            None,
+            Op::Equals,
+            vec![s("4625"), s("sekurlsa")]
+        )),
+        json!({"A": "x", "EventID": 4625})
+    ));
     let all = Flags {
         all: true,
         ..Flags::default()
