@@ -202,6 +202,43 @@ fn bad_logs_are_reported_and_the_rest_is_read() {
     assert_eq!(from("good log.jsonl"), from("broken.jsonl"));
 }
 
+#[test]
+fn a_regex_too_large_to_build_is_listed_with_the_skipped_rules() {
+    let dir = tempdir();
+    let log = dir.join("one.jsonl");
+    std::fs::write(&log, "{\"CommandLine\": \"whoami /all\"}\n").expect("write");
+    let rules = dir.join("rules");
+    std::fs::create_dir_all(&rules).expect("rules dir");
+    let rule = |title: &str, selection: &str| {
+        format!(
+            "title: {title}\nlogsource:\n    product: windows\ndetection:\n    selection:\n{selection}\n    condition: selection\nlevel: high\n"
+        )
+    };
+    std::fs::write(
+        rules.join("huge.yml"),
+        rule("Huge", "        CommandLine|re: '(?:\\w{1000}){1000}'"),
+    )
+    .expect("write");
+    std::fs::write(
+        rules.join("plain.yml"),
+        rule("Plain", "        CommandLine|contains: 'whoami'"),
+    )
+    .expect("write");
+    let out = sigil(&[
+        "hunt",
+        log.to_str().expect("utf-8"),
+        "--rules",
+        rules.to_str().expect("utf-8"),
+        "--format",
+        "jsonl",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(jsonl(&out).len(), 1, "{stderr}");
+    assert!(stderr.contains("huge.yml: Huge"), "{stderr}");
+    assert!(stderr.contains("could not be built"), "{stderr}");
+}
+
 fn tempdir() -> PathBuf {
     use std::sync::atomic::{AtomicU32, Ordering};
     static N: AtomicU32 = AtomicU32::new(0);

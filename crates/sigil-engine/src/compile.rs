@@ -69,6 +69,19 @@ pub(crate) enum PredTest {
     NotEquals(Box<[ValueTest]>),
 }
 
+impl PredTest {
+    /// A regular expression of the test that could not be built when it was first
+    /// needed: `(expression, why)`.
+    pub(crate) fn regex_failure(&self) -> Option<(&str, &str)> {
+        let (PredTest::Any(tests) | PredTest::All(tests) | PredTest::NotEquals(tests)) = self;
+        tests.iter().find_map(|t| match t {
+            ValueTest::Regex(re) => re.failure(),
+            ValueTest::Text { alts, .. } => alts.iter().find_map(TextMatch::regex_failure),
+            _ => None,
+        })
+    }
+}
+
 /// The test of one value written in a rule, against one field value.
 #[derive(Debug)]
 pub(crate) enum ValueTest {

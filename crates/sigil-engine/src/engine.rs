@@ -271,6 +271,37 @@ impl Engine {
         &self.skipped
     }
 
+    /// The rules that matched nothing because one of their regular expressions could not
+    /// be built when first needed (its compiled form exceeds the `regex` crate's size
+    /// limit, which only building it tells). Expressions are built on first use, so ask
+    /// after the events are evaluated; report these with [`Engine::skipped`].
+    pub fn failed_while_matching(&self) -> Vec<SkippedRule> {
+        let failed: Vec<Option<(&str, &str)>> = self
+            .preds
+            .preds
+            .iter()
+            .map(|p| p.test.regex_failure())
+            .collect();
+        if failed.iter().all(Option::is_none) {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        for rule in &self.rules {
+            if let Some((pattern, message)) = first_failure(&rule.node, &failed) {
+                out.push(SkippedRule {
+                    index: rule.info.index,
+                    id: rule.info.id.clone(),
+                    title: rule.info.title.clone(),
+                    error: CompileError::RegexTooLarge {
+                        pattern: pattern.to_string(),
+                        message: message.to_string(),
+                    },
+                });
+            }
+        }
+        out
+    }
+
     /// The number of compiled detection rules.
     pub fn rule_count(&self) -> usize {
         self.rules.len()
@@ -409,4 +440,17 @@ fn compile_correlation(
         timespan,
         condition: c.condition.clone(),
     })
+}
+
+/// The first failed regular expression among the predicates of `node`.
+fn first_failure<'a>(
+    node: &Node,
+    failed: &[Option<(&'a str, &'a str)>],
+) -> Option<(&'a str, &'a str)> {
+    match node {
+        Node::Const(_) => None,
+        Node::Pred(i) => failed[*i as usize],
+        Node::Not(n) => first_failure(n, failed),
+        Node::And(v) | Node::Or(v) => v.iter().find_map(|n| first_failure(n, failed)),
+    }
 }

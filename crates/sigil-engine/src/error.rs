@@ -35,6 +35,17 @@ pub enum CompileError {
     /// A construct the engine does not evaluate.
     #[error("unsupported: {0}")]
     Unsupported(String),
+    /// A regular expression that passed the syntax check but could not be built when
+    /// first needed (its compiled form exceeds the size limit); the rule matched nothing.
+    #[error(
+        "regular expression `{pattern}` could not be built, the rule matched nothing: {message}"
+    )]
+    RegexTooLarge {
+        /// The expression as compiled.
+        pattern: String,
+        /// What the regex crate said.
+        message: String,
+    },
     /// A correlation or filter names a rule that is not loaded.
     #[error("unknown rule `{0}` referenced")]
     UnknownRule(String),

@@ -389,6 +389,45 @@ fn bad_regex_skips_the_rule_with_a_reason() {
 }
 
 #[test]
+fn a_regex_too_large_to_build_is_reported_after_matching() {
+    // Valid syntax, but its compiled form exceeds the size limit: only building it tells.
+    let huge = r"(?:\w{1000}){1000}";
+    let rules = vec![
+        rule_with(
+            "huge",
+            vec![search(
+                "sel",
+                p("C", Op::Regex, vec![Value::Regex(huge.into())]),
+            )],
+            cond_search("sel"),
+        ),
+        rule_with(
+            "good",
+            vec![search("sel", p("C", Op::Contains, vec![s("b")]))],
+            cond_search("sel"),
+        ),
+    ];
+    let engine = Engine::compile(&rules, EngineOptions::default());
+    assert!(engine.skipped().is_empty());
+    // Nothing is known before the expression is needed.
+    assert!(engine.failed_while_matching().is_empty());
+    let mut sink = Collect::default();
+    let events = [event(json!({"C": "abc"}))];
+    engine.run(events.iter().map(|e| e as &dyn Event), &mut sink);
+    let matched: Vec<_> = sink.detections.iter().map(|d| d.rule.id.clone()).collect();
+    assert_eq!(matched, [Some("good".to_string())]);
+    let failed = engine.failed_while_matching();
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0].id.as_deref(), Some("huge"));
+    assert_eq!(failed[0].index, 0);
+    assert!(matches!(
+        failed[0].error,
+        CompileError::RegexTooLarge { .. }
+    ));
+    assert!(failed[0].error.to_string().contains("could not be built"));
+}
+
+#[test]
 fn placeholders_skip_the_rule() {
     let v = Value::Str(Pattern::parse_sigma("%Admins%", true));
     let flags = Flags {

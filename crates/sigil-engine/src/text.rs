@@ -57,13 +57,13 @@ pub(crate) struct RegexOptions {
 ///
 /// Syntax errors (look-around, back-references) are found by [`LazyRegex::new`] exactly as
 /// the `regex` crate reports them. Only an expression whose compiled form exceeds the
-/// crate's size limit (64 MiB) would fail later; it then matches nothing, as the rule
-/// would have been skipped otherwise.
+/// crate's size limit (64 MiB) fails later: it then matches nothing, and the failure is
+/// kept for [`crate::Engine::failed_while_matching`] to report.
 #[derive(Debug, Clone)]
 pub(crate) struct LazyRegex {
     source: Box<str>,
     options: RegexOptions,
-    built: OnceLock<Option<regex::Regex>>,
+    built: OnceLock<Result<regex::Regex, String>>,
 }
 
 impl LazyRegex {
@@ -93,10 +93,18 @@ impl LazyRegex {
                     .dot_matches_new_line(self.options.dot_all)
                     .size_limit(64 << 20)
                     .build()
-                    .ok()
+                    .map_err(|e| e.to_string())
             })
             .as_ref()
-            .is_some_and(|re| re.is_match(text))
+            .is_ok_and(|re| re.is_match(text))
+    }
+
+    /// The expression and why it could not be built, if it was needed and could not.
+    pub(crate) fn failure(&self) -> Option<(&str, &str)> {
+        match self.built.get()? {
+            Ok(_) => None,
+            Err(message) => Some((&self.source, message)),
+        }
     }
 }
 
@@ -156,6 +164,15 @@ impl TextMatch {
             })),
             [] => TextMatch::Exact("".into()),
         })
+    }
+
+    /// The regular expression of the pattern that could not be built (see
+    /// [`LazyRegex::failure`]).
+    pub(crate) fn regex_failure(&self) -> Option<(&str, &str)> {
+        match self {
+            TextMatch::Regex(re) => re.failure(),
+            _ => None,
+        }
     }
 
     /// Whether `text` (folded unless the pattern is cased) matches.

@@ -232,13 +232,23 @@ fn hunt(args: &Args) -> anyhow::Result<ExitCode> {
         out.write(f)?;
     }
     out.finish()?;
+    // Regular expressions are built when first needed: one too large to build is only
+    // known now, and its rule matched nothing.
+    let failed = engine.failed_while_matching();
+    for s in &failed {
+        let path = rule_origin(&loaded.rules, &rules[s.index]);
+        skipped.push(Skipped {
+            who: format!("{path}: {}", s.title),
+            reason: s.error.to_string(),
+        });
+    }
     summarize(&Summary {
         files: discovery.inputs.len(),
         stats: &stats,
         read_errors: &read_errors,
         rules_read: loaded.rules.len(),
         rule_files: loaded.files,
-        compiled: rules.len() - engine.skipped().len(),
+        compiled: rules.len() - engine.skipped().len() - failed.len(),
         skipped: &skipped,
         tally: &tally,
         untimed,
