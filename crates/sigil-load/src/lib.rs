@@ -156,22 +156,21 @@ pub fn read_file(path: &Path) -> (Vec<LoadedRule>, Vec<FileDiagnostic>) {
         Ok(b) => b,
         Err(e) => return (Vec::new(), vec![io_problem(path, &e.to_string())]),
     };
-    // One UTF-8 check serves the shared text and the front end.
-    let text = String::from_utf8_lossy(&bytes);
-    let valid = matches!(text, std::borrow::Cow::Borrowed(_));
+    // One UTF-8 check serves the front end and the shared text (`from_utf8` is much
+    // faster on valid text than `from_utf8_lossy`).
+    let utf8 = std::str::from_utf8(&bytes);
     let (rules, diagnostics) = match FileKind::of(path).unwrap_or(FileKind::Sigma) {
         FileKind::Sigma => {
             // A loaded rule keeps no metadata positions, so the front end need not record them.
             let options = sigil_sigma::ReadOptions { sources: false };
             // Valid text without NUL bytes is exactly what `parse_bytes` would read as text.
-            let f = if valid && !text.contains('\0') {
-                sigil_sigma::parse_str_with(&text, options)
-            } else {
-                sigil_sigma::parse_bytes_with(&bytes, options)
+            let f = match utf8 {
+                Ok(text) if !text.contains('\0') => sigil_sigma::parse_str_with(text, options),
+                _ => sigil_sigma::parse_bytes_with(&bytes, options),
             };
             (f.rules, f.diagnostics)
         }
-        FileKind::Elastic => match std::str::from_utf8(&bytes) {
+        FileKind::Elastic => match utf8 {
             Ok(text) => {
                 let f = sigil_elastic::parse_rule_toml(text);
                 (f.rules, f.diagnostics)
@@ -186,7 +185,10 @@ pub fn read_file(path: &Path) -> (Vec<LoadedRule>, Vec<FileDiagnostic>) {
             ),
         },
     };
-    let text: Arc<str> = Arc::from(text.as_ref());
+    let text: Arc<str> = match utf8 {
+        Ok(text) => Arc::from(text),
+        Err(_) => Arc::from(String::from_utf8_lossy(&bytes).as_ref()),
+    };
     let rules = rules
         .into_iter()
         .map(|rule| LoadedRule {
@@ -256,6 +258,35 @@ mod tests {
                 .contains("/no/such/place")
         );
         assert!(!set.rules.is_empty());
+    }
+
+    #[test]
+    fn binary_and_non_utf8_files_are_reported_as_the_front_end_reports_them() {
+        let dir = std::env::temp_dir().join(format!("sigil-load-bytes-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let cases: [(&str, &[u8]); 3] = [
+            ("nul.yml", b"title: a\n\0b: c\n"),
+            ("latin1.yml", b"title: caf\xe9\n"),
+            ("latin1.toml", b"[rule]\nname = \"caf\xe9\"\n"),
+        ];
+        for (name, bytes) in cases {
+            std::fs::write(dir.join(name), bytes).unwrap();
+        }
+        let set = load(std::slice::from_ref(&dir), Options::default());
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(set.rules.is_empty());
+        let by_file = |name: &str| -> Vec<&Diagnostic> {
+            set.diagnostics
+                .iter()
+                .filter(|d| d.path.ends_with(name))
+                .map(|d| &d.diagnostic)
+                .collect()
+        };
+        for (name, bytes) in &cases[..2] {
+            let expected = sigil_sigma::parse_bytes(bytes).diagnostics;
+            assert_eq!(by_file(name), expected.iter().collect::<Vec<_>>(), "{name}");
+        }
+        assert_eq!(by_file("latin1.toml")[0].code, "not-utf8");
     }
 
     #[test]
