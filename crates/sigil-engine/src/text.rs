@@ -51,6 +51,59 @@ pub(crate) struct RegexOptions {
     pub(crate) dot_all: bool,
 }
 
+/// The shortest form of `source` that matches the same texts somewhere, when it is
+/// shorter. An expression searched anywhere in a text matches where its repetitions and
+/// optional parts at its end are cut to their minimum: a match of `P X{m,n}` begins with a
+/// match of `P X{m}`, and one of `P Y?` with one of `P`, and the converse holds trivially.
+/// So `-k\s\w{1,64}(?:\s?(?:-p|-s))?` is searched as `-k\s\w`, which builds in
+/// microseconds where a Unicode `\w{1,64}` takes tens of milliseconds.
+fn trim_tail(source: &str, options: RegexOptions) -> Option<String> {
+    use regex_syntax::hir::{Hir, HirKind, Repetition};
+
+    fn minimum(rep: &Repetition) -> Hir {
+        Hir::repetition(Repetition {
+            max: Some(rep.min),
+            ..rep.clone()
+        })
+    }
+    fn trim(hir: &Hir) -> Option<Hir> {
+        match hir.kind() {
+            HirKind::Repetition(rep) if rep.min == 0 => Some(Hir::empty()),
+            HirKind::Repetition(rep) if rep.max != Some(rep.min) => Some(minimum(rep)),
+            HirKind::Concat(subs) => {
+                let mut subs = subs.clone();
+                let mut changed = false;
+                while let Some(last) = subs.last() {
+                    match last.kind() {
+                        HirKind::Repetition(rep) if rep.min == 0 => {
+                            subs.pop();
+                        }
+                        HirKind::Repetition(rep) if rep.max != Some(rep.min) => {
+                            let cut = minimum(rep);
+                            subs.pop();
+                            subs.push(cut);
+                            changed = true;
+                            break;
+                        }
+                        _ => break,
+                    }
+                    changed = true;
+                }
+                changed.then(|| Hir::concat(subs))
+            }
+            _ => None,
+        }
+    }
+    let hir = regex_syntax::ParserBuilder::new()
+        .case_insensitive(options.ignore_case)
+        .multi_line(options.multi_line)
+        .dot_matches_new_line(options.dot_all)
+        .build()
+        .parse(source)
+        .ok()?;
+    trim(&hir).map(|h| h.to_string())
+}
+
 /// A regular expression checked when it is compiled into the engine and built when it is
 /// first matched: most rules never get evaluated on a given log, and building the
 /// automata of every expression of thousands of rules costs more than a short hunt.
@@ -87,7 +140,8 @@ impl LazyRegex {
     pub(crate) fn is_match(&self, text: &str) -> bool {
         self.built
             .get_or_init(|| {
-                regex::RegexBuilder::new(&self.source)
+                let trimmed = trim_tail(&self.source, self.options);
+                regex::RegexBuilder::new(trimmed.as_deref().unwrap_or(&self.source))
                     .case_insensitive(self.options.ignore_case)
                     .multi_line(self.options.multi_line)
                     .dot_matches_new_line(self.options.dot_all)
@@ -611,6 +665,54 @@ mod tests {
                 }
                 let keyed = matches!(scan.built.get(), Some(Some(Searcher::Keyed(_))));
                 assert_eq!(keyed, !short, "short literals take the automaton");
+            }
+        }
+    }
+
+    #[test]
+    fn regexes_are_searched_in_their_shortest_form() {
+        let options = RegexOptions::default();
+        let trimmed = trim_tail(r"-k\s\w{1,64}(?:\s?(?:-p|-s))?", options).expect("trimmed");
+        assert!(!trimmed.contains("64"), "{trimmed}");
+        assert_eq!(trim_tail(r"^abc$", options), None);
+        assert_eq!(trim_tail(r"a{2,5}$", options), None);
+        // Same answers as the expressions as written.
+        for (source, ignore_case) in [
+            (r"-k\s\w{1,64}(?:\s?(?:-p|-s))?", false),
+            (r"ab(c|d){2,3}e?", false),
+            (r"AB[0-9]{3,}x*", true),
+            (r"(?m)^line\d+(\s\w+)*", false),
+            (r"x?", false),
+        ] {
+            let options = RegexOptions {
+                ignore_case,
+                ..RegexOptions::default()
+            };
+            let full = regex::RegexBuilder::new(source)
+                .case_insensitive(ignore_case)
+                .build()
+                .expect("valid");
+            let lazy = LazyRegex::new(source, options).expect("valid");
+            for text in [
+                "",
+                "-k a",
+                "-k é",
+                "-k",
+                "abcce",
+                "abd",
+                "ab",
+                "zab123",
+                "ab12x",
+                "AB999",
+                "x\nline7 w",
+                "line",
+                "-k\tz -p",
+            ] {
+                assert_eq!(
+                    lazy.is_match(text),
+                    full.is_match(text),
+                    "{source} on {text:?}"
+                );
             }
         }
     }
