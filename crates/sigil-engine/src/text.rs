@@ -283,6 +283,30 @@ struct LiteralScan {
     patterns: Vec<Vec<u8>>,
     anchored: bool,
     built: OnceLock<Option<Searcher>>,
+    /// Searches done with a [`Searcher::Keyed`] table: when a set is searched often, an
+    /// automaton (slower to build, faster to search) takes over, see [`KEYED_SEARCHES`].
+    keyed_searches: Counter,
+    upgraded: OnceLock<Option<AhoCorasick>>,
+}
+
+/// After this many unanchored searches with a keyed table, a set builds its automaton.
+const KEYED_SEARCHES: u32 = 512;
+
+/// A shared counter; a clone starts from zero.
+#[derive(Debug, Default)]
+struct Counter(std::sync::atomic::AtomicU32);
+
+impl Clone for Counter {
+    fn clone(&self) -> Self {
+        Counter::default()
+    }
+}
+
+impl Counter {
+    /// Counts one more and returns the count before.
+    fn bump(&self) -> u32 {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    }
 }
 
 /// The searcher of a [`LiteralScan`].
@@ -394,6 +418,8 @@ impl LiteralScan {
             patterns,
             anchored,
             built: OnceLock::new(),
+            keyed_searches: Counter::default(),
+            upgraded: OnceLock::new(),
         }
     }
 
@@ -410,6 +436,10 @@ impl LiteralScan {
         if let Some(keyed) = Keyed::new(&self.patterns) {
             return Some(Searcher::Keyed(keyed));
         }
+        self.automaton().map(Searcher::Automaton)
+    }
+
+    fn automaton(&self) -> Option<AhoCorasick> {
         // A DFA scans fastest but is slow to build for many literals.
         let kind = if self.patterns.len() <= 64 {
             AhoCorasickKind::DFA
@@ -426,7 +456,6 @@ impl LiteralScan {
             })
             .build(&self.patterns)
             .ok()
-            .map(Searcher::Automaton)
     }
 
     fn is_match(&self, text: &[u8]) -> bool {
@@ -442,6 +471,11 @@ impl LiteralScan {
             Some(Searcher::Teddy { teddy, .. }) => teddy.find(text).is_some(),
             Some(Searcher::Keyed(keyed)) if self.anchored => keyed.at(&self.patterns, text, 0),
             Some(Searcher::Keyed(keyed)) => {
+                if self.keyed_searches.bump() >= KEYED_SEARCHES
+                    && let Some(ac) = self.upgraded.get_or_init(|| self.automaton())
+                {
+                    return ac.is_match(text);
+                }
                 (0..text.len()).any(|at| keyed.at(&self.patterns, text, at))
             }
             Some(Searcher::Automaton(ac)) => {
@@ -647,7 +681,8 @@ mod tests {
             }
             for anchored in [false, true] {
                 let scan = LiteralScan::new(patterns.clone(), anchored);
-                for _ in 0..500 {
+                // More searches than KEYED_SEARCHES: the automaton takes over midway.
+                for _ in 0..(KEYED_SEARCHES as usize + 500) {
                     let len = next(30) as usize;
                     let text = word(len, &mut next);
                     let expected = patterns.iter().any(|p| {
@@ -665,6 +700,8 @@ mod tests {
                 }
                 let keyed = matches!(scan.built.get(), Some(Some(Searcher::Keyed(_))));
                 assert_eq!(keyed, !short, "short literals take the automaton");
+                let upgraded = matches!(scan.upgraded.get(), Some(Some(_)));
+                assert_eq!(upgraded, keyed && !anchored);
             }
         }
     }
