@@ -5,7 +5,7 @@
 //! and compiled to a [`TextMatch`]. Identical predicates of different rules share one
 //! compiled predicate, so each is evaluated at most once per event.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::Arc;
 
 use ipnet::IpNet;
@@ -152,7 +152,7 @@ struct TestSource {
 impl TestSource {
     fn hash_of(p: &Predicate) -> u64 {
         use std::hash::{Hash, Hasher};
-        let mut h = std::collections::hash_map::DefaultHasher::new();
+        let mut h = rustc_hash::FxHasher::default();
         p.field.is_none().hash(&mut h);
         p.op.hash(&mut h);
         p.flags.hash(&mut h);

@@ -1,6 +1,6 @@
 //! The compiled [`Engine`] and how rules get into it.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::Arc;
 
 use sigil_core::fold::flatten;
@@ -116,8 +116,8 @@ impl Engine {
         };
 
         // Filters, by the reference they name.
-        let mut filters: HashMap<&str, Vec<(usize, Expr)>> = HashMap::new();
-        let mut filter_used: HashMap<usize, bool> = HashMap::new();
+        let mut filters: HashMap<&str, Vec<(usize, Expr)>> = HashMap::default();
+        let mut filter_used: HashMap<usize, bool> = HashMap::default();
         for (i, rule) in rules.iter().enumerate() {
             if let RuleBody::Filter(f) = &rule.body {
                 if let Some(reason) = rule.not_evaluable.first() {
@@ -143,7 +143,7 @@ impl Engine {
         // Detection rules.
         // A reference may name several compiled rules: one rule processed by alternative
         // pipelines (Sysmon and Security audit) is one matcher per log source mapping.
-        let mut by_reference: HashMap<&str, Vec<u32>> = HashMap::new();
+        let mut by_reference: HashMap<&str, Vec<u32>> = HashMap::default();
         let mut keys = Vec::new();
         for (i, rule) in rules.iter().enumerate() {
             let RuleBody::Detection(detection) = &rule.body else {
@@ -221,7 +221,7 @@ impl Engine {
         engine.filters = filter_used.values().filter(|&&u| u).count();
 
         // Correlations.
-        let mut generates: HashMap<u32, bool> = HashMap::new();
+        let mut generates: HashMap<u32, bool> = HashMap::default();
         for (i, rule) in rules.iter().enumerate() {
             let RuleBody::Correlation(c) = &rule.body else {
                 continue;

@@ -7,7 +7,7 @@
 //! decided once per event (one hash lookup) instead of once per rule. Rules without
 //! such conjuncts sit in the catch-all buckets and meet every event.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use sigil_core::{Expr, Predicate, Value};
 
@@ -121,7 +121,7 @@ impl LogsourceIndex {
         let any_snapshot = Bucket {
             by_event_id: self.any_channel.by_event_id.clone(),
             any_event_id: self.any_channel.any_event_id.clone(),
-            combos: HashMap::new(),
+            combos: HashMap::default(),
             combo_other: 0,
         };
         for bucket in self.by_channel.values_mut() {

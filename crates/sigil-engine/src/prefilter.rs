@@ -21,7 +21,7 @@
 //! Automata are built on first use: an event stream meets only some fields, and building
 //! every group up front would cost more than a short hunt takes.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::OnceLock;
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind, packed};
@@ -279,7 +279,7 @@ impl Prefilters {
         combos: &[Vec<u32>],
     ) -> Prefilters {
         // Group key: the field name's hash, `None` for keyword literals.
-        let mut group_of_key: HashMap<Option<u64>, u32> = HashMap::new();
+        let mut group_of_key: HashMap<Option<u64>, u32> = HashMap::default();
         let mut groups: Vec<GroupBuilder<'_>> = Vec::new();
         // Per rule, the (hash, group) of the fields it has literals in, and the numbers of
         // its keyword literals within their group.
@@ -298,7 +298,7 @@ impl Prefilters {
                 let next = groups.len() as u32;
                 let g = *group_of_key.entry(hash).or_insert(next);
                 if g == next {
-                    groups.push((Vec::new(), HashMap::new(), Vec::new()));
+                    groups.push((Vec::new(), HashMap::default(), Vec::new()));
                 }
                 let (patterns, ids, rules) = &mut groups[g as usize];
                 let next = patterns.len() as u32;
@@ -342,7 +342,7 @@ impl Prefilters {
                 .extend(rules.into_iter().map(Vec::into_boxed_slice));
         }
         // Keyword groups, one per distinct set of keyword literals of a combination.
-        let mut keyword_groups: HashMap<Vec<u32>, u32> = HashMap::new();
+        let mut keyword_groups: HashMap<Vec<u32>, u32> = HashMap::default();
         for combo in combos {
             let mut scan_fields: Vec<(u64, u32)> = Vec::new();
             let mut keywords: Vec<u32> = Vec::new();

@@ -6,7 +6,7 @@
 //! `memmem` search. Patterns with `*` in the middle are matched segment by segment;
 //! only `?`, which must count characters, falls back to a regular expression.
 
-use std::collections::HashSet;
+use rustc_hash::FxHashSet as HashSet;
 use std::sync::OnceLock;
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, Anchored, Input, MatchKind, StartKind, packed};
@@ -24,6 +24,30 @@ pub(crate) struct Segments {
     middle: Box<[memmem::Finder<'static>]>,
 }
 
+/// The literal of a `*lit*` pattern, with its searcher built on first use: most
+/// literals end up in a [`LiteralSet`] or are never searched for.
+#[derive(Debug, Clone)]
+pub(crate) struct Needle {
+    text: Box<str>,
+    finder: OnceLock<memmem::Finder<'static>>,
+}
+
+impl Needle {
+    fn new(text: &str) -> Self {
+        Needle {
+            text: text.into(),
+            finder: OnceLock::new(),
+        }
+    }
+
+    fn find(&self, hay: &[u8]) -> bool {
+        self.finder
+            .get_or_init(|| memmem::Finder::new(self.text.as_bytes()).into_owned())
+            .find(hay)
+            .is_some()
+    }
+}
+
 /// A compiled pattern, matched against the whole text of a value.
 #[derive(Debug, Clone)]
 pub(crate) enum TextMatch {
@@ -36,7 +60,7 @@ pub(crate) enum TextMatch {
     /// `*lit`.
     Suffix(Box<str>),
     /// `*lit*`.
-    Contains(Box<memmem::Finder<'static>>),
+    Contains(Box<Needle>),
     /// `a*b*c` with no `?`: prefix, suffix and middle segments in order.
     Segments(Box<Segments>),
     /// Anything with `?`: an anchored regular expression.
@@ -206,7 +230,7 @@ impl TextMatch {
             [pre, ""] => TextMatch::Prefix((*pre).into()),
             ["", suf] => TextMatch::Suffix((*suf).into()),
             ["", mid, ""] => {
-                TextMatch::Contains(Box::new(memmem::Finder::new(mid.as_bytes()).into_owned()))
+                TextMatch::Contains(Box::new(Needle::new(mid)))
             }
             [pre, mid @ .., suf] => TextMatch::Segments(Box::new(Segments {
                 prefix: (*pre).into(),
@@ -236,7 +260,7 @@ impl TextMatch {
             TextMatch::Exact(s) => text == &**s,
             TextMatch::Prefix(s) => text.starts_with(&**s),
             TextMatch::Suffix(s) => text.ends_with(&**s),
-            TextMatch::Contains(f) => f.find(text.as_bytes()).is_some(),
+            TextMatch::Contains(needle) => needle.find(text.as_bytes()),
             TextMatch::Segments(seg) => {
                 let Segments {
                     prefix,
@@ -514,7 +538,7 @@ impl LiteralSet {
         if alts.iter().filter(|m| plain(m)).count() < LITERAL_SET_MIN {
             return None;
         }
-        let mut exact = HashSet::new();
+        let mut exact = HashSet::default();
         let (mut prefixes, mut suffixes, mut contains) = (Vec::new(), Vec::new(), Vec::new());
         let mut rest = Vec::new();
         for m in alts.drain(..) {
@@ -524,7 +548,7 @@ impl LiteralSet {
                 }
                 TextMatch::Prefix(s) => prefixes.push(s.as_bytes().to_vec()),
                 TextMatch::Suffix(s) => suffixes.push(s.bytes().rev().collect::<Vec<u8>>()),
-                TextMatch::Contains(f) => contains.push(f.needle().to_vec()),
+                TextMatch::Contains(needle) => contains.push(needle.text.as_bytes().to_vec()),
                 other => rest.push(other),
             }
         }
