@@ -253,6 +253,11 @@ fn hunt(args: &Args) -> anyhow::Result<ExitCode> {
         tally: &tally,
         untimed,
     });
+    // The process ends with the hunt: freeing thousands of compiled rules and their
+    // automata piece by piece would only delay the exit.
+    std::mem::forget(engine);
+    std::mem::forget(rules);
+    std::mem::forget(loaded);
     Ok(if tally.total == 0 {
         ExitCode::SUCCESS
     } else {
