@@ -333,6 +333,22 @@ impl<'e> Scan<'e> {
         // that cannot match, which evaluation then rejects).
         let keyword_text = &mut self.keyword_text;
         keyword_text.clear();
+        // An event that keeps all its text values in one buffer has it scanned at once
+        // for keyword literals that cannot occur in numbers (other text in the buffer
+        // only keeps rules that evaluation then rejects).
+        let whole = keyword
+            .filter(|g| !g.in_numbers())
+            .and_then(|_| event.text_of_values());
+        let keyword = keyword.filter(|_| whole.is_none());
+        if let (Some(text), Some(g)) = (whole, combo.keyword) {
+            keyword_text.extend_from_slice(text.as_bytes());
+            keyword_text.make_ascii_lowercase();
+            scan(&prefilters.groups[g as usize], keyword_text, &mut stamp);
+            keyword_text.clear();
+        }
+        if combo.fields.is_empty() && keyword.is_none() {
+            return;
+        }
         event.for_each_field_hashed(&mut |hash, _, value| {
             let own = combo
                 .group_of(u64::from(hash))

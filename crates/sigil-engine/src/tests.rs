@@ -651,6 +651,50 @@ fn keywords_are_substrings_of_any_value() {
 }
 
 #[test]
+fn keywords_are_found_in_events_that_keep_their_text_in_one_buffer() {
+    // A flat event offers all its text at once: keyword literals are searched there.
+    let k = |v: &str| Expr::Pred(Predicate::new(None, Op::Equals, vec![s(v)]));
+    let engine = Engine::compile(
+        &[
+            rule_with("kw", vec![search("sel", k("sekurlsa"))], cond_search("sel")),
+            rule_with("num", vec![search("sel", k("4625"))], cond_search("sel")),
+        ],
+        EngineOptions::default(),
+    );
+    let flat = |fields: &[(&str, FieldValue<'static>)]| {
+        let mut e = sigil_logs::FlatEvent::new();
+        for (name, value) in fields {
+            e.push(name, value.clone());
+        }
+        e
+    };
+    let run = |e: &sigil_logs::FlatEvent| {
+        let mut sink = Collect::default();
+        engine.run(std::iter::once(e as &dyn Event), &mut sink);
+        let mut ids: Vec<String> = sink
+            .detections
+            .iter()
+            .filter_map(|d| d.rule.id.clone())
+            .collect();
+        ids.sort();
+        ids
+    };
+    let hit = flat(&[
+        ("EventID", FieldValue::Int(4625)),
+        (
+            "CommandLine",
+            FieldValue::Str("run SEKURLSA::logonpasswords".into()),
+        ),
+    ]);
+    assert_eq!(run(&hit), ["kw", "num"]);
+    let miss = flat(&[
+        ("EventID", FieldValue::Int(4624)),
+        ("CommandLine", FieldValue::Str("whoami".into())),
+    ]);
+    assert!(run(&miss).is_empty());
+}
+
+#[test]
 fn multi_valued_fields_match_any_element() {
     let e = || p("Tags", Op::Equals, vec![s("b")]);
     assert!(hit(e(), json!({"Tags": ["a", "B", "c"]})));

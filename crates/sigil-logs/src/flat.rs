@@ -313,6 +313,11 @@ fn write_json_str(out: &mut String, s: &str) {
 }
 
 impl Event for FlatEvent {
+    /// The text buffer: every string value is a span of it.
+    fn text_of_values(&self) -> Option<&str> {
+        Some(&self.text)
+    }
+
     fn get(&self, field: &str) -> Option<FieldValue<'_>> {
         self.find(name_hash(field), field)
             .map(|i| self.field_value(self.fields[i].value))

@@ -116,4 +116,12 @@ pub trait Event {
         let _ = hash;
         self.for_each_value(field, f);
     }
+
+    /// A text in which every string value of the event occurs verbatim, other text
+    /// possibly too (names, values' separators), when the event keeps one: a search for
+    /// literals in any value can scan it once instead of value by value. Numbers and
+    /// booleans need not occur in it.
+    fn text_of_values(&self) -> Option<&str> {
+        None
+    }
 }
