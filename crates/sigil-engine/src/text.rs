@@ -229,9 +229,7 @@ impl TextMatch {
             ["", ""] => TextMatch::Any,
             [pre, ""] => TextMatch::Prefix((*pre).into()),
             ["", suf] => TextMatch::Suffix((*suf).into()),
-            ["", mid, ""] => {
-                TextMatch::Contains(Box::new(Needle::new(mid)))
-            }
+            ["", mid, ""] => TextMatch::Contains(Box::new(Needle::new(mid))),
             [pre, mid @ .., suf] => TextMatch::Segments(Box::new(Segments {
                 prefix: (*pre).into(),
                 suffix: (*suf).into(),
@@ -307,13 +305,13 @@ struct LiteralScan {
     patterns: Vec<Vec<u8>>,
     anchored: bool,
     built: OnceLock<Option<Searcher>>,
-    /// Searches done with a [`Searcher::Keyed`] table: when a set is searched often, an
-    /// automaton (slower to build, faster to search) takes over, see [`KEYED_SEARCHES`].
+    /// Searches done with a [`Searcher::Keyed`] table: when a set is searched often, the
+    /// fastest searcher (slower to build) takes over, see [`KEYED_SEARCHES`].
     keyed_searches: Counter,
-    upgraded: OnceLock<Option<AhoCorasick>>,
+    upgraded: OnceLock<Option<Searcher>>,
 }
 
-/// After this many unanchored searches with a keyed table, a set builds its automaton.
+/// After this many unanchored searches with a keyed table, a set builds its fastest searcher.
 const KEYED_SEARCHES: u32 = 512;
 
 /// A shared counter; a clone starts from zero.
@@ -342,10 +340,10 @@ enum Searcher {
         /// The longest literal: an anchored match lies within this many bytes.
         longest: usize,
     },
-    /// Many literals, none shorter than [`Keyed::MIN_KEY`]: a hash table by their first
-    /// bytes. It builds in a fraction of a millisecond where an automaton over thousands
-    /// of long literals (file hashes) takes tens, and a rule's predicate is often tested
-    /// on a handful of events only.
+    /// Literals none shorter than [`Keyed::MIN_KEY`]: a hash table by their first bytes.
+    /// It builds in microseconds where Teddy takes a tenth of a millisecond and an
+    /// automaton over thousands of long literals (file hashes) tens, and most sets are
+    /// searched on a handful of events only.
     Keyed(Keyed),
     Automaton(AhoCorasick),
 }
@@ -447,7 +445,16 @@ impl LiteralScan {
         }
     }
 
+    /// A keyed table when the literals allow one (it builds in microseconds, and
+    /// answers an anchored search with one lookup), else the fastest searcher.
     fn build(&self) -> Option<Searcher> {
+        Keyed::new(&self.patterns)
+            .map(Searcher::Keyed)
+            .or_else(|| self.fastest())
+    }
+
+    /// Teddy for up to 64 literals, else an automaton.
+    fn fastest(&self) -> Option<Searcher> {
         if self.patterns.len() <= TEDDY_MAX_PATTERNS
             && let Some(teddy) = packed::Config::new()
                 .builder()
@@ -456,9 +463,6 @@ impl LiteralScan {
         {
             let longest = self.patterns.iter().map(Vec::len).max().unwrap_or(0);
             return Some(Searcher::Teddy { teddy, longest });
-        }
-        if let Some(keyed) = Keyed::new(&self.patterns) {
-            return Some(Searcher::Keyed(keyed));
         }
         self.automaton().map(Searcher::Automaton)
     }
@@ -486,23 +490,40 @@ impl LiteralScan {
         if self.patterns.is_empty() {
             return false;
         }
-        match self.built.get_or_init(|| self.build()) {
+        let searcher = match self.built.get_or_init(|| self.build()) {
+            Some(Searcher::Keyed(keyed)) if self.anchored => {
+                return keyed.at(&self.patterns, text, 0);
+            }
+            Some(Searcher::Keyed(keyed)) => {
+                // Searched often: the fastest searcher pays for its building.
+                let upgraded = (self.keyed_searches.bump() >= KEYED_SEARCHES)
+                    .then(|| self.upgraded.get_or_init(|| self.fastest()).as_ref())
+                    .flatten();
+                match upgraded {
+                    Some(searcher) => searcher,
+                    None => return (0..text.len()).any(|at| keyed.at(&self.patterns, text, at)),
+                }
+            }
+            Some(searcher) => searcher,
+            // An automaton too large to build: the literals one by one.
+            None if self.anchored => return self.patterns.iter().any(|p| text.starts_with(p)),
+            None => {
+                return self
+                    .patterns
+                    .iter()
+                    .any(|p| memchr::memmem::find(text, p).is_some());
+            }
+        };
+        match searcher {
             // Leftmost semantics: when a literal starts at 0, the match found does.
-            Some(Searcher::Teddy { teddy, longest }) if self.anchored => {
+            Searcher::Teddy { teddy, longest } if self.anchored => {
                 let span = aho_corasick::Span::from(0..text.len().min(*longest));
                 teddy.find_in(text, span).is_some_and(|m| m.start() == 0)
             }
-            Some(Searcher::Teddy { teddy, .. }) => teddy.find(text).is_some(),
-            Some(Searcher::Keyed(keyed)) if self.anchored => keyed.at(&self.patterns, text, 0),
-            Some(Searcher::Keyed(keyed)) => {
-                if self.keyed_searches.bump() >= KEYED_SEARCHES
-                    && let Some(ac) = self.upgraded.get_or_init(|| self.automaton())
-                {
-                    return ac.is_match(text);
-                }
-                (0..text.len()).any(|at| keyed.at(&self.patterns, text, at))
-            }
-            Some(Searcher::Automaton(ac)) => {
+            Searcher::Teddy { teddy, .. } => teddy.find(text).is_some(),
+            Searcher::Keyed(keyed) if self.anchored => keyed.at(&self.patterns, text, 0),
+            Searcher::Keyed(keyed) => (0..text.len()).any(|at| keyed.at(&self.patterns, text, at)),
+            Searcher::Automaton(ac) => {
                 let anchored = if self.anchored {
                     Anchored::Yes
                 } else {
@@ -510,12 +531,6 @@ impl LiteralScan {
                 };
                 ac.find(Input::new(text).anchored(anchored)).is_some()
             }
-            // An automaton too large to build: the literals one by one.
-            None if self.anchored => self.patterns.iter().any(|p| text.starts_with(p)),
-            None => self
-                .patterns
-                .iter()
-                .any(|p| memchr::memmem::find(text, p).is_some()),
         }
     }
 }
@@ -681,10 +696,10 @@ mod tests {
     }
 
     #[test]
-    fn large_literal_sets_match_like_their_members() {
+    fn keyed_literal_sets_match_like_their_members() {
         // Pseudo-random literals over a small alphabet so that keys collide and texts
-        // hold some of them; sets large enough to leave Teddy, with and without a literal
-        // too short for keys.
+        // hold some of them; sets within Teddy's reach and beyond, with and without a
+        // literal too short for keys.
         let mut state: u32 = 7;
         let mut next = |n: u32| {
             state = state.wrapping_mul(1_103_515_245).wrapping_add(12345);
@@ -693,8 +708,8 @@ mod tests {
         let word = |len: usize, next: &mut dyn FnMut(u32) -> u32| -> Vec<u8> {
             (0..len).map(|_| b"abcd"[next(4) as usize]).collect()
         };
-        for short in [false, true] {
-            let mut patterns: Vec<Vec<u8>> = (0..300)
+        for (short, count) in [(false, 300), (true, 300), (false, 20), (true, 20)] {
+            let mut patterns: Vec<Vec<u8>> = (0..count)
                 .map(|_| {
                     let len = 4 + next(9) as usize;
                     word(len, &mut next)
