@@ -312,56 +312,69 @@ impl Parser<'_, '_> {
 
     /// Decodes the escape sequence at `pos` (which points at the backslash).
     fn escape(&mut self) -> Result<(), SyntaxError> {
-        let Some(&code) = self.bytes.get(self.pos + 1) else {
-            return Err(self.error("unterminated string"));
-        };
-        self.pos += 2;
-        let c = match code {
-            b'"' => '"',
-            b'\\' => '\\',
-            b'/' => '/',
-            b'b' => '\u{8}',
-            b'f' => '\u{c}',
-            b'n' => '\n',
-            b'r' => '\r',
-            b't' => '\t',
-            b'u' => self.unicode_escape()?,
-            _ => {
-                self.pos -= 1;
-                return Err(self.error("invalid escape"));
-            }
-        };
+        let c = decode_escape(self.bytes, &mut self.pos).map_err(|message| self.error(message))?;
         self.text.push(c);
         Ok(())
     }
+}
 
-    fn hex4(&mut self) -> Result<u32, SyntaxError> {
-        let digits = self
-            .input
-            .get(self.pos..self.pos + 4)
-            .ok_or_else(|| self.error("invalid \\u escape"))?;
-        let value =
-            u32::from_str_radix(digits, 16).map_err(|_| self.error("invalid \\u escape"))?;
-        self.pos += 4;
-        Ok(value)
-    }
-
-    /// Decodes `\uXXXX`, joining surrogate pairs. A lone surrogate (Windows strings can hold
-    /// one) becomes U+FFFD rather than failing the whole record.
-    fn unicode_escape(&mut self) -> Result<char, SyntaxError> {
-        let first = self.hex4()?;
-        if (0xD800..0xDC00).contains(&first) && self.bytes[self.pos..].starts_with(b"\\u") {
-            let save = self.pos;
-            self.pos += 2;
-            let second = self.hex4()?;
-            if (0xDC00..0xE000).contains(&second) {
-                let c = 0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00);
-                return Ok(char::from_u32(c).unwrap_or(char::REPLACEMENT_CHARACTER));
-            }
-            self.pos = save;
+/// Decodes the JSON escape sequence at `*pos` (which points at the backslash) and moves past
+/// it; on error, `*pos` is where the error is reported. `\uXXXX` joins surrogate pairs, and a
+/// lone surrogate (Windows strings can hold one) becomes U+FFFD rather than an error. Shared
+/// by [`parse`] and the EVTX reader ([`crate::evtx_model`]), which must agree on every escape.
+#[inline]
+pub(crate) fn decode_escape(bytes: &[u8], pos: &mut usize) -> Result<char, &'static str> {
+    let Some(&code) = bytes.get(*pos + 1) else {
+        return Err("unterminated string");
+    };
+    *pos += 2;
+    Ok(match code {
+        b'"' => '"',
+        b'\\' => '\\',
+        b'/' => '/',
+        b'b' => '\u{8}',
+        b'f' => '\u{c}',
+        b'n' => '\n',
+        b'r' => '\r',
+        b't' => '\t',
+        b'u' => unicode_escape(bytes, pos)?,
+        _ => {
+            *pos -= 1;
+            return Err("invalid escape");
         }
-        Ok(char::from_u32(first).unwrap_or(char::REPLACEMENT_CHARACTER))
+    })
+}
+
+/// The `XXXX` of `\uXXXX` at `*pos`, joining surrogate pairs (see [`decode_escape`]).
+fn unicode_escape(bytes: &[u8], pos: &mut usize) -> Result<char, &'static str> {
+    let first = hex4(bytes, pos)?;
+    if (0xD800..0xDC00).contains(&first)
+        && bytes.get(*pos..).unwrap_or_default().starts_with(b"\\u")
+    {
+        let save = *pos;
+        *pos += 2;
+        let second = hex4(bytes, pos)?;
+        if (0xDC00..0xE000).contains(&second) {
+            let c = 0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00);
+            return Ok(char::from_u32(c).unwrap_or(char::REPLACEMENT_CHARACTER));
+        }
+        *pos = save;
     }
+    Ok(char::from_u32(first).unwrap_or(char::REPLACEMENT_CHARACTER))
+}
+
+/// Four hex digits at `*pos`, as `u32::from_str_radix` reads them (so `+` and three digits
+/// too).
+fn hex4(bytes: &[u8], pos: &mut usize) -> Result<u32, &'static str> {
+    let value = bytes.get(*pos..*pos + 4).and_then(|digits| {
+        let digits = digits.strip_prefix(b"+").unwrap_or(digits);
+        digits.iter().try_fold(0, |value, &d| {
+            char::from(d).to_digit(16).map(|digit| value * 16 + digit)
+        })
+    });
+    let value = value.ok_or("invalid \\u escape")?;
+    *pos += 4;
+    Ok(value)
 }
 
 /// The children of the node at `index`, as node indices.
