@@ -203,6 +203,37 @@ fn bad_logs_are_reported_and_the_rest_is_read() {
 }
 
 #[test]
+fn the_output_file_is_not_hunted_when_it_lies_among_the_logs() {
+    let dir = tempdir();
+    std::fs::copy(
+        root().join("examples/logs/wmi-activity.jsonl"),
+        dir.join("wmi.jsonl"),
+    )
+    .expect("copy");
+    let output = dir.join("found.jsonl");
+    let run = || {
+        sigil(&[
+            "hunt",
+            dir.to_str().expect("utf-8"),
+            "--rules",
+            "examples/rules",
+            "--format",
+            "jsonl",
+            "-o",
+            output.to_str().expect("utf-8"),
+        ])
+    };
+    let first = run();
+    assert_eq!(first.status.code(), Some(1));
+    let written = std::fs::read_to_string(&output).expect("output");
+    // A second run finds the first one's output in the folder and leaves it alone.
+    let second = run();
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert!(stderr.starts_with("1 files,"), "{stderr}");
+    assert_eq!(std::fs::read_to_string(&output).expect("output"), written);
+}
+
+#[test]
 fn a_regex_too_large_to_build_is_listed_with_the_skipped_rules() {
     let dir = tempdir();
     let log = dir.join("one.jsonl");

@@ -133,7 +133,15 @@ fn hunt(args: &Args) -> anyhow::Result<ExitCode> {
         });
     }
 
-    let discovery = sigil_logs::discover(&args.logs);
+    let mut discovery = sigil_logs::discover(&args.logs);
+    // The output file may lie among the logs (`hunt logs/ -o logs/found.jsonl`): a previous
+    // run's output is not a log to hunt in, and this run's is being written.
+    if let Some(output) = args.output.as_deref().and_then(resolved) {
+        discovery.inputs.retain(|input| {
+            input.path.file_name() != output.file_name()
+                || input.path.canonicalize().ok().as_deref() != Some(output.as_path())
+        });
+    }
     let read_errors: Vec<String> = discovery.errors.iter().map(ToString::to_string).collect();
     let parts =
         sigil_logs::split_into_parts(&discovery.inputs, sigil_logs::DEFAULT_CHUNKS_PER_PART);
@@ -263,6 +271,15 @@ fn hunt(args: &Args) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// `path` with its folder resolved (the file itself may not exist yet).
+fn resolved(path: &std::path::Path) -> Option<std::path::PathBuf> {
+    let folder = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => std::path::Path::new("."),
+    };
+    Some(folder.canonicalize().ok()?.join(path.file_name()?))
 }
 
 /// The ECS view of raw Windows events, needed when Elastic rules (written in ECS) are
