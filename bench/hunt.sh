@@ -30,10 +30,13 @@ sigil="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,s
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-for i in $(seq 1 "$copies"); do cp -r "$shared/evtx" "$work/copy$i"; done
-files=$(find "$work" -name '*.evtx' | wc -l)
-bytes=$(du -sb "$work" | cut -f1)
-cat "$work"/copy*/*/*.evtx "$work"/copy*/*.evtx > /dev/null 2>&1 || true   # warm the page cache
+# The logs go in their own folder: the output must not be among the inputs.
+logs="$work/logs"
+mkdir "$logs"
+for i in $(seq 1 "$copies"); do cp -r "$shared/evtx" "$logs/copy$i"; done
+files=$(find "$logs" -name '*.evtx' | wc -l)
+bytes=$(du -sb "$logs" | cut -f1)
+find "$logs" -name '*.evtx' -exec cat {} + > /dev/null   # warm the page cache
 
 echo "# $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, load: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "# $files files, $bytes bytes, rules: $shared/sigma/rules/windows"
@@ -43,7 +46,7 @@ run() { # label, threads: the median of $runs runs
   : > "$work/runs"
   for i in $(seq 1 "$runs"); do
     t0=$(date +%s.%N)
-    /usr/bin/time -f "%M %U %S" -o "$work/rss" "$sigil" hunt "$work" --rules "$shared/sigma/rules/windows" \
+    /usr/bin/time -f "%M %U %S" -o "$work/rss" "$sigil" hunt "$logs" --rules "$shared/sigma/rules/windows" \
       --threads "$threads" --format jsonl --no-progress -o "$work/out.jsonl" 2> "$work/err" || true
     t1=$(date +%s.%N)
     echo "$t0 $t1 $(tail -n1 "$work/rss")" >> "$work/runs"
