@@ -18,8 +18,11 @@
 //! "unexplained".
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
+
+// The oracle's events are read as the engine's corpus tests read them.
+#[path = "../../sigil-engine/tests/common/mod.rs"]
+mod common;
 
 use rusqlite::functions::FunctionFlags;
 use sigil_backend::{TargetName, convert_rule};
@@ -27,11 +30,6 @@ use sigil_core::{Op, Rule, RuleBody, Value};
 use sigil_engine::{Detection, Engine, EngineOptions};
 use sigil_logs::{Event, FieldValue, FlatEvent};
 use sigil_pipeline::{PipelineSet, builtin};
-
-fn shared() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared");
-    dir.join("corpus").is_dir().then_some(dir)
-}
 
 /// A rule after the pipelines, with its file and its SQLite query.
 struct Converted {
@@ -97,42 +95,6 @@ fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
             out.push(path);
         }
     }
-}
-
-/// The reference's flattened EVTX events, keyed by their `_key`.
-fn oracle_events(shared: &Path) -> Vec<(String, FlatEvent)> {
-    let Ok(file) = std::fs::File::open(shared.join("oracle/events.jsonl.gz")) else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    for line in BufReader::new(flate2::read::GzDecoder::new(file)).lines() {
-        let Ok(line) = line else { break };
-        let Ok(serde_json::Value::Object(map)) = serde_json::from_str(&line) else {
-            continue;
-        };
-        let mut event = FlatEvent::new();
-        let mut key = String::new();
-        for (name, value) in &map {
-            let value = match value {
-                serde_json::Value::String(s) if name == "_key" => {
-                    key.clone_from(s);
-                    continue;
-                }
-                serde_json::Value::String(s) => FieldValue::Str(s.as_str().into()),
-                serde_json::Value::Bool(b) => FieldValue::Bool(*b),
-                serde_json::Value::Number(n) => match (n.as_i64(), n.as_u64()) {
-                    (Some(i), _) => FieldValue::Int(i),
-                    (None, Some(u)) => FieldValue::UInt(u),
-                    _ => FieldValue::Float(n.as_f64().unwrap_or(f64::NAN)),
-                },
-                serde_json::Value::Null => FieldValue::Null,
-                other => FieldValue::Str(other.to_string().into()),
-            };
-            event.push(name, value);
-        }
-        out.push((key, event));
-    }
-    out
 }
 
 /// The JSON-lines logs, read by `sigil-logs`, keyed `file:line`.
@@ -450,7 +412,7 @@ fn report(
 
 #[test]
 fn sqlite_output_agrees_with_the_engine() {
-    let Some(shared) = shared() else {
+    let Some(shared) = common::shared_dir() else {
         println!("skipped: ../shared/corpus not found");
         return;
     };
@@ -464,7 +426,7 @@ fn sqlite_output_agrees_with_the_engine() {
     let mut both = 0;
     let mut union = 0;
     for (name, events) in [
-        ("evtx", oracle_events(&shared)),
+        ("evtx", common::load_oracle_events(&shared)),
         ("json-logs", json_log_events(&shared)),
     ] {
         assert!(events.len() > 1000, "{name}: only {} events", events.len());
