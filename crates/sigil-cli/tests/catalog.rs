@@ -2,7 +2,9 @@
 //! code of a corpus path that does not exist.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+
+mod common;
+use common::sigil;
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../sigil-site/tests/fixtures/corpus")
@@ -16,18 +18,6 @@ fn out_dir(name: &str) -> PathBuf {
         std::fs::remove_dir_all(&dir).expect("the old output folder can be removed");
     }
     dir
-}
-
-fn sigil(args: &[&str]) -> (Option<i32>, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_sigil"))
-        .args(args)
-        .output()
-        .expect("runs");
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 fn read(path: &Path) -> String {

@@ -1,34 +1,16 @@
 //! `sigil convert` over Elastic `.toml` rules: EQL and KQL rules convert, the others
 //! (sequences, rules marked not evaluable) are reported per rule.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
-fn shared() -> Option<PathBuf> {
-    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus");
-    if corpus.join("elastic/rules/windows").is_dir() {
-        Some(corpus)
-    } else {
-        println!("skipped: ../shared/corpus not found");
-        None
-    }
-}
-
-fn sigil(args: &[&str]) -> (Option<i32>, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_sigil"))
-        .args(args)
-        .output()
-        .expect("runs");
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+mod common;
+use common::sigil;
 
 #[test]
 fn one_eql_rule_to_splunk() {
-    let Some(corpus) = shared() else { return };
+    let Some(corpus) = common::shared_corpus(&["elastic/rules/windows"]) else {
+        return;
+    };
     let rule = corpus.join("elastic/rules/windows/execution_suspicious_cmd_wmi.toml");
     let (code, out, err) = sigil(&[
         "convert",
@@ -49,7 +31,9 @@ fn one_eql_rule_to_splunk() {
 
 #[test]
 fn the_windows_rules_to_splunk_convert_or_fail_per_rule() {
-    let Some(corpus) = shared() else { return };
+    let Some(corpus) = common::shared_corpus(&["elastic/rules/windows"]) else {
+        return;
+    };
     let dir = corpus.join("elastic/rules/windows");
     let (code, out, err) = sigil(&[
         "convert",

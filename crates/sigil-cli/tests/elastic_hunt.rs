@@ -1,30 +1,10 @@
 //! `sigil hunt` with Elastic rules (written in ECS) over raw Windows events, which are
 //! seen through the built-in ECS view (`windows_to_ecs.yml`).
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
-fn shared() -> Option<PathBuf> {
-    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus");
-    if corpus.join("elastic/rules/windows").is_dir() && corpus.join("evtx").is_dir() {
-        Some(corpus)
-    } else {
-        println!("skipped: ../shared/corpus not found");
-        None
-    }
-}
-
-fn sigil(args: &[&str]) -> (Option<i32>, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_sigil"))
-        .args(args)
-        .output()
-        .expect("runs");
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+mod common;
+use common::sigil;
 
 fn detections(out: &str) -> Vec<serde_json::Value> {
     out.lines()
@@ -38,7 +18,9 @@ fn path_str(p: &Path) -> &str {
 
 #[test]
 fn elastic_windows_rules_fire_on_the_evtx_corpus() {
-    let Some(corpus) = shared() else { return };
+    let Some(corpus) = common::shared_corpus(&["elastic/rules/windows", "evtx"]) else {
+        return;
+    };
     let (code, out, err) = sigil(&[
         "hunt",
         path_str(&corpus.join("evtx")),
@@ -102,7 +84,9 @@ fn sysmon_1(parent: &str, command_line: &str) -> String {
 
 #[test]
 fn wmi_rule_fires_on_a_raw_sysmon_event() {
-    let Some(corpus) = shared() else { return };
+    let Some(corpus) = common::shared_corpus(&["elastic/rules/windows", "evtx"]) else {
+        return;
+    };
     let rule = corpus.join("elastic/rules/windows/execution_suspicious_cmd_wmi.toml");
     let dir = std::env::temp_dir().join(format!("sigil-elastic-hunt-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
