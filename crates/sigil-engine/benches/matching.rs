@@ -4,7 +4,9 @@
 //!
 //! `cargo bench -p sigil-engine --bench matching` (add `-- PASSES` to change the number
 //! of passes over the 8,255 events; the default, 8, gives the 66,040 events of the
-//! hunting benchmark).
+//! hunting benchmark). `SIGIL_BENCH_PREFILTER=on|off` runs one mode only;
+//! `SIGIL_BENCH_BUCKETS=1` also times the events grouped by (Channel, EventID), to see
+//! which logsources matching time goes to.
 
 #![allow(clippy::print_stdout)]
 
@@ -82,6 +84,9 @@ fn main() {
             n as f64 / cpu,
             cpu * 1e6 / n as f64,
         );
+        if std::env::var_os("SIGIL_BENCH_BUCKETS").is_some() {
+            buckets(&engine, &events, passes);
+        }
         let s = scan.stats();
         let per = |x: u64| x as f64 / s.events.max(1) as f64;
         println!(
@@ -91,6 +96,58 @@ fn main() {
             per(s.prefiltered_out),
             per(s.evaluated),
             per(s.prefilter_scans)
+        );
+    }
+}
+
+/// Where matching time goes: the events grouped by (Channel, EventID), each group timed on
+/// its own, the costliest groups first (`SIGIL_BENCH_BUCKETS=1`).
+fn buckets(engine: &Engine, events: &[(String, sigil_logs::FlatEvent)], passes: usize) {
+    use std::collections::BTreeMap;
+    let text = |e: &sigil_logs::FlatEvent, f: &str| {
+        e.get(f)
+            .and_then(|v| v.as_text().map(std::borrow::Cow::into_owned))
+            .unwrap_or_default()
+    };
+    let mut groups: BTreeMap<(String, String), Vec<&sigil_logs::FlatEvent>> = BTreeMap::new();
+    for (_, e) in events {
+        groups
+            .entry((text(e, "Channel"), text(e, "EventID")))
+            .or_default()
+            .push(e);
+    }
+    let mut rows = Vec::new();
+    let mut total = 0.0;
+    for (key, group) in &groups {
+        let mut scan = engine.scan();
+        for e in group {
+            scan.event(*e as &dyn Event, &mut |_: &Detection<'_>| {});
+        }
+        let before = scan.stats();
+        let t = Instant::now();
+        for _ in 0..passes {
+            for e in group {
+                scan.event(*e as &dyn Event, &mut |_: &Detection<'_>| {});
+            }
+        }
+        let secs = t.elapsed().as_secs_f64();
+        let s = scan.stats();
+        let n = (group.len() * passes) as f64;
+        total += secs;
+        rows.push((
+            secs,
+            key.clone(),
+            group.len(),
+            (s.evaluated - before.evaluated) as f64 / n,
+        ));
+    }
+    rows.sort_by(|a, b| b.0.total_cmp(&a.0));
+    println!("  by (Channel, EventID), costliest first ({total:.3} s in all):");
+    for (secs, (channel, id), n, evaluated) in rows.iter().take(20) {
+        println!(
+            "  {:>6.1}% {secs:>7.3} s {n:>6} events {:>6.2} µs/event {evaluated:>6.1} evaluated  {channel} {id}",
+            secs * 100.0 / total,
+            secs * 1e6 / (*n * passes) as f64,
         );
     }
 }

@@ -12,6 +12,7 @@ use ipnet::IpNet;
 use sigil_core::{Expr, Op, Pattern, Predicate, TimePart, Value};
 
 use crate::error::CompileError;
+use crate::regex_literals;
 use crate::text::{LazyRegex, LiteralSet, RegexOptions, TextMatch, required_literal};
 
 /// Index of an interned field name.
@@ -428,19 +429,22 @@ fn number_of(v: &Value) -> Option<f64> {
     }
 }
 
-fn compile_regex(src: &str, p: &Predicate) -> Result<Box<LazyRegex>, CompileError> {
+/// A regex test and the literals one of which every match contains.
+fn compile_regex(src: &str, p: &Predicate) -> Result<(ValueTest, ValueLiterals), CompileError> {
     let flags = p.flags.regex;
     let options = RegexOptions {
         ignore_case: flags.ignore_case,
         multi_line: flags.multi_line,
         dot_all: flags.dot_all,
     };
-    LazyRegex::new(src, options)
-        .map(Box::new)
-        .map_err(|message| CompileError::Regex {
-            pattern: src.to_string(),
-            message,
-        })
+    let re = LazyRegex::new(src, options).map_err(|message| CompileError::Regex {
+        pattern: src.to_string(),
+        message,
+    })?;
+    Ok((
+        ValueTest::Regex(Box::new(re)),
+        regex_literals::required_literals(src, options),
+    ))
 }
 
 fn compile_value(
@@ -483,10 +487,10 @@ fn compile_value(
         },
         (_, Op::Exists) => return Err(bad(v, op)),
         (Value::Null, Op::Equals | Op::NotEquals) => (ValueTest::Absent, None),
-        (Value::Regex(src), _) => (ValueTest::Regex(compile_regex(src, p)?), None),
+        (Value::Regex(src), _) => compile_regex(src, p)?,
         (Value::Str(s), Op::Regex) => {
             let src = s.as_literal().map_or_else(|| s.to_sigma(), str::to_string);
-            (ValueTest::Regex(compile_regex(&src, p)?), None)
+            compile_regex(&src, p)?
         }
         (Value::Cidr(net), Op::Cidr) => (ValueTest::Cidr(net.trunc()), None),
         (Value::Str(s), Op::Cidr) => {

@@ -59,6 +59,7 @@ mod error;
 pub mod fold;
 mod index;
 mod prefilter;
+mod regex_literals;
 mod scan;
 mod sink;
 mod text;

@@ -593,18 +593,33 @@ impl LiteralSet {
 }
 
 /// The literal that must occur in any text `pattern` matches, for the prefilter: the
-/// longest ASCII run of its literal pieces (ASCII so that an ASCII-case-insensitive scan
-/// finds it; see [`crate::fold`]), folded. `None` when there is none.
+/// longest run of its literal pieces made of ASCII and caseless characters, folded.
+/// `None` when there is none.
+///
+/// The prefilter scans the ASCII-lowercased value, while the pattern matches the folded
+/// value (see [`crate::fold`]). Both hold an ASCII letter in the same form; a caseless
+/// character (an emoji, a digit of another script, most symbols) is what no other
+/// character folds to, so it is in the value wherever it is in the folded value. Other
+/// characters (`é`, which `É` folds to) end a run.
 pub(crate) fn required_literal(pattern: &Pattern) -> Option<String> {
     let mut best: &str = "";
     for lit in pattern.literals() {
-        for run in lit.split(|c: char| !c.is_ascii()) {
+        for run in lit.split(|c: char| !c.is_ascii() && !is_caseless(c)) {
             if run.len() > best.len() {
                 best = run;
             }
         }
     }
     (!best.is_empty()).then(|| best.to_ascii_lowercase())
+}
+
+/// Whether `c` has no other case: nothing folds to it but itself.
+pub(crate) fn is_caseless(c: char) -> bool {
+    let (mut lower, mut upper) = (c.to_lowercase(), c.to_uppercase());
+    lower.next() == Some(c)
+        && lower.next().is_none()
+        && upper.next() == Some(c)
+        && upper.next().is_none()
 }
 
 #[cfg(test)]
@@ -798,5 +813,18 @@ mod tests {
         let p = Pattern::parse_sigma(r"*\Temp\*ÉlodieVeryLong*", false);
         assert_eq!(required_literal(&p).as_deref(), Some("lodieverylong"));
         assert_eq!(required_literal(&Pattern::parse_sigma("*", false)), None);
+        // Caseless characters belong to a run.
+        let p = Pattern::parse_sigma("*x🦆Duck*", false);
+        assert_eq!(required_literal(&p).as_deref(), Some("x🦆duck"));
+    }
+
+    #[test]
+    fn nothing_folds_to_a_caseless_character() {
+        // What keeps literals with caseless characters exact: the folded text holds a
+        // caseless character only where the text itself does.
+        for o in (0..=0x10_FFFF).filter_map(char::from_u32) {
+            let f = crate::fold::fold_char(o);
+            assert!(f == o || !is_caseless(f), "{o:?} folds to caseless {f:?}");
+        }
     }
 }
