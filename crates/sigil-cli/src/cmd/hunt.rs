@@ -85,8 +85,9 @@ struct Found {
     event_id: Option<i64>,
     record_id: Option<i64>,
     source: Option<String>,
-    /// The event's fields as a compact JSON object (see [`event_json`]).
-    event: String,
+    /// The event's fields as a compact JSON object (see [`event_json`]), shared by the
+    /// detections of one event.
+    event: Arc<str>,
 }
 
 /// Runs the hunt.
@@ -188,9 +189,11 @@ fn hunt(args: &Args) -> anyhow::Result<ExitCode> {
             scan.set_source(Some(Arc::from(part.input.path.to_string_lossy().as_ref())));
             let mut found = Vec::new();
             let stats = reader.read_part(part, &mut |_meta, event| {
+                // The event's JSON, written once however many rules it matches.
+                let mut json: Option<Arc<str>> = None;
                 let mut sink = |d: &sigil_engine::Detection<'_>| {
                     if level_ok(d.rule.level, min_level) {
-                        found.push(found_of(d, fields));
+                        found.push(found_of(d, fields, &mut json));
                     }
                 };
                 match ecs {
@@ -232,7 +235,7 @@ fn hunt(args: &Args) -> anyhow::Result<ExitCode> {
     let mut correlated = Vec::new();
     engine.finish(hits, &mut |d: &sigil_engine::Detection<'_>| {
         if level_ok(d.rule.level, min_level) {
-            correlated.push(found_of(d, fields));
+            correlated.push(found_of(d, fields, &mut None));
         }
     });
     for f in &correlated {
@@ -384,10 +387,16 @@ fn level_ok(level: Option<Level>, min: Option<Level>) -> bool {
     }
 }
 
-fn found_of(d: &sigil_engine::Detection<'_>, fields: &SummaryFields) -> Found {
+/// The output record of a detection. `json` keeps the JSON of the event matched: the
+/// detections of one event share it.
+fn found_of(
+    d: &sigil_engine::Detection<'_>,
+    fields: &SummaryFields,
+    json: &mut Option<Arc<str>>,
+) -> Found {
     let summary = d.summary(fields);
     let event = match d.matched {
-        Matched::Event(e) => event_json(e),
+        Matched::Event(e) => Arc::clone(json.get_or_insert_with(|| event_json(e).into())),
         Matched::Correlation(c) => serde_json::json!({
             "correlation": c.kind.name(),
             "group": c.group.iter().map(|(k, v)| (k.clone(), serde_json::json!(v))).collect::<serde_json::Map<_, _>>(),
@@ -402,7 +411,8 @@ fn found_of(d: &sigil_engine::Detection<'_>, fields: &SummaryFields) -> Found {
                 "source": e.source.as_deref(),
             })).collect::<Vec<_>>(),
         })
-        .to_string(),
+        .to_string()
+        .into(),
     };
     Found {
         rule_id: d.rule.id.clone(),
@@ -423,26 +433,26 @@ fn found_of(d: &sigil_engine::Detection<'_>, fields: &SummaryFields) -> Found {
 /// (JSON arrays flattened by the reader) become arrays again, in the first one's place.
 fn event_json(event: &dyn Event) -> String {
     // Names are almost always distinct: write straight through, and gather repeated
-    // names only when one shows up.
+    // names only when one shows up. Names are compared by their hash first (equal names
+    // have equal hashes).
     let mut out = Vec::with_capacity(1024);
     let mut names = String::new();
-    let mut ends: Vec<usize> = Vec::with_capacity(64);
+    let mut seen: Vec<(u32, usize, usize)> = Vec::with_capacity(64);
     let mut repeated = false;
     out.push(b'{');
-    event.for_each_field(&mut |name, value| {
+    event.for_each_field_hashed(&mut |hash, name, value| {
         if repeated {
             return;
         }
-        let mut start = 0;
-        for &end in &ends {
-            if &names[start..end] == name {
-                repeated = true;
-                return;
-            }
-            start = end;
+        if seen
+            .iter()
+            .any(|&(h, start, end)| h == hash && &names[start..end] == name)
+        {
+            repeated = true;
+            return;
         }
+        seen.push((hash, names.len(), names.len() + name.len()));
         names.push_str(name);
-        ends.push(names.len());
         if out.len() > 1 {
             out.push(b',');
         }
@@ -697,7 +707,7 @@ fn row_of(f: &Found) -> [String; 11] {
         num(f.event_id),
         num(f.record_id),
         opt(&f.source),
-        f.event.clone(),
+        f.event.to_string(),
     ]
 }
 
