@@ -118,6 +118,8 @@ pub struct Reader {
     pub(crate) bytes: Vec<u8>,
     /// What reading EVTX records keeps from one to the next.
     pub(crate) evtx: crate::evtx_model::Scratch,
+    /// The templates of the EVTX chunk being read.
+    pub(crate) shapes: crate::evtx_model::Shapes,
 }
 
 impl Reader {

@@ -47,6 +47,9 @@
 //! collisions, the GUID / FILETIME rewriting, [`read_record`] and the methods of the builder
 //! that read an `Event`. The JSON it reads is scanned by the builder's methods in `json.rs`
 //! (the grammar and error offsets of [`crate::tree`]); the tests are in `tests.rs`.
+//! `template.rs` is the fast path: records whose templates have the shape of an ordinary
+//! event are read from their slot values into the same model, without JSON; this JSON path
+//! reads the rest and is the reference that path is tested against.
 
 use std::io::Write as _;
 
@@ -56,8 +59,11 @@ use crate::flat::{
 use crate::tree::{Span, SyntaxError};
 
 mod json;
+mod template;
 #[cfg(test)]
 mod tests;
+
+pub(crate) use template::{Shapes, read_templated};
 
 /// Why a rendered record could not be read as an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -487,6 +493,11 @@ impl Builder<'_> {
     /// [`Builder::put_data`] of a value already rewritten.
     fn put_named(&mut self, name: Span, value: Value, section: &str) {
         let hash = name_hash_bytes(self.bytes(name));
+        self.put_named_hashed(name, hash, value, section);
+    }
+
+    /// [`Builder::put_named`] of a name whose hash is `hash`.
+    fn put_named_hashed(&mut self, name: Span, hash: u32, value: Value, section: &str) {
         if self.find(hash, self.bytes(name)).is_none() {
             self.push(name, hash, value);
             return;
