@@ -15,6 +15,7 @@
 //! type's, and records that are not exactly one instance. A test reads every record of the
 //! shared corpus both ways and requires the same events, field by field.
 
+use std::hash::Hasher as _;
 use std::rc::Rc;
 
 use super::{
@@ -30,10 +31,16 @@ const NO_DEPENDENCY: u16 = 0xffff;
 /// not one the fast path reads); and the buffers for the values of a record.
 #[derive(Debug, Default)]
 pub(crate) struct Shapes {
+    /// This chunk's templates by offset.
     known: Vec<(u32, Option<Rc<Shape>>)>,
+    /// Every template seen, by [`fingerprint`].
+    seen: rustc_hash::FxHashMap<(u64, u64), Option<Rc<Shape>>>,
     values: Vec<Val>,
     nested: Vec<Val>,
 }
+
+/// The most templates [`Shapes`] keeps from one chunk to the next; past it, it starts over.
+const MAX_SEEN: usize = 4096;
 
 impl Shapes {
     /// Forgets the templates of the previous chunk (offsets are chunk-relative).
@@ -46,10 +53,25 @@ impl Shapes {
         if let Some((_, shape)) = self.known.iter().find(|(o, _)| *o == offset) {
             return shape.clone();
         }
-        let shape = read_template(chunk, offset).and_then(|root| Shape::of(&root).map(Rc::new));
+        let shape = match fingerprint(chunk, offset) {
+            Some(key) => {
+                if self.seen.len() >= MAX_SEEN {
+                    self.seen.clear();
+                }
+                self.seen
+                    .entry(key)
+                    .or_insert_with(|| read_shape(chunk, offset))
+                    .clone()
+            }
+            None => None,
+        };
         self.known.push((offset, shape.clone()));
         shape
     }
+}
+
+fn read_shape(chunk: &[u8], offset: u32) -> Option<Rc<Shape>> {
+    read_template(chunk, offset).and_then(|root| Shape::of(&root).map(Rc::new))
 }
 
 /// Where a value of the model comes from.
@@ -224,7 +246,7 @@ fn item(source: &Source, dependencies: &[u16]) -> Item {
 #[derive(Debug, Clone, Copy)]
 enum Val {
     Null,
-    /// UTF-16LE code units up to the first NUL.
+    /// UTF-16LE code units; the text ends at the first NUL.
     Utf16(usize, usize),
     Int(i64),
     UInt(u64),
@@ -241,12 +263,11 @@ enum Val {
 
 impl Val {
     /// Whether the crate takes the value for an empty one (`None`: not known here).
-    fn is_empty(self) -> Option<bool> {
+    fn is_empty(self, chunk: &[u8]) -> Option<bool> {
         match self {
             Val::Null => Some(true),
-            Val::Utf16(start, end) | Val::Binary(start, end) | Val::BinXml(start, end) => {
-                Some(start == end)
-            }
+            Val::Binary(start, end) | Val::BinXml(start, end) => Some(start == end),
+            Val::Utf16(start, end) => Some(start == end || chunk[start..start + 2] == [0, 0]),
             Val::Other => None,
             _ => Some(false),
         }
@@ -270,10 +291,8 @@ fn decode(chunk: &[u8], kind: u8, at: usize, size: usize) -> Val {
     };
     let value = match kind {
         0x00 => Some(Val::Null),
-        0x01 if size.is_multiple_of(2) => {
-            let units = bytes.chunks_exact(2).position(|u| u == [0, 0]);
-            Some(Val::Utf16(at, at + units.map_or(size, |n| n * 2)))
-        }
+        // Its text ends at the first NUL, which `push_utf16` finds.
+        0x01 if size.is_multiple_of(2) => Some(Val::Utf16(at, at + size)),
         0x03 => le(1).map(|v| Val::Int(i64::from(v as u8 as i8))),
         0x05 => le(2).map(|v| Val::Int(i64::from(v as u16 as i16))),
         0x07 => le(4).map(|v| Val::Int(i64::from(v as u32 as i32))),
@@ -504,7 +523,7 @@ impl Builder<'_> {
         for &dependency in &item.dependencies {
             match values.get(usize::from(dependency)) {
                 Some(Val::Null) => return Ok(None),
-                Some(value) if value.is_empty() == Some(false) => {}
+                Some(value) if value.is_empty(chunk) == Some(false) => {}
                 _ => return Err(Fallback),
             }
         }
@@ -515,7 +534,7 @@ impl Builder<'_> {
             Source::Text(_) => Err(Fallback),
             Source::Slot { index, optional } => {
                 let value = *values.get(usize::from(*index)).ok_or(Fallback)?;
-                match (value, value.is_empty()) {
+                match (value, value.is_empty(chunk)) {
                     (Val::Null, _) | (_, Some(true)) if *optional => Ok(None),
                     (Val::Null, _) => Ok(None),
                     _ => self.value(chunk, value).map(Some),
@@ -542,8 +561,10 @@ impl Builder<'_> {
             Val::Hex(v) => push_hex(&mut self.buf, v),
             Val::Binary(from, to) if from < to => {
                 for &b in &chunk[from..to] {
-                    self.buf.push(HEX_UPPER[usize::from(b >> 4)]);
-                    self.buf.push(HEX_UPPER[usize::from(b & 15)]);
+                    self.buf.extend_from_slice(&[
+                        HEX_UPPER[usize::from(b >> 4)],
+                        HEX_UPPER[usize::from(b & 15)],
+                    ]);
                 }
             }
             _ => return Err(Fallback),
@@ -559,18 +580,19 @@ impl Builder<'_> {
 /// A SID as the crate renders it: `S-revision-authority-sub-...`, the authority 48-bit
 /// big-endian, the sub-authorities 32-bit little-endian.
 fn push_sid(out: &mut Vec<u8>, sid: &[u8]) {
-    use std::io::Write as _;
     let &[revision, count, a0, a1, a2, a3, a4, a5, ref subs @ ..] = sid else {
         out.extend_from_slice(b"S-?");
         return;
     };
-    let authority = u64::from_be_bytes([0, 0, a0, a1, a2, a3, a4, a5]);
-    let _ = write!(out, "S-{revision}-{authority}");
+    out.extend_from_slice(b"S-");
+    push_decimal(out, u64::from(revision));
+    out.push(b'-');
+    push_decimal(out, u64::from_be_bytes([0, 0, a0, a1, a2, a3, a4, a5]));
     for sub in subs.chunks_exact(4).take(usize::from(count)) {
-        let _ = write!(
+        out.push(b'-');
+        push_decimal(
             out,
-            "-{}",
-            u32::from_le_bytes([sub[0], sub[1], sub[2], sub[3]])
+            u64::from(u32::from_le_bytes([sub[0], sub[1], sub[2], sub[3]])),
         );
     }
 }
@@ -578,63 +600,103 @@ fn push_sid(out: &mut Vec<u8>, sid: &[u8]) {
 const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
 const HEX_LOWER: &[u8; 16] = b"0123456789abcdef";
 
-/// UTF-16LE as UTF-8, an unpaired surrogate as U+FFFD.
+/// UTF-16LE text up to its first NUL (as the crate reads text values) as UTF-8, an unpaired
+/// surrogate as U+FFFD (as the crate renders text).
 fn push_utf16(out: &mut Vec<u8>, bytes: &[u8]) {
-    // ASCII, the common case, a byte per unit, four units at a time.
+    // ASCII, the common case, a byte per unit, eight units at a time.
     const NOT_ASCII: u64 = 0xff80_ff80_ff80_ff80;
-    let units = bytes.len() / 2;
-    let start = out.len();
-    out.resize(start + units, 0);
-    let ascii = &mut out[start..];
-    let mut i = 0;
-    for (four, dst) in bytes.chunks_exact(8).zip(ascii.chunks_exact_mut(4)) {
-        let word = u64::from_le_bytes([
-            four[0], four[1], four[2], four[3], four[4], four[5], four[6], four[7],
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    out.reserve(bytes.len() / 2);
+    let mut rest = bytes;
+    while let Some((eight, tail)) = rest.split_first_chunk::<16>() {
+        let low = u64::from_le_bytes([
+            eight[0], eight[1], eight[2], eight[3], eight[4], eight[5], eight[6], eight[7],
         ]);
-        if word & NOT_ASCII != 0 {
+        let high = u64::from_le_bytes([
+            eight[8], eight[9], eight[10], eight[11], eight[12], eight[13], eight[14], eight[15],
+        ]);
+        let ascii = [
+            eight[0], eight[2], eight[4], eight[6], eight[8], eight[10], eight[12], eight[14],
+        ];
+        let packed = u64::from_le_bytes(ascii);
+        // Not all ASCII, or a NUL among them: unit by unit.
+        if (low | high) & NOT_ASCII != 0 || packed.wrapping_sub(ONES) & !packed & HIGHS != 0 {
             break;
         }
-        dst.copy_from_slice(&[four[0], four[2], four[4], four[6]]);
-        i += 4;
+        out.extend_from_slice(&ascii);
+        rest = tail;
     }
-    while i < units && bytes[2 * i + 1] == 0 && bytes[2 * i] < 0x80 {
-        ascii[i] = bytes[2 * i];
-        i += 1;
+    while let Some((&[low, 0], tail)) = rest.split_first_chunk::<2>()
+        && low < 0x80
+    {
+        if low == 0 {
+            return;
+        }
+        out.push(low);
+        rest = tail;
     }
-    if i == units {
+    if rest.len() < 2 {
         return;
     }
-    out.truncate(start + i);
-    let rest = bytes[2 * i..]
+    let units = rest
         .chunks_exact(2)
-        .map(|u| u16::from_le_bytes([u[0], u[1]]));
+        .map(|u| u16::from_le_bytes([u[0], u[1]]))
+        .take_while(|&u| u != 0);
     let mut encoded = [0; 4];
-    for c in char::decode_utf16(rest) {
+    for c in char::decode_utf16(units) {
         let c = c.unwrap_or(char::REPLACEMENT_CHARACTER);
         out.extend_from_slice(c.encode_utf8(&mut encoded).as_bytes());
     }
 }
 
 /// A GUID in the reference form: uppercase, no braces (the crate renders `{lowercase}`, which
-/// the model rewrites).
+/// the model rewrites). The first three fields are little-endian, the rest bytes in order.
 fn push_guid(out: &mut Vec<u8>, guid: &[u8; 16]) {
-    const ORDER: [usize; 16] = [3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15];
-    for (i, &at) in ORDER.iter().enumerate() {
-        if matches!(i, 4 | 6 | 8 | 10) {
-            out.push(b'-');
+    let mut text = [b'-'; 36];
+    let data1 = u32::from_le_bytes([guid[0], guid[1], guid[2], guid[3]]);
+    let data2 = u16::from_le_bytes([guid[4], guid[5]]);
+    let data3 = u16::from_le_bytes([guid[6], guid[7]]);
+    let data4 = u64::from_be_bytes([
+        guid[8], guid[9], guid[10], guid[11], guid[12], guid[13], guid[14], guid[15],
+    ]);
+    let mut hex = |at: usize, digits: usize, value: u64| {
+        for i in 0..digits {
+            text[at + i] = HEX_UPPER[((value >> (4 * (digits - 1 - i))) & 15) as usize];
         }
-        out.push(HEX_UPPER[usize::from(guid[at] >> 4)]);
-        out.push(HEX_UPPER[usize::from(guid[at] & 15)]);
-    }
+    };
+    hex(0, 8, u64::from(data1));
+    hex(9, 4, u64::from(data2));
+    hex(14, 4, u64::from(data3));
+    hex(19, 4, data4 >> 48);
+    hex(24, 12, data4 & 0xffff_ffff_ffff);
+    out.extend_from_slice(&text);
 }
 
 /// `0x` and lowercase hex digits without leading zeros, as the crate renders hex integers.
 fn push_hex(out: &mut Vec<u8>, value: u64) {
-    out.extend_from_slice(b"0x");
-    let digits = (64 - value.leading_zeros()).div_ceil(4).max(1);
-    for i in (0..digits).rev() {
-        out.push(HEX_LOWER[((value >> (i * 4)) & 15) as usize]);
+    let mut text = [b'0'; 18];
+    text[1] = b'x';
+    let digits = (64 - value.leading_zeros()).div_ceil(4).max(1) as usize;
+    for i in 0..digits {
+        text[1 + digits - i] = HEX_LOWER[((value >> (i * 4)) & 15) as usize];
     }
+    out.extend_from_slice(&text[..2 + digits]);
+}
+
+/// The decimal digits of `value`.
+fn push_decimal(out: &mut Vec<u8>, mut value: u64) {
+    let mut text = [0; 20];
+    let mut at = text.len();
+    loop {
+        at -= 1;
+        text[at] = b'0' + (value % 10) as u8;
+        value /= 10;
+        if value == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&text[at..]);
 }
 
 /// A FILETIME in the reference form, `YYYY-MM-DDTHH:MM:SS.ffffffZ` (the crate renders seven
@@ -698,20 +760,16 @@ struct Element {
 /// Reads the template defined at `offset` in `chunk` into its root element; `None` for
 /// anything unexpected (the JSON path then reads its records).
 fn read_template(chunk: &[u8], offset: u32) -> Option<Element> {
-    let start = usize::try_from(offset).ok()?;
-    // The definition: the next template's offset, the GUID, the size of the BinXML after it.
-    let size = read_u32(chunk, start.checked_add(20)?)?;
-    let data = start + 24;
-    let end = data.checked_add(usize::try_from(size).ok()?)?;
-    if end > chunk.len() {
-        return None;
-    }
-    let mut reader = TemplateReader {
-        chunk,
-        pos: data,
-        end,
-    };
-    reader.read()
+    TemplateReader::at(chunk, offset)?.read()
+}
+
+/// What a template's [`Shape`] is made of, hashed: the tokens, dependencies, names (their
+/// text, not where the chunk keeps them), texts and slots that [`TemplateReader::read`] reads.
+/// The same template in another chunk or file has the same fingerprint, so its shape is read
+/// once per run instead of once per chunk. Two independent 64-bit hashes make a collision
+/// between different templates practically impossible.
+fn fingerprint(chunk: &[u8], offset: u32) -> Option<(u64, u64)> {
+    TemplateReader::at(chunk, offset)?.fingerprint()
 }
 
 fn read_u32(bytes: &[u8], at: usize) -> Option<u32> {
@@ -734,7 +792,78 @@ struct TemplateReader<'a> {
 /// The most elements open at once in a template the fast path reads.
 const MAX_DEPTH: usize = 16;
 
-impl TemplateReader<'_> {
+impl<'a> TemplateReader<'a> {
+    /// A reader of the template defined at `offset` in `chunk`: after the next template's
+    /// offset, the GUID and the size, its BinXML.
+    fn at(chunk: &'a [u8], offset: u32) -> Option<Self> {
+        let start = usize::try_from(offset).ok()?;
+        let size = read_u32(chunk, start.checked_add(20)?)?;
+        let pos = start + 24;
+        let end = pos.checked_add(usize::try_from(size).ok()?)?;
+        (end <= chunk.len()).then_some(TemplateReader { chunk, pos, end })
+    }
+
+    /// The UTF-16 bytes of the name a name reference points to, moving past its definition
+    /// when it is defined right here.
+    fn name_bytes(&mut self) -> Option<&'a [u8]> {
+        let offset = self.u32()?;
+        let at = usize::try_from(offset).ok()?;
+        // Link to the next name, hash, character count, characters, NUL.
+        let count = usize::from(read_u16(self.chunk, at.checked_add(6)?)?);
+        let chars = at + 8;
+        let name = self.chunk.get(chars..chars.checked_add(count * 2)?)?;
+        if at == self.pos {
+            self.pos = chars + count * 2 + 2;
+        }
+        Some(name)
+    }
+
+    /// See [`fingerprint`]: the tokens [`TemplateReader::read`] accepts, hashed.
+    fn fingerprint(&mut self) -> Option<(u64, u64)> {
+        let mut fx = rustc_hash::FxHasher::default();
+        let mut fnv: u64 = 0xcbf2_9ce4_8422_2325;
+        let mut hash = |bytes: &[u8]| {
+            fx.write(bytes);
+            fx.write_usize(bytes.len());
+            for &b in bytes {
+                fnv = (fnv ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+            }
+        };
+        while self.pos < self.end {
+            let token = self.u8()?;
+            hash(&[token]);
+            match token {
+                0x00 => break,
+                0x0f => self.pos += 3,
+                0x01 | 0x41 => {
+                    hash(&self.u16()?.to_le_bytes());
+                    self.u32()?;
+                    hash(self.name_bytes()?);
+                    if token == 0x41 {
+                        self.u32()?;
+                    }
+                }
+                0x06 | 0x46 => hash(self.name_bytes()?),
+                0x05 | 0x45 => {
+                    if self.u8()? != 0x01 {
+                        return None;
+                    }
+                    let count = usize::from(self.u16()?);
+                    let bytes = self.chunk.get(self.pos..self.pos.checked_add(count * 2)?)?;
+                    self.pos += count * 2;
+                    hash(bytes);
+                }
+                0x0d | 0x0e => {
+                    hash(&self.u16()?.to_le_bytes());
+                    self.u8()?;
+                }
+                0x02..=0x04 => {}
+                _ => return None,
+            }
+        }
+        Some((fx.finish(), fnv))
+    }
+
     fn u8(&mut self) -> Option<u8> {
         let b = *self.chunk.get(self.pos)?;
         self.pos += 1;
@@ -756,16 +885,8 @@ impl TemplateReader<'_> {
     /// A name reference: the offset of a name in the chunk, defined right here when it points
     /// here.
     fn name(&mut self) -> Option<String> {
-        let offset = self.u32()?;
-        let at = usize::try_from(offset).ok()?;
-        // Link to the next name, hash, character count, characters, NUL.
-        let count = usize::from(read_u16(self.chunk, at.checked_add(6)?)?);
-        let chars = at + 8;
-        let name = self.chunk.get(chars..chars.checked_add(count * 2)?)?;
-        if at == self.pos {
-            self.pos = chars + count * 2 + 2;
-        }
-        let mut text = Vec::with_capacity(count);
+        let name = self.name_bytes()?;
+        let mut text = Vec::with_capacity(name.len() / 2);
         push_utf16(&mut text, name);
         String::from_utf8(text).ok()
     }
@@ -844,5 +965,124 @@ impl TemplateReader<'_> {
             }
         }
         if stack.is_empty() { root } else { None }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utf16(text: &str) -> Vec<u8> {
+        text.encode_utf16().flat_map(u16::to_le_bytes).collect()
+    }
+
+    fn text(push: impl FnOnce(&mut Vec<u8>)) -> String {
+        let mut out = b"before:".to_vec();
+        push(&mut out);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn utf16_text_ends_at_its_first_nul_and_keeps_every_character() {
+        for s in [
+            "",
+            "C:\\Windows\\System32\\cmd.exe /c whoami",
+            "exactly 16 chars",
+            "caf\u{e9} na\u{ef}ve \u{1f600} \u{4e2d}\u{6587} and ASCII after it, long enough",
+        ] {
+            assert_eq!(text(|o| push_utf16(o, &utf16(s))), format!("before:{s}"));
+            // A NUL in each position of the eight-unit blocks and of the tail ends the text.
+            for cut in 0..s.chars().count() {
+                let head: String = s.chars().take(cut).collect();
+                let with_nul = format!("{head}\0{}", "tail after the nul");
+                assert_eq!(
+                    text(|o| push_utf16(o, &utf16(&with_nul))),
+                    format!("before:{head}")
+                );
+            }
+        }
+        // An unpaired surrogate becomes U+FFFD; an odd last byte is not a unit.
+        let mut lone = utf16("ab");
+        lone.extend_from_slice(&0xd800u16.to_le_bytes());
+        lone.extend_from_slice(&utf16("cd"));
+        lone.push(b'x');
+        assert_eq!(text(|o| push_utf16(o, &lone)), "before:ab\u{fffd}cd");
+    }
+
+    #[test]
+    fn typed_values_are_written_as_the_reference_model_reads_them() {
+        // A GUID's first three fields are little-endian.
+        let guid = [
+            0x72, 0xbb, 0x5a, 0x36, 0xcc, 0x7a, 0xc4, 0x5c, 0x00, 0x00, 0x00, 0x10, 0xb2, 0x47,
+            0x03, 0x00,
+        ];
+        assert_eq!(
+            text(|o| push_guid(o, &guid)),
+            "before:365ABB72-7ACC-5CC4-0000-0010B2470300"
+        );
+        assert_eq!(text(|o| push_hex(o, 0)), "before:0x0");
+        assert_eq!(
+            text(|o| push_hex(o, 0x8000_0000_0000_0000)),
+            "before:0x8000000000000000"
+        );
+        assert_eq!(text(|o| push_hex(o, 0x1f)), "before:0x1f");
+        assert_eq!(text(|o| push_hex(o, u64::MAX)), "before:0xffffffffffffffff");
+        // S-1-5-21-...-500, and a 48-bit authority.
+        let mut sid = vec![1, 4, 0, 0, 0, 0, 0, 5];
+        for sub in [21u32, 3_623_811_015, 3_361_044_348, 500] {
+            sid.extend_from_slice(&sub.to_le_bytes());
+        }
+        assert_eq!(
+            text(|o| push_sid(o, &sid)),
+            "before:S-1-5-21-3623811015-3361044348-500"
+        );
+        assert_eq!(
+            text(|o| push_sid(o, &[1, 0, 1, 2, 3, 4, 5, 6])),
+            "before:S-1-1108152157446"
+        );
+        assert_eq!(text(|o| push_sid(o, &[1, 1])), "before:S-?");
+        // 2019-04-27T15:57:25.8688632Z, the seventh digit cut as the reference does.
+        let mut out = Vec::new();
+        assert!(push_filetime(&mut out, 132_008_542_458_688_632).is_some());
+        assert_eq!(out, b"2019-04-27T15:57:25.868863Z");
+        out.clear();
+        assert!(push_filetime(&mut out, 0).is_some());
+        assert_eq!(out, b"1601-01-01T00:00:00.000000Z");
+        // Leap day, end of a century, the last representable year.
+        for (year, month, day) in [(2000, 2, 29), (1900, 3, 1), (2100, 12, 31), (9999, 12, 31)] {
+            let days = days_since_1601(year, month, day);
+            out.clear();
+            assert!(push_filetime(&mut out, days * 864_000_000_000 + 10_000_001).is_some());
+            assert_eq!(
+                String::from_utf8(out.clone()).unwrap(),
+                format!("{year:04}-{month:02}-{day:02}T00:00:01.000000Z")
+            );
+        }
+        assert!(push_filetime(&mut out, days_since_1601(10_000, 1, 1) * 864_000_000_000).is_none());
+        assert!(push_filetime(&mut out, u64::MAX).is_none());
+    }
+
+    /// Days from 1601-01-01 to a date, counted naively.
+    fn days_since_1601(year: u64, month: u64, day: u64) -> u64 {
+        let leap = |y: u64| y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+        let mut days = (1601..year)
+            .map(|y| if leap(y) { 366 } else { 365 })
+            .sum::<u64>();
+        let lengths = [
+            31,
+            if leap(year) { 29 } else { 28 },
+            31,
+            30,
+            31,
+            30,
+            31,
+            31,
+            30,
+            31,
+            30,
+            31,
+        ];
+        days += lengths[..(month - 1) as usize].iter().sum::<u64>();
+        days + day - 1
     }
 }
