@@ -605,26 +605,26 @@ const HEX_LOWER: &[u8; 16] = b"0123456789abcdef";
 fn push_utf16(out: &mut Vec<u8>, bytes: &[u8]) {
     // ASCII, the common case, a byte per unit, eight units at a time.
     const NOT_ASCII: u64 = 0xff80_ff80_ff80_ff80;
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    const UNIT_ONES: u64 = 0x0001_0001_0001_0001;
+    const UNIT_HIGHS: u64 = 0x8000_8000_8000_8000;
+    // The low bytes of four ASCII units, as four bytes.
+    let pack = |w: u64| {
+        let pairs = (w | (w >> 8)) & 0x0000_ffff_0000_ffff;
+        (pairs | (pairs >> 16)) as u32
+    };
     out.reserve(bytes.len() / 2);
     let mut rest = bytes;
     while let Some((eight, tail)) = rest.split_first_chunk::<16>() {
-        let low = u64::from_le_bytes([
-            eight[0], eight[1], eight[2], eight[3], eight[4], eight[5], eight[6], eight[7],
-        ]);
-        let high = u64::from_le_bytes([
-            eight[8], eight[9], eight[10], eight[11], eight[12], eight[13], eight[14], eight[15],
-        ]);
-        let ascii = [
-            eight[0], eight[2], eight[4], eight[6], eight[8], eight[10], eight[12], eight[14],
-        ];
-        let packed = u64::from_le_bytes(ascii);
-        // Not all ASCII, or a NUL among them: unit by unit.
-        if (low | high) & NOT_ASCII != 0 || packed.wrapping_sub(ONES) & !packed & HIGHS != 0 {
+        let (low, high) = eight.split_at(8);
+        let low = u64::from_le_bytes(low.try_into().unwrap_or_default());
+        let high = u64::from_le_bytes(high.try_into().unwrap_or_default());
+        // Not all ASCII, or a NUL unit among them: unit by unit.
+        let nul = |w: u64| w.wrapping_sub(UNIT_ONES) & !w & UNIT_HIGHS;
+        if (low | high) & NOT_ASCII != 0 || nul(low) | nul(high) != 0 {
             break;
         }
-        out.extend_from_slice(&ascii);
+        let packed = u64::from(pack(low)) | u64::from(pack(high)) << 32;
+        out.extend_from_slice(&packed.to_le_bytes());
         rest = tail;
     }
     while let Some((&[low, 0], tail)) = rest.split_first_chunk::<2>()
