@@ -168,6 +168,28 @@ fn parse_part(
             return;
         }
     };
+    let mut emit = |event: &FlatEvent,
+                    system: &evtx_model::SystemIndex,
+                    record_id: u64,
+                    timestamp: Option<i64>,
+                    stats: &mut FileStats| {
+        let meta = RecordMeta {
+            source: path,
+            record_id: unsigned(system.record_id(event)).or(Some(record_id)),
+            line: None,
+            timestamp: system
+                .system_time(event)
+                .and_then(parse_timestamp_micros)
+                .or(timestamp),
+            computer: system.computer(event),
+            channel: system.channel(event),
+            event_id: unsigned(system.event_id(event)),
+        };
+        stats.events += 1;
+        *in_callback = true;
+        on_event(&meta, event);
+        *in_callback = false;
+    };
     for chunk in parser.chunks() {
         let mut data = match chunk {
             Ok(data) => data,
@@ -177,6 +199,28 @@ fn parse_part(
             }
         };
         let number = data.number.unwrap_or_default();
+        shapes.clear();
+        // The records, walked here and read from their templates, as long as the walk and
+        // the templates are ordinary; from the first that is not, the crate reads the rest.
+        let mut resume = None;
+        for_each_record(&data, &mut |record| {
+            let system = evtx_model::read_templated(
+                &data.data,
+                record.binxml.start,
+                record.binxml.end,
+                shapes,
+                event,
+                evtx,
+            );
+            let Some(system) = system else {
+                resume = Some(record.binxml.start as u64);
+                return false;
+            };
+            emit(event, &system, record.id, record.timestamp, stats);
+            true
+        })
+        .unwrap_or_else(|offset| resume = Some(offset));
+        let Some(resume) = resume else { continue };
         let mut chunk = match data.parse(Arc::clone(&settings)) {
             Ok(chunk) => chunk,
             Err(error) => {
@@ -189,10 +233,10 @@ fn parse_part(
                 continue;
             }
         };
-        shapes.clear();
         let chunk_bytes = chunk.data;
         for record in chunk.iter() {
             let record = match record {
+                Ok(record) if record.binxml_offset < resume => continue,
                 Ok(record) => record,
                 Err(error) => {
                     count_error(stats, &shown, first_chunk, &error);
@@ -221,24 +265,75 @@ fn parse_part(
                     }
                 }
             };
-            let meta = RecordMeta {
-                source: path,
-                record_id: unsigned(system.record_id(event)).or(Some(record_id)),
-                line: None,
-                timestamp: system
-                    .system_time(event)
-                    .and_then(parse_timestamp_micros)
-                    .or(Some(timestamp.as_microsecond())),
-                computer: system.computer(event),
-                channel: system.channel(event),
-                event_id: unsigned(system.event_id(event)),
-            };
-            stats.events += 1;
-            *in_callback = true;
-            on_event(&meta, &*event);
-            *in_callback = false;
+            emit(
+                event,
+                &system,
+                record_id,
+                Some(timestamp.as_microsecond()),
+                stats,
+            );
         }
     }
+}
+
+/// A record found by [`for_each_record`].
+struct RawRecord {
+    id: u64,
+    /// When it was written, in microseconds since the Unix epoch.
+    timestamp: Option<i64>,
+    /// Where its BinXML is in the chunk.
+    binxml: Range<usize>,
+}
+
+/// Walks the live records of `chunk` as the crate does on a sound chunk: from the chunk
+/// header, one record after another, up to the free space or the chunk's last record. `f`
+/// returns whether to go on. At anything the crate would handle in its own way (a bad record
+/// header, a record past the chunk, a time it cannot represent) the walk stops and returns
+/// the offset of that record's BinXML: the crate reads the chunk from there.
+fn for_each_record(
+    chunk: &evtx::EvtxChunkData,
+    f: &mut dyn FnMut(&RawRecord) -> bool,
+) -> Result<(), u64> {
+    const RECORD_HEADER: usize = 24;
+    const CHUNK_HEADER: usize = 512;
+    // 100 ns ticks from 1601 to 1970, and to 9000 (well inside what the crate represents).
+    const UNIX_EPOCH: u64 = 116_444_736_000_000_000;
+    const YEAR_9000: u64 = 2_524_450_752_000_000_000;
+    let data = chunk.data.as_slice();
+    let header = &chunk.header;
+    let live_end = (header.free_space_offset as usize).min(data.len());
+    let mut offset = CHUNK_HEADER;
+    while offset < live_end {
+        let unusual = Err((offset + RECORD_HEADER) as u64);
+        let Some(head) = data.get(offset..offset + RECORD_HEADER) else {
+            return unusual;
+        };
+        let word = |at: usize| u64::from_le_bytes(head[at..at + 8].try_into().unwrap_or_default());
+        let (magic, size) = (
+            &head[..4],
+            u32::from_le_bytes([head[4], head[5], head[6], head[7]]),
+        );
+        let (id, filetime) = (word(8), word(16));
+        let size = size as usize;
+        if magic != b"\x2a\x2a\x00\x00" || size < RECORD_HEADER + 4 || filetime > YEAR_9000 {
+            return unusual;
+        }
+        let binxml = offset + RECORD_HEADER..offset + size - 4;
+        if binxml.end > data.len() {
+            return unusual;
+        }
+        let timestamp = Some((filetime / 10) as i64 - (UNIX_EPOCH / 10) as i64);
+        if !f(&RawRecord {
+            id,
+            timestamp,
+            binxml,
+        }) || id == header.last_event_record_id
+        {
+            return Ok(());
+        }
+        offset += size;
+    }
+    Ok(())
 }
 
 /// Reads `record` straight from its templates when they have the shape of an ordinary event
@@ -302,12 +397,14 @@ mod tests {
     /// and that path takes most records (it is the fast one).
     #[test]
     fn records_read_from_templates_equal_the_json_path() {
+        // Also: the records walked without the crate are the ones the crate reads.
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/evtx");
         if !root.is_dir() {
             eprintln!("skipped: ../shared/corpus not found");
             return;
         }
         let (mut total, mut fast) = (0usize, 0usize);
+        let (mut walks, mut clean_walks) = (0usize, 0usize);
         let mut differences = Vec::new();
         let settings = Arc::new(settings());
         let mut files: Vec<_> = walkdir::WalkDir::new(&root)
@@ -325,9 +422,38 @@ mod tests {
             let mut parser = parser.with_configuration((*settings).clone());
             for chunk in parser.chunks() {
                 let Ok(mut data) = chunk else { continue };
+                // The records walked here are the crate's, up to where the walk hands over.
+                let mut walked = Vec::new();
+                let walk = for_each_record(&data, &mut |r| {
+                    walked.push((r.id, r.binxml.clone(), r.timestamp));
+                    true
+                });
+                walks += 1;
+                clean_walks += usize::from(walk.is_ok());
                 let Ok(mut chunk) = data.parse(Arc::clone(&settings)) else {
                     continue;
                 };
+                let crate_records: Vec<_> = chunk
+                    .iter()
+                    .filter_map(Result::ok)
+                    .map(|r| {
+                        let start = r.binxml_offset as usize;
+                        (
+                            r.event_record_id,
+                            start..start + r.binxml_size as usize,
+                            Some(r.timestamp.as_microsecond()),
+                        )
+                    })
+                    .collect();
+                match walk {
+                    Ok(()) => assert_eq!(walked, crate_records, "{}", path.display()),
+                    Err(_) => assert_eq!(
+                        walked[..],
+                        crate_records[..walked.len()],
+                        "{}",
+                        path.display()
+                    ),
+                }
                 shapes.clear();
                 let bytes = chunk.data;
                 for record in chunk.iter() {
@@ -375,7 +501,11 @@ mod tests {
                 }
             }
         }
-        eprintln!("{fast} of {total} records read from their template");
+        eprintln!(
+            "{fast} of {total} records read from their template; {clean_walks} of {walks} \
+             chunks walked to the end without the crate"
+        );
+        assert_eq!(clean_walks, walks, "a sound corpus walks cleanly");
         assert!(
             differences.is_empty(),
             "{} differences, the first:\n{}",
