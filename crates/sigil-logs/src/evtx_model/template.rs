@@ -1064,7 +1064,8 @@ mod tests {
 
     /// Days from 1601-01-01 to a date, counted naively.
     fn days_since_1601(year: u64, month: u64, day: u64) -> u64 {
-        let leap = |y: u64| y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+        let leap =
+            |y: u64| y.is_multiple_of(4) && (!y.is_multiple_of(100) || y.is_multiple_of(400));
         let mut days = (1601..year)
             .map(|y| if leap(y) { 366 } else { 365 })
             .sum::<u64>();
