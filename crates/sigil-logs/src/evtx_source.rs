@@ -11,13 +11,13 @@
 //! the event's text. A test holds the two paths to the same events on the whole corpus.
 
 use std::fs::File;
-use std::io::{Cursor, Read, Seek, SeekFrom};
+use std::io::{Read, Seek, SeekFrom};
 use std::ops::Range;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 use std::sync::Arc;
 
-use evtx::{EvtxParser, ParserSettings};
+use evtx::ParserSettings;
 
 use crate::discover::EVTX_MAGIC;
 use crate::error::error_chain;
@@ -49,14 +49,19 @@ pub(crate) fn read_evtx(
 ) -> FileStats {
     let mut stats = FileStats::default();
     let shown = path.display();
-    if let Err(message) = load_part(&mut reader.bytes, path, chunks.clone()) {
-        stats.error(format!("{shown}: {message}"));
-        stats.skipped_chunks += chunks.end.saturating_sub(chunks.start);
-        return stats;
-    }
-    if let Some(message) = truncation(&mut reader.bytes, chunks.start) {
-        stats.error(format!("{shown}: {message}"));
-    }
+    let loaded = match load_part(&mut reader.chunks, &mut reader.bytes, path, chunks.clone()) {
+        Ok((loaded, truncated)) => {
+            if let Some(message) = truncated {
+                stats.error(format!("{shown}: {message}"));
+            }
+            loaded
+        }
+        Err(message) => {
+            stats.error(format!("{shown}: {message}"));
+            stats.skipped_chunks += chunks.end.saturating_sub(chunks.start);
+            return stats;
+        }
+    };
 
     // The crate is trusted not to panic, but a panic on a hostile file must cost only that
     // part. A panic of the caller's callback is the caller's and is passed on unchanged.
@@ -64,6 +69,7 @@ pub(crate) fn read_evtx(
     let outcome = catch_unwind(AssertUnwindSafe(|| {
         parse_part(
             reader,
+            loaded,
             path,
             chunks.start,
             &mut stats,
@@ -84,68 +90,87 @@ pub(crate) fn read_evtx(
     stats
 }
 
-/// Copies the file header and the chunks `chunks` into `bytes`.
-fn load_part(bytes: &mut Vec<u8>, path: &Path, chunks: Range<u64>) -> Result<(), String> {
-    bytes.clear();
+/// Reads the file header into `header` and the chunks `chunks` into the first buffers of
+/// `pool` (64 KiB each, kept from one part to the next), and returns how many there are
+/// without the all-zero chunks at the end of the part; and, when the last chunk is cut short
+/// (a truncated file), says so: it is padded with zeros, so that the records it still holds
+/// are read. Each chunk is read once, straight into the buffer the crate then parses.
+fn load_part(
+    pool: &mut Vec<Vec<u8>>,
+    header: &mut Vec<u8>,
+    path: &Path,
+    chunks: Range<u64>,
+) -> Result<(usize, Option<String>), String> {
+    header.clear();
     let mut file = File::open(path).map_err(|e| e.to_string())?;
-    bytes.resize(HEADER_SIZE, 0);
-    file.read_exact(bytes)
+    header.resize(HEADER_SIZE, 0);
+    file.read_exact(header)
         .map_err(|_| "too short for an EVTX file header".to_string())?;
-    if !bytes.starts_with(EVTX_MAGIC) {
+    if !header.starts_with(EVTX_MAGIC) {
         return Err("not an EVTX file (no \"ElfFile\" signature)".to_string());
     }
-    // Read exactly the part's bytes into the reused buffer: no growth, no probing reads.
     let len = file.metadata().map_err(|e| e.to_string())?.len();
     let start = HEADER_SIZE as u64 + chunks.start * CHUNK_SIZE as u64;
     let end = len.min(HEADER_SIZE as u64 + chunks.end * CHUNK_SIZE as u64);
-    let size = usize::try_from(end.saturating_sub(start)).map_err(|e| e.to_string())?;
+    let size = end.saturating_sub(start);
+    let count = usize::try_from(size.div_ceil(CHUNK_SIZE as u64)).map_err(|e| e.to_string())?;
     file.seek(SeekFrom::Start(start))
         .map_err(|e| e.to_string())?;
-    // `read_to_end` into reserved room reads without zeroing the buffer first.
-    bytes.reserve_exact(size);
-    let read = (&mut file)
-        .take(size as u64)
-        .read_to_end(bytes)
-        .map_err(|e| e.to_string())?;
-    if read != size {
-        // What `read_exact` says when the file ends early.
-        return Err("failed to fill whole buffer".to_string());
+    if pool.len() < count {
+        pool.resize_with(count, Vec::new);
     }
-    drop_empty_tail(bytes);
-    Ok(())
-}
-
-/// Cuts off the all-zero chunks at the end of the part. Logs are often preallocated, so many
-/// files end in empty chunks; the parser would copy and scan each of them to find nothing.
-/// Only trailing ones go, so chunk numbers stay those of the file.
-fn drop_empty_tail(bytes: &mut Vec<u8>) {
-    while bytes.len() >= HEADER_SIZE + CHUNK_SIZE {
-        let last = &bytes[bytes.len() - CHUNK_SIZE..];
-        // OR-folding has no early exit, so it vectorises; a chunk's first bytes are its
-        // signature, so a live chunk stops the loop at once anyway.
-        if last[..8] != [0; 8] || last.iter().fold(0, |acc, b| acc | b) != 0 {
-            break;
+    let mut truncated = None;
+    for (i, chunk) in pool.iter_mut().take(count).enumerate() {
+        // Buffers keep their size, so reading into them again writes no zeros first.
+        chunk.resize(CHUNK_SIZE, 0);
+        let present = usize::try_from(size - i as u64 * CHUNK_SIZE as u64)
+            .unwrap_or(usize::MAX)
+            .min(CHUNK_SIZE);
+        file.read_exact(&mut chunk[..present])
+            .map_err(|e| e.to_string())?;
+        if present < CHUNK_SIZE {
+            chunk[present..].fill(0);
+            truncated = Some(format!(
+                "chunk {}: truncated file, {present} of {CHUNK_SIZE} bytes present; reading what is left",
+                chunks.start + i as u64
+            ));
         }
-        bytes.truncate(bytes.len() - CHUNK_SIZE);
     }
+    // Logs are often preallocated, so many files end in empty chunks; reading them would find
+    // nothing. Only trailing ones go, so chunk numbers stay those of the file.
+    let mut loaded = count;
+    while loaded > 0 && truncated.is_none() && is_zero(&pool[loaded - 1]) {
+        loaded -= 1;
+    }
+    Ok((loaded, truncated))
 }
 
-/// When the last chunk is cut short (a truncated file), pads it with zeros so that the parser
-/// reads the records it still holds, and says so.
-fn truncation(bytes: &mut Vec<u8>, first_chunk: u64) -> Option<String> {
-    let partial = (bytes.len() - HEADER_SIZE) % CHUNK_SIZE;
-    if partial == 0 {
-        return None;
-    }
-    let chunk = first_chunk + ((bytes.len() - HEADER_SIZE) / CHUNK_SIZE) as u64;
-    bytes.resize(bytes.len() + CHUNK_SIZE - partial, 0);
-    Some(format!(
-        "chunk {chunk}: truncated file, {partial} of {CHUNK_SIZE} bytes present; reading what is left"
-    ))
+/// Whether `chunk` is all zeros (OR-folding has no early exit, so it vectorises; a live chunk
+/// starts with its signature, which ends the check at once).
+fn is_zero(chunk: &[u8]) -> bool {
+    chunk[..8] == [0; 8] && chunk.iter().fold(0, |acc, b| acc | b) == 0
 }
 
+/// The order the crate reads the chunks of a log in: from the one that holds the oldest
+/// records (the lowest first record id of a header whose range is not reversed) to the end,
+/// then from the start, as Windows reads a log that has wrapped around.
+fn chunk_order(pool: &[Vec<u8>]) -> impl Iterator<Item = usize> {
+    let mut oldest = (u64::MAX, 0);
+    for (i, chunk) in pool.iter().enumerate() {
+        if let Ok(header) = evtx::EvtxChunkHeader::from_bytes(chunk)
+            && header.first_event_record_id <= header.last_event_record_id
+            && header.first_event_record_id < oldest.0
+        {
+            oldest = (header.first_event_record_id, i);
+        }
+    }
+    (oldest.1..pool.len()).chain(0..oldest.1)
+}
+
+#[allow(clippy::too_many_arguments)]
 fn parse_part(
     reader: &mut Reader,
+    loaded: usize,
     path: &Path,
     first_chunk: u64,
     stats: &mut FileStats,
@@ -158,16 +183,14 @@ fn parse_part(
         evtx,
         bytes,
         shapes,
+        chunks: pool,
         ..
     } = reader;
+    if let Err(error) = evtx::EvtxFileHeader::from_bytes(bytes) {
+        stats.error(format!("{shown}: {}", error_chain(&error)));
+        return;
+    }
     let settings = Arc::new(settings());
-    let mut parser = match EvtxParser::from_read_seek(Cursor::new(bytes.as_slice())) {
-        Ok(parser) => parser.with_configuration((*settings).clone()),
-        Err(error) => {
-            stats.error(format!("{shown}: {}", error_chain(&error)));
-            return;
-        }
-    };
     let mut emit = |event: &FlatEvent,
                     system: &evtx_model::SystemIndex,
                     record_id: u64,
@@ -190,39 +213,15 @@ fn parse_part(
         on_event(&meta, event);
         *in_callback = false;
     };
-    for chunk in parser.chunks() {
-        let mut data = match chunk {
+    let pool = &mut pool[..loaded];
+    for index in chunk_order(pool).collect::<Vec<_>>() {
+        // Empty chunks in the middle of a file (a dirty log) hold nothing.
+        if is_zero(&pool[index]) {
+            continue;
+        }
+        let number = index as u64;
+        let mut data = match evtx::EvtxChunkData::new(std::mem::take(&mut pool[index]), false) {
             Ok(data) => data,
-            Err(error) => {
-                count_error(stats, &shown, first_chunk, &error);
-                continue;
-            }
-        };
-        let number = data.number.unwrap_or_default();
-        shapes.clear();
-        // The records, walked here and read from their templates, as long as the walk and
-        // the templates are ordinary; from the first that is not, the crate reads the rest.
-        let mut resume = None;
-        for_each_record(&data, &mut |record| {
-            let system = evtx_model::read_templated(
-                &data.data,
-                record.binxml.start,
-                record.binxml.end,
-                shapes,
-                event,
-                evtx,
-            );
-            let Some(system) = system else {
-                resume = Some(record.binxml.start as u64);
-                return false;
-            };
-            emit(event, &system, record.id, record.timestamp, stats);
-            true
-        })
-        .unwrap_or_else(|offset| resume = Some(offset));
-        let Some(resume) = resume else { continue };
-        let mut chunk = match data.parse(Arc::clone(&settings)) {
-            Ok(chunk) => chunk,
             Err(error) => {
                 stats.skipped_chunks += 1;
                 stats.error(format!(
@@ -233,26 +232,97 @@ fn parse_part(
                 continue;
             }
         };
-        let chunk_bytes = chunk.data;
-        for record in chunk.iter() {
-            let record = match record {
-                Ok(record) if record.binxml_offset < resume => continue,
-                Ok(record) => record,
-                Err(error) => {
-                    count_error(stats, &shown, first_chunk, &error);
-                    continue;
-                }
-            };
-            let (record_id, timestamp) = (record.event_record_id, record.timestamp);
-            let system = if let Some(system) =
-                read_from_template(&record, chunk_bytes, shapes, event, evtx)
-            {
+        data.number = Some(number);
+        read_chunk(
+            &mut data,
+            &settings,
+            shapes,
+            event,
+            evtx,
+            stats,
+            &mut emit,
+            &shown,
+            first_chunk,
+        );
+        // The buffer goes back for the next part.
+        pool[index] = std::mem::take(&mut data.data);
+    }
+}
+
+/// Hands an event on: the event, where its System fields are, its record id and time from the
+/// record header, the statistics.
+type Emit<'e> =
+    dyn FnMut(&FlatEvent, &evtx_model::SystemIndex, u64, Option<i64>, &mut FileStats) + 'e;
+
+/// Reads the records of one chunk: walked here and read from their templates as long as the
+/// walk and the templates are ordinary; from the first record that is not, the crate reads the
+/// rest (the template path still takes the records it can, the JSON path the others).
+#[allow(clippy::too_many_arguments)]
+fn read_chunk(
+    data: &mut evtx::EvtxChunkData,
+    settings: &Arc<ParserSettings>,
+    shapes: &mut evtx_model::Shapes,
+    event: &mut FlatEvent,
+    evtx: &mut evtx_model::Scratch,
+    stats: &mut FileStats,
+    emit: &mut Emit<'_>,
+    shown: &std::path::Display<'_>,
+    first_chunk: u64,
+) {
+    let number = data.number.unwrap_or_default();
+    shapes.clear();
+    // The records, walked here and read from their templates, as long as the walk and
+    // the templates are ordinary; from the first that is not, the crate reads the rest.
+    let mut resume = None;
+    for_each_record(data, &mut |record| {
+        let system = evtx_model::read_templated(
+            &data.data,
+            record.binxml.start,
+            record.binxml.end,
+            shapes,
+            event,
+            evtx,
+        );
+        let Some(system) = system else {
+            resume = Some(record.binxml.start as u64);
+            return false;
+        };
+        emit(event, &system, record.id, record.timestamp, stats);
+        true
+    })
+    .unwrap_or_else(|offset| resume = Some(offset));
+    let Some(resume) = resume else { return };
+    let mut chunk = match data.parse(Arc::clone(settings)) {
+        Ok(chunk) => chunk,
+        Err(error) => {
+            stats.skipped_chunks += 1;
+            stats.error(format!(
+                "{shown}: chunk {}: skipped: {}",
+                first_chunk + number,
+                error_chain(&error)
+            ));
+            return;
+        }
+    };
+    let chunk_bytes = chunk.data;
+    for record in chunk.iter() {
+        let record = match record {
+            Ok(record) if record.binxml_offset < resume => continue,
+            Ok(record) => record,
+            Err(error) => {
+                count_error(stats, shown, first_chunk, &error);
+                continue;
+            }
+        };
+        let (record_id, timestamp) = (record.event_record_id, record.timestamp);
+        let system =
+            if let Some(system) = read_from_template(&record, chunk_bytes, shapes, event, evtx) {
                 system
             } else {
                 let rendered = match record.into_json_bytes() {
                     Ok(rendered) => rendered,
                     Err(error) => {
-                        count_error(stats, &shown, first_chunk, &error);
+                        count_error(stats, shown, first_chunk, &error);
                         continue;
                     }
                 };
@@ -265,14 +335,13 @@ fn parse_part(
                     }
                 }
             };
-            emit(
-                event,
-                &system,
-                record_id,
-                Some(timestamp.as_microsecond()),
-                stats,
-            );
-        }
+        emit(
+            event,
+            &system,
+            record_id,
+            Some(timestamp.as_microsecond()),
+            stats,
+        );
     }
 }
 
@@ -391,6 +460,7 @@ fn unsigned(value: Option<Value>) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use evtx::EvtxParser;
 
     /// Every record of the shared EVTX corpus, read from its template where that path takes
     /// it, gives the event the JSON path gives, field by field, with the same System index;
@@ -404,7 +474,10 @@ mod tests {
             return;
         }
         let (mut total, mut fast) = (0usize, 0usize);
-        let (mut walks, mut clean_walks) = (0usize, 0usize);
+        let (mut walks, mut clean_walks, mut files_compared) = (0usize, 0usize, 0usize);
+        let fields = |e: &FlatEvent| -> Vec<String> {
+            e.iter().map(|(n, v)| format!("{n}={v:?}")).collect()
+        };
         let mut differences = Vec::new();
         let settings = Arc::new(settings());
         let mut files: Vec<_> = walkdir::WalkDir::new(&root)
@@ -420,6 +493,8 @@ mod tests {
                 continue;
             };
             let mut parser = parser.with_configuration((*settings).clone());
+            // The events of the file through the JSON path, in the crate's order.
+            let mut reference_events = Vec::new();
             for chunk in parser.chunks() {
                 let Ok(mut data) = chunk else { continue };
                 // The records walked here are the crate's, up to where the walk hands over.
@@ -472,11 +547,9 @@ mod tests {
                         assert!(system.is_none(), "{}: record {id}", path.display());
                         continue;
                     };
+                    reference_events.push(fields(&reference));
                     let Some(system) = system else { continue };
                     fast += 1;
-                    let fields = |e: &FlatEvent| -> Vec<String> {
-                        e.iter().map(|(n, v)| format!("{n}={v:?}")).collect()
-                    };
                     let meta = |s: &evtx_model::SystemIndex, e: &FlatEvent| {
                         format!(
                             "{:?} {:?} {:?} {:?} {:?}",
@@ -500,11 +573,28 @@ mod tests {
                     }
                 }
             }
+            // The reader, as a hunt reads the file, gives the same events in the same order.
+            let input = crate::discover::classify(path).unwrap().unwrap();
+            let mut read = Vec::new();
+            let stats = Reader::new().read_input(&input, &mut |_, event| read.push(fields(event)));
+            assert!(
+                stats.errors.is_empty(),
+                "{}: {:?}",
+                path.display(),
+                stats.errors
+            );
+            assert!(
+                read == reference_events,
+                "{}: the reader's events differ",
+                path.display()
+            );
+            files_compared += 1;
         }
         eprintln!(
             "{fast} of {total} records read from their template; {clean_walks} of {walks} \
-             chunks walked to the end without the crate"
+             chunks walked to the end without the crate; {files_compared} files read whole"
         );
+        assert_eq!(files_compared, files.len());
         assert_eq!(clean_walks, walks, "a sound corpus walks cleanly");
         assert!(
             differences.is_empty(),

@@ -120,6 +120,8 @@ pub struct Reader {
     pub(crate) evtx: crate::evtx_model::Scratch,
     /// The templates of the EVTX chunk being read.
     pub(crate) shapes: crate::evtx_model::Shapes,
+    /// The chunks of the EVTX part being read, 64 KiB each.
+    pub(crate) chunks: Vec<Vec<u8>>,
 }
 
 impl Reader {
