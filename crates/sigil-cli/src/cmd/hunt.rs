@@ -584,6 +584,10 @@ impl Tally {
     }
 }
 
+/// Detections are written in blocks of this size: a detection line holds its whole event
+/// (about 2 KB), and the default 8 KiB buffer made a write system call every few lines.
+const OUTPUT_BUFFER: usize = 256 * 1024;
+
 /// Where detections are written, in the chosen format. A table needs its column widths,
 /// so its rows are kept until the end (a table is for reading, so it is small); the
 /// other formats stream.
@@ -598,11 +602,15 @@ struct Output {
 impl Output {
     fn open(args: &Args) -> anyhow::Result<Self> {
         let out: Box<dyn Write + Send> = match &args.output {
-            Some(path) => Box::new(std::io::BufWriter::new(
+            Some(path) => Box::new(std::io::BufWriter::with_capacity(
+                OUTPUT_BUFFER,
                 std::fs::File::create(path)
                     .with_context(|| format!("cannot write {}", path.display()))?,
             )),
-            None => Box::new(std::io::BufWriter::new(std::io::stdout())),
+            None => Box::new(std::io::BufWriter::with_capacity(
+                OUTPUT_BUFFER,
+                std::io::stdout(),
+            )),
         };
         let mut output = Self {
             format: args.format,
