@@ -659,7 +659,7 @@ mod damage {
             for original in &chunks {
                 let mut bytes = original.clone();
                 // From single bytes to runs, past the chunk header (which the crate checks).
-                for _ in 0..(1 + round % 8) {
+                for _ in 0..=(round % 8) {
                     let at = 512 + (next() as usize) % (CHUNK_SIZE - 512);
                     let len = 1 + (next() as usize) % (1 << (round % 6));
                     for b in bytes.iter_mut().skip(at).take(len) {
