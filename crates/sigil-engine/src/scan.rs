@@ -652,13 +652,40 @@ impl<'e> Scan<'e> {
 /// Appends the text of a number or boolean, as [`FieldValue::as_text`] gives it.
 fn write_number(value: &FieldValue<'_>, out: &mut String) {
     let _ = match value {
-        FieldValue::Int(i) => write!(out, "{i}"),
-        FieldValue::UInt(u) => write!(out, "{u}"),
+        FieldValue::Int(i) => {
+            if *i < 0 {
+                out.push('-');
+            }
+            push_decimal(out, i.unsigned_abs());
+            Ok(())
+        }
+        FieldValue::UInt(u) => {
+            push_decimal(out, *u);
+            Ok(())
+        }
         FieldValue::Float(f) => write!(out, "{f}"),
         FieldValue::Bool(b) => write!(out, "{b}"),
         FieldValue::Str(s) => write!(out, "{s}"),
         FieldValue::Null => Ok(()),
     };
+}
+
+/// Appends the decimal digits of `value` (as `write!` would, without the formatting machinery:
+/// event ids and process ids are stored for every event).
+fn push_decimal(text: &mut String, mut value: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (value % 10) as u8;
+        value /= 10;
+        if value == 0 {
+            break;
+        }
+    }
+    for &d in &digits[at..] {
+        text.push(char::from(d));
+    }
 }
 
 /// Stores a field value's text in `text`; with `fold`, its folded form too.
@@ -671,11 +698,14 @@ fn store(text: &mut String, v: &FieldValue<'_>, fold: bool) -> Slot {
             Kind::Str
         }
         FieldValue::Int(i) => {
-            let _ = write!(text, "{i}");
+            if *i < 0 {
+                text.push('-');
+            }
+            push_decimal(text, i.unsigned_abs());
             Kind::Num(*i as f64)
         }
         FieldValue::UInt(u) => {
-            let _ = write!(text, "{u}");
+            push_decimal(text, *u);
             Kind::Num(*u as f64)
         }
         FieldValue::Float(f) => {
@@ -717,5 +747,35 @@ fn compare(op: Op, x: f64, n: f64) -> bool {
         Op::Gt => x > n,
         Op::Gte => x >= n,
         _ => x == n,
+    }
+}
+
+#[cfg(test)]
+mod numbers {
+    use super::{FieldValue, write_number};
+
+    #[test]
+    fn integers_are_written_as_rust_writes_them() {
+        for i in [
+            0,
+            1,
+            -1,
+            9,
+            10,
+            -10,
+            4688,
+            i64::MAX,
+            i64::MIN,
+            -9_223_372_036_854_775_807,
+        ] {
+            let mut out = String::from("x");
+            write_number(&FieldValue::Int(i), &mut out);
+            assert_eq!(out, format!("x{i}"));
+        }
+        for u in [0, 7, 100, u64::from(u32::MAX), u64::MAX] {
+            let mut out = String::new();
+            write_number(&FieldValue::UInt(u), &mut out);
+            assert_eq!(out, u.to_string());
+        }
     }
 }
