@@ -462,17 +462,23 @@ mod tests {
     use super::*;
     use evtx::EvtxParser;
 
+    /// The shared EVTX corpus, when it is there.
+    fn corpus() -> Option<std::path::PathBuf> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/evtx");
+        if root.is_dir() {
+            return Some(root);
+        }
+        eprintln!("skipped: ../shared/corpus not found");
+        None
+    }
+
     /// Every record of the shared EVTX corpus, read from its template where that path takes
     /// it, gives the event the JSON path gives, field by field, with the same System index;
     /// and that path takes most records (it is the fast one).
     #[test]
     fn records_read_from_templates_equal_the_json_path() {
         // Also: the records walked without the crate are the ones the crate reads.
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/evtx");
-        if !root.is_dir() {
-            eprintln!("skipped: ../shared/corpus not found");
-            return;
-        }
+        let Some(root) = corpus() else { return };
         let (mut total, mut fast) = (0usize, 0usize);
         let (mut walks, mut clean_walks, mut files_compared) = (0usize, 0usize, 0usize);
         let fields = |e: &FlatEvent| -> Vec<String> {
@@ -610,22 +616,13 @@ mod tests {
         assert!(total > 8_000, "{total} records");
         assert!(fast * 10 >= total * 9, "{fast} of {total} from templates");
     }
-}
-
-#[cfg(test)]
-mod damage {
-    use super::*;
 
     /// The template path reads bytes of the file as offsets, sizes and types: chunks of the
     /// corpus with bytes changed at random (anywhere, so also in templates, names, value
     /// descriptors and record headers) must never make it panic or read out of bounds.
     #[test]
     fn damaged_chunks_never_panic_the_template_path() {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/evtx");
-        if !root.is_dir() {
-            eprintln!("skipped: ../shared/corpus not found");
-            return;
-        }
+        let Some(root) = corpus() else { return };
         let mut chunks = Vec::new();
         for entry in walkdir::WalkDir::new(&root).sort_by_file_name() {
             let Ok(entry) = entry else { continue };

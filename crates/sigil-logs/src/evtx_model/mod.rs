@@ -687,14 +687,19 @@ impl Builder<'_> {
                 }
             })
         })?;
+        if let Text::Seen(text) = event_id_text {
+            slots[EVENT_ID] = text;
+        }
+        self.push_system(&slots)
+    }
+
+    /// Adds the System fields in the model's order, from the value found for each (`EventID`
+    /// as an integer, the others rewritten to the reference form).
+    fn push_system(&mut self, slots: &[Option<Value>; SYSTEM_FIELDS.len()]) -> Parsed<()> {
         for (index, slot) in slots.iter().enumerate() {
             let value = if index == EVENT_ID {
-                let value = match event_id_text {
-                    Text::Seen(text) => text,
-                    Text::Unseen => *slot,
-                };
-                match value {
-                    Some(value) => self.event_id(value)?,
+                match slot {
+                    Some(value) => self.event_id(*value)?,
                     None => None,
                 }
             } else {

@@ -18,9 +18,7 @@
 use std::hash::Hasher as _;
 use std::rc::Rc;
 
-use super::{
-    Builder, EVENT_ID, SYSTEM_FIELDS, Scratch, SystemIndex, finish, system_element, system_slot,
-};
+use super::{Builder, SYSTEM_FIELDS, Scratch, SystemIndex, finish, system_element, system_slot};
 use crate::flat::{FlatEvent, Value, name_hash_bytes, same_name_bytes};
 use crate::tree::Span;
 
@@ -473,21 +471,7 @@ impl Builder<'_> {
         for (slot, item) in &shape.system {
             slots[*slot] = self.item_value(chunk, item, values)?;
         }
-        for (index, slot) in slots.iter().enumerate() {
-            let value = if index == EVENT_ID {
-                match slot {
-                    Some(value) => self.event_id(*value).map_err(|_| Fallback)?,
-                    None => None,
-                }
-            } else {
-                slot.map(|v| self.normalize(v))
-            };
-            if let Some(value) = value {
-                self.system[index] = Some(self.fields.len() as u32);
-                self.push_model(index, value);
-            }
-        }
-        Ok(())
+        self.push_system(&slots).map_err(|_| Fallback)
     }
 
     /// The named event data of a template instance, as [`Builder::event_data`] makes them.
