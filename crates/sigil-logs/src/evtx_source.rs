@@ -223,12 +223,7 @@ fn parse_part(
         let mut data = match evtx::EvtxChunkData::new(std::mem::take(&mut pool[index]), false) {
             Ok(data) => data,
             Err(error) => {
-                stats.skipped_chunks += 1;
-                stats.error(format!(
-                    "{shown}: chunk {}: skipped: {}",
-                    first_chunk + number,
-                    error_chain(&error)
-                ));
+                chunk_skipped(stats, &shown, first_chunk + number, &error);
                 continue;
             }
         };
@@ -295,12 +290,7 @@ fn read_chunk(
     let mut chunk = match data.parse(Arc::clone(settings)) {
         Ok(chunk) => chunk,
         Err(error) => {
-            stats.skipped_chunks += 1;
-            stats.error(format!(
-                "{shown}: chunk {}: skipped: {}",
-                first_chunk + number,
-                error_chain(&error)
-            ));
+            chunk_skipped(stats, shown, first_chunk + number, &error);
             return;
         }
     };
@@ -417,6 +407,20 @@ fn read_from_template(
     let start = usize::try_from(record.binxml_offset).ok()?;
     let end = start.checked_add(usize::try_from(record.binxml_size).ok()?)?;
     evtx_model::read_templated(chunk, start, end, shapes, event, scratch)
+}
+
+/// Counts a chunk that could not be read at all (`number` in the file) and keeps why.
+fn chunk_skipped(
+    stats: &mut FileStats,
+    shown: &std::path::Display<'_>,
+    number: u64,
+    error: &(dyn std::error::Error + 'static),
+) {
+    stats.skipped_chunks += 1;
+    stats.error(format!(
+        "{shown}: chunk {number}: skipped: {}",
+        error_chain(error)
+    ));
 }
 
 /// Counts a failed chunk or record and keeps its message, with the chunk number in the file.

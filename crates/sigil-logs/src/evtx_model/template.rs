@@ -433,15 +433,7 @@ fn read_instance(
     event.clear();
     let extra = &mut scratch.extra;
     extra.clear();
-    let mut builder = Builder {
-        buf,
-        pos: 0,
-        extra: &mut *extra,
-        fields: event.fields_mut(),
-        bloom: [0; 4],
-        system: [None; SYSTEM_FIELDS.len()],
-        failure: None,
-    };
+    let mut builder = Builder::new(buf, extra, event.fields_mut());
     let mut outcome = builder.system_from(chunk, shape, values);
     if outcome.is_ok() {
         outcome = builder.data_from(chunk, shape, values);
