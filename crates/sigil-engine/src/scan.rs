@@ -653,14 +653,11 @@ impl<'e> Scan<'e> {
 fn write_number(value: &FieldValue<'_>, out: &mut String) {
     let _ = match value {
         FieldValue::Int(i) => {
-            if *i < 0 {
-                out.push('-');
-            }
-            push_decimal(out, i.unsigned_abs());
+            out.push_str(itoa::Buffer::new().format(*i));
             Ok(())
         }
         FieldValue::UInt(u) => {
-            push_decimal(out, *u);
+            out.push_str(itoa::Buffer::new().format(*u));
             Ok(())
         }
         FieldValue::Float(f) => write!(out, "{f}"),
@@ -668,24 +665,6 @@ fn write_number(value: &FieldValue<'_>, out: &mut String) {
         FieldValue::Str(s) => write!(out, "{s}"),
         FieldValue::Null => Ok(()),
     };
-}
-
-/// Appends the decimal digits of `value` (as `write!` would, without the formatting machinery:
-/// event ids and process ids are stored for every event).
-fn push_decimal(text: &mut String, mut value: u64) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (value % 10) as u8;
-        value /= 10;
-        if value == 0 {
-            break;
-        }
-    }
-    for &d in &digits[at..] {
-        text.push(char::from(d));
-    }
 }
 
 /// Stores a field value's text in `text`; with `fold`, its folded form too.
@@ -697,15 +676,14 @@ fn store(text: &mut String, v: &FieldValue<'_>, fold: bool) -> Slot {
             text.push_str(s);
             Kind::Str
         }
+        // Integers are stored for every event (event and process ids): `itoa` writes them
+        // without the formatting machinery.
         FieldValue::Int(i) => {
-            if *i < 0 {
-                text.push('-');
-            }
-            push_decimal(text, i.unsigned_abs());
+            text.push_str(itoa::Buffer::new().format(*i));
             Kind::Num(*i as f64)
         }
         FieldValue::UInt(u) => {
-            push_decimal(text, *u);
+            text.push_str(itoa::Buffer::new().format(*u));
             Kind::Num(*u as f64)
         }
         FieldValue::Float(f) => {

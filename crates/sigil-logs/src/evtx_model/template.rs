@@ -561,15 +561,14 @@ fn push_sid(out: &mut Vec<u8>, sid: &[u8]) {
         return;
     };
     out.extend_from_slice(b"S-");
-    push_decimal(out, u64::from(revision));
+    out.extend_from_slice(itoa::Buffer::new().format(revision).as_bytes());
     out.push(b'-');
-    push_decimal(out, u64::from_be_bytes([0, 0, a0, a1, a2, a3, a4, a5]));
+    let authority = u64::from_be_bytes([0, 0, a0, a1, a2, a3, a4, a5]);
+    out.extend_from_slice(itoa::Buffer::new().format(authority).as_bytes());
     for sub in subs.chunks_exact(4).take(usize::from(count)) {
         out.push(b'-');
-        push_decimal(
-            out,
-            u64::from(u32::from_le_bytes([sub[0], sub[1], sub[2], sub[3]])),
-        );
+        let sub = u32::from_le_bytes([sub[0], sub[1], sub[2], sub[3]]);
+        out.extend_from_slice(itoa::Buffer::new().format(sub).as_bytes());
     }
 }
 
@@ -658,21 +657,6 @@ fn push_hex(out: &mut Vec<u8>, value: u64) {
         text[1 + digits - i] = HEX_LOWER[((value >> (i * 4)) & 15) as usize];
     }
     out.extend_from_slice(&text[..2 + digits]);
-}
-
-/// The decimal digits of `value`.
-fn push_decimal(out: &mut Vec<u8>, mut value: u64) {
-    let mut text = [0; 20];
-    let mut at = text.len();
-    loop {
-        at -= 1;
-        text[at] = b'0' + (value % 10) as u8;
-        value /= 10;
-        if value == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&text[at..]);
 }
 
 /// A FILETIME in the reference form, `YYYY-MM-DDTHH:MM:SS.ffffffZ` (the crate renders seven
