@@ -47,7 +47,7 @@
 //! collisions, the GUID / FILETIME rewriting, [`read_record`] and the methods of the builder
 //! that read an `Event`. The JSON it reads is scanned by the builder's methods in `json.rs`
 //! (the grammar and error offsets of [`crate::tree`]); the tests are in `tests.rs`.
-//! `template.rs` is the fast path: records whose templates have the shape of an ordinary
+//! `template/` is the fast path: records whose templates have the shape of an ordinary
 //! event are read from their slot values into the same model, without JSON; this JSON path
 //! reads the rest and is the reference that path is tested against.
 
