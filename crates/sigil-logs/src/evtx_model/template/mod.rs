@@ -35,45 +35,53 @@ mod values;
 /// A DependencyId that names no slot.
 const NO_DEPENDENCY: u16 = 0xffff;
 
-/// The templates of one chunk, by the offset of their definition, each with its shape (`None`:
-/// not one the fast path reads); and the buffers for the values of a record.
+/// What the template path keeps from one record to the next: the shapes of the templates
+/// seen, and the buffers for a record's values.
 #[derive(Debug, Default)]
 pub(crate) struct Shapes {
-    /// This chunk's templates by offset.
-    known: Vec<(u32, Option<Rc<Shape>>)>,
-    /// Every template seen, by [`fingerprint`].
-    seen: rustc_hash::FxHashMap<(u64, u64), Option<Rc<Shape>>>,
+    known: Known,
     values: Vec<Val>,
     nested: Vec<Val>,
 }
 
-/// The most templates [`Shapes`] keeps from one chunk to the next; past it, it starts over.
+/// The templates seen, each with its shape (`None`: not one the fast path reads).
+#[derive(Debug, Default)]
+struct Known {
+    /// This chunk's templates by the offset of their definition.
+    chunk: Vec<(u32, Option<Rc<Shape>>)>,
+    /// Every template seen, by [`fingerprint`].
+    run: rustc_hash::FxHashMap<(u64, u64), Option<Rc<Shape>>>,
+}
+
+/// The most templates [`Known`] keeps from one chunk to the next; past it, it starts over.
 const MAX_SEEN: usize = 4096;
 
 impl Shapes {
     /// Forgets the templates of the previous chunk (offsets are chunk-relative).
     pub(crate) fn clear(&mut self) {
-        self.known.clear();
+        self.known.chunk.clear();
     }
+}
 
+impl Known {
     /// The shape of the template defined at `offset` in `chunk`.
     fn get(&mut self, chunk: &[u8], offset: u32) -> Option<Rc<Shape>> {
-        if let Some((_, shape)) = self.known.iter().find(|(o, _)| *o == offset) {
+        if let Some((_, shape)) = self.chunk.iter().find(|(o, _)| *o == offset) {
             return shape.clone();
         }
         let shape = match fingerprint(chunk, offset) {
             Some(key) => {
-                if self.seen.len() >= MAX_SEEN {
-                    self.seen.clear();
+                if self.run.len() >= MAX_SEEN {
+                    self.run.clear();
                 }
-                self.seen
+                self.run
                     .entry(key)
                     .or_insert_with(|| read_shape(chunk, offset))
                     .clone()
             }
             None => None,
         };
-        self.known.push((offset, shape.clone()));
+        self.chunk.push((offset, shape.clone()));
         shape
     }
 }
@@ -259,23 +267,14 @@ pub(crate) fn read_templated(
     if chunk.get(start) != Some(&0x0f) || end > chunk.len() {
         return None;
     }
-    let mut values = std::mem::take(&mut shapes.values);
-    let mut nested = std::mem::take(&mut shapes.nested);
-    let result =
-        read_both(chunk, start, end, shapes, &mut values, &mut nested).and_then(|(shape, data)| {
-            read_instance(
-                chunk,
-                &shape,
-                &values,
-                data.as_deref().map(|d| (d, nested.as_slice())),
-                event,
-                scratch,
-            )
-            .ok()
-        });
-    shapes.values = values;
-    shapes.nested = nested;
-    result
+    let Shapes {
+        known,
+        values,
+        nested,
+    } = shapes;
+    let (shape, data) = read_both(chunk, start, end, known, values, nested)?;
+    let data = data.as_deref().map(|d| (d, nested.as_slice()));
+    read_instance(chunk, &shape, values, data, event, scratch).ok()
 }
 
 /// The shapes and values of the record at `chunk[start..end]` and of its nested `EventData`.
@@ -283,7 +282,7 @@ fn read_both(
     chunk: &[u8],
     start: usize,
     end: usize,
-    shapes: &mut Shapes,
+    shapes: &mut Known,
     values: &mut Vec<Val>,
     nested: &mut Vec<Val>,
 ) -> Option<(Rc<Shape>, Option<Rc<Shape>>)> {
@@ -327,16 +326,16 @@ fn read_instance(
     let extra = &mut scratch.extra;
     extra.clear();
     let mut builder = Builder::new(buf, extra, event.fields_mut());
-    let mut outcome = builder.system_from(chunk, shape, values);
-    if outcome.is_ok() {
-        outcome = builder.data_from(chunk, shape, values);
-    }
-    if let (Ok(()), Some((data, values))) = (&outcome, data) {
-        outcome = builder.data_from(chunk, data, values);
-    }
-    if outcome.is_ok() {
+    let mut fields = || {
+        builder.system_from(chunk, shape, values)?;
+        builder.data_from(chunk, shape, values)?;
+        if let Some((data, values)) = data {
+            builder.data_from(chunk, data, values)?;
+        }
         builder.aliases();
-    }
+        Ok(())
+    };
+    let outcome = fields();
     let Builder { buf, system, .. } = builder;
     let result = outcome.and_then(|()| finish(buf, extra, event).map_err(|_| Fallback));
     match result {
