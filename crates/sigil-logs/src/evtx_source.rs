@@ -616,13 +616,7 @@ mod tests {
             }
         }
         assert!(chunks.len() >= 30);
-        let mut state: u64 = 0x2545_F491_4F6C_DD1D;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = crate::test_random::xorshift(0x2545_F491_4F6C_DD1D);
         let mut shapes = evtx_model::Shapes::default();
         let mut event = FlatEvent::new();
         let mut scratch = evtx_model::Scratch::default();

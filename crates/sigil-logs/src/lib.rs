@@ -30,6 +30,8 @@ mod evtx_source;
 mod flat;
 pub mod json_source;
 mod read;
+#[cfg(test)]
+mod test_random;
 mod time;
 mod tree;
 

@@ -360,13 +360,7 @@ fn broken_records_fail_as_the_json_parser_says() {
 
     // Random damage to a typical record: never a panic, always the parser's verdict.
     let record = br##"{"Event":{"#attributes":{"xmlns":"http://schemas.microsoft.com/win/2004/08/events/event"},"System":{"Provider":{"#attributes":{"Name":"Microsoft-Windows-Sysmon","Guid":"{5770385f-c22a-43e0-bf4c-06f5698ffbd9}"}},"EventID":{"#attributes":{"Qualifiers":16384},"#text":1},"TimeCreated":{"#attributes":{"SystemTime":"2019-04-27T15:57:25.8688632Z"}},"EventRecordID":7,"Correlation":null,"Execution":{"#attributes":{"ProcessID":1912,"ThreadID":996}},"Channel":"Microsoft-Windows-Sysmon/Operational","Computer":"IEWIN7"},"EventData":{"Image":"C:\\Windows\\\u00e9 \"x\".exe","Data":{"#text":["a",1,1.5e3,null,true]},"Hashes":"SHA1=1"},"UserData":{"W":{"A":"\ud83d\ude00"}}}}"##;
-    let mut seed: u64 = 0x2545_F491_4F6C_DD1D;
-    let mut next = move || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
+    let mut next = crate::test_random::xorshift(0x2545_F491_4F6C_DD1D);
     for round in 0..20_000 {
         let mut input = record.to_vec();
         for _ in 0..=round % 4 {
