@@ -229,7 +229,7 @@ fn the_output_file_is_not_hunted_when_it_lies_among_the_logs() {
     // A second run finds the first one's output in the folder and leaves it alone.
     let second = run();
     let stderr = String::from_utf8_lossy(&second.stderr);
-    assert!(stderr.starts_with("1 files,"), "{stderr}");
+    assert!(stderr.starts_with("1 file,"), "{stderr}");
     assert_eq!(std::fs::read_to_string(&output).expect("output"), written);
 }
 

@@ -304,6 +304,14 @@ pub struct NotEvaluable {
 }
 
 impl Rule {
+    /// Whether the rule's author disabled it (Elastic `enabled = false`): it is shipped
+    /// as an example or a template, not to run.
+    pub fn is_disabled(&self) -> bool {
+        self.custom
+            .get("enabled")
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("false"))
+    }
+
     /// An empty detection rule with `title`, for front ends and tests to fill in.
     pub fn new(language: RuleLanguage, title: impl Into<String>) -> Self {
         Self {

@@ -203,6 +203,20 @@ impl<'e> Scan<'e> {
     /// Evaluates every rule that can match `event`, giving each detection to `sink`.
     /// Returns the number of detections emitted.
     pub fn event(&mut self, event: &dyn Event, sink: &mut dyn Sink) -> usize {
+        self.event_within(event, None, sink)
+    }
+
+    /// Like [`Scan::event`], evaluating only the rules that `allowed` admits. `allowed` is
+    /// indexed like the rules given to [`Engine::compile`] (rules past its end are not
+    /// admitted); `None` admits every rule. A rule left out records no correlation hit.
+    /// Callers use it when logs of several kinds are read in one run and each kind is for
+    /// some of the rules only.
+    pub fn event_within(
+        &mut self,
+        event: &dyn Event,
+        allowed: Option<&[bool]>,
+        sink: &mut dyn Sink,
+    ) -> usize {
         self.begin();
         let engine = self.engine;
         let channel = self.field(engine.channel_field, event);
@@ -228,7 +242,7 @@ impl<'e> Scan<'e> {
             for list in lists {
                 self.stats.candidates += list.len() as u64;
                 for &r in list {
-                    emitted += self.rule(r, event, sink);
+                    emitted += self.rule(r, event, allowed, sink);
                 }
             }
             return emitted;
@@ -250,17 +264,28 @@ impl<'e> Scan<'e> {
                 b += 1;
                 ready[b - 1]
             };
-            emitted += self.rule(r, event, sink);
+            emitted += self.rule(r, event, allowed, sink);
         }
         ready.clear();
         self.ready = ready;
         emitted
     }
 
-    fn rule(&mut self, r: u32, event: &dyn Event, sink: &mut dyn Sink) -> usize {
+    fn rule(
+        &mut self,
+        r: u32,
+        event: &dyn Event,
+        allowed: Option<&[bool]>,
+        sink: &mut dyn Sink,
+    ) -> usize {
         let engine = self.engine;
-        self.stats.evaluated += 1;
         let rule = &engine.rules[r as usize];
+        if let Some(allowed) = allowed
+            && !allowed.get(rule.info.index).copied().unwrap_or(false)
+        {
+            return 0;
+        }
+        self.stats.evaluated += 1;
         if !self.eval(&rule.node, event) {
             return 0;
         }

@@ -30,6 +30,9 @@ pub struct Processed {
     pub applied: BTreeSet<String>,
     /// The pipeline state set by `set_state` (backends read it, e.g. for an index name).
     pub state: BTreeMap<String, Scalar>,
+    /// Whether an item chosen by the rule's logsource (a `logsource` rule condition that
+    /// held) applied: the pipelines know the rule's log source and map it to their events.
+    pub logsource_mapped: bool,
 }
 
 /// A search expression whose leaves remember the processing items applied to them.
@@ -259,6 +262,7 @@ pub(crate) struct Work<'v> {
     searches: Vec<(String, Span, Node)>,
     applied: BTreeSet<String>,
     state: BTreeMap<String, Scalar>,
+    logsource_mapped: bool,
     /// Field names a mapping produced or consumed (what a strict pipeline accepts).
     mapped_fields: BTreeSet<String>,
     /// Processing items applied to each field name of the rule's `fields` list.
@@ -278,6 +282,7 @@ impl<'v> Work<'v> {
             searches,
             applied: BTreeSet::new(),
             state: BTreeMap::new(),
+            logsource_mapped: false,
             mapped_fields: BTreeSet::new(),
             field_applied: BTreeMap::new(),
             vars,
@@ -303,6 +308,7 @@ impl<'v> Work<'v> {
             rule: self.rule,
             applied: self.applied,
             state: self.state,
+            logsource_mapped: self.logsource_mapped,
         }
     }
 
@@ -331,7 +337,13 @@ impl<'v> Work<'v> {
         if !matches {
             return Ok(());
         }
+        // Read before the transformation: `change_logsource` rewrites what it looked at.
+        let by_logsource =
+            item.rule_conditions.items.iter().any(|(_, c)| {
+                matches!(c, RuleCondition::Logsource { .. }) && self.rule_condition(c)
+            });
         self.transform(item, prepared)?;
+        self.logsource_mapped |= by_logsource;
         if let Some(id) = &item.id {
             self.applied.insert(id.clone());
         }

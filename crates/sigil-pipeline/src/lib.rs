@@ -30,6 +30,7 @@ pub mod error;
 mod index;
 pub mod model;
 mod parse;
+pub mod scope;
 mod set;
 mod set_value;
 mod value_rewrite;
@@ -44,6 +45,7 @@ pub use model::{
     HashesFields, Linking, Pipeline, PlaceholderFilter, ProcessingItem, RuleCondition, Scalar,
     StateFromRule, Transformation, ValueLookup, ValueQuantifier,
 };
+pub use scope::{Admission, LogScope};
 pub use set::PipelineSet;
 
 use sigil_core::Rule;

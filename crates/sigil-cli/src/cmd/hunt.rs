@@ -1,22 +1,21 @@
 //! `sigil hunt LOGS... --rules PATH...`: every rule over every event.
 //!
-//! The work is the library's: rules are loaded by `sigil-load`, rewritten by the pipelines
-//! of `sigil-pipeline`, compiled once by `sigil-engine`, and logs are read by `sigil-logs`
-//! in parallel parts. This module chooses pipelines, renders detections and the summary,
-//! and maps the outcome to an exit code.
+//! The work is the library's (`sigil-hunt`): rules loaded, left out with a reason where
+//! they cannot be hunted with, processed by the pipelines and compiled once; logs read in
+//! parallel parts with findings in input order. This module turns arguments into options,
+//! renders findings and the summary, and maps the outcome to an exit code.
 
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use anyhow::Context;
-use sigil_core::{Level, Rule, RuleBody};
-use sigil_engine::{Engine, EngineOptions, Matched, SummaryFields};
-use sigil_logs::{Event, FieldValue};
-use sigil_pipeline::{Pipeline, PipelineSet};
-
+use sigil_core::Level;
+use sigil_hunt::{
+    Finding, HuntError, HuntOptions, Hunter, LogMix, RunOptions, SkipKind, SkippedRule,
+};
+use sigil_pipeline::LogScope;
 /// Output formats of `sigil hunt`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -32,7 +31,7 @@ pub enum Format {
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Logs: EVTX and JSON / JSON-lines files or folders (searched recursively); `-` reads
-    /// JSON lines from standard input.
+    /// standard input (JSON lines, or EVTX bytes).
     #[arg(required = true, value_name = "LOGS")]
     pub logs: Vec<PathBuf>,
     /// Rule files or folders (Sigma `.yml`, Elastic `.toml`).
@@ -58,6 +57,25 @@ pub struct Args {
     /// Do not show a progress bar.
     #[arg(long)]
     pub no_progress: bool,
+    /// What the JSON logs hold, e.g. `product=linux,service=auditd`: rules for other
+    /// logsources are not evaluated against them. Without it, JSON events with `Channel`
+    /// and `EventID` are Windows events and other events are checked against every rule.
+    #[arg(long, value_name = "KEY=VALUE,...", value_parser = parse_logsource)]
+    pub logsource: Option<LogScope>,
+    /// Evaluate every rule against every event, whatever logsource the rule names.
+    #[arg(long)]
+    pub all_logsources: bool,
+    /// Also hunt with rules their authors disabled (Elastic `enabled = false`).
+    #[arg(long)]
+    pub include_disabled: bool,
+    /// Exit with 2 when any log could not be read in full (an unreadable file, a damaged
+    /// chunk), even when the rest was hunted.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+fn parse_logsource(text: &str) -> Result<LogScope, String> {
+    LogScope::parse(text)
 }
 
 fn parse_level(text: &str) -> Result<Level, String> {
@@ -66,75 +84,30 @@ fn parse_level(text: &str) -> Result<Level, String> {
     })
 }
 
-/// A rule that is not hunted with, and why.
-struct Skipped {
-    who: String,
-    reason: String,
-}
-
-/// One detection, rendered to the output's needs and kept until the end so that output
-/// comes in input order whatever the thread count.
-struct Found {
-    rule_id: Option<String>,
-    title: String,
-    level: Option<Level>,
-    tags: Vec<String>,
-    timestamp: Option<String>,
-    computer: Option<String>,
-    channel: Option<String>,
-    event_id: Option<i64>,
-    record_id: Option<i64>,
-    source: Option<String>,
-    /// The event's fields as a compact JSON object (see [`event_json`]), shared by the
-    /// detections of one event.
-    event: Arc<str>,
-}
-
 /// Runs the hunt.
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let mut pool = rayon::ThreadPoolBuilder::new();
     if let Some(n) = args.threads {
         anyhow::ensure!(n > 0, "--threads must be at least 1");
-        pool = pool.num_threads(n);
+        pool = pool.num_threads(super::capped_threads(n));
     }
     let pool = pool.build().context("cannot start worker threads")?;
     pool.install(|| hunt(args))
 }
 
 fn hunt(args: &Args) -> anyhow::Result<ExitCode> {
-    let alternatives = pipeline_sets(&args.pipeline)?;
-    let loaded = sigil_load::load(&args.rules, sigil_load::Options::default());
-    let mut skipped: Vec<Skipped> = loaded
-        .errors()
-        .map(|d| Skipped {
-            who: format!(
-                "{}:{}:{}",
-                d.path.display(),
-                d.diagnostic.span.line.max(1),
-                d.diagnostic.span.column.max(1)
-            ),
-            reason: d.diagnostic.message.clone(),
-        })
-        .collect();
-    if loaded.rules.is_empty() {
-        for s in &skipped {
-            eprintln!("{}: {}", s.who, s.reason);
-        }
-        anyhow::bail!("no rule could be loaded from {}", join_paths(&args.rules));
-    }
-
-    let rules = process_rules(&loaded.rules, &alternatives, &mut skipped);
-    let ecs = ecs_mapping(&loaded.rules);
-    let engine = Engine::compile(&rules, EngineOptions::default());
-    for s in engine.skipped() {
-        let path = rule_origin(&loaded.rules, &rules[s.index]);
-        skipped.push(Skipped {
-            who: format!("{path}: {}", s.title),
-            reason: s.error.to_string(),
-        });
-    }
-
     let mut discovery = sigil_logs::discover(&args.logs);
+    // A path that does not exist is a mistake in the command, not a clean log.
+    let missing: Vec<String> = discovery
+        .errors
+        .iter()
+        .filter(|e| args.logs.iter().any(|p| p.as_path() == e.path()))
+        .filter(|e| !e.path().exists())
+        .map(ToString::to_string)
+        .collect();
+    if !missing.is_empty() {
+        anyhow::bail!("{}", missing.join("; "));
+    }
     // The output file may lie among the logs (`hunt logs/ -o logs/found.jsonl`): a previous
     // run's output is not a log to hunt in, and this run's is being written.
     if let Some(output) = args.output.as_deref().and_then(resolved) {
@@ -143,132 +116,57 @@ fn hunt(args: &Args) -> anyhow::Result<ExitCode> {
                 || input.path.canonicalize().ok().as_deref() != Some(output.as_path())
         });
     }
-    let read_errors: Vec<String> = discovery.errors.iter().map(ToString::to_string).collect();
-    let parts =
-        sigil_logs::split_into_parts(&discovery.inputs, sigil_logs::DEFAULT_CHUNKS_PER_PART);
-    let progress = progress_bar(args, parts.len() as u64);
-    let min_level = args.min_level;
-    let fields = &engine.options().summary_fields;
-
-    // Every worker takes the next part, reads it with its own reader and scan, and hands
-    // the part's detections to the ordered output: whoever completes the oldest pending
-    // part writes it and every completed part after it. So output comes in input order
-    // whatever the thread count, no worker waits for the others at a barrier, and memory
-    // stays bounded: a worker does not start a part more than `MAX_PARTS_AHEAD` beyond
-    // the oldest pending one.
-    let out = Output::open(args)?;
-    let ordered = std::sync::Mutex::new(Ordered {
-        out,
-        next: 0,
-        done: BTreeMap::new(),
-        stats: sigil_logs::FileStats::default(),
-        hits: sigil_engine::CorrelationHits::default(),
-        tally: Tally::default(),
-        error: None,
-    });
-    let written = std::sync::Condvar::new();
-    let claimed = std::sync::atomic::AtomicUsize::new(0);
-    let work = || {
-        let mut reader = sigil_logs::Reader::new();
-        let mut scan = engine.scan();
-        loop {
-            let i = claimed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let Some(part) = parts.get(i) else { break };
-            {
-                // Wait while too far ahead of the output (the oldest pending part is
-                // being read by a worker that does not wait, so this ends).
-                let Ok(mut o) = ordered.lock() else { break };
-                while i >= o.next + MAX_PARTS_AHEAD && o.error.is_none() {
-                    let Ok(next) = written.wait(o) else { return };
-                    o = next;
-                }
-                if o.error.is_some() {
-                    break;
-                }
-            }
-            scan.set_source(Some(Arc::from(part.input.path.to_string_lossy().as_ref())));
-            let mut found = Vec::new();
-            let stats = reader.read_part(part, &mut |_meta, event| {
-                // The event's JSON, written once however many rules it matches.
-                let mut json: Option<Arc<str>> = None;
-                let mut sink = |d: &sigil_engine::Detection<'_>| {
-                    if level_ok(d.rule.level, min_level) {
-                        found.push(found_of(d, fields, &mut json));
-                    }
-                };
-                match ecs {
-                    Some(m) => scan.event(&m.view(event), &mut sink),
-                    None => scan.event(event, &mut sink),
-                };
-            });
-            progress.inc(1);
-            let Ok(mut o) = ordered.lock() else { break };
-            o.done.insert(i, (scan.take_hits(), found, stats));
-            if o.flush() {
-                written.notify_all();
-            }
-        }
+    let options = HuntOptions {
+        pipelines: args.pipeline.clone(),
+        json_logsource: args.logsource.clone(),
+        all_logsources: args.all_logsources,
+        include_disabled: args.include_disabled,
+        logs: LogMix::of(&discovery.inputs),
     };
-    let threads = rayon::current_num_threads();
-    rayon::scope(|s| {
-        for _ in 1..threads {
-            s.spawn(|_| work());
+    let hunter = match Hunter::load(&args.rules, &options) {
+        Ok(h) => h,
+        Err(HuntError::NoRules { skipped }) => {
+            report_skipped(&skipped);
+            anyhow::bail!("no rule to hunt with in {}", join_paths(&args.rules));
         }
-        work();
-    });
-    let Ordered {
-        out,
-        stats,
-        hits,
-        mut tally,
-        error,
-        ..
-    } = ordered
-        .into_inner()
-        .map_err(|_| anyhow::anyhow!("a worker thread failed"))?;
-    let mut out = out;
-    if let Some(e) = error {
-        return Err(e);
-    }
+        Err(e) => return Err(e.into()),
+    };
+    let read_errors: Vec<String> = discovery.errors.iter().map(ToString::to_string).collect();
+    let parts = Hunter::parts(&discovery.inputs);
+    let progress = progress_bar(args, parts.len() as u64);
+    let mut out = Output::open(args)?;
+    let mut tally = Tally::default();
+    let summary = hunter.run_parts(
+        &parts,
+        discovery.inputs.len(),
+        RunOptions {
+            min_level: args.min_level,
+        },
+        &|| progress.inc(1),
+        &mut |f| {
+            tally.add(f);
+            out.write(f)
+        },
+    )?;
     progress.finish_and_clear();
-    let untimed = hits.untimed;
-    let mut correlated = Vec::new();
-    engine.finish(hits, &mut |d: &sigil_engine::Detection<'_>| {
-        if level_ok(d.rule.level, min_level) {
-            correlated.push(found_of(d, fields, &mut None));
-        }
-    });
-    for f in &correlated {
-        tally.add(f);
-        out.write(f)?;
-    }
     out.finish()?;
-    // Regular expressions are built when first needed: one too large to build is only
-    // known now, and its rule matched nothing.
-    let failed = engine.failed_while_matching();
-    for s in &failed {
-        let path = rule_origin(&loaded.rules, &rules[s.index]);
-        skipped.push(Skipped {
-            who: format!("{path}: {}", s.title),
-            reason: s.error.to_string(),
-        });
-    }
-    summarize(&Summary {
-        files: discovery.inputs.len(),
-        stats: &stats,
+    let unreadable = read_errors.len() + summary.stats.errors.len();
+    report(&Report {
+        hunter: &hunter,
+        summary: &summary,
         read_errors: &read_errors,
-        rules_read: loaded.rules.len(),
-        rule_files: loaded.files,
-        compiled: rules.len() - engine.skipped().len() - failed.len(),
-        skipped: &skipped,
         tally: &tally,
-        untimed,
     });
     // The process ends with the hunt: freeing thousands of compiled rules and their
     // automata piece by piece would only delay the exit.
-    std::mem::forget(engine);
-    std::mem::forget(rules);
-    std::mem::forget(loaded);
+    std::mem::forget(hunter);
+    if summary.stats.events == 0 {
+        anyhow::bail!("no event could be read from {}", join_paths(&args.logs));
+    }
+    if args.strict && (unreadable > 0 || summary.stats.skipped_chunks > 0) {
+        eprintln!("sigil: --strict: some logs could not be read in full");
+        return Ok(ExitCode::from(2));
+    }
     Ok(if tally.total == 0 {
         ExitCode::SUCCESS
     } else {
@@ -277,238 +175,12 @@ fn hunt(args: &Args) -> anyhow::Result<ExitCode> {
 }
 
 /// `path` with its folder resolved (the file itself may not exist yet).
-fn resolved(path: &std::path::Path) -> Option<std::path::PathBuf> {
+fn resolved(path: &Path) -> Option<PathBuf> {
     let folder = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
-        _ => std::path::Path::new("."),
+        _ => Path::new("."),
     };
     Some(folder.canonicalize().ok()?.join(path.file_name()?))
-}
-
-/// The ECS view of raw Windows events, needed when Elastic rules (written in ECS) are
-/// hunted with; Sigma-only runs read events as they are.
-fn ecs_mapping(
-    loaded: &[sigil_load::LoadedRule],
-) -> Option<&'static sigil_pipeline::ecs::EcsMapping> {
-    loaded
-        .iter()
-        .any(|lr| {
-            lr.rule.language == sigil_core::RuleLanguage::Elastic
-                || lr.rule.taxonomy.as_deref() == Some("ecs")
-        })
-        .then(sigil_pipeline::ecs::windows_to_ecs)
-}
-
-/// The pipeline sets to process rules with: the user's (as one set), or the defaults.
-fn pipeline_sets(names: &[String]) -> anyhow::Result<Vec<PipelineSet>> {
-    let resolve = |names: &[&str]| -> anyhow::Result<PipelineSet> {
-        let pipelines = names
-            .iter()
-            .map(|n| Pipeline::resolve(n).map_err(|e| anyhow::anyhow!("{e}")))
-            .collect::<anyhow::Result<Vec<_>>>()?;
-        Ok(PipelineSet::new(pipelines))
-    };
-    if names.is_empty() {
-        return Ok(vec![
-            resolve(&["sysmon", "windows-logsources"])?,
-            resolve(&["windows-audit", "windows-logsources"])?,
-        ]);
-    }
-    let names: Vec<&str> = names.iter().map(String::as_str).collect();
-    Ok(vec![resolve(&names)?])
-}
-
-/// Each rule through each pipeline set. The first set always yields the rule; a further
-/// set adds a variant only when it changes the rule differently (e.g. `windows-audit`
-/// turning a process-creation rule into a Security 4688 one), so each source of events
-/// is searched once. Correlations and filters go through unchanged: their fields are
-/// those of the rules they refer to.
-fn process_rules(
-    loaded: &[sigil_load::LoadedRule],
-    sets: &[PipelineSet],
-    skipped: &mut Vec<Skipped>,
-) -> Vec<Rule> {
-    use rayon::prelude::*;
-    let processed: Vec<(Vec<Rule>, Option<Skipped>)> = loaded
-        .par_iter()
-        .map(|lr| {
-            let rule = &lr.rule;
-            if !matches!(rule.body, RuleBody::Detection(_)) {
-                return (vec![rule.clone()], None);
-            }
-            let mut variants: Vec<Rule> = Vec::new();
-            let mut first_applied = std::collections::BTreeSet::new();
-            let mut failure = None;
-            for (i, set) in sets.iter().enumerate() {
-                match set.process(rule) {
-                    Ok(p) if i == 0 => {
-                        first_applied = p.applied;
-                        variants.push(p.rule);
-                    }
-                    // A further set counts only where it does something the first did not.
-                    Ok(p) if !p.applied.is_subset(&first_applied) => {
-                        if !variants.contains(&p.rule) {
-                            variants.push(p.rule);
-                        }
-                    }
-                    Ok(_) => {}
-                    Err(e) if i == 0 => failure = Some(e.to_string()),
-                    Err(_) => {}
-                }
-            }
-            let skip = failure
-                .filter(|_| variants.is_empty())
-                .map(|reason| Skipped {
-                    who: format!("{}: {}", lr.path.display(), rule.title),
-                    reason,
-                });
-            (variants, skip)
-        })
-        .collect();
-    let mut rules = Vec::with_capacity(processed.len());
-    for (variants, skip) in processed {
-        rules.extend(variants);
-        skipped.extend(skip);
-    }
-    rules
-}
-
-fn rule_origin(loaded: &[sigil_load::LoadedRule], rule: &Rule) -> String {
-    loaded
-        .iter()
-        .find(|lr| lr.rule.id == rule.id && lr.rule.title == rule.title)
-        .map_or_else(|| "?".to_string(), |lr| lr.path.display().to_string())
-}
-
-fn level_ok(level: Option<Level>, min: Option<Level>) -> bool {
-    match min {
-        None => true,
-        Some(min) => level.is_some_and(|l| l >= min),
-    }
-}
-
-/// The output record of a detection. `json` keeps the JSON of the event matched: the
-/// detections of one event share it.
-fn found_of(
-    d: &sigil_engine::Detection<'_>,
-    fields: &SummaryFields,
-    json: &mut Option<Arc<str>>,
-) -> Found {
-    let summary = d.summary(fields);
-    let event = match d.matched {
-        Matched::Event(e) => Arc::clone(json.get_or_insert_with(|| event_json(e).into())),
-        Matched::Correlation(c) => serde_json::json!({
-            "correlation": c.kind.name(),
-            "group": c.group.iter().map(|(k, v)| (k.clone(), serde_json::json!(v))).collect::<serde_json::Map<_, _>>(),
-            "value": c.value,
-            "events": c.events.iter().map(|e| serde_json::json!({
-                "rule_id": e.rule.id,
-                "rule_title": e.rule.title,
-                "timestamp": e.summary.timestamp,
-                "computer": e.summary.computer,
-                "event_id": e.summary.event_id,
-                "record_id": e.summary.record_id,
-                "source": e.source.as_deref(),
-            })).collect::<Vec<_>>(),
-        })
-        .to_string()
-        .into(),
-    };
-    Found {
-        rule_id: d.rule.id.clone(),
-        title: d.rule.title.clone(),
-        level: d.rule.level,
-        tags: d.rule.tags.clone(),
-        timestamp: summary.timestamp,
-        computer: summary.computer,
-        channel: summary.channel,
-        event_id: summary.event_id,
-        record_id: summary.record_id,
-        source: d.source.map(str::to_string),
-        event,
-    }
-}
-
-/// The event's fields as one compact JSON object, in the event's order; repeated names
-/// (JSON arrays flattened by the reader) become arrays again, in the first one's place.
-fn event_json(event: &dyn Event) -> String {
-    // Names are almost always distinct: write straight through, and gather repeated
-    // names only when one shows up. Names are compared by their hash first (equal names
-    // have equal hashes).
-    let mut out = Vec::with_capacity(1024);
-    let mut names = String::new();
-    let mut seen: Vec<(u32, usize, usize)> = Vec::with_capacity(64);
-    let mut repeated = false;
-    out.push(b'{');
-    event.for_each_field_hashed(&mut |hash, name, value| {
-        if repeated {
-            return;
-        }
-        if seen
-            .iter()
-            .any(|&(h, start, end)| h == hash && &names[start..end] == name)
-        {
-            repeated = true;
-            return;
-        }
-        seen.push((hash, names.len(), names.len() + name.len()));
-        names.push_str(name);
-        if out.len() > 1 {
-            out.push(b',');
-        }
-        write_json(&mut out, name);
-        out.push(b':');
-        write_json_value(&mut out, &value);
-    });
-    if repeated {
-        return event_json_grouped(event);
-    }
-    out.push(b'}');
-    String::from_utf8(out).unwrap_or_default()
-}
-
-/// [`event_json`] for events with repeated names.
-fn event_json_grouped(event: &dyn Event) -> String {
-    let mut map = serde_json::Map::new();
-    event.for_each_field(&mut |name, value| {
-        let v = match value {
-            FieldValue::Str(s) => serde_json::Value::String(s.into_owned()),
-            FieldValue::Int(i) => i.into(),
-            FieldValue::UInt(u) => u.into(),
-            FieldValue::Float(f) => serde_json::Number::from_f64(f)
-                .map_or(serde_json::Value::Null, serde_json::Value::Number),
-            FieldValue::Bool(b) => b.into(),
-            FieldValue::Null => serde_json::Value::Null,
-        };
-        match map.get_mut(name) {
-            None => {
-                map.insert(name.to_string(), v);
-            }
-            Some(serde_json::Value::Array(a)) => a.push(v),
-            Some(existing) => {
-                let first = existing.take();
-                *existing = serde_json::Value::Array(vec![first, v]);
-            }
-        }
-    });
-    serde_json::Value::Object(map).to_string()
-}
-
-/// Writes a value as serde_json does (a non-finite float is `null`).
-fn write_json_value(out: &mut Vec<u8>, value: &FieldValue<'_>) {
-    match value {
-        FieldValue::Str(s) => write_json(out, s.as_ref()),
-        FieldValue::Int(i) => write_json(out, i),
-        FieldValue::UInt(u) => write_json(out, u),
-        FieldValue::Float(f) if f.is_finite() => write_json(out, f),
-        FieldValue::Float(_) | FieldValue::Null => out.extend_from_slice(b"null"),
-        FieldValue::Bool(b) => write_json(out, b),
-    }
-}
-
-/// Writes `value` as compact JSON (writing to memory cannot fail).
-fn write_json<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
-    let _ = serde_json::to_writer(out, value);
 }
 
 fn progress_bar(args: &Args, parts: u64) -> indicatif::ProgressBar {
@@ -524,52 +196,6 @@ fn progress_bar(args: &Args, parts: u64) -> indicatif::ProgressBar {
     bar
 }
 
-/// How far beyond the oldest part not yet written a worker may start a part (see
-/// `hunt`): this bounds the detections held in memory.
-const MAX_PARTS_AHEAD: usize = 64;
-
-/// What a part gives: its correlation hits, detections and reading statistics.
-type PartResult = (
-    sigil_engine::CorrelationHits,
-    Vec<Found>,
-    sigil_logs::FileStats,
-);
-
-/// The output side of a hunt, shared by the workers: parts completed out of order wait
-/// in `done` until every part before them is written.
-struct Ordered {
-    out: Output,
-    /// The next part to write.
-    next: usize,
-    done: BTreeMap<usize, PartResult>,
-    stats: sigil_logs::FileStats,
-    hits: sigil_engine::CorrelationHits,
-    tally: Tally,
-    /// The first write error; workers stop when there is one.
-    error: Option<anyhow::Error>,
-}
-
-impl Ordered {
-    /// Writes the completed parts that are next in input order; whether any was.
-    fn flush(&mut self) -> bool {
-        let start = self.next;
-        while let Some((hits, found, stats)) = self.done.remove(&self.next) {
-            self.next += 1;
-            self.hits.merge(hits);
-            self.stats.merge(stats);
-            for f in &found {
-                self.tally.add(f);
-                if self.error.is_none()
-                    && let Err(e) = self.out.write(f)
-                {
-                    self.error = Some(e);
-                }
-            }
-        }
-        self.next > start
-    }
-}
-
 /// Detections counted by level, for the summary.
 #[derive(Default)]
 struct Tally {
@@ -578,7 +204,7 @@ struct Tally {
 }
 
 impl Tally {
-    fn add(&mut self, f: &Found) {
+    fn add(&mut self, f: &Finding) {
         self.total += 1;
         *self.by_level.entry(f.level).or_default() += 1;
     }
@@ -624,42 +250,12 @@ impl Output {
         Ok(output)
     }
 
-    fn write(&mut self, f: &Found) -> anyhow::Result<()> {
+    fn write(&mut self, f: &Finding) -> std::io::Result<()> {
         match self.format {
             Format::Jsonl => {
-                // The keys in this order, as `serde_json::json!` with `preserve_order`
-                // writes them; the event is JSON already.
-                let line = &mut self.line;
-                line.clear();
-                let key = |line: &mut Vec<u8>, name: &str| {
-                    line.push(if line.is_empty() { b'{' } else { b',' });
-                    write_json(line, name);
-                    line.push(b':');
-                };
-                key(line, "rule_id");
-                write_json(line, &f.rule_id);
-                key(line, "rule_title");
-                write_json(line, &f.title);
-                key(line, "level");
-                write_json(line, &f.level.map(Level::name));
-                key(line, "tags");
-                write_json(line, &f.tags);
-                key(line, "timestamp");
-                write_json(line, &f.timestamp);
-                key(line, "computer");
-                write_json(line, &f.computer);
-                key(line, "channel");
-                write_json(line, &f.channel);
-                key(line, "event_id");
-                write_json(line, &f.event_id);
-                key(line, "record_id");
-                write_json(line, &f.record_id);
-                key(line, "source");
-                write_json(line, &f.source);
-                key(line, "event");
-                line.extend_from_slice(f.event.as_bytes());
-                line.extend_from_slice(b"}\n");
-                self.out.write_all(line)?;
+                self.line.clear();
+                f.write_jsonl(&mut self.line);
+                self.out.write_all(&self.line)?;
             }
             Format::Csv => {
                 let row: Vec<String> = row_of(f).iter().map(|c| csv_field(c)).collect();
@@ -670,7 +266,7 @@ impl Output {
         Ok(())
     }
 
-    fn finish(mut self) -> anyhow::Result<()> {
+    fn finish(mut self) -> std::io::Result<()> {
         if self.format == Format::Table {
             write_table(&mut self.out, &self.rows)?;
         }
@@ -701,7 +297,7 @@ fn csv_field(text: &str) -> String {
     }
 }
 
-fn row_of(f: &Found) -> [String; 11] {
+fn row_of(f: &Finding) -> [String; 11] {
     let opt = |v: &Option<String>| v.clone().unwrap_or_default();
     let num = |v: Option<i64>| v.map(|n| n.to_string()).unwrap_or_default();
     [
@@ -719,7 +315,7 @@ fn row_of(f: &Found) -> [String; 11] {
     ]
 }
 
-fn table_row(f: &Found) -> [String; 6] {
+fn table_row(f: &Finding) -> [String; 6] {
     let r = row_of(f);
     let event = match (&f.event_id, &f.record_id) {
         (Some(e), Some(r)) => format!("{e} #{r}"),
@@ -783,58 +379,109 @@ fn truncate(text: &str, max: usize) -> String {
     t
 }
 
-struct Summary<'a> {
-    files: usize,
-    stats: &'a sigil_logs::FileStats,
+struct Report<'a> {
+    hunter: &'a Hunter,
+    summary: &'a sigil_hunt::RunSummary,
     read_errors: &'a [String],
-    rules_read: usize,
-    rule_files: usize,
-    compiled: usize,
-    skipped: &'a [Skipped],
     tally: &'a Tally,
-    untimed: usize,
 }
 
-fn summarize(s: &Summary<'_>) {
-    for e in s.read_errors.iter().chain(&s.stats.errors) {
+/// Prints each rule left out, one line each, except those not for the logs, which are
+/// counted by what they are for (a corpus holds hundreds of them).
+fn report_skipped(skipped: &[SkippedRule]) {
+    let mut not_for: BTreeMap<&str, usize> = BTreeMap::new();
+    for s in skipped {
+        match (&s.kind, &s.written_for) {
+            (SkipKind::NotForLogs, Some(what)) => *not_for.entry(what).or_default() += 1,
+            _ => eprintln!("skipped rule: {}: {}", s.who, s.reason),
+        }
+    }
+    let total: usize = not_for.values().sum();
+    if total > 0 {
+        let mut groups: Vec<(&str, usize)> = not_for.into_iter().collect();
+        groups.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+        let groups: Vec<String> = groups.iter().map(|(w, n)| format!("{w} {n}")).collect();
+        eprintln!(
+            "{} not for these logs, written for: {}; --all-logsources evaluates them",
+            count(total, "rule", "rules"),
+            groups.join(", ")
+        );
+    }
+}
+
+fn report(r: &Report<'_>) {
+    let s = r.summary;
+    for e in r.read_errors.iter().chain(&s.stats.errors) {
         eprintln!("read error: {e}");
     }
-    for sk in s.skipped {
-        eprintln!("skipped rule: {}: {}", sk.who, sk.reason);
-    }
-    let levels: Vec<String> = s
+    let mut skipped: Vec<SkippedRule> = r.hunter.skipped().to_vec();
+    skipped.extend(s.failed_rules.iter().cloned());
+    skipped.extend(s.not_for_logs.iter().cloned());
+    report_skipped(&skipped);
+    let levels: Vec<String> = r
         .tally
         .by_level
         .iter()
         .rev()
         .map(|(l, n)| format!("{} {n}", l.map_or("no level", Level::name)))
         .collect();
+    let errors = r.read_errors.len() + s.stats.errors.len();
     eprintln!(
-        "{} files, {} events ({} records and {} chunks skipped, {} read errors)",
-        s.files,
-        s.stats.events,
-        s.stats.skipped_records,
-        s.stats.skipped_chunks,
-        s.read_errors.len() + s.stats.errors.len()
+        "{}, {} ({} and {} skipped, {})",
+        count(s.files, "file", "files"),
+        count(s.stats.events as usize, "event", "events"),
+        count(s.stats.skipped_records as usize, "record", "records"),
+        count(s.stats.skipped_chunks as usize, "chunk", "chunks"),
+        count(errors, "read error", "read errors"),
     );
+    let loaded = r.hunter.loaded();
+    let left_out = skipped
+        .iter()
+        .filter(|k| k.kind != SkipKind::Engine || s.failed_rules.contains(k))
+        .count();
     eprintln!(
-        "{} rules read from {} files ({} matchers compiled, one per log source mapping), {} skipped",
-        s.rules_read,
-        s.rule_files,
-        s.compiled,
-        s.skipped.len()
+        "{} read from {} ({} compiled, one per log source mapping), {} skipped",
+        count(loaded.rules.len(), "rule", "rules"),
+        count(loaded.files, "file", "files"),
+        count(
+            r.hunter.matchers() - s.failed_rules.len(),
+            "matcher",
+            "matchers"
+        ),
+        left_out,
     );
+    if s.unknown_events > 0 {
+        eprintln!(
+            "{} of unknown log source (not Windows events) were checked against every rule; \
+             --logsource says what they are",
+            count(s.unknown_events as usize, "JSON event", "JSON events")
+        );
+    }
     if s.untimed > 0 {
         eprintln!(
-            "{} matches had no readable timestamp and were left out of correlations",
-            s.untimed
+            "{} had no readable timestamp and were left out of correlations",
+            count(s.untimed, "match", "matches")
+        );
+    }
+    if errors > 0 || s.stats.skipped_chunks > 0 {
+        eprintln!(
+            "warning: some logs could not be read in full (see above); --strict makes this an error"
         );
     }
     if levels.is_empty() {
         eprintln!("no detection");
     } else {
-        eprintln!("{} detections: {}", s.tally.total, levels.join(", "));
+        eprintln!(
+            "{}: {}",
+            count(r.tally.total, "detection", "detections"),
+            levels.join(", ")
+        );
     }
+}
+
+/// `1 file`, `2 files`.
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 fn join_paths(paths: &[PathBuf]) -> String {

@@ -9,3 +9,16 @@ pub mod coverage;
 pub mod hunt;
 pub mod query;
 pub mod serve;
+
+/// Worker threads beyond a few per core only cost memory and start-up time: a request for
+/// more is capped at four per core, with a note.
+pub fn capped_threads(requested: usize) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let cap = cores * 4;
+    if requested > cap {
+        eprintln!("note: --threads {requested} capped at {cap} (four per core)");
+        cap
+    } else {
+        requested
+    }
+}

@@ -1,0 +1,70 @@
+//! The hunting API: rules through pipelines into one compiled engine, logs read in
+//! parallel, detections handed on in input order.
+//!
+//! `sigil hunt` is one caller; `export`, `search`, `watch` and the server are others, so
+//! the orchestration lives here rather than in the binary:
+//!
+//! 1. [`Hunter::load`] reads rule files (`sigil-load`), leaves out the rules that cannot
+//!    be hunted with — broken, disabled, not for the logs at hand, rejected by the
+//!    pipelines — each with its reason ([`Hunter::skipped`]), runs the others through the
+//!    pipelines (`sigil-pipeline`) and compiles them once (`sigil-engine`).
+//! 2. [`Hunter::run`] reads the logs (`sigil-logs`) in parts on the current rayon pool,
+//!    evaluates every event against the rules that are for it, and hands each
+//!    [`Finding`] to a sink in input order whatever the thread count; correlations
+//!    come last. [`read_in_order`] is that ordered parallel reading on its own, for
+//!    commands that read logs without rules.
+//!
+//! ```no_run
+//! use sigil_hunt::{HuntOptions, Hunter, LogMix, RunOptions};
+//!
+//! let logs = sigil_logs::discover(&["logs/"]);
+//! let options = HuntOptions {
+//!     logs: LogMix { evtx: true, json: true },
+//!     ..HuntOptions::default()
+//! };
+//! let hunter = Hunter::load(&["rules/".into()], &options)?;
+//! let mut line = Vec::new();
+//! hunter.run(&logs.inputs, RunOptions::default(), &|| {}, &mut |finding| {
+//!     finding.write_jsonl(&mut line);
+//!     Ok(())
+//! })?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod finding;
+mod ordered;
+mod prepare;
+mod run;
+
+pub use finding::{Finding, event_json, json_value};
+pub use ordered::{MAX_PARTS_AHEAD, read_in_order};
+pub use prepare::{HuntOptions, Hunter, LogMix, SkipKind, SkippedRule, pipeline_sets};
+pub use run::{RunOptions, RunSummary};
+
+/// Why a hunt cannot start.
+#[derive(Debug, thiserror::Error)]
+pub enum HuntError {
+    /// A pipeline could not be read.
+    #[error(transparent)]
+    Pipeline(#[from] sigil_pipeline::PipelineError),
+    /// No rule is left to hunt with; `skipped` says why each was left out.
+    #[error("no rule to hunt with")]
+    NoRules {
+        /// The rules left out, and why.
+        skipped: Vec<SkippedRule>,
+    },
+}
+
+impl LogMix {
+    /// The kinds of logs among `inputs`.
+    pub fn of(inputs: &[sigil_logs::Input]) -> Self {
+        let mut mix = Self::default();
+        for input in inputs {
+            match input.kind {
+                sigil_logs::InputKind::Evtx => mix.evtx = true,
+                sigil_logs::InputKind::Json | sigil_logs::InputKind::Stdin => mix.json = true,
+            }
+        }
+        mix
+    }
+}

@@ -1,0 +1,186 @@
+//! A hunt over logs: every part read in parallel, every event through the engine, the
+//! findings handed on in input order, correlations at the end.
+
+use std::sync::Arc;
+
+use sigil_core::Level;
+use sigil_engine::{CorrelationHits, Detection};
+use sigil_logs::{FileStats, Input, InputKind, Part};
+
+use crate::finding::Finding;
+use crate::ordered::read_in_order;
+use crate::prepare::{Hunter, SkipKind, SkippedRule};
+
+/// EVTX files are read in parts of this many 64 KiB chunks.
+pub use sigil_logs::DEFAULT_CHUNKS_PER_PART;
+
+/// How to run a hunt.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RunOptions {
+    /// Report only detections of rules at this level or above.
+    pub min_level: Option<Level>,
+}
+
+/// What a hunt did, for its summary.
+#[derive(Debug, Clone, Default)]
+pub struct RunSummary {
+    /// Inputs read.
+    pub files: usize,
+    /// Events read, records and chunks skipped, read errors.
+    pub stats: FileStats,
+    /// Findings handed on.
+    pub findings: usize,
+    /// Matches left out of correlations for want of a readable timestamp.
+    pub untimed: usize,
+    /// Rules whose regular expression failed to build when first needed (they matched
+    /// nothing).
+    pub failed_rules: Vec<SkippedRule>,
+    /// Rules no event read was for (their logsource names other logs).
+    pub not_for_logs: Vec<SkippedRule>,
+    /// JSON events of unknown log source (neither a Windows event nor under a declared
+    /// logsource): every compiled rule was evaluated against them.
+    pub unknown_events: u64,
+}
+
+/// What one part gives the ordered side.
+struct PartResult {
+    hits: CorrelationHits,
+    found: Vec<Finding>,
+    stats: FileStats,
+    unknown: u64,
+}
+
+/// A per-event filter: whether a detection is reported.
+fn level_ok(level: Option<Level>, min: Option<Level>) -> bool {
+    match min {
+        None => true,
+        Some(min) => level.is_some_and(|l| l >= min),
+    }
+}
+
+impl Hunter {
+    /// Hunts in `inputs` on the current rayon pool. `sink` receives every finding in
+    /// input order (correlations last) and `progress` is called once per part read. A
+    /// sink error stops the run and is returned.
+    pub fn run(
+        &self,
+        inputs: &[Input],
+        options: RunOptions,
+        progress: &(dyn Fn() + Sync),
+        sink: &mut (dyn FnMut(&Finding) -> std::io::Result<()> + Send),
+    ) -> std::io::Result<RunSummary> {
+        let parts = sigil_logs::split_into_parts(inputs, DEFAULT_CHUNKS_PER_PART);
+        self.run_parts(&parts, inputs.len(), options, progress, sink)
+    }
+
+    /// The parts to read for `inputs`, for callers that report progress per part.
+    pub fn parts(inputs: &[Input]) -> Vec<Part> {
+        sigil_logs::split_into_parts(inputs, DEFAULT_CHUNKS_PER_PART)
+    }
+
+    /// [`Hunter::run`] over parts already split.
+    pub fn run_parts(
+        &self,
+        parts: &[Part],
+        files: usize,
+        options: RunOptions,
+        progress: &(dyn Fn() + Sync),
+        sink: &mut (dyn FnMut(&Finding) -> std::io::Result<()> + Send),
+    ) -> std::io::Result<RunSummary> {
+        let engine = &self.engine;
+        let fields = &engine.options().summary_fields;
+        let min_level = options.min_level;
+        let mut summary = RunSummary {
+            files,
+            ..RunSummary::default()
+        };
+        let mut hits = CorrelationHits::default();
+        let masks = &self.masks;
+        let declared = self.declared;
+        read_in_order(
+            parts,
+            || engine.scan(),
+            |scan, reader, _i, part| {
+                scan.set_source(Some(Arc::from(part.input.path.to_string_lossy().as_ref())));
+                let evtx = part.input.kind == InputKind::Evtx;
+                let mut found = Vec::new();
+                let mut unknown = 0;
+                let stats = reader.read_part(part, &mut |_meta, event| {
+                    let allowed = if evtx {
+                        masks.windows.as_deref()
+                    } else if declared {
+                        masks.declared.as_deref()
+                    } else if sigil_pipeline::ecs::EcsMapping::is_raw_windows(event) {
+                        masks.windows.as_deref()
+                    } else {
+                        unknown += 1;
+                        None
+                    };
+                    // The event's JSON, written once however many rules it matches.
+                    let mut json: Option<Arc<str>> = None;
+                    let mut on_detection = |d: &Detection<'_>| {
+                        if level_ok(d.rule.level, min_level) {
+                            found.push(Finding::of(d, fields, &mut json));
+                        }
+                    };
+                    match self.ecs {
+                        Some(m) => scan.event_within(&m.view(event), allowed, &mut on_detection),
+                        None => scan.event_within(event, allowed, &mut on_detection),
+                    };
+                });
+                progress();
+                PartResult {
+                    hits: scan.take_hits(),
+                    found,
+                    stats,
+                    unknown,
+                }
+            },
+            |_i, part: PartResult| {
+                hits.merge(part.hits);
+                summary.stats.merge(part.stats);
+                summary.unknown_events += part.unknown;
+                for f in &part.found {
+                    summary.findings += 1;
+                    sink(f)?;
+                }
+                Ok::<(), std::io::Error>(())
+            },
+        )?;
+        summary.untimed = hits.untimed;
+        let mut correlated = Vec::new();
+        engine.finish(hits, &mut |d: &Detection<'_>| {
+            if level_ok(d.rule.level, min_level) {
+                correlated.push(Finding::of(d, fields, &mut None));
+            }
+        });
+        for f in &correlated {
+            summary.findings += 1;
+            sink(f)?;
+        }
+        // Regular expressions are built when first needed: one too large to build is only
+        // known now, and its rule matched nothing.
+        summary.failed_rules = engine
+            .failed_while_matching()
+            .into_iter()
+            .map(|s| SkippedRule {
+                kind: SkipKind::Engine,
+                who: self.who(s.index, &s.title),
+                reason: s.error.to_string(),
+                written_for: None,
+            })
+            .collect();
+        if summary.unknown_events == 0 {
+            summary.not_for_logs.clone_from(&masks.unknown_only);
+        }
+        Ok(summary)
+    }
+
+    /// `path: title` of a compiled rule.
+    fn who(&self, compiled: usize, title: &str) -> String {
+        self.origin(compiled).map_or_else(
+            || title.to_string(),
+            |lr| format!("{}: {title}", lr.path.display()),
+        )
+    }
+}
