@@ -59,17 +59,23 @@ pub enum TargetName {
     Kql,
     /// SQLite SQL.
     Sqlite,
+    /// SentinelOne PowerQuery.
+    SentinelOne,
+    /// Palo Alto Cortex XDR XQL.
+    CortexXdr,
 }
 
 impl TargetName {
     /// Every target.
-    pub const ALL: [TargetName; 6] = [
+    pub const ALL: &[TargetName] = &[
         TargetName::Splunk,
         TargetName::Lucene,
         TargetName::Eql,
         TargetName::Esql,
         TargetName::Kql,
         TargetName::Sqlite,
+        TargetName::SentinelOne,
+        TargetName::CortexXdr,
     ];
 
     /// The name used on the command line.
@@ -81,6 +87,8 @@ impl TargetName {
             TargetName::Esql => "esql",
             TargetName::Kql => "kql",
             TargetName::Sqlite => "sqlite",
+            TargetName::SentinelOne => "sentinelone",
+            TargetName::CortexXdr => "cortexxdr",
         }
     }
 
@@ -93,6 +101,8 @@ impl TargetName {
             "esql" | "es|ql" => TargetName::Esql,
             "kql" | "kusto" => TargetName::Kql,
             "sqlite" | "sql" => TargetName::Sqlite,
+            "sentinelone" | "sentinel_one_pq" | "sentinelone-pq" => TargetName::SentinelOne,
+            "cortexxdr" | "cortex_xdr" | "cortex-xdr" | "xql" => TargetName::CortexXdr,
             _ => return None,
         })
     }
@@ -106,6 +116,8 @@ impl TargetName {
             TargetName::Esql => &targets::esql::Esql,
             TargetName::Kql => &targets::kql::Kql,
             TargetName::Sqlite => &targets::sqlite::Sqlite,
+            TargetName::SentinelOne => &targets::sentinelone::SentinelOne,
+            TargetName::CortexXdr => &targets::cortexxdr::CortexXdr,
         }
     }
 }

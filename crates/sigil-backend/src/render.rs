@@ -540,21 +540,56 @@ pub fn choose_str_op(
 /// Default `field = string` (pySigma's `convert_condition_field_eq_val_str`).
 pub fn default_field_str(r: &mut Render<'_>, field: &str, p: &Pattern) -> Res<Out> {
     let d = r.dialect();
+    let templates = StrTemplates {
+        startswith: d.startswith,
+        endswith: d.endswith,
+        contains: d.contains,
+        wildcard: d.wildcard_match,
+        equals: None,
+    };
+    field_str_with(r, field, p, &templates)
+}
+
+/// The string-match templates one comparison chooses from (`{field}`, `{value}`); `None`
+/// where the target has no such operator (`equals: None` is `field`, `eq_token`, `value`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StrTemplates {
+    /// Prefix match.
+    pub startswith: Option<&'static str>,
+    /// Suffix match.
+    pub endswith: Option<&'static str>,
+    /// Substring match.
+    pub contains: Option<&'static str>,
+    /// Wildcard match.
+    pub wildcard: Option<&'static str>,
+    /// Equality.
+    pub equals: Option<&'static str>,
+}
+
+/// `field = string` with the operator chosen among `templates` as pySigma chooses it (also
+/// for its case-sensitive variants, which have templates of their own).
+pub fn field_str_with(
+    r: &mut Render<'_>,
+    field: &str,
+    p: &Pattern,
+    templates: &StrTemplates,
+) -> Res<Out> {
+    let d = r.dialect();
     let has = [
-        d.startswith.is_some(),
-        d.endswith.is_some(),
-        d.contains.is_some(),
-        d.wildcard_match.is_some(),
+        templates.startswith.is_some(),
+        templates.endswith.is_some(),
+        templates.contains.is_some(),
+        templates.wildcard.is_some(),
     ];
     let (op, value) = choose_str_op(p, has);
     let value_text = r.target().value_str(&value)?;
     let field_text = d.field(field);
     let tmpl = match op {
-        StrOp::StartsWith => d.startswith,
-        StrOp::EndsWith => d.endswith,
-        StrOp::Contains => d.contains,
-        StrOp::Wildcard => d.wildcard_match,
-        StrOp::Equals => None,
+        StrOp::StartsWith => templates.startswith,
+        StrOp::EndsWith => templates.endswith,
+        StrOp::Contains => templates.contains,
+        StrOp::Wildcard => templates.wildcard,
+        StrOp::Equals => templates.equals,
     };
     Ok(Out::Text(match tmpl {
         Some(tmpl) => fill(tmpl, &[("field", &field_text), ("value", &value_text)]),

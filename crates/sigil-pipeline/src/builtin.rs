@@ -43,6 +43,16 @@ const BUILTINS: &[(&str, &[&str], &str)] = &[
         &["azure-monitor"],
         include_str!("../pipelines/azure_monitor.yml"),
     ),
+    (
+        "sentinelone_pq",
+        &["sentinelone", "sentinelonepq"],
+        include_str!("../pipelines/sentinelone_pq.yml"),
+    ),
+    (
+        "cortexxdr",
+        &["cortex_xdr", "cortexxdr_pipeline"],
+        include_str!("../pipelines/cortexxdr.yml"),
+    ),
 ];
 
 /// The names of the built-in pipelines (without aliases), in a stable order.

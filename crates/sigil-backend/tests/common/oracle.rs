@@ -1,0 +1,302 @@
+//! Differential harness against the reference converter (pySigma): every rule pySigma
+//! converted must convert here to the same queries (after whitespace normalisation) for at
+//! least 97% of the rules of each target. Differences are printed grouped by cause.
+//!
+//! `SIGIL_ORACLE_DIR` points the harness at another folder of `conv-*.jsonl` files made
+//! the same way (e.g. for the held-out rules), instead of `../shared/oracle`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value as Json;
+use sigil_backend::{TargetName, convert_rule};
+use sigil_pipeline::{PipelineSet, builtin};
+
+/// How the reference's output holds the query.
+#[derive(Debug, Clone, Copy)]
+pub enum Expect {
+    /// Each output is a query.
+    Queries,
+    /// Each output is a JSON document (`{"rules": [...]}`) whose rules hold the query under
+    /// this key (Sumo Logic's rule JSON).
+    RuleJson(&'static str),
+}
+
+fn shared() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared");
+    dir.join("corpus").is_dir().then_some(dir)
+}
+
+fn normalise(q: &str) -> String {
+    q.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A coarse cause for a mismatch: the shape of the text where the two first differ.
+fn cause(expected: &str, got: &str) -> String {
+    let e: Vec<char> = expected.chars().collect();
+    let g: Vec<char> = got.chars().collect();
+    let i = e.iter().zip(&g).take_while(|(a, b)| a == b).count();
+    let shape = |v: &[char]| -> String {
+        v.iter()
+            .skip(i.saturating_sub(3))
+            .take(10)
+            .map(|c| if c.is_alphanumeric() { 'a' } else { *c })
+            .collect()
+    };
+    format!("expected `{}` got `{}`", shape(&e), shape(&g))
+}
+
+struct Outcome {
+    total: usize,
+    equal: usize,
+    /// Rules whose reference query is not valid in the language (left out of `total`).
+    reference_invalid: Vec<String>,
+    /// sigil queries that are not valid in the language.
+    invalid: Vec<String>,
+    causes: BTreeMap<String, Vec<String>>,
+}
+
+/// The syntax check of a target's language: the lexical rules and the part of a whole
+/// query that is the filter expression (`None`: not checkable).
+#[derive(Clone, Copy)]
+pub struct Syntax {
+    /// Strings and operators.
+    pub lexical: super::validity::Lexical,
+    /// The filter expression inside a whole query.
+    pub expression: fn(&str) -> Option<&str>,
+}
+
+impl Syntax {
+    fn check(&self, query: &str) -> Result<(), String> {
+        match (self.expression)(query) {
+            Some(e) => super::validity::check(e, &self.lexical),
+            None => Ok(()),
+        }
+    }
+}
+
+fn expected_queries(row: &Json, expect: Expect) -> Vec<String> {
+    let outputs = row["queries"].as_array().into_iter().flatten();
+    match expect {
+        Expect::Queries => outputs.filter_map(Json::as_str).map(normalise).collect(),
+        Expect::RuleJson(key) => outputs
+            .filter_map(Json::as_str)
+            .filter_map(|text| serde_json::from_str::<Json>(text).ok())
+            .flat_map(|doc| {
+                doc["rules"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|r| r[key].as_str().map(normalise))
+                    .collect::<Vec<_>>()
+            })
+            .collect(),
+    }
+}
+
+fn oracle_dir(shared: &Path) -> PathBuf {
+    std::env::var_os("SIGIL_ORACLE_DIR").map_or_else(|| shared.join("oracle"), PathBuf::from)
+}
+
+fn run(
+    file: &str,
+    target: TargetName,
+    pipelines: &[&str],
+    expect: Expect,
+    syntax: Option<&Syntax>,
+) -> Option<Outcome> {
+    let Some(shared) = shared() else {
+        println!("skipped: ../shared/corpus not found");
+        return None;
+    };
+    let mut set = Vec::new();
+    for name in pipelines {
+        let Some(p) = builtin(name) else {
+            println!("skipped {file}: pipeline `{name}` is not built in");
+            return None;
+        };
+        set.push(p);
+    }
+    let set = PipelineSet::new(set);
+    let Ok(text) = std::fs::read_to_string(oracle_dir(&shared).join(file)) else {
+        println!("skipped: {file} not found");
+        return None;
+    };
+    let mut out = Outcome {
+        total: 0,
+        equal: 0,
+        reference_invalid: Vec::new(),
+        invalid: Vec::new(),
+        causes: BTreeMap::new(),
+    };
+    for line in text.lines() {
+        let Ok(row) = serde_json::from_str::<Json>(line) else {
+            continue;
+        };
+        if row["ok"] != Json::Bool(true) {
+            continue;
+        }
+        let path = row["path"].as_str().unwrap_or_default().to_string();
+        let expected = expected_queries(&row, expect);
+        if let Some(syntax) = syntax
+            && let Some(e) = expected.iter().find_map(|q| syntax.check(q).err())
+        {
+            out.reference_invalid.push(format!("{path}: {e}"));
+            continue;
+        }
+        out.total += 1;
+        let source =
+            std::fs::read_to_string(shared.join("corpus/sigma").join(&path)).unwrap_or_default();
+        let parsed = sigil_sigma::parse_str(&source);
+        let Some(rule) = parsed.rules.first() else {
+            out.causes
+                .entry("sigil: no rule parsed".into())
+                .or_default()
+                .push(path);
+            continue;
+        };
+        let processed = match set.process(rule) {
+            Ok(p) => p,
+            Err(e) => {
+                out.causes
+                    .entry(format!(
+                        "pipeline error: {}",
+                        e.to_string().chars().take(60).collect::<String>()
+                    ))
+                    .or_default()
+                    .push(path);
+                continue;
+            }
+        };
+        let state: BTreeMap<String, String> = processed
+            .state
+            .iter()
+            .map(|(k, v)| (k.clone(), scalar_text(v)))
+            .collect();
+        match convert_rule(&processed.rule, target, &state) {
+            Ok(got) => {
+                let got: Vec<String> = got.iter().map(|q| normalise(q)).collect();
+                if let Some(syntax) = syntax {
+                    for q in &got {
+                        if let Err(e) = syntax.check(q) {
+                            out.invalid.push(format!("{path}: {e}\n      {q}"));
+                        }
+                    }
+                }
+                if got == expected {
+                    out.equal += 1;
+                } else {
+                    let key = match (expected.first(), got.first()) {
+                        (Some(e), Some(g)) => cause(e, g),
+                        _ => format!("query count {} vs {}", expected.len(), got.len()),
+                    };
+                    out.causes.entry(key).or_default().push(format!(
+                        "{path}\n      pySigma: {}\n      sigil:   {}",
+                        expected.join(" ;; "),
+                        got.join(" ;; ")
+                    ));
+                }
+            }
+            Err(e) => {
+                let msg = e.to_string();
+                out.causes
+                    .entry(format!(
+                        "sigil error: {}",
+                        msg.chars().take(70).collect::<String>()
+                    ))
+                    .or_default()
+                    .push(path);
+            }
+        }
+    }
+    Some(out)
+}
+
+fn scalar_text(v: &sigil_pipeline::Scalar) -> String {
+    use sigil_pipeline::Scalar;
+    match v {
+        Scalar::Null => String::new(),
+        Scalar::Bool(b) => b.to_string(),
+        Scalar::Int(i) => i.to_string(),
+        Scalar::Float(f) => f.to_string(),
+        Scalar::Str(s) => s.clone(),
+    }
+}
+
+/// Checks that at least 97% of the rules the reference converted convert equal here.
+pub fn check(file: &str, target: TargetName, pipelines: &[&str]) {
+    check_at(file, target, pipelines, 0.97);
+}
+
+/// Like [`check`], with the share of rules that must be equal.
+pub fn check_at(file: &str, target: TargetName, pipelines: &[&str], required: f64) {
+    check_with(file, target, pipelines, Expect::Queries, required);
+}
+
+/// Like [`check`]; rules whose reference query `syntax` rejects are left out of the
+/// measure (and listed), and every query sigil writes must pass `syntax`.
+pub fn check_valid(file: &str, target: TargetName, pipelines: &[&str], syntax: &Syntax) {
+    check_full(file, target, pipelines, Expect::Queries, 0.97, Some(syntax));
+}
+
+/// Like [`check_at`], reading the reference's queries as `expect` says.
+pub fn check_with(
+    file: &str,
+    target: TargetName,
+    pipelines: &[&str],
+    expect: Expect,
+    required: f64,
+) {
+    check_full(file, target, pipelines, expect, required, None);
+}
+
+/// The general form of the checks above.
+pub fn check_full(
+    file: &str,
+    target: TargetName,
+    pipelines: &[&str],
+    expect: Expect,
+    required: f64,
+    syntax: Option<&Syntax>,
+) {
+    let Some(out) = run(file, target, pipelines, expect, syntax) else {
+        return;
+    };
+    let mut causes: Vec<_> = out.causes.iter().collect();
+    causes.sort_by_key(|(_, v)| std::cmp::Reverse(v.len()));
+    for (cause, cases) in &causes {
+        println!("[{file}] {} x {cause}", cases.len());
+        for c in cases.iter().take(2) {
+            println!("    {c}");
+        }
+    }
+    if !out.reference_invalid.is_empty() {
+        println!(
+            "[{file}] {} reference queries not valid, left out of the measure",
+            out.reference_invalid.len()
+        );
+    }
+    for r in out.reference_invalid.iter().take(5) {
+        println!("    {r}");
+    }
+    for r in &out.invalid {
+        println!("[{file}] sigil query not valid: {r}");
+    }
+    assert!(
+        out.invalid.is_empty(),
+        "{file}: {} sigil queries are not valid",
+        out.invalid.len()
+    );
+    let rate = out.equal as f64 / out.total.max(1) as f64;
+    println!(
+        "[{file}] {} / {} equal ({:.2}%)",
+        out.equal,
+        out.total,
+        rate * 100.0
+    );
+    assert!(
+        rate >= required,
+        "{file}: only {:.2}% of queries equal pySigma's",
+        rate * 100.0
+    );
+}

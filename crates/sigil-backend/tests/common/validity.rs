@@ -1,0 +1,273 @@
+//! A syntax check for filter languages that have no offline parser (SentinelOne
+//! PowerQuery, Cortex XDR XQL, ...): strings are read with the language's quoting rules,
+//! then the tokens must form a boolean expression of comparisons
+//! (`operand [not] OPERATOR operand|(list)`) joined by `and` / `or` / `not` and
+//! parentheses. It catches what breaks a query: a string ended early by an unescaped quote,
+//! an operator without operands, unbalanced parentheses, two operands in a row.
+
+/// How a language writes strings and which words are comparison operators.
+#[derive(Debug, Clone, Copy)]
+pub struct Lexical {
+    /// The string quote.
+    pub quote: char,
+    /// A backslash escapes the next character inside strings.
+    pub backslash_escapes: bool,
+    /// `"""..."""` strings (with backslash escapes) exist besides plain ones.
+    pub triple: bool,
+    /// Comparison operators (words or symbols), lower case.
+    pub operators: &'static [&'static str],
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Tok {
+    Str,
+    Word(String),
+    Open,
+    Close,
+    Comma,
+}
+
+/// Characters of comparison operators.
+const SYMBOLS: &str = "=<>!~";
+
+fn lex(q: &str, lx: &Lexical) -> Result<Vec<Tok>, String> {
+    let chars: Vec<char> = q.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c.is_whitespace() {
+            i += 1;
+        } else if c == lx.quote {
+            let triple = lx.triple && chars.get(i + 1) == Some(&c) && chars.get(i + 2) == Some(&c);
+            let (escapes, width) = if triple {
+                (true, 3)
+            } else {
+                (lx.backslash_escapes, 1)
+            };
+            i += width;
+            loop {
+                let Some(&d) = chars.get(i) else {
+                    return Err("a string is not closed".into());
+                };
+                if escapes && d == '\\' {
+                    i += 2;
+                } else if d == c && (width == 1 || chars[i..].starts_with(&[c, c, c])) {
+                    i += width;
+                    break;
+                } else {
+                    i += 1;
+                }
+            }
+            if chars
+                .get(i)
+                .is_some_and(|d| !d.is_whitespace() && !"(),".contains(*d) && !SYMBOLS.contains(*d))
+            {
+                return Err("a string is followed by text without a space".into());
+            }
+            out.push(Tok::Str);
+        } else if c == '(' {
+            out.push(Tok::Open);
+            i += 1;
+        } else if c == ')' {
+            out.push(Tok::Close);
+            i += 1;
+        } else if c == ',' {
+            out.push(Tok::Comma);
+            i += 1;
+        } else if SYMBOLS.contains(c) {
+            // Comparison symbols stand alone even when written without spaces (`a="x"`).
+            let start = i;
+            while i < chars.len() && SYMBOLS.contains(chars[i]) {
+                i += 1;
+            }
+            out.push(Tok::Word(chars[start..i].iter().collect::<String>()));
+        } else {
+            let start = i;
+            while i < chars.len()
+                && !chars[i].is_whitespace()
+                && !"(),".contains(chars[i])
+                && !SYMBOLS.contains(chars[i])
+                && chars[i] != lx.quote
+            {
+                i += 1;
+            }
+            out.push(Tok::Word(chars[start..i].iter().collect::<String>()));
+        }
+    }
+    Ok(out)
+}
+
+struct Parser<'a> {
+    toks: Vec<Tok>,
+    pos: usize,
+    lx: &'a Lexical,
+}
+
+impl Parser<'_> {
+    fn peek_word(&self) -> Option<String> {
+        match self.toks.get(self.pos) {
+            Some(Tok::Word(w)) => Some(w.to_ascii_lowercase()),
+            _ => None,
+        }
+    }
+
+    fn is_op(&self, w: &str) -> bool {
+        self.lx.operators.contains(&w)
+    }
+
+    fn expr(&mut self) -> Result<(), String> {
+        self.unary()?;
+        while let Some(w) = self.peek_word() {
+            if w != "and" && w != "or" {
+                break;
+            }
+            self.pos += 1;
+            self.unary()?;
+        }
+        Ok(())
+    }
+
+    fn unary(&mut self) -> Result<(), String> {
+        if self.peek_word().as_deref() == Some("not") {
+            self.pos += 1;
+            return self.unary();
+        }
+        if self.toks.get(self.pos) == Some(&Tok::Open) {
+            self.pos += 1;
+            self.expr()?;
+            return self.close();
+        }
+        self.comparison()
+    }
+
+    fn close(&mut self) -> Result<(), String> {
+        if self.toks.get(self.pos) == Some(&Tok::Close) {
+            self.pos += 1;
+            Ok(())
+        } else {
+            Err(format!("`)` expected at token {}", self.pos))
+        }
+    }
+
+    fn operand(&mut self) -> Result<(), String> {
+        match self.toks.get(self.pos) {
+            Some(Tok::Str) => {
+                self.pos += 1;
+                Ok(())
+            }
+            Some(Tok::Word(w)) => {
+                let w = w.to_ascii_lowercase();
+                if ["and", "or", "not"].contains(&w.as_str()) || self.is_op(&w) {
+                    return Err(format!("an operand expected, `{w}` found"));
+                }
+                self.pos += 1;
+                // A function call: `name(args)`.
+                if self.toks.get(self.pos) == Some(&Tok::Open) {
+                    self.pos += 1;
+                    self.list()?;
+                    self.close()?;
+                }
+                Ok(())
+            }
+            other => Err(format!("an operand expected, {other:?} found")),
+        }
+    }
+
+    fn list(&mut self) -> Result<(), String> {
+        if self.toks.get(self.pos) == Some(&Tok::Close) {
+            return Ok(());
+        }
+        self.operand()?;
+        while self.toks.get(self.pos) == Some(&Tok::Comma) {
+            self.pos += 1;
+            self.operand()?;
+        }
+        Ok(())
+    }
+
+    fn comparison(&mut self) -> Result<(), String> {
+        self.operand()?;
+        let negated = self.peek_word().as_deref() == Some("not")
+            && self
+                .toks
+                .get(self.pos + 1)
+                .is_some_and(|t| matches!(t, Tok::Word(w) if self.is_op(&w.to_ascii_lowercase())));
+        if negated {
+            self.pos += 1;
+        }
+        match self.peek_word() {
+            Some(w) if self.is_op(&w) => {
+                self.pos += 1;
+                if self.toks.get(self.pos) == Some(&Tok::Open) {
+                    self.pos += 1;
+                    self.list()?;
+                    self.close()
+                } else {
+                    self.operand()
+                }
+            }
+            // A bare operand (a keyword search) is a condition of its own.
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Checks that `q` is a well-formed filter expression of the language.
+pub fn check(q: &str, lx: &Lexical) -> Result<(), String> {
+    let toks = lex(q, lx)?;
+    let mut p = Parser { toks, pos: 0, lx };
+    p.expr()?;
+    if p.pos == p.toks.len() {
+        Ok(())
+    } else {
+        Err(format!("unexpected {:?} at token {}", p.toks[p.pos], p.pos))
+    }
+}
+
+/// SentinelOne PowerQuery filters.
+pub const POWERQUERY: Lexical = Lexical {
+    quote: '"',
+    backslash_escapes: true,
+    triple: false,
+    operators: &[
+        "=",
+        "==",
+        "!=",
+        "<",
+        "<=",
+        ">",
+        ">=",
+        "contains",
+        "contains:matchcase",
+        "matches",
+        "in",
+    ],
+};
+
+/// Cortex XDR XQL filters.
+pub const XQL: Lexical = Lexical {
+    quote: '"',
+    backslash_escapes: false,
+    triple: true,
+    operators: &[
+        "=", "!=", "<", "<=", ">", ">=", "contains", "~=", "in", "incidr", "incidr6",
+    ],
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn catches_broken_strings_and_bare_operators() {
+        assert!(check(r#"a contains "x" and (b in ("*y*", "z"))"#, &XQL).is_ok());
+        assert!(check(r#"a contains "x",run""#, &XQL).is_err());
+        assert!(check(r#"a = ""C:\x" -p" or b = 1"#, &XQL).is_err());
+        assert!(check("x = 1 and contains and y = 2", &XQL).is_err());
+        assert!(check(r#"a = """\"q\" \\""" "#, &XQL).is_ok());
+        assert!(check(r#"a matches "\"x\\" "#, &POWERQUERY).is_ok());
+        assert!(check(r#"a matches "x\\"")"#, &POWERQUERY).is_err());
+        assert!(check(r#"not (a = *) and b not contains "*""#, &XQL).is_ok());
+    }
+}
