@@ -63,6 +63,8 @@ pub enum TargetName {
     SentinelOne,
     /// Palo Alto Cortex XDR XQL.
     CortexXdr,
+    /// VMware Carbon Black Cloud (Enterprise EDR).
+    CarbonBlack,
 }
 
 impl TargetName {
@@ -76,6 +78,7 @@ impl TargetName {
         TargetName::Sqlite,
         TargetName::SentinelOne,
         TargetName::CortexXdr,
+        TargetName::CarbonBlack,
     ];
 
     /// The name used on the command line.
@@ -88,6 +91,7 @@ impl TargetName {
             TargetName::Kql => "kql",
             TargetName::Sqlite => "sqlite",
             TargetName::SentinelOne => "sentinelone",
+            TargetName::CarbonBlack => "carbonblack",
             TargetName::CortexXdr => "cortexxdr",
         }
     }
@@ -102,6 +106,7 @@ impl TargetName {
             "kql" | "kusto" => TargetName::Kql,
             "sqlite" | "sql" => TargetName::Sqlite,
             "sentinelone" | "sentinel_one_pq" | "sentinelone-pq" => TargetName::SentinelOne,
+            "carbonblack" | "carbon_black" | "carbon-black" => TargetName::CarbonBlack,
             "cortexxdr" | "cortex_xdr" | "cortex-xdr" | "xql" => TargetName::CortexXdr,
             _ => return None,
         })
@@ -117,6 +122,7 @@ impl TargetName {
             TargetName::Kql => &targets::kql::Kql,
             TargetName::Sqlite => &targets::sqlite::Sqlite,
             TargetName::SentinelOne => &targets::sentinelone::SentinelOne,
+            TargetName::CarbonBlack => &targets::carbonblack::CarbonBlack,
             TargetName::CortexXdr => &targets::cortexxdr::CortexXdr,
         }
     }

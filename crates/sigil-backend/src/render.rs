@@ -133,6 +133,11 @@ pub trait Target: Sync + std::fmt::Debug {
         default_field_cidr(r, field, net)
     }
 
+    /// `field` compared with a number by `<`, `<=`, `>`, `>=`.
+    fn field_compare(&self, r: &mut Render<'_>, field: &str, op: CmpOp, num: &str) -> Res<Out> {
+        default_field_compare(r, field, op, num)
+    }
+
     /// Alternatives of one value (`windash`, `base64offset`).
     fn expansion(&self, r: &mut Render<'_>, field: &str, values: &[Value]) -> Res<Out> {
         let or = expansion_or(field, values);
@@ -286,21 +291,7 @@ impl<'t> Render<'t> {
             Value::Bool(b) => t.field_bool(self, field, *b),
             Value::Regex { source, flags } => t.field_regex(self, field, source, *flags),
             Value::Cidr(net) => t.field_cidr(self, field, net),
-            Value::Compare(op, num) => {
-                let tmpl = d
-                    .compare_op_expression
-                    .ok_or_else(|| self.unsupported("numeric comparisons"))?;
-                let op = match op {
-                    CmpOp::Lt => "<",
-                    CmpOp::Lte => "<=",
-                    CmpOp::Gt => ">",
-                    CmpOp::Gte => ">=",
-                };
-                Ok(Out::Text(fill(
-                    tmpl,
-                    &[("field", &d.field(field)), ("operator", op), ("value", num)],
-                )))
-            }
+            Value::Compare(op, num) => t.field_compare(self, field, *op, num),
             Value::FieldRef {
                 field: other,
                 starts_with,
@@ -595,6 +586,24 @@ pub fn field_str_with(
         Some(tmpl) => fill(tmpl, &[("field", &field_text), ("value", &value_text)]),
         None => format!("{field_text}{}{value_text}", d.eq_token),
     }))
+}
+
+/// Default numeric comparison: the dialect's template.
+pub fn default_field_compare(r: &mut Render<'_>, field: &str, op: CmpOp, num: &str) -> Res<Out> {
+    let d = r.dialect();
+    let tmpl = d
+        .compare_op_expression
+        .ok_or_else(|| r.unsupported("numeric comparisons"))?;
+    let op = match op {
+        CmpOp::Lt => "<",
+        CmpOp::Lte => "<=",
+        CmpOp::Gt => ">",
+        CmpOp::Gte => ">=",
+    };
+    Ok(Out::Text(fill(
+        tmpl,
+        &[("field", &d.field(field)), ("operator", op), ("value", num)],
+    )))
 }
 
 /// Default case-sensitive `field = string`.

@@ -5,36 +5,42 @@
 mod common;
 
 use common::oracle::{Syntax, check_valid};
-use common::validity::{POWERQUERY, XQL};
+use common::validity::{self, POWERQUERY, XQL};
 use sigil_backend::TargetName;
 
 #[test]
 fn sentinelone_with_its_pipeline() {
-    let syntax = Syntax {
-        lexical: POWERQUERY,
-        expression: |q| Some(q.split(" | columns ").next().unwrap_or(q)),
-    };
+    let syntax: Syntax =
+        |q| validity::check(q.split(" | columns ").next().unwrap_or(q), &POWERQUERY);
     check_valid(
         "conv-sentinelone-pq.jsonl",
         TargetName::SentinelOne,
         &["sentinelone_pq"],
-        &syntax,
+        syntax,
     );
 }
 
 #[test]
 fn cortexxdr_with_its_pipeline() {
-    let syntax = Syntax {
-        lexical: XQL,
-        expression: |q| {
-            let filter = q.split_once(" | filter ")?.1;
-            Some(filter.split(" | fields ").next().unwrap_or(filter))
-        },
+    let syntax: Syntax = |q| {
+        let filter = q.split_once(" | filter ").ok_or("no filter stage")?.1;
+        validity::check(filter.split(" | fields ").next().unwrap_or(filter), &XQL)
     };
     check_valid(
         "conv-cortexxdr.jsonl",
         TargetName::CortexXdr,
         &["cortexxdr"],
-        &syntax,
+        syntax,
+    );
+}
+
+#[test]
+fn carbonblack_without_pipeline() {
+    let syntax: Syntax = validity::check_lucene;
+    check_valid(
+        "conv-carbonblack.jsonl",
+        TargetName::CarbonBlack,
+        &[],
+        syntax,
     );
 }

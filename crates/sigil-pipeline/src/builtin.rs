@@ -53,6 +53,11 @@ const BUILTINS: &[(&str, &[&str], &str)] = &[
         &["cortex_xdr", "cortexxdr_pipeline"],
         include_str!("../pipelines/cortexxdr.yml"),
     ),
+    (
+        "carbonblack",
+        &["carbon_black", "carbonblack_enterprise"],
+        include_str!("../pipelines/carbonblack.yml"),
+    ),
 ];
 
 /// The names of the built-in pipelines (without aliases), in a stable order.

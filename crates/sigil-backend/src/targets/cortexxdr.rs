@@ -6,11 +6,11 @@
 //! suffixes and substrings with `contains`, and its value lists take `*` wildcards; enum
 //! constants (`ENUM.PROCESS`) are written unquoted.
 
-use sigil_core::{Pattern, Piece};
+use sigil_core::{Pattern, Piece, RegexFlags};
 
 use crate::dialect::{Dialect, FieldQuote, InList, NotStyle, StrQuote};
 use crate::error::ConvertError;
-use crate::render::{Out, QueryContext, Render, Res, Target};
+use crate::render::{Out, QueryContext, Render, Res, Target, default_field_regex, escape_regex};
 use crate::tree::BoolKind;
 
 /// The Cortex XDR XQL target.
@@ -110,6 +110,31 @@ impl Target for CortexXdr {
         }
         out.push_str(quote);
         Ok(out)
+    }
+
+    fn field_regex(
+        &self,
+        r: &mut Render<'_>,
+        field: &str,
+        source: &str,
+        flags: RegexFlags,
+    ) -> Res<Out> {
+        if !source.contains('"') {
+            return default_field_regex(r, field, source, flags);
+        }
+        // As for values: a quote needs a """...""" string, in which escapes are read.
+        let re = escape_regex(&DIALECT, source, flags);
+        let mut text = String::with_capacity(re.len() + 8);
+        for c in re.chars() {
+            if c == '"' || c == '\\' {
+                text.push('\\');
+            }
+            text.push(c);
+        }
+        Ok(Out::Text(format!(
+            "{} ~= \"\"\"{text}\"\"\"",
+            DIALECT.field(field)
+        )))
     }
 
     fn finish(&self, r: &Render<'_>, query: Out, ctx: &QueryContext<'_>) -> Res<String> {

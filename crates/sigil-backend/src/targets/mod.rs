@@ -1,5 +1,6 @@
 //! One module per target: a [`crate::dialect::Dialect`] and the hooks it overrides.
 
+pub mod carbonblack;
 pub mod cortexxdr;
 pub mod elastic;
 pub mod eql;

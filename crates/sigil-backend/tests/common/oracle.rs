@@ -56,24 +56,9 @@ struct Outcome {
     causes: BTreeMap<String, Vec<String>>,
 }
 
-/// The syntax check of a target's language: the lexical rules and the part of a whole
-/// query that is the filter expression (`None`: not checkable).
-#[derive(Clone, Copy)]
-pub struct Syntax {
-    /// Strings and operators.
-    pub lexical: super::validity::Lexical,
-    /// The filter expression inside a whole query.
-    pub expression: fn(&str) -> Option<&str>,
-}
-
-impl Syntax {
-    fn check(&self, query: &str) -> Result<(), String> {
-        match (self.expression)(query) {
-            Some(e) => super::validity::check(e, &self.lexical),
-            None => Ok(()),
-        }
-    }
-}
+/// The syntax check of a target's language on a whole query: `Err(reason)` for a query
+/// the language's parser would reject.
+pub type Syntax = fn(&str) -> Result<(), String>;
 
 fn expected_queries(row: &Json, expect: Expect) -> Vec<String> {
     let outputs = row["queries"].as_array().into_iter().flatten();
@@ -103,7 +88,7 @@ fn run(
     target: TargetName,
     pipelines: &[&str],
     expect: Expect,
-    syntax: Option<&Syntax>,
+    syntax: Option<Syntax>,
 ) -> Option<Outcome> {
     let Some(shared) = shared() else {
         println!("skipped: ../shared/corpus not found");
@@ -133,83 +118,78 @@ fn run(
         let Ok(row) = serde_json::from_str::<Json>(line) else {
             continue;
         };
+        let path = row["path"].as_str().unwrap_or_default().to_string();
+        let converted = convert_file(&shared, &path, &set, target);
+        // Every query sigil writes must be valid, for the rules the reference converts or not.
+        if let (Some(syntax), Ok(got)) = (syntax, &converted) {
+            for q in got {
+                if let Err(e) = syntax(q) {
+                    out.invalid.push(format!("{path}: {e}\n      {q}"));
+                }
+            }
+        }
         if row["ok"] != Json::Bool(true) {
             continue;
         }
-        let path = row["path"].as_str().unwrap_or_default().to_string();
         let expected = expected_queries(&row, expect);
         if let Some(syntax) = syntax
-            && let Some(e) = expected.iter().find_map(|q| syntax.check(q).err())
+            && let Some(e) = expected.iter().find_map(|q| syntax(q).err())
         {
             out.reference_invalid.push(format!("{path}: {e}"));
             continue;
         }
         out.total += 1;
-        let source =
-            std::fs::read_to_string(shared.join("corpus/sigma").join(&path)).unwrap_or_default();
-        let parsed = sigil_sigma::parse_str(&source);
-        let Some(rule) = parsed.rules.first() else {
-            out.causes
-                .entry("sigil: no rule parsed".into())
-                .or_default()
-                .push(path);
-            continue;
-        };
-        let processed = match set.process(rule) {
-            Ok(p) => p,
-            Err(e) => {
-                out.causes
-                    .entry(format!(
-                        "pipeline error: {}",
-                        e.to_string().chars().take(60).collect::<String>()
-                    ))
-                    .or_default()
-                    .push(path);
-                continue;
-            }
-        };
-        let state: BTreeMap<String, String> = processed
-            .state
-            .iter()
-            .map(|(k, v)| (k.clone(), scalar_text(v)))
-            .collect();
-        match convert_rule(&processed.rule, target, &state) {
+        match converted {
+            Ok(got) if got == expected => out.equal += 1,
             Ok(got) => {
-                let got: Vec<String> = got.iter().map(|q| normalise(q)).collect();
-                if let Some(syntax) = syntax {
-                    for q in &got {
-                        if let Err(e) = syntax.check(q) {
-                            out.invalid.push(format!("{path}: {e}\n      {q}"));
-                        }
-                    }
-                }
-                if got == expected {
-                    out.equal += 1;
-                } else {
-                    let key = match (expected.first(), got.first()) {
-                        (Some(e), Some(g)) => cause(e, g),
-                        _ => format!("query count {} vs {}", expected.len(), got.len()),
-                    };
-                    out.causes.entry(key).or_default().push(format!(
-                        "{path}\n      pySigma: {}\n      sigil:   {}",
-                        expected.join(" ;; "),
-                        got.join(" ;; ")
-                    ));
-                }
+                let key = match (expected.first(), got.first()) {
+                    (Some(e), Some(g)) => cause(e, g),
+                    _ => format!("query count {} vs {}", expected.len(), got.len()),
+                };
+                out.causes.entry(key).or_default().push(format!(
+                    "{path}\n      pySigma: {}\n      sigil:   {}",
+                    expected.join(" ;; "),
+                    got.join(" ;; ")
+                ));
             }
-            Err(e) => {
-                let msg = e.to_string();
-                out.causes
-                    .entry(format!(
-                        "sigil error: {}",
-                        msg.chars().take(70).collect::<String>()
-                    ))
-                    .or_default()
-                    .push(path);
-            }
+            Err(cause) => out.causes.entry(cause).or_default().push(path),
         }
     }
     Some(out)
+}
+
+/// sigil's queries for one corpus file (whitespace-normalised), or the cause of failure.
+fn convert_file(
+    shared: &Path,
+    path: &str,
+    set: &PipelineSet,
+    target: TargetName,
+) -> Result<Vec<String>, String> {
+    let source =
+        std::fs::read_to_string(shared.join("corpus/sigma").join(path)).unwrap_or_default();
+    let parsed = sigil_sigma::parse_str(&source);
+    let rule = parsed
+        .rules
+        .first()
+        .ok_or_else(|| "sigil: no rule parsed".to_string())?;
+    let processed = set.process(rule).map_err(|e| {
+        format!(
+            "pipeline error: {}",
+            e.to_string().chars().take(60).collect::<String>()
+        )
+    })?;
+    let state: BTreeMap<String, String> = processed
+        .state
+        .iter()
+        .map(|(k, v)| (k.clone(), scalar_text(v)))
+        .collect();
+    let got = convert_rule(&processed.rule, target, &state).map_err(|e| {
+        format!(
+            "sigil error: {}",
+            e.to_string().chars().take(70).collect::<String>()
+        )
+    })?;
+    Ok(got.iter().map(|q| normalise(q)).collect())
 }
 
 fn scalar_text(v: &sigil_pipeline::Scalar) -> String {
@@ -235,7 +215,7 @@ pub fn check_at(file: &str, target: TargetName, pipelines: &[&str], required: f6
 
 /// Like [`check`]; rules whose reference query `syntax` rejects are left out of the
 /// measure (and listed), and every query sigil writes must pass `syntax`.
-pub fn check_valid(file: &str, target: TargetName, pipelines: &[&str], syntax: &Syntax) {
+pub fn check_valid(file: &str, target: TargetName, pipelines: &[&str], syntax: Syntax) {
     check_full(file, target, pipelines, Expect::Queries, 0.97, Some(syntax));
 }
 
@@ -257,7 +237,7 @@ pub fn check_full(
     pipelines: &[&str],
     expect: Expect,
     required: f64,
-    syntax: Option<&Syntax>,
+    syntax: Option<Syntax>,
 ) {
     let Some(out) = run(file, target, pipelines, expect, syntax) else {
         return;

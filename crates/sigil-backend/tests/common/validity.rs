@@ -255,6 +255,92 @@ pub const XQL: Lexical = Lexical {
     ],
 };
 
+/// Checks a Lucene-style query (Carbon Black's search syntax): terms `field:value` or
+/// `value`, with `-` for `not`, `AND` / `OR` or a space, parentheses, `"..."` phrases and
+/// `[a TO b]` ranges. A query-syntax character that is not escaped where a term needs it to
+/// be (`[eE]`, `a|b`, `x/y` in a value) is an error, as it is for Lucene's parser.
+pub fn check_lucene(q: &str) -> Result<(), String> {
+    let chars: Vec<char> = q.chars().collect();
+    let mut i = 0;
+    let mut depth = 0i32;
+    while i < chars.len() {
+        let c = chars[i];
+        match c {
+            c if c.is_whitespace() => i += 1,
+            '(' => {
+                depth += 1;
+                i += 1;
+            }
+            ')' => {
+                depth -= 1;
+                if depth < 0 {
+                    return Err("unbalanced `)`".into());
+                }
+                i += 1;
+            }
+            _ => i = lucene_term(&chars, i)?,
+        }
+    }
+    if depth == 0 {
+        Ok(())
+    } else {
+        Err("unbalanced `(`".into())
+    }
+}
+
+/// Reads one term from `start`; returns where it ends.
+fn lucene_term(chars: &[char], start: usize) -> Result<usize, String> {
+    let mut i = start;
+    if chars[i] == '-' {
+        i += 1;
+        if chars.get(i) == Some(&'(') {
+            return Ok(i);
+        }
+    }
+    let value_start = i;
+    let mut seen_colon = false;
+    while i < chars.len() {
+        let c = chars[i];
+        match c {
+            '\\' => i += 2,
+            '"' if i == value_start || chars[i - 1] == ':' => {
+                i += 1;
+                while i < chars.len() && chars[i] != '"' {
+                    i += if chars[i] == '\\' { 2 } else { 1 };
+                }
+                if i >= chars.len() {
+                    return Err("a phrase is not closed".into());
+                }
+                i += 1;
+            }
+            '[' | '{' if seen_colon && chars[i - 1] == ':' => {
+                let close = chars[i..]
+                    .iter()
+                    .position(|d| *d == ']' || *d == '}')
+                    .ok_or("a range is not closed")?;
+                let inner: String = chars[i + 1..i + close].iter().collect();
+                if inner.split_whitespace().nth(1) != Some("TO") {
+                    return Err(format!("`{inner}` is not a range"));
+                }
+                i += close + 1;
+            }
+            ':' if !seen_colon => {
+                seen_colon = true;
+                i += 1;
+                if chars.get(i).is_none_or(|d| d.is_whitespace() || *d == ')') {
+                    return Err("a field without a value".into());
+                }
+            }
+            c if c.is_whitespace() || c == '(' || c == ')' => break,
+            '[' | ']' | '{' | '}' | '"' | '^' | '~' | '/' | '!' | '+' | ':' => {
+                return Err(format!("unescaped `{c}` in a term"));
+            }
+            _ => i += 1,
+        }
+    }
+    Ok(i)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -269,5 +355,9 @@ mod tests {
         assert!(check(r#"a matches "\"x\\" "#, &POWERQUERY).is_ok());
         assert!(check(r#"a matches "x\\"")"#, &POWERQUERY).is_err());
         assert!(check(r#"not (a = *) and b not contains "*""#, &XQL).is_ok());
+        assert!(check_lucene(r"(a:b\ c OR -d:e*) f:[3 TO *] -(g:\[x\])").is_ok());
+        assert!(check_lucene(r"a:\\s-[eE]nc\\s").is_err());
+        assert!(check_lucene(r"a:x/y").is_err());
+        assert!(check_lucene(r#""chmod\ 777" OR x"#).is_ok());
     }
 }
