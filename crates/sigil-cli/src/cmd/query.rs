@@ -1,10 +1,11 @@
 //! `sigil query`: an ad-hoc hunting query (EQL, KQL or one Sigma file) over logs, printing
 //! the matching events.
 //!
-//! EQL runs on sigil-elastic's evaluator, which needs the whole event stream (sequences,
-//! joins and pipes look across events) and nested values (`args[0]`, `arraySearch`), so
-//! events are loaded as JSON values: JSON logs as written, EVTX records through
-//! sigil-logs. KQL and Sigma are lowered into the IR and run on the engine, streaming.
+//! EQL runs on sigil-elastic's evaluator, which needs nested values (`args[0]`,
+//! `arraySearch`), so events are read as JSON values (JSON logs as written, EVTX records
+//! through sigil-logs) and streamed through it: it keeps the matches and the events of
+//! pending sequences, and orders them by time. KQL and Sigma are lowered into the IR and
+//! run on the engine, streaming.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -13,7 +14,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use serde_json::Value as Json;
 use sigil_core::{Condition, Detection, Expr, Rule, RuleBody, RuleLanguage, Search, Span};
-use sigil_elastic::eql::eval::{EvalEvent, EvalOptions, evaluate};
+use sigil_elastic::eql::eval::{EvalEvent, EvalOptions, Evaluation, Evaluator};
 use sigil_engine::{Engine, EngineOptions, Matched};
 use sigil_logs::InputKind;
 
@@ -123,16 +124,30 @@ fn run_eql(args: &Args, query: &str, out: &mut impl Write) -> Result<usize> {
         let line = query[..e.offset.min(query.len())].matches('\n').count() + 1;
         anyhow::anyhow!("EQL syntax error at {line}:{}: {}", col + 1, e.message)
     })?;
-    let mut events = load_events(&args.logs, &args.timestamp_field)?;
-    // Queries see events in time order; events without a time keep their place.
-    if events.iter().all(|e| e.millis.is_some()) {
-        events.sort_by_key(|e| e.millis);
-    }
     let options = EvalOptions {
         category_field: args.category_field.clone(),
         case_insensitive: args.case_insensitive,
     };
-    let results = evaluate(&ast, &events, &options);
+    // Events stream through the evaluator, which keeps only what a result may need and
+    // puts it in time order.
+    let mut evaluator = Evaluator::new(&ast, &options);
+    read_events(&args.logs, &args.timestamp_field, &mut |e| {
+        evaluator.push(e);
+    })?;
+    let Evaluation {
+        matches: results,
+        events,
+        untimed,
+    } = evaluator.finish();
+    if untimed > 0 {
+        eprintln!(
+            "sigil: {untimed} {} matched a step but had no usable `{}` and {} left out of the \
+             sequences (--timestamp-field names the time field)",
+            if untimed == 1 { "event" } else { "events" },
+            args.timestamp_field,
+            if untimed == 1 { "was" } else { "were" },
+        );
+    }
     for (n, m) in results.iter().enumerate() {
         if m.events.is_empty() {
             if let Some((count, _)) = m.count {
@@ -145,7 +160,7 @@ fn run_eql(args: &Args, query: &str, out: &mut impl Write) -> Result<usize> {
             continue;
         }
         for &i in &m.events {
-            print_event(args, n + 1, &events[i].fields, out)?;
+            print_event(args, n + 1, &events[i].event.fields, out)?;
         }
     }
     Ok(results.len())
@@ -208,24 +223,25 @@ fn event_millis(v: &Json) -> Option<i64> {
     }
 }
 
-fn push_event(events: &mut Vec<EvalEvent>, fields: Json, timestamp_field: &str) {
-    let millis = fields
+/// The time of `fields`: its `timestamp_field`, looked up as one dotted key, then as a
+/// path of nested objects.
+fn event_time(fields: &Json, timestamp_field: &str) -> Option<i64> {
+    fields
         .get(timestamp_field)
-        .or_else(|| {
-            timestamp_field
-                .split('.')
-                .try_fold(&fields, |v, p| v.get(p))
-        })
-        .and_then(event_millis);
-    events.push(EvalEvent { fields, millis });
+        .or_else(|| timestamp_field.split('.').try_fold(fields, |v, p| v.get(p)))
+        .and_then(event_millis)
 }
 
-fn load_events(paths: &[PathBuf], timestamp_field: &str) -> Result<Vec<EvalEvent>> {
+/// Reads the events of `paths` one at a time into `sink`.
+fn read_events(
+    paths: &[PathBuf],
+    timestamp_field: &str,
+    sink: &mut dyn FnMut(EvalEvent),
+) -> Result<()> {
     let discovery = sigil_logs::discover(paths);
     for e in &discovery.errors {
         eprintln!("sigil: {e}");
     }
-    let mut events = Vec::new();
     for input in &discovery.inputs {
         match input.kind {
             InputKind::Evtx => {
@@ -239,10 +255,16 @@ fn load_events(paths: &[PathBuf], timestamp_field: &str) -> Result<Vec<EvalEvent
                     } else {
                         serde_json::from_str::<Json>(&flat.to_json())
                     };
-                    match json {
-                        Ok(v) => push_event(&mut events, v, timestamp_field),
-                        Err(_) => bad += 1,
-                    }
+                    let Ok(fields) = json else {
+                        bad += 1;
+                        return;
+                    };
+                    // Every record has its own time, also when the view does not name it.
+                    let millis = event_time(&fields, timestamp_field).or_else(|| {
+                        let t = sigil_logs::Event::get(flat, "SystemTime")?;
+                        sigil_logs::parse_timestamp_micros(&t.as_text()?).map(|us| us / 1000)
+                    });
+                    sink(EvalEvent { fields, millis });
                 })
                 .with_context(|| format!("cannot read {}", input.path.display()))?;
                 if bad > 0 {
@@ -252,37 +274,37 @@ fn load_events(paths: &[PathBuf], timestamp_field: &str) -> Result<Vec<EvalEvent
             InputKind::Json => {
                 let file = std::fs::File::open(&input.path)
                     .with_context(|| format!("cannot read {}", input.path.display()))?;
-                read_json(
-                    BufReader::new(file),
-                    &input.path,
-                    &mut events,
-                    timestamp_field,
-                );
+                read_json(BufReader::new(file), &input.path, timestamp_field, sink);
             }
             InputKind::Stdin => {
                 read_json(
                     std::io::stdin().lock(),
                     Path::new("-"),
-                    &mut events,
                     timestamp_field,
+                    sink,
                 );
             }
         }
     }
-    Ok(events)
+    Ok(())
 }
 
 /// JSON values one after another (JSON lines included); a top-level array is a list of
 /// events. A broken value ends the file with a message; the events before it count.
-fn read_json(reader: impl BufRead, path: &Path, events: &mut Vec<EvalEvent>, ts: &str) {
+fn read_json(
+    reader: impl BufRead,
+    path: &Path,
+    timestamp_field: &str,
+    sink: &mut dyn FnMut(EvalEvent),
+) {
+    let mut push = |fields: Json| {
+        let millis = event_time(&fields, timestamp_field);
+        sink(EvalEvent { fields, millis });
+    };
     for value in serde_json::Deserializer::from_reader(reader).into_iter::<Json>() {
         match value {
-            Ok(Json::Array(items)) => {
-                for item in items {
-                    push_event(events, item, ts);
-                }
-            }
-            Ok(v) => push_event(events, v, ts),
+            Ok(Json::Array(items)) => items.into_iter().for_each(&mut push),
+            Ok(v) => push(v),
             Err(e) => {
                 eprintln!("sigil: {}: {e}", path.display());
                 break;
@@ -344,8 +366,18 @@ fn run_engine(args: &Args, mut rules: Vec<Rule>, out: &mut impl Write) -> Result
     if let Some(e) = write_error {
         return Err(e);
     }
+    let hits = scan.into_hits();
+    if hits.untimed > 0 {
+        eprintln!(
+            "sigil: {} {} matched a correlation's rule but had no readable timestamp and {} \
+             left out of its time windows",
+            hits.untimed,
+            if hits.untimed == 1 { "event" } else { "events" },
+            if hits.untimed == 1 { "was" } else { "were" },
+        );
+    }
     let mut correlations = 0usize;
-    engine.finish(scan.into_hits(), &mut |d: &sigil_engine::Detection<'_>| {
+    engine.finish(hits, &mut |d: &sigil_engine::Detection<'_>| {
         if let Matched::Correlation(c) = d.matched {
             correlations += 1;
             let line = serde_json::json!({
