@@ -100,6 +100,9 @@ pub fn analyze(
                         name: name.to_string(),
                         expr: render_expr(&flatten(d.to_expr())),
                     });
+                    // A step's exclusions are the sequence's: its events are never
+                    // that step's.
+                    exclusions(&flatten(d.to_expr()), &mut facts.exclusions);
                     let mut inner = RuleFacts::default();
                     detection_facts(step, d, pipelines, &mut inner, Some(name));
                     facts.indicators.extend(inner.indicators);
@@ -148,7 +151,7 @@ fn detection_facts(
                 expr: render_expr(&s.expr),
             });
         }
-        facts.exclusions = exclusions(&flatten(d.to_expr()));
+        exclusions(&flatten(d.to_expr()), &mut facts.exclusions);
     }
 
     let mapped = mapped_fields(rule, d, pipelines);
@@ -263,45 +266,42 @@ fn searches_used(d: &Detection, c: &Condition, negated: bool, out: &mut Vec<(usi
     }
 }
 
-/// The predicates of the top-level NOT conjuncts, one row per predicate (values sorted
-/// case-insensitively); identical rows merged.
-fn exclusions(expr: &Expr) -> Vec<Exclusion> {
-    let mut out: Vec<Exclusion> = Vec::new();
-    for negated in top_level_exclusions(expr) {
-        for p in negated.predicates() {
-            let mut kind = "";
-            let mut values: Vec<String> = p
-                .values
-                .iter()
-                .map(|v| {
-                    let (k, text) = display(p, v);
-                    kind = k;
-                    text
-                })
-                .collect();
-            values.sort_by_key(|v| v.to_lowercase());
-            values.dedup();
-            if kind.is_empty() {
-                continue;
-            }
+/// The predicates a rule suppresses: those of its top-level `NOT` conjuncts (`selection
+/// and not (filter_a or filter_b)`) and its top-level `neq` conjuncts (EQL's `!=` and
+/// `not in`), one row per field and kind (values sorted case-insensitively), added to
+/// `out` (identical rows merged).
+fn exclusions(expr: &Expr, out: &mut Vec<Exclusion>) {
+    let conjuncts = match expr {
+        Expr::And(v) => v.as_slice(),
+        other => std::slice::from_ref(other),
+    };
+    let not_equal = conjuncts.iter().filter_map(|e| match e {
+        Expr::Pred(p) if p.op == sigil_core::Op::NotEquals => Some(p),
+        _ => None,
+    });
+    let negated = top_level_exclusions(expr)
+        .into_iter()
+        .flat_map(Expr::predicates);
+    for p in negated.chain(not_equal) {
+        for v in &p.values {
+            let (kind, text) = display(p, v);
             match out
                 .iter_mut()
                 .find(|e| e.field == p.field && e.kind == kind)
             {
-                Some(e) => {
-                    e.values.extend(values);
-                    e.values.sort_by_key(|v| v.to_lowercase());
-                    e.values.dedup();
-                }
+                Some(e) => e.values.push(text),
                 None => out.push(Exclusion {
                     field: p.field.clone(),
                     kind: kind.to_string(),
-                    values,
+                    values: vec![text],
                 }),
             }
         }
     }
-    out
+    for e in out.iter_mut() {
+        e.values.sort_by_key(|v| v.to_lowercase());
+        e.values.dedup();
+    }
 }
 
 /// A condition as text: `not` binds tighter than `and`, `and` tighter than `or`.

@@ -10,7 +10,8 @@
 //!    their names. Field names are then compared case-insensitively, without an
 //!    Elasticsearch multi-field suffix (`.caseless`, `.keyword`, `.text`, `.wildcard`).
 //! 2. **Wildcard shapes** become the operator they mean: `*x` is `ends_with x`, `x*` is
-//!    `starts_with x`, `*x*` is `contains x`.
+//!    `starts_with x`, `*x*` is `contains x`; any other pattern is a `wildcard` of the
+//!    whole pattern its operator matches.
 //! 3. **ECS name fields** become suffixes of their path fields, since ECS defines a
 //!    `*.name` as the file name of the `*.executable` / `*.path` next to it:
 //!    `process.parent.name equals x.exe` is `process.parent.executable ends_with \x.exe`
@@ -36,7 +37,12 @@ const NAME_FIELDS: [(&str, &str); 4] = [
 /// Elasticsearch multi-field suffixes: other indexings of the same field.
 const MULTI_FIELD_SUFFIXES: [&str; 4] = [".caseless", ".keyword", ".text", ".wildcard"];
 
-/// How one value of a predicate is shown: `(kind, value)`.
+/// How one value of a predicate is shown: `(kind, value)`, the kind saying what the
+/// value matches. A string is read with its operator (`contains x` matches `*x*`): a
+/// literal keeps the operator's kind, a pattern whose only wildcards are a leading and/or
+/// trailing `*` becomes `equals`, `starts_with`, `ends_with` or `contains` of its literal,
+/// and any other pattern is a `wildcard`, shown whole in Sigma syntax
+/// (`Image|endswith: '\x*.exe'` is `wildcard *\x*.exe`).
 pub fn display(pred: &Predicate, value: &Value) -> (&'static str, String) {
     if pred.field.is_none() {
         return ("keyword", value.to_text());
@@ -45,14 +51,29 @@ pub fn display(pred: &Predicate, value: &Value) -> (&'static str, String) {
         (_, Value::FieldRef(f)) => ("fieldref", f.clone()),
         (Op::Exists, v) => ("exists", v.to_text()),
         (_, Value::Null) => ("exists", "false".to_string()),
-        (Op::Equals | Op::NotEquals, Value::Str(p)) => match shape(p) {
-            Some((kind, lit)) => (kind, lit.to_string()),
-            None => ("equals", pattern_text(p)),
+        (op, Value::Str(p)) if p.has_wildcards() => match matched_pattern(op, p) {
+            Some(full) => match shape(&full) {
+                Some((kind, lit)) => (kind, lit.to_string()),
+                None => ("wildcard", full.to_sigma()),
+            },
+            None => (op_kind(op), pattern_text(p)),
         },
         (op, Value::Str(p)) => (op_kind(op), pattern_text(p)),
         // `neq` names a value compared by equality; the negation is the predicate's context.
         (Op::NotEquals, v) => ("equals", v.to_text()),
         (op, v) => (op_kind(op), v.to_text()),
+    }
+}
+
+/// The whole-value pattern a string operator matches (`contains x` is `*x*`); `None`
+/// for operators that do not read wildcards.
+fn matched_pattern(op: Op, p: &Pattern) -> Option<Pattern> {
+    match op {
+        Op::Equals | Op::NotEquals => Some(p.clone()),
+        Op::Contains => Some(p.with_leading_any().with_trailing_any()),
+        Op::StartsWith => Some(p.with_trailing_any()),
+        Op::EndsWith => Some(p.with_leading_any()),
+        _ => None,
     }
 }
 
@@ -95,16 +116,9 @@ pub fn normalize(
     mapped_field: Option<&str>,
     value: &Value,
 ) -> NormalizedIndicator {
-    let (mut kind, shown) = display(pred, value);
+    // The shown value is the literal for literal kinds, Sigma syntax for a wildcard.
+    let (mut kind, mut text) = display(pred, value);
     let mut field = base_field(mapped_field.unwrap_or_default());
-    // The shown value is Sigma syntax; for literal kinds compare the literal text.
-    let mut text = match value {
-        Value::Str(p) => match (pred.op, shape(p)) {
-            (Op::Equals | Op::NotEquals, Some((_, lit))) => lit.to_string(),
-            _ => p.as_literal().map_or(shown, str::to_string),
-        },
-        _ => shown,
-    };
     if kind == "equals"
         && matches!(value, Value::Str(p) if p.as_literal().is_some())
         && let Some((_, path)) = NAME_FIELDS.iter().find(|(name, _)| *name == field)
@@ -163,8 +177,24 @@ mod tests {
         );
         let p = pred("CommandLine", Op::Equals, "*-enc*");
         assert_eq!(display(&p, &p.values[0]).0, "contains");
+        // Any other pattern is a wildcard, shown whole with what its operator adds.
         let p = pred("CommandLine", Op::Equals, "a*b");
-        assert_eq!(display(&p, &p.values[0]), ("equals", "a*b".into()));
+        assert_eq!(display(&p, &p.values[0]), ("wildcard", "a*b".into()));
+        let p = pred("process.args", Op::Equals, "format*:*");
+        assert_eq!(display(&p, &p.values[0]), ("wildcard", "format*:*".into()));
+        let p = pred("Image", Op::EndsWith, r"\vsimmersiveactivatehelper*.exe");
+        assert_eq!(
+            display(&p, &p.values[0]),
+            ("wildcard", r"*\vsimmersiveactivatehelper*.exe".into())
+        );
+        let p = pred("CommandLine", Op::Contains, "a?b");
+        assert_eq!(display(&p, &p.values[0]), ("wildcard", "*a?b*".into()));
+        // A contained pattern that only adds stars is still a substring.
+        let p = pred("CommandLine", Op::Contains, "*-enc");
+        assert_eq!(display(&p, &p.values[0]), ("contains", "-enc".into()));
+        // A literal keeps its operator; an escaped star is no wildcard.
+        let p = pred("CommandLine", Op::Contains, r"a\*b");
+        assert_eq!(display(&p, &p.values[0]), ("contains", "a*b".into()));
     }
 
     #[test]

@@ -210,10 +210,11 @@ pub struct Exclusion {
 pub struct Indicator {
     /// The field as written in the rule (`None` for a keyword search).
     pub field: Option<String>,
-    /// `equals`, `contains`, `starts_with`, `ends_with`, `regex`, `cidr`, `exists`, `lt`,
-    /// `lte`, `gt`, `gte`, `fieldref` or `keyword`. A Sigma value whose only wildcards
-    /// are a leading and/or trailing `*` is shown with the kind it means (`*\x.exe` is
-    /// `ends_with \x.exe`).
+    /// `equals`, `contains`, `starts_with`, `ends_with`, `wildcard`, `regex`, `cidr`,
+    /// `exists`, `lt`, `lte`, `gt`, `gte`, `fieldref` or `keyword`: what the value
+    /// matches. A pattern whose only wildcards are a leading and/or trailing `*` is shown
+    /// with the kind it means (`*\x.exe` is `ends_with \x.exe`), any other pattern is a
+    /// `wildcard` (see [`crate::indicator::display`]).
     pub kind: String,
     /// The value (Sigma string syntax for patterns).
     pub value: String,

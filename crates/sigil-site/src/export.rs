@@ -129,7 +129,7 @@ pub struct AnalysisExport<'a> {
 pub struct IndicatorExport<'a> {
     /// The field as written (`None` for a keyword).
     pub field: Option<&'a str>,
-    /// `equals`, `contains`, `ends_with`, ...
+    /// `equals`, `contains`, `ends_with`, `wildcard`, ...
     pub kind: &'a str,
     /// The value.
     pub value: &'a str,
