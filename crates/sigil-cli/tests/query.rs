@@ -72,7 +72,8 @@ fn eql_sequences_on_the_evtx_corpus_are_in_time_order_and_agree_with_hunt() {
          [rule]\nauthor = [\"sigil\"]\ndescription = \"cmd.exe, then whoami.exe\"\n\
          name = \"Cmd then whoami\"\nrisk_score = 21\n\
          rule_id = \"00000000-0000-0000-0000-000000000016\"\nseverity = \"low\"\n\
-         type = \"eql\"\nlanguage = \"eql\"\nindex = [\"logs-*\"]\nquery = '''\n{CMD_THEN_WHOAMI}\n'''\n"
+         tags = [\"OS: Windows\"]\ntype = \"eql\"\nlanguage = \"eql\"\n\
+         index = [\"winlogbeat-*\", \"logs-windows.*\"]\nquery = '''\n{CMD_THEN_WHOAMI}\n'''\n"
     );
     std::fs::write(&rule, toml).expect("write rule");
     let (code, out, err) = sigil(&[
