@@ -23,13 +23,13 @@ trap 'rm -rf "$tmp"' EXIT
 now() { date +%s.%N; }
 secs() { python3 -c "print(f'{$2 - $1:.3f}')"; }
 
-# sigil target | sigma-cli target and options
+# sigil target and pipeline | sigma-cli target and options
 pairs=(
-  "splunk|splunk --without-pipeline"
-  "lucene|lucene -p ecs_windows"
-  "eql|eql -p ecs_windows"
-  "kql|kusto"
-  "sqlite|sqlite"
+  "splunk -p none|splunk --without-pipeline"
+  "lucene -p ecs_windows|lucene -p ecs_windows"
+  "eql -p ecs_windows|eql -p ecs_windows"
+  "kusto -p none|kusto"
+  "sqlite -p none|sqlite"
 )
 echo "# $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(uname -m); sigil $(git -C "$here" rev-parse --short HEAD)"
 echo "# $("$sigma" version 2>/dev/null | head -1 || echo 'sigma-cli not found')"
@@ -37,15 +37,14 @@ printf '%-8s %10s %8s %10s %8s %8s\n' target sigil_s queries pysigma_s queries r
 for pair in "${pairs[@]}"; do
   ours="${pair%%|*}"
   theirs="${pair#*|}"
-  extra=()
-  [[ "$ours" == lucene || "$ours" == eql ]] && extra=(-p ecs_windows)
   # Output goes to files so that a run that converted nothing is visible in the counts.
   # sigil: the median of three runs (a run takes a fraction of a second, so one stray
   # process on a shared machine would decide a single sample); pySigma: one run.
   runs=()
   for _ in 1 2 3; do
     t0=$(now)
-    "$sigil" convert -t "$ours" "${extra[@]}" "${dirs[@]}" >"$tmp/sigil.out" 2>/dev/null || true
+    # shellcheck disable=SC2086
+    "$sigil" convert -t $ours "${dirs[@]}" >"$tmp/sigil.out" 2>/dev/null || true
     runs+=("$(secs "$t0" "$(now)")")
   done
   a=$(printf '%s\n' "${runs[@]}" | sort -n | sed -n 2p)
@@ -57,9 +56,9 @@ for pair in "${pairs[@]}"; do
     t2=$(now)
     b=$(secs "$t1" "$t2")
     n_theirs=$(grep -c . "$tmp/sigma.out" || true)
-    printf '%-8s %10s %8s %10s %8s %8s\n' "$ours" "$a" "$n_ours" "$b" "$n_theirs" \
+    printf '%-8s %10s %8s %10s %8s %8s\n' "${ours%% *}" "$a" "$n_ours" "$b" "$n_theirs" \
       "$(python3 -c "print(f'{$b/$a:.0f}x')")"
   else
-    printf '%-8s %10s %8s %10s %8s %8s\n' "$ours" "$a" "$n_ours" n/a n/a n/a
+    printf '%-8s %10s %8s %10s %8s %8s\n' "${ours%% *}" "$a" "$n_ours" n/a n/a n/a
   fi
 done

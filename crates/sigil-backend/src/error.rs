@@ -42,6 +42,32 @@ pub enum ConvertError {
     /// The rule is not a plain detection (correlation rules are not converted yet).
     #[error("{0} rules are not converted")]
     NotADetection(&'static str),
+    /// A pipeline rejected the rule (a field it cannot map, no table for its logsource).
+    #[error(transparent)]
+    Pipeline(#[from] sigil_pipeline::PipelineError),
+}
+
+/// Pipelines that do not fit the targets they were asked for.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SetupError {
+    /// A pipeline whose `allowed_backends` names none of the targets.
+    #[error("pipeline `{pipeline}` is for {allowed}, not for {targets}")]
+    PipelineNotForTarget {
+        /// The pipeline's name.
+        pipeline: String,
+        /// The targets it names, comma-separated.
+        allowed: String,
+        /// The targets it was asked for, comma-separated.
+        targets: String,
+    },
+    /// A target's default pipeline is not built in (a broken build).
+    #[error("the default pipeline `{pipeline}` of {target} is not built in")]
+    MissingDefault {
+        /// The target.
+        target: &'static str,
+        /// The pipeline it names.
+        pipeline: &'static str,
+    },
 }
 
 impl ConvertError {
@@ -52,7 +78,7 @@ impl ConvertError {
             | ConvertError::UnexpandedPlaceholder { span, .. }
             | ConvertError::InvalidValue { span, .. }
             | ConvertError::UnknownSearch { span, .. } => *span,
-            ConvertError::NotADetection(_) => Span::default(),
+            ConvertError::NotADetection(_) | ConvertError::Pipeline(_) => Span::default(),
         }
     }
 }

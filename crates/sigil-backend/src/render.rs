@@ -160,6 +160,14 @@ pub trait Target: Sync + std::fmt::Debug {
         let _ = ctx;
         Ok(r.text_of(&query).to_string())
     }
+
+    /// Prints a whole query with `r`, a renderer for this target: the condition, then
+    /// [`Target::finish`]. A target that arranges the parts around the condition itself
+    /// (Splunk's `| rex` commands) overrides it.
+    fn query(&self, r: &mut Render<'_>, node: &Node, ctx: &QueryContext<'_>) -> Res<String> {
+        let out = r.convert(node)?;
+        self.finish(r, out, ctx)
+    }
 }
 
 /// Rendering state for one query.

@@ -5,35 +5,30 @@
 mod common;
 
 use common::oracle::{check, check_at};
-use sigil_backend::TargetName;
 
 #[test]
 fn splunk_without_pipeline() {
-    check("conv-splunk.jsonl", TargetName::Splunk, &[]);
+    check("conv-splunk.jsonl", "splunk", &[]);
 }
 
 #[test]
 fn splunk_with_sysmon() {
-    check("conv-splunk-sysmon.jsonl", TargetName::Splunk, &["sysmon"]);
+    check("conv-splunk-sysmon.jsonl", "splunk", &["sysmon"]);
 }
 
 #[test]
 fn lucene_with_ecs_windows() {
-    check(
-        "conv-lucene-ecs.jsonl",
-        TargetName::Lucene,
-        &["ecs_windows"],
-    );
+    check("conv-lucene-ecs.jsonl", "lucene", &["ecs_windows"]);
 }
 
 #[test]
 fn eql_with_ecs_windows() {
-    check("conv-eql-ecs.jsonl", TargetName::Eql, &["ecs_windows"]);
+    check("conv-eql-ecs.jsonl", "eql", &["ecs_windows"]);
 }
 
 #[test]
-fn kql_without_pipeline() {
-    check("conv-kusto.jsonl", TargetName::Kql, &[]);
+fn kusto_without_pipeline() {
+    check("conv-kusto.jsonl", "kusto", &[]);
 }
 
 /// The XDR reference is an extra of the oracle, outside the 97% acceptance set. Its known
@@ -41,16 +36,11 @@ fn kql_without_pipeline() {
 /// pySigma reads `\*` after a registry-key replacement as a literal star, and 4 rules whose
 /// only condition the pipeline drops); this checks that nothing else regresses.
 #[test]
-fn kql_with_microsoft_xdr() {
-    check_at(
-        "conv-kusto-xdr.jsonl",
-        TargetName::Kql,
-        &["microsoft_xdr"],
-        0.945,
-    );
+fn kusto_with_microsoft_xdr() {
+    check_at("conv-kusto-xdr.jsonl", "kusto", &["microsoft_xdr"], 0.945);
 }
 
 #[test]
 fn sqlite_without_pipeline() {
-    check("conv-sqlite.jsonl", TargetName::Sqlite, &[]);
+    check("conv-sqlite.jsonl", "sqlite", &[]);
 }

@@ -6,7 +6,6 @@ mod common;
 
 use common::oracle::{Syntax, check_valid};
 use common::validity::{self, POWERQUERY, XQL};
-use sigil_backend::TargetName;
 
 #[test]
 fn sentinelone_with_its_pipeline() {
@@ -14,7 +13,7 @@ fn sentinelone_with_its_pipeline() {
         |q| validity::check(q.split(" | columns ").next().unwrap_or(q), &POWERQUERY);
     check_valid(
         "conv-sentinelone-pq.jsonl",
-        TargetName::SentinelOne,
+        "sentinelone",
         &["sentinelone_pq"],
         syntax,
     );
@@ -26,21 +25,11 @@ fn cortexxdr_with_its_pipeline() {
         let filter = q.split_once(" | filter ").ok_or("no filter stage")?.1;
         validity::check(filter.split(" | fields ").next().unwrap_or(filter), &XQL)
     };
-    check_valid(
-        "conv-cortexxdr.jsonl",
-        TargetName::CortexXdr,
-        &["cortexxdr"],
-        syntax,
-    );
+    check_valid("conv-cortexxdr.jsonl", "cortexxdr", &["cortexxdr"], syntax);
 }
 
 #[test]
 fn carbonblack_without_pipeline() {
     let syntax: Syntax = validity::check_lucene;
-    check_valid(
-        "conv-carbonblack.jsonl",
-        TargetName::CarbonBlack,
-        &[],
-        syntax,
-    );
+    check_valid("conv-carbonblack.jsonl", "carbonblack", &[], syntax);
 }

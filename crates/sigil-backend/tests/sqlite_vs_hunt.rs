@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 mod common;
 
 use rusqlite::functions::FunctionFlags;
-use sigil_backend::{TargetName, convert_rule};
+use sigil_backend::convert_rule;
 use sigil_core::{Op, Rule, RuleBody, Value};
 use sigil_engine::{Detection, Engine, EngineOptions};
 use sigil_logs::{Event, FieldValue, FlatEvent};
@@ -65,7 +65,11 @@ fn windows_rules(shared: &Path) -> (Vec<Converted>, usize) {
                 failed += 1;
                 continue;
             };
-            match convert_rule(&processed, TargetName::Sqlite, &BTreeMap::new()) {
+            match convert_rule(
+                &processed,
+                &sigil_backend::targets::sqlite::TARGET,
+                &BTreeMap::new(),
+            ) {
                 Ok(queries) => {
                     for sql in queries {
                         out.push(Converted {

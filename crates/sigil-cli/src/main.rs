@@ -33,7 +33,7 @@ enum Command {
     Check(cmd::check::Args),
     /// ATT&CK coverage of a corpus: techniques x rules, and a Navigator layer.
     Coverage(cmd::coverage::Args),
-    /// Convert rules to queries: splunk, lucene, eql, esql, kql, sqlite.
+    /// Convert rules to queries for SIEMs and EDRs (`--list-targets` lists them).
     Convert(cmd::convert::Args),
     /// Run rules over EVTX and JSON logs and report every detection.
     Hunt(cmd::hunt::Args),

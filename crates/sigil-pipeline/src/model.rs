@@ -57,7 +57,8 @@ pub struct Pipeline {
     pub items: Vec<ProcessingItem>,
     /// `vars:`, used by `value_placeholders`; each variable has one or more values.
     pub vars: BTreeMap<String, Vec<String>>,
-    /// `allowed_backends:`, as written (informational).
+    /// `allowed_backends:`: the targets (names or aliases) the pipeline is for; empty for
+    /// every target. `sigil convert` refuses the pipeline for any other target.
     pub allowed_backends: Vec<String>,
     /// The `type`s of the `postprocessing:` and `finalizers:` entries. They act on query
     /// text, which sigil's backends produce themselves, so they are read and not applied.

@@ -1,46 +1,40 @@
 //! Rules to queries for the published pages: every target a page shows, each through the
-//! pipeline its users would pick (Sysmon field names for Splunk, ECS for Elasticsearch,
-//! Defender XDR tables for KQL).
+//! target's default pipeline (Sysmon event ids for Splunk, ECS for Elasticsearch, Defender
+//! XDR tables for Kusto), the same as `sigil convert`'s.
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use sigil_backend::{TargetName, convert_rule};
-use sigil_core::{Expr, Rule, RuleBody, RuleLanguage};
-use sigil_pipeline::{Pipeline, PipelineSet, Scalar};
+use sigil_backend::{Conversion as TargetConversion, TargetInfo};
+use sigil_core::{Expr, Rule, RuleBody};
 
 /// One target as the pages show it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TargetSpec {
-    /// The backend target.
-    pub target: TargetName,
+    /// The backend target's name.
+    pub target: &'static str,
     /// The tab label (`Splunk`).
     pub label: &'static str,
-    /// The built-in pipeline Sigma rules go through first.
-    pub pipeline: &'static str,
 }
 
-/// The targets every rule page shows, in tab order.
+/// The targets every rule page shows, in tab order. Each converts through its default
+/// pipeline (`sigil convert --list-targets`).
 pub const TARGETS: [TargetSpec; 4] = [
     TargetSpec {
-        target: TargetName::Splunk,
+        target: "splunk",
         label: "Splunk",
-        pipeline: "sysmon",
     },
     TargetSpec {
-        target: TargetName::Lucene,
+        target: "lucene",
         label: "Lucene",
-        pipeline: "ecs_windows",
     },
     TargetSpec {
-        target: TargetName::Eql,
+        target: "eql",
         label: "EQL",
-        pipeline: "ecs_windows",
     },
     TargetSpec {
-        target: TargetName::Kql,
-        label: "KQL",
-        pipeline: "microsoft_xdr",
+        target: "kusto",
+        label: "Kusto",
     },
 ];
 
@@ -61,10 +55,10 @@ pub struct Conversion {
     pub added: Vec<String>,
 }
 
-/// The built-in pipelines of [`TARGETS`], loaded once.
+/// The targets of [`TARGETS`] with their default pipelines, loaded once.
 #[derive(Debug)]
 pub struct Converter {
-    sets: Vec<(TargetSpec, Result<PipelineSet, String>)>,
+    sets: Vec<(TargetSpec, Result<TargetConversion, String>)>,
 }
 
 impl Default for Converter {
@@ -74,15 +68,15 @@ impl Default for Converter {
 }
 
 impl Converter {
-    /// Loads the built-in pipelines.
+    /// Loads the targets' default pipelines.
     pub fn new() -> Self {
         let sets = TARGETS
             .iter()
             .map(|spec| {
-                let set = Pipeline::resolve(spec.pipeline)
-                    .map(|p| PipelineSet::new(vec![p]))
-                    .map_err(|e| e.to_string());
-                (*spec, set)
+                let conversion = TargetInfo::find(spec.target)
+                    .ok_or_else(|| format!("unknown target `{}`", spec.target))
+                    .and_then(|t| TargetConversion::with_default(t).map_err(|e| e.to_string()));
+                (*spec, conversion)
             })
             .collect();
         Self { sets }
@@ -93,57 +87,46 @@ impl Converter {
     pub fn convert(&self, rule: &Rule) -> Vec<Conversion> {
         self.sets
             .iter()
-            .map(|(spec, set)| convert_one(rule, *spec, set))
+            .map(|(spec, conversion)| convert_one(rule, *spec, conversion))
             .collect()
     }
 }
 
-fn convert_one(rule: &Rule, spec: TargetSpec, set: &Result<PipelineSet, String>) -> Conversion {
+fn convert_one(
+    rule: &Rule,
+    spec: TargetSpec,
+    conversion: &Result<TargetConversion, String>,
+) -> Conversion {
     let mut out = Conversion {
-        target: spec.target.name().to_string(),
+        target: spec.target.to_string(),
         label: spec.label.to_string(),
         pipeline: "none".to_string(),
         queries: Vec::new(),
         error: None,
         added: Vec::new(),
     };
-    let result = if rule.language == RuleLanguage::Sigma {
-        match set {
-            Ok(set) => {
-                out.pipeline = spec.pipeline.to_string();
-                match set.process(rule) {
-                    Ok(p) => {
-                        out.added = added_conditions(rule, &p.rule);
-                        let state: BTreeMap<String, String> = p
-                            .state
-                            .iter()
-                            .map(|(k, v)| (k.clone(), scalar_text(v)))
-                            .collect();
-                        convert_rule(&p.rule, spec.target, &state).map_err(|e| e.to_string())
-                    }
-                    Err(e) => Err(e.to_string()),
-                }
-            }
-            Err(e) => Err(format!("pipeline {}: {e}", spec.pipeline)),
+    let conversion = match conversion {
+        Ok(c) => c,
+        Err(e) => {
+            out.error = Some(e.clone());
+            return out;
         }
-    } else {
-        convert_rule(rule, spec.target, &BTreeMap::new()).map_err(|e| e.to_string())
     };
+    if rule.language == sigil_core::RuleLanguage::Sigma {
+        let names = conversion.pipeline_names();
+        if !names.is_empty() {
+            out.pipeline = names.join(", ");
+        }
+    }
+    let result = conversion.process(rule).and_then(|p| {
+        out.added = added_conditions(rule, &p.rule);
+        conversion.render(&p)
+    });
     match result {
         Ok(q) => out.queries = q,
-        Err(e) => out.error = Some(e),
+        Err(e) => out.error = Some(e.to_string()),
     }
     out
-}
-
-fn scalar_text(v: &Scalar) -> String {
-    match v {
-        Scalar::Null => String::new(),
-        Scalar::Bool(b) => b.to_string(),
-        Scalar::Int(i) => i.to_string(),
-        Scalar::Float(f) => f.to_string(),
-        Scalar::Str(s) => s.clone(),
-    }
 }
 
 /// The searches a pipeline added (pipelines add conditions as new searches), as text.

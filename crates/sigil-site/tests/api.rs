@@ -127,7 +127,7 @@ async fn convert_and_check() {
         .as_array()
         .expect("conversions");
     let targets: Vec<&str> = convs.iter().filter_map(|c| c["target"].as_str()).collect();
-    assert_eq!(targets, ["splunk", "lucene", "eql", "kql"]);
+    assert_eq!(targets, ["splunk", "lucene", "eql", "kusto"]);
     assert!(
         convs[0]["queries"][0]
             .as_str()

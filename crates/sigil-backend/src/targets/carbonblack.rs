@@ -10,6 +10,7 @@ use sigil_core::{Pattern, Piece};
 
 use crate::dialect::{Dialect, FieldQuote, NotStyle, StrQuote};
 use crate::error::ConvertError;
+use crate::registry::TargetInfo;
 use crate::render::{Out, Render, Res, Target};
 use crate::tree::{BoolKind, CmpOp, Node, Value};
 
@@ -64,6 +65,19 @@ pub static DIALECT: Dialect = Dialect {
     unbound_str: Some("\"{value}\""),
     unbound_num: Some("{value}"),
     unbound_re: None,
+};
+
+/// The `carbonblack` target; without a pipeline the rule's field names are searched as
+/// they are (as the reference does); `carbonblack` maps them to Carbon Black's.
+pub static TARGET: TargetInfo = TargetInfo {
+    name: "carbonblack",
+    aliases: &["carbon_black", "carbon-black"],
+    alias_notes: &[],
+    engine: "VMware Carbon Black Cloud (Enterprise EDR)",
+    reference: "pysigma-backend-carbonblack 0.1.14 `carbon_black`",
+    default_pipeline: None,
+    formats: &[],
+    renderer: &CarbonBlack,
 };
 
 impl Target for CarbonBlack {

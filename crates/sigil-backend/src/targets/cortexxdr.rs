@@ -10,6 +10,7 @@ use sigil_core::{Pattern, Piece, RegexFlags};
 
 use crate::dialect::{Dialect, FieldQuote, InList, NotStyle, StrQuote};
 use crate::error::ConvertError;
+use crate::registry::TargetInfo;
 use crate::render::{Out, QueryContext, Render, Res, Target, default_field_regex, escape_regex};
 use crate::tree::BoolKind;
 
@@ -69,6 +70,19 @@ pub static DIALECT: Dialect = Dialect {
     unbound_str: None,
     unbound_num: None,
     unbound_re: None,
+};
+
+/// The `cortexxdr` target; its pipeline `cortexxdr` maps Sigma's fields to XDR's and
+/// chooses the preset.
+pub static TARGET: TargetInfo = TargetInfo {
+    name: "cortexxdr",
+    aliases: &["cortex_xdr", "cortex-xdr", "xql"],
+    alias_notes: &[],
+    engine: "Palo Alto Cortex XDR XQL",
+    reference: "pysigma-backend-cortexxdr 0.1.6 `cortex_xdr`",
+    default_pipeline: Some("cortexxdr"),
+    formats: &[],
+    renderer: &CortexXdr,
 };
 
 impl Target for CortexXdr {

@@ -3,6 +3,7 @@
 //! `like~` lists.
 
 use crate::dialect::{Dialect, FieldQuote, InList, NotStyle, StrQuote};
+use crate::registry::TargetInfo;
 use crate::render::{Out, QueryContext, Render, Res, Target, default_field_str, default_not};
 use crate::tree::{BoolKind, Node, Str, Value};
 
@@ -61,6 +62,18 @@ pub static DIALECT: Dialect = Dialect {
     unbound_str: Some("{value}"),
     unbound_num: Some("{value}"),
     unbound_re: None,
+};
+
+/// The `eql` target: Elasticsearch EQL over ECS (`ecs_windows` by default).
+pub static TARGET: TargetInfo = TargetInfo {
+    name: "eql",
+    aliases: &[],
+    alias_notes: &[],
+    engine: "Elasticsearch Event Query Language",
+    reference: "pysigma-backend-elasticsearch 2.1.1 `eql`",
+    default_pipeline: Some("ecs_windows"),
+    formats: &[&crate::format::elastic::EQL_RULES],
+    renderer: &Eql,
 };
 
 impl Target for Eql {

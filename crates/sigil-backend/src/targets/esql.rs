@@ -2,6 +2,7 @@
 //! `from <index> metadata ... | where <condition>`.
 
 use crate::dialect::{Dialect, FieldQuote, InList, NotStyle, StrQuote};
+use crate::registry::TargetInfo;
 use crate::render::{Out, QueryContext, Render, Res, Target};
 use crate::tree::BoolKind;
 
@@ -58,6 +59,18 @@ pub static DIALECT: Dialect = Dialect {
     unbound_str: None,
     unbound_num: None,
     unbound_re: None,
+};
+
+/// The `esql` target: Elasticsearch ES|QL over ECS (`ecs_windows` by default).
+pub static TARGET: TargetInfo = TargetInfo {
+    name: "esql",
+    aliases: &["es|ql"],
+    alias_notes: &[],
+    engine: "Elasticsearch ES|QL",
+    reference: "pysigma-backend-elasticsearch 2.1.1 `esql`",
+    default_pipeline: Some("ecs_windows"),
+    formats: &[&crate::format::elastic::ESQL_RULES],
+    renderer: &Esql,
 };
 
 impl Target for Esql {

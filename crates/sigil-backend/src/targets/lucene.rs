@@ -8,6 +8,7 @@
 use sigil_core::{Pattern, Piece};
 
 use crate::dialect::{Dialect, FieldQuote, InList, NotStyle, StrQuote};
+use crate::registry::TargetInfo;
 use crate::render::{Out, Render, Res, Target, default_field_cidr, default_not, default_value_str};
 use crate::tree::{BoolKind, Node, Value};
 
@@ -66,6 +67,18 @@ pub static DIALECT: Dialect = Dialect {
     unbound_str: Some("*{value}*"),
     unbound_num: Some("{value}"),
     unbound_re: None,
+};
+
+/// The `lucene` target: Elasticsearch query strings over ECS (`ecs_windows` by default).
+pub static TARGET: TargetInfo = TargetInfo {
+    name: "lucene",
+    aliases: &["elasticsearch", "es-qs", "es_qs"],
+    alias_notes: &[],
+    engine: "Elasticsearch query string (Lucene syntax)",
+    reference: "pysigma-backend-elasticsearch 2.1.1 `lucene`",
+    default_pipeline: Some("ecs_windows"),
+    formats: &[&crate::format::elastic::LUCENE_RULES],
+    renderer: &Lucene,
 };
 
 impl Target for Lucene {

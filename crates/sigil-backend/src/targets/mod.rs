@@ -1,12 +1,28 @@
-//! One module per target: a [`crate::dialect::Dialect`] and the hooks it overrides.
+//! One module per target: a [`crate::dialect::Dialect`], the hooks it overrides, and its
+//! [`crate::registry::TargetInfo`].
+
+use crate::registry::TargetInfo;
 
 pub mod carbonblack;
 pub mod cortexxdr;
 pub mod elastic;
 pub mod eql;
 pub mod esql;
-pub mod kql;
+pub mod kusto;
 pub mod lucene;
 pub mod sentinelone;
 pub mod splunk;
 pub mod sqlite;
+
+/// Every target, in the order `--list-targets` shows them.
+pub static ALL: &[&TargetInfo] = &[
+    &splunk::TARGET,
+    &lucene::TARGET,
+    &eql::TARGET,
+    &esql::TARGET,
+    &kusto::TARGET,
+    &sqlite::TARGET,
+    &sentinelone::TARGET,
+    &cortexxdr::TARGET,
+    &carbonblack::TARGET,
+];

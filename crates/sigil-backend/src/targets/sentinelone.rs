@@ -8,6 +8,7 @@
 //! `=` comparison with `*`. Its pipeline (`sentinelone_pq`) rejects fields it does not map.
 
 use crate::dialect::{Dialect, FieldQuote, InList, NotStyle, StrQuote};
+use crate::registry::TargetInfo;
 use crate::render::{Out, QueryContext, Render, Res, StrTemplates, Target, field_str_with};
 use crate::tree::{BoolKind, Str};
 
@@ -69,6 +70,19 @@ pub static DIALECT: Dialect = Dialect {
     unbound_str: Some("{value}"),
     unbound_num: Some("\"{value}\""),
     unbound_re: None,
+};
+
+/// The `sentinelone` target; its pipeline `sentinelone_pq` maps Sigma's fields to Deep
+/// Visibility's and always runs (as in the reference).
+pub static TARGET: TargetInfo = TargetInfo {
+    name: "sentinelone",
+    aliases: &["sentinel_one_pq", "sentinelone-pq"],
+    alias_notes: &[],
+    engine: "SentinelOne PowerQuery",
+    reference: "pysigma-backend-sentinelone-pq 0.1.6 `sentinel_one_pq`",
+    default_pipeline: Some("sentinelone_pq"),
+    formats: &[],
+    renderer: &SentinelOne,
 };
 
 /// Case-sensitive matches: `contains:matchcase` for the substring forms, `==` otherwise.

@@ -8,6 +8,7 @@
 use sigil_core::RegexFlags;
 
 use crate::dialect::{Dialect, FieldQuote, InList, NotStyle, StrQuote};
+use crate::registry::TargetInfo;
 use crate::render::{Deferred, Out, QueryContext, Render, Res, Target, escape_regex};
 use crate::tree::{BoolKind, Node};
 
@@ -64,6 +65,19 @@ pub static DIALECT: Dialect = Dialect {
     unbound_str: Some("{value}"),
     unbound_num: Some("{value}"),
     unbound_re: Some("{value}"),
+};
+
+/// The `splunk` target: plain SPL searches over Sigma's field names, which are those of
+/// the Splunk add-on for Sysmon; `sysmon` adds each category's event id.
+pub static TARGET: TargetInfo = TargetInfo {
+    name: "splunk",
+    aliases: &["spl"],
+    alias_notes: &[],
+    engine: "Splunk SPL searches",
+    reference: "pysigma-backend-splunk 2.1.0 `splunk`",
+    default_pipeline: Some("sysmon"),
+    formats: &[&crate::format::splunk::SAVEDSEARCHES],
+    renderer: &Splunk,
 };
 
 /// Key under which ORed regexes are recorded in [`Render::extra`].
@@ -126,14 +140,11 @@ impl Target for Splunk {
         }
         Ok(text)
     }
-}
 
-impl Splunk {
-    /// Renders a whole condition. ORed regexes need `| rex` and `| eval` commands; the
-    /// reference places them after the leading `field="value"` term of the search (if
-    /// the search starts with one) and continues the rest with `| search`.
-    pub fn render(&self, node: &Node, ctx: &QueryContext<'_>) -> Res<String> {
-        let mut r = Render::new(self);
+    /// ORed regexes need `| rex` and `| eval` commands; the reference places them after the
+    /// leading `field="value"` term of the search (if the search starts with one) and
+    /// continues the rest with `| search`.
+    fn query(&self, r: &mut Render<'_>, node: &Node, ctx: &QueryContext<'_>) -> Res<String> {
         let out = r.convert(node)?;
         let commands: Vec<&str> = r
             .extra
@@ -142,7 +153,7 @@ impl Splunk {
             .map(|(_, v)| v.split_once('\u{0}').map_or(v.as_str(), |(_, c)| c))
             .collect();
         if commands.is_empty() {
-            return self.finish(&r, out, ctx);
+            return self.finish(r, out, ctx);
         }
         let text = r.text_of(&out);
         let head_len = leading_term(text).unwrap_or(0);

@@ -6,6 +6,7 @@
 use sigil_core::{Pattern, Piece};
 
 use crate::dialect::{Dialect, FieldQuote, NotStyle, StrQuote};
+use crate::registry::TargetInfo;
 use crate::render::{Out, QueryContext, Render, Res, StrOp, Target, choose_str_op};
 use crate::tree::{BoolKind, Str};
 
@@ -212,6 +213,19 @@ pub static DIALECT: Dialect = Dialect {
     unbound_str: None,
     unbound_num: None,
     unbound_re: None,
+};
+
+/// The `sqlite` target: `SELECT * FROM logs WHERE ...` over a table whose columns are the
+/// events' field names.
+pub static TARGET: TargetInfo = TargetInfo {
+    name: "sqlite",
+    aliases: &["sql"],
+    alias_notes: &[],
+    engine: "SQLite",
+    reference: "pysigma-backend-sqlite 2.0.0 `sqlite`",
+    default_pipeline: None,
+    formats: &[],
+    renderer: &Sqlite,
 };
 
 /// A string literal body: LIKE wildcards, `%`, `_` and `\` escaped, quotes doubled.

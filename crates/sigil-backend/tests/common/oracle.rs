@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value as Json;
-use sigil_backend::{TargetName, convert_rule};
-use sigil_pipeline::{PipelineSet, builtin};
+use sigil_backend::{Conversion, TargetInfo};
+use sigil_pipeline::builtin;
 
 /// How the reference's output holds the query.
 #[derive(Debug, Clone, Copy)]
@@ -85,7 +85,7 @@ fn oracle_dir(shared: &Path) -> PathBuf {
 
 fn run(
     file: &str,
-    target: TargetName,
+    target: &str,
     pipelines: &[&str],
     expect: Expect,
     syntax: Option<Syntax>,
@@ -102,7 +102,7 @@ fn run(
         };
         set.push(p);
     }
-    let set = PipelineSet::new(set);
+    let conversion = Conversion::new(TargetInfo::find(target).expect("a registered target"), set);
     let Ok(text) = std::fs::read_to_string(oracle_dir(&shared).join(file)) else {
         println!("skipped: {file} not found");
         return None;
@@ -119,7 +119,7 @@ fn run(
             continue;
         };
         let path = row["path"].as_str().unwrap_or_default().to_string();
-        let converted = convert_file(&shared, &path, &set, target);
+        let converted = convert_file(&shared, &path, &conversion);
         // Every query sigil writes must be valid, for the rules the reference converts or not.
         if let (Some(syntax), Ok(got)) = (syntax, &converted) {
             for q in got {
@@ -159,12 +159,7 @@ fn run(
 }
 
 /// sigil's queries for one corpus file (whitespace-normalised), or the cause of failure.
-fn convert_file(
-    shared: &Path,
-    path: &str,
-    set: &PipelineSet,
-    target: TargetName,
-) -> Result<Vec<String>, String> {
+fn convert_file(shared: &Path, path: &str, conversion: &Conversion) -> Result<Vec<String>, String> {
     let source =
         std::fs::read_to_string(shared.join("corpus/sigma").join(path)).unwrap_or_default();
     let parsed = sigil_sigma::parse_str(&source);
@@ -172,18 +167,13 @@ fn convert_file(
         .rules
         .first()
         .ok_or_else(|| "sigil: no rule parsed".to_string())?;
-    let processed = set.process(rule).map_err(|e| {
+    let processed = conversion.process(rule).map_err(|e| {
         format!(
             "pipeline error: {}",
             e.to_string().chars().take(60).collect::<String>()
         )
     })?;
-    let state: BTreeMap<String, String> = processed
-        .state
-        .iter()
-        .map(|(k, v)| (k.clone(), scalar_text(v)))
-        .collect();
-    let got = convert_rule(&processed.rule, target, &state).map_err(|e| {
+    let got = conversion.render(&processed).map_err(|e| {
         format!(
             "sigil error: {}",
             e.to_string().chars().take(70).collect::<String>()
@@ -192,48 +182,31 @@ fn convert_file(
     Ok(got.iter().map(|q| normalise(q)).collect())
 }
 
-fn scalar_text(v: &sigil_pipeline::Scalar) -> String {
-    use sigil_pipeline::Scalar;
-    match v {
-        Scalar::Null => String::new(),
-        Scalar::Bool(b) => b.to_string(),
-        Scalar::Int(i) => i.to_string(),
-        Scalar::Float(f) => f.to_string(),
-        Scalar::Str(s) => s.clone(),
-    }
-}
-
 /// Checks that at least 97% of the rules the reference converted convert equal here.
-pub fn check(file: &str, target: TargetName, pipelines: &[&str]) {
+pub fn check(file: &str, target: &str, pipelines: &[&str]) {
     check_at(file, target, pipelines, 0.97);
 }
 
 /// Like [`check`], with the share of rules that must be equal.
-pub fn check_at(file: &str, target: TargetName, pipelines: &[&str], required: f64) {
+pub fn check_at(file: &str, target: &str, pipelines: &[&str], required: f64) {
     check_with(file, target, pipelines, Expect::Queries, required);
 }
 
 /// Like [`check`]; rules whose reference query `syntax` rejects are left out of the
 /// measure (and listed), and every query sigil writes must pass `syntax`.
-pub fn check_valid(file: &str, target: TargetName, pipelines: &[&str], syntax: Syntax) {
+pub fn check_valid(file: &str, target: &str, pipelines: &[&str], syntax: Syntax) {
     check_full(file, target, pipelines, Expect::Queries, 0.97, Some(syntax));
 }
 
 /// Like [`check_at`], reading the reference's queries as `expect` says.
-pub fn check_with(
-    file: &str,
-    target: TargetName,
-    pipelines: &[&str],
-    expect: Expect,
-    required: f64,
-) {
+pub fn check_with(file: &str, target: &str, pipelines: &[&str], expect: Expect, required: f64) {
     check_full(file, target, pipelines, expect, required, None);
 }
 
 /// The general form of the checks above.
 pub fn check_full(
     file: &str,
-    target: TargetName,
+    target: &str,
     pipelines: &[&str],
     expect: Expect,
     required: f64,

@@ -1,4 +1,5 @@
-//! Microsoft KQL, as pySigma-backend-kusto writes it: a `where` expression, prefixed with
+//! Microsoft Kusto (KQL of Sentinel, Defender XDR and Azure Data Explorer), as
+//! pySigma-backend-kusto writes it: a `where` expression, prefixed with
 //! the table (`DeviceProcessEvents\n| where ...`) when a pipeline has chosen one.
 //!
 //! KQL has no wildcards: a pattern becomes `startswith`/`endswith`/`contains`, and a list
@@ -7,19 +8,20 @@
 use sigil_core::{Pattern, Piece, RegexFlags};
 
 use crate::dialect::{Dialect, FieldQuote, InList, NotStyle, StrQuote, fill};
+use crate::registry::TargetInfo;
 use crate::render::{
     Out, QueryContext, Render, Res, StrOp, Target, choose_str_op, default_field_str,
     default_value_str, escape_regex,
 };
 use crate::tree::{BoolKind, Node, Str, Value};
 
-/// The KQL target.
+/// The Kusto target.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Kql;
+pub struct Kusto;
 
-/// KQL as data.
+/// Kusto's KQL as data.
 pub static DIALECT: Dialect = Dialect {
-    name: "kql",
+    name: "kusto",
     precedence: [BoolKind::Not, BoolKind::And, BoolKind::Or],
     parenthesize: true,
     group: "({expr})",
@@ -68,7 +70,24 @@ pub static DIALECT: Dialect = Dialect {
     unbound_re: Some("_=~{value}"),
 };
 
-impl Target for Kql {
+/// The `kusto` target. A Kusto query starts with its table, which the `microsoft_xdr`
+/// pipeline (the default) chooses from the rule's logsource; `sentinel_asim` and
+/// `azure_monitor` are the other built-in choices.
+pub static TARGET: TargetInfo = TargetInfo {
+    name: "kusto",
+    aliases: &["microsoft365defender", "azure-kusto"],
+    alias_notes: &[(
+        "kql",
+        "`-t kql` is Microsoft's Kusto Query Language (Sentinel, Defender XDR), the `kusto` target; Kibana's KQL is `sigil query --kql`",
+    )],
+    engine: "Microsoft Kusto (Sentinel, Defender XDR, Azure Monitor)",
+    reference: "pysigma-backend-kusto 1.0.1 `kusto`",
+    default_pipeline: Some("microsoft_xdr"),
+    formats: &[],
+    renderer: &Kusto,
+};
+
+impl Target for Kusto {
     fn dialect(&self) -> &Dialect {
         &DIALECT
     }

@@ -1,0 +1,59 @@
+//! Output containers that wrap a target's queries for import into its engine: Splunk
+//! `savedsearches.conf` stanzas, Elastic detection rules, and the formats of the other
+//! targets. `plain` (one query per line) and `jsonl` (one object per rule) are for every
+//! target and written by the caller; a target lists the others it offers in
+//! [`crate::registry::TargetInfo::formats`].
+
+use sigil_core::Rule;
+
+use crate::registry::TargetInfo;
+
+pub mod elastic;
+pub mod splunk;
+
+/// One rule's conversion, as a format sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct FormatInput<'a> {
+    /// The rule (after its pipelines).
+    pub rule: &'a Rule,
+    /// Its queries, one per condition.
+    pub queries: &'a [String],
+    /// The target they are for.
+    pub target: &'static TargetInfo,
+}
+
+/// An output container.
+#[derive(Debug)]
+pub struct OutputFormat {
+    /// The `--format` name (pySigma's, where it has one).
+    pub name: &'static str,
+    /// Other names accepted by `--format`.
+    pub aliases: &'static [&'static str],
+    /// What the output is, in a few words.
+    pub description: &'static str,
+    /// Text before the first rule.
+    pub header: Option<fn(&TargetInfo) -> String>,
+    /// One rule's text (empty when the rule gives nothing in this format).
+    pub rule: fn(&FormatInput<'_>) -> String,
+    /// Text after the last rule.
+    pub footer: Option<fn(&TargetInfo) -> String>,
+}
+
+impl OutputFormat {
+    /// Whether `name` is this format's name or an alias.
+    pub fn is_named(&self, name: &str) -> bool {
+        self.name.eq_ignore_ascii_case(name)
+            || self.aliases.iter().any(|a| a.eq_ignore_ascii_case(name))
+    }
+}
+
+/// The rule id with a suffix for its second and later queries (`id-2`), the title when the
+/// rule has no id: the identifier of one query in formats that hold one query per entry.
+pub fn query_id(rule: &Rule, index: usize) -> String {
+    let id = rule.id.clone().unwrap_or_else(|| rule.title.clone());
+    if index == 0 {
+        id
+    } else {
+        format!("{id}-{}", index + 1)
+    }
+}
