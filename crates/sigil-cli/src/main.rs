@@ -36,7 +36,7 @@ enum Command {
     /// Convert rules to queries for SIEMs and EDRs (`--list-targets` lists them).
     Convert(cmd::convert::Args),
     /// Run rules over EVTX and JSON logs and report every detection.
-    Hunt(cmd::hunt::Args),
+    Hunt(Box<cmd::hunt::Args>),
     /// Serve the catalog site live, with full-text search and a JSON API.
     Serve(cmd::serve::Args),
     /// Run one ad-hoc query (EQL, KQL or a Sigma file) over logs and print the matching events.

@@ -87,8 +87,20 @@ fn the_examples_fire_what_they_were_written_for() {
             "event_id",
             "record_id",
             "source",
+            "details",
             "event"
         ]
+    );
+    // Sysmon process creations are described by their command line.
+    let wmic = found
+        .iter()
+        .find(|d| d["record_id"] == 101)
+        .expect("record 101");
+    assert!(
+        wmic["details"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("Cmdline: ") && t.contains("wmic")),
+        "{wmic}"
     );
     let summary = String::from_utf8_lossy(&out.stderr);
     assert!(summary.contains("12 events"), "{summary}");

@@ -30,6 +30,9 @@ pub struct Finding {
     pub record_id: Option<i64>,
     /// The log the event came from.
     pub source: Option<String>,
+    /// The fields that matter for the event's kind, on one line (see [`crate::Details`]);
+    /// empty when there is no template for it.
+    pub details: String,
     /// The event's fields as a compact JSON object (see [`event_json`]), shared by the
     /// findings of one event; for a correlation, the correlation and its events.
     pub event: Arc<str>,
@@ -41,6 +44,10 @@ impl Finding {
     /// one event.
     pub fn of(d: &Detection<'_>, fields: &SummaryFields, json: &mut Option<Arc<str>>) -> Self {
         let summary = d.summary(fields);
+        let details = match d.matched {
+            Matched::Event(_) => String::new(),
+            Matched::Correlation(c) => correlation_details(c),
+        };
         let event = match d.matched {
             Matched::Event(e) => Arc::clone(json.get_or_insert_with(|| event_json(e).into())),
             Matched::Correlation(c) => serde_json::json!({
@@ -71,13 +78,14 @@ impl Finding {
             event_id: summary.event_id,
             record_id: summary.record_id,
             source: d.source.map(str::to_string),
+            details,
             event,
         }
     }
 
     /// Appends the finding's JSON line (with its newline) to `line`: the keys `rule_id,
     /// rule_title, level, tags, timestamp, computer, channel, event_id, record_id, source,
-    /// event`, in this order.
+    /// details, event`, in this order.
     pub fn write_jsonl(&self, line: &mut Vec<u8>) {
         let start = line.len();
         let key = |line: &mut Vec<u8>, name: &str| {
@@ -105,10 +113,26 @@ impl Finding {
         write_json(line, &self.record_id);
         key(line, "source");
         write_json(line, &self.source);
+        key(line, "details");
+        write_json(line, &self.details);
         key(line, "event");
         line.extend_from_slice(self.event.as_bytes());
         line.extend_from_slice(b"}\n");
     }
+}
+
+/// What a correlation measured and for which group, on one line.
+fn correlation_details(c: &sigil_engine::CorrelationMatch) -> String {
+    let mut parts = vec![format!(
+        "{}: {} ({} events)",
+        c.kind.name(),
+        c.value,
+        c.events.len()
+    )];
+    for (name, value) in &c.group {
+        parts.push(format!("{name}: {}", value.as_deref().unwrap_or("-")));
+    }
+    parts.join(crate::details::SEPARATOR)
 }
 
 /// The event's fields as one compact JSON object, in the event's order; repeated names
@@ -248,6 +272,7 @@ mod tests {
             event_id: Some(1),
             record_id: Some(7),
             source: Some("a.evtx".into()),
+            details: "Cmdline: x".into(),
             event: Arc::from("{\"x\":1}"),
         };
         let mut line = b"previous\n".to_vec();
@@ -274,6 +299,7 @@ mod tests {
                 "event_id",
                 "record_id",
                 "source",
+                "details",
                 "event"
             ]
         );

@@ -24,21 +24,27 @@
 //! };
 //! let hunter = Hunter::load(&["rules/".into()], &options)?;
 //! let mut line = Vec::new();
-//! hunter.run(&logs.inputs, RunOptions::default(), &|| {}, &mut |finding| {
+//! hunter.run(&logs.inputs, &RunOptions::default(), &|| {}, &mut |finding| {
 //!     finding.write_jsonl(&mut line);
 //!     Ok(())
 //! })?;
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod details;
+mod filter;
 mod finding;
 mod ordered;
 mod prepare;
 mod run;
 
+pub use details::{BUILTIN_DETAILS, Details, DetailsError, KeyKind, Template};
+pub use filter::{ComputerPattern, EventFilter};
 pub use finding::{Finding, event_json, json_value};
 pub use ordered::{MAX_PARTS_AHEAD, read_in_order};
-pub use prepare::{HuntOptions, Hunter, LogMix, SkipKind, SkippedRule, pipeline_sets};
+pub use prepare::{
+    HuntOptions, Hunter, LogMix, RuleSelection, SkipKind, SkippedRule, pipeline_sets,
+};
 pub use run::{RunOptions, RunSummary};
 
 /// Why a hunt cannot start.

@@ -28,6 +28,61 @@ pub struct HuntOptions {
     pub include_disabled: bool,
     /// The kinds of logs that will be read.
     pub logs: LogMix,
+    /// Which rules' detections are reported (all by default).
+    pub select: RuleSelection,
+}
+
+/// Which rules a hunt reports: by status, by tag, and not those excluded by id. Rules left
+/// out are not compiled, unless a correlation that is reported needs them (they then
+/// count for it without reporting detections of their own).
+#[derive(Debug, Clone, Default)]
+pub struct RuleSelection {
+    /// Only rules of these statuses (none: any status).
+    pub statuses: Vec<sigil_core::Status>,
+    /// Only rules with one of these tags, or a sub-technique of one (`attack.t1059` takes
+    /// `attack.t1059.001`); compared ignoring case (none: any tags).
+    pub tags: Vec<String>,
+    /// Not the rules with these ids.
+    pub exclude_ids: BTreeSet<String>,
+}
+
+impl RuleSelection {
+    /// Whether a hunt reports `rule`'s detections, and if not, why. Sigma filters are not
+    /// reported themselves and always apply.
+    pub fn admits(&self, rule: &Rule) -> Result<(), String> {
+        if matches!(rule.body, RuleBody::Filter(_)) {
+            return Ok(());
+        }
+        if let Some(id) = &rule.id
+            && self.exclude_ids.contains(id)
+        {
+            return Err("excluded by id (--exclude-rules)".to_string());
+        }
+        if !self.statuses.is_empty() && !rule.status.is_some_and(|s| self.statuses.contains(&s)) {
+            return Err(format!(
+                "status {} (--status)",
+                rule.status.map_or("none", sigil_core::Status::name)
+            ));
+        }
+        if !self.tags.is_empty() {
+            let tagged = rule.tags.iter().any(|tag| {
+                self.tags.iter().any(|want| {
+                    tag.len() >= want.len()
+                        && tag[..want.len()].eq_ignore_ascii_case(want)
+                        && matches!(tag.as_bytes().get(want.len()), None | Some(b'.'))
+                })
+            });
+            if !tagged {
+                return Err("none of the tags asked for (--tag)".to_string());
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether every rule is admitted.
+    pub fn is_everything(&self) -> bool {
+        self.statuses.is_empty() && self.tags.is_empty() && self.exclude_ids.is_empty()
+    }
 }
 
 /// The kinds of logs a run reads.
@@ -50,6 +105,8 @@ pub enum SkipKind {
     NotForLogs,
     /// The pipelines reject it (e.g. a field they cannot map).
     Pipeline,
+    /// The user left it out (`--status`, `--tag`, `--exclude-rules`).
+    Filtered,
     /// The engine cannot evaluate it (e.g. a regular expression too large to build).
     Engine,
 }
@@ -94,6 +151,10 @@ pub struct Hunter {
     pub(crate) masks: Masks,
     /// Whether JSON logs are read under a declared logsource.
     pub(crate) declared: bool,
+    /// The details templates findings are described with.
+    pub(crate) details: crate::Details,
+    /// Per compiled rule, whether its detections are reported (`None`: all are).
+    pub(crate) reported: Option<Box<[bool]>>,
 }
 
 /// The pipeline sets to process rules with: the user's (as one set), or the defaults.
@@ -180,14 +241,25 @@ impl Hunter {
             .map(|lr| variants(lr, sets, &scopes, options))
             .collect();
         let per_rule = correlation_admissions(&loaded.rules, &processed);
+        let (selected, needed) = selection(&loaded.rules, &options.select);
 
         let mut rules = Vec::new();
         let mut origin = Vec::new();
         let mut windows = Vec::new();
         let mut declared = Vec::new();
         let mut unknown_only = Vec::new();
+        let mut reported = Vec::new();
         for (i, result) in processed.into_iter().enumerate() {
             let lr = &loaded.rules[i];
+            if let (Err(reason), false) = (&selected[i], needed[i]) {
+                skipped.push(SkippedRule {
+                    kind: SkipKind::Filtered,
+                    who: format!("{}: {}", lr.path.display(), lr.rule.title),
+                    reason: reason.clone(),
+                    written_for: None,
+                });
+                continue;
+            }
             let list = match result {
                 Ok(list) => list,
                 Err(skip) => {
@@ -216,6 +288,7 @@ impl Hunter {
                 any |= w || d;
                 rules.push(v.rule);
                 origin.push(i);
+                reported.push(selected[i].is_ok());
                 windows.push(w);
                 declared.push(d);
             }
@@ -262,12 +335,24 @@ impl Hunter {
             ecs,
             skipped,
             declared: scopes.declared.is_some(),
+            details: crate::Details::builtin(),
+            reported: (!reported.iter().all(|&r| r)).then(|| reported.into_boxed_slice()),
             masks: Masks {
                 windows: all_true(windows),
                 declared,
                 unknown_only,
             },
         })
+    }
+
+    /// Describes findings with `details` instead of the built-in templates.
+    pub fn set_details(&mut self, details: crate::Details) {
+        self.details = details;
+    }
+
+    /// The details templates findings are described with.
+    pub fn details(&self) -> &crate::Details {
+        &self.details
     }
 
     /// The rules left out, and why (those the run itself finds are in its summary).
@@ -395,6 +480,31 @@ fn variants(
         }),
         _ => Ok(list),
     }
+}
+
+/// For each loaded rule, whether the selection admits it (or why not), and whether it is
+/// compiled: admitted, or needed by an admitted correlation.
+fn selection(
+    loaded: &[sigil_load::LoadedRule],
+    select: &RuleSelection,
+) -> (Vec<Result<(), String>>, Vec<bool>) {
+    let selected: Vec<Result<(), String>> =
+        loaded.iter().map(|lr| select.admits(&lr.rule)).collect();
+    let mut needed: Vec<bool> = selected.iter().map(Result::is_ok).collect();
+    if select.is_everything() {
+        return (selected, needed);
+    }
+    let index = sigil_sigma::RuleIndex::new(loaded.iter().map(|lr| &lr.rule));
+    for (lr, admitted) in loaded.iter().zip(&selected) {
+        if let (RuleBody::Correlation(c), Ok(())) = (&lr.rule.body, admitted) {
+            for r in &c.rules {
+                if let Some(j) = index.resolve(&r.reference) {
+                    needed[j] = true;
+                }
+            }
+        }
+    }
+    (selected, needed)
 }
 
 /// For each loaded rule that is a correlation, whether it is for Windows events and for

@@ -7,6 +7,7 @@ use sigil_core::Level;
 use sigil_engine::{CorrelationHits, Detection};
 use sigil_logs::{FileStats, Input, InputKind, Part};
 
+use crate::filter::EventFilter;
 use crate::finding::Finding;
 use crate::ordered::read_in_order;
 use crate::prepare::{Hunter, SkipKind, SkippedRule};
@@ -15,10 +16,12 @@ use crate::prepare::{Hunter, SkipKind, SkippedRule};
 pub use sigil_logs::DEFAULT_CHUNKS_PER_PART;
 
 /// How to run a hunt.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct RunOptions {
     /// Report only detections of rules at this level or above.
     pub min_level: Option<Level>,
+    /// Only events of this time window and these computers.
+    pub filter: EventFilter,
 }
 
 /// What a hunt did, for its summary.
@@ -65,7 +68,7 @@ impl Hunter {
     pub fn run(
         &self,
         inputs: &[Input],
-        options: RunOptions,
+        options: &RunOptions,
         progress: &(dyn Fn() + Sync),
         sink: &mut (dyn FnMut(&Finding) -> std::io::Result<()> + Send),
     ) -> std::io::Result<RunSummary> {
@@ -83,13 +86,18 @@ impl Hunter {
         &self,
         parts: &[Part],
         files: usize,
-        options: RunOptions,
+        options: &RunOptions,
         progress: &(dyn Fn() + Sync),
         sink: &mut (dyn FnMut(&Finding) -> std::io::Result<()> + Send),
     ) -> std::io::Result<RunSummary> {
         let engine = &self.engine;
         let fields = &engine.options().summary_fields;
         let min_level = options.min_level;
+        let filter = &options.filter;
+        let reported = self.reported.as_deref();
+        let is_reported = |d: &Detection<'_>| {
+            level_ok(d.rule.level, min_level) && reported.is_none_or(|r| r[d.rule.index])
+        };
         let mut summary = RunSummary {
             files,
             ..RunSummary::default()
@@ -105,7 +113,11 @@ impl Hunter {
                 let evtx = part.input.kind == InputKind::Evtx;
                 let mut found = Vec::new();
                 let mut unknown = 0;
-                let stats = reader.read_part(part, &mut |_meta, event| {
+                filter.prepare(reader);
+                let stats = reader.read_part(part, &mut |meta, event| {
+                    if !filter.admits(meta) {
+                        return;
+                    }
                     let allowed = if evtx {
                         masks.windows.as_deref()
                     } else if declared {
@@ -119,8 +131,11 @@ impl Hunter {
                     // The event's JSON, written once however many rules it matches.
                     let mut json: Option<Arc<str>> = None;
                     let mut on_detection = |d: &Detection<'_>| {
-                        if level_ok(d.rule.level, min_level) {
-                            found.push(Finding::of(d, fields, &mut json));
+                        if is_reported(d) {
+                            let mut f = Finding::of(d, fields, &mut json);
+                            let rule_fields = self.rules.get(d.rule.index).map(|r| &r.fields[..]);
+                            f.details = self.details.render(event, rule_fields.unwrap_or_default());
+                            found.push(f);
                         }
                     };
                     match self.ecs {
@@ -150,7 +165,7 @@ impl Hunter {
         summary.untimed = hits.untimed;
         let mut correlated = Vec::new();
         engine.finish(hits, &mut |d: &Detection<'_>| {
-            if level_ok(d.rule.level, min_level) {
+            if is_reported(d) {
                 correlated.push(Finding::of(d, fields, &mut None));
             }
         });

@@ -75,6 +75,7 @@ pub(crate) fn read_evtx(
             bytes,
             shapes,
             chunks: pool,
+            window,
             ..
         } = reader;
         if let Err(error) = evtx::EvtxFileHeader::from_bytes(bytes) {
@@ -91,6 +92,7 @@ pub(crate) fn read_evtx(
             stats: &mut stats,
             in_callback: &mut in_callback,
             on_event,
+            window: *window,
         }
         .chunks(&mut pool[..loaded]);
     }));
@@ -198,6 +200,8 @@ struct PartReading<'a, 'c> {
     /// Set while the callback runs, so that a panic of it is told from the parser's.
     in_callback: &'a mut bool,
     on_event: &'a mut (dyn FnMut(&RecordMeta<'_>, &FlatEvent) + 'c),
+    /// Chunks whose events lie well outside it are not read.
+    window: crate::TimeWindow,
 }
 
 impl PartReading<'_, '_> {
@@ -208,6 +212,13 @@ impl PartReading<'_, '_> {
         for index in (oldest..pool.len()).chain(0..oldest) {
             // Empty chunks in the middle of a file (a dirty log) hold nothing.
             if is_zero(&pool[index]) {
+                continue;
+            }
+            if !self.window.is_unbounded()
+                && let Some((first, last)) = self.chunk_times(&pool[index])
+                && self.window.rules_out(first, last)
+            {
+                self.stats.chunks_outside_window += 1;
                 continue;
             }
             let number = index as u64;
@@ -222,6 +233,39 @@ impl PartReading<'_, '_> {
             self.chunk(&mut data);
             pool[index] = std::mem::take(&mut data.data);
         }
+    }
+
+    /// The times of the first and last events of `chunk`, read from their templates;
+    /// `None` when either cannot be read that way (the chunk is then read whole).
+    fn chunk_times(&mut self, chunk: &[u8]) -> Option<(i64, i64)> {
+        const RECORD_HEADER: usize = 24;
+        let header = evtx::EvtxChunkHeader::from_bytes(chunk).ok()?;
+        self.shapes.clear();
+        let mut time_at = |offset: usize| -> Option<i64> {
+            let head = chunk.get(offset..offset + RECORD_HEADER)?;
+            if head[..4] != *b"\x2a\x2a\x00\x00" {
+                return None;
+            }
+            let size = u32::from_le_bytes([head[4], head[5], head[6], head[7]]) as usize;
+            let end = (offset + size).checked_sub(4)?;
+            if end > chunk.len() || end < offset + RECORD_HEADER {
+                return None;
+            }
+            let system = evtx_model::read_templated(
+                chunk,
+                offset + RECORD_HEADER,
+                end,
+                self.shapes,
+                self.event,
+                self.scratch,
+            )?;
+            system
+                .system_time(self.event)
+                .and_then(parse_timestamp_micros)
+        };
+        let first = time_at(512)?;
+        let last = time_at(header.last_event_record_data_offset as usize)?;
+        Some((first, last))
     }
 
     /// Reads the records of one chunk: walked here and read from their templates as long as

@@ -42,7 +42,9 @@ pub use read::{
     DEFAULT_CHUNKS_PER_PART, FileStats, MAX_ERRORS_PER_FILE, Part, Reader, RecordMeta, read_file,
     read_parallel, split_into_parts,
 };
-pub use time::parse_timestamp_micros;
+pub use time::{
+    CHUNK_SKIP_MARGIN_MICROS, TimeWindow, format_timestamp_micros, parse_timestamp_micros,
+};
 
 /// A value of an event field, borrowed from the event where possible.
 #[derive(Debug, Clone, PartialEq)]

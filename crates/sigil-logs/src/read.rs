@@ -46,6 +46,10 @@ pub struct FileStats {
     pub skipped_records: u64,
     /// EVTX chunks that could not be read at all (their records are not counted above).
     pub skipped_chunks: u64,
+    /// Events read but outside the reader's time window (not handed on, not in `events`).
+    pub outside_window: u64,
+    /// EVTX chunks not read because their events lie outside the reader's time window.
+    pub chunks_outside_window: u64,
     /// One line per problem, `path: where: what`; at most [`MAX_ERRORS_PER_FILE`] per file.
     pub errors: Vec<String>,
 }
@@ -56,6 +60,8 @@ impl FileStats {
         self.events += other.events;
         self.skipped_records += other.skipped_records;
         self.skipped_chunks += other.skipped_chunks;
+        self.outside_window += other.outside_window;
+        self.chunks_outside_window += other.chunks_outside_window;
         let room = MAX_ERRORS_PER_FILE.saturating_sub(self.errors.len());
         self.errors.extend(other.errors.into_iter().take(room));
     }
@@ -122,6 +128,8 @@ pub struct Reader {
     pub(crate) shapes: crate::evtx_model::Shapes,
     /// The chunks of the EVTX part being read, 64 KiB each.
     pub(crate) chunks: Vec<Vec<u8>>,
+    /// Only events in this window are handed on.
+    pub(crate) window: crate::TimeWindow,
 }
 
 impl Reader {
@@ -130,8 +138,37 @@ impl Reader {
         Self::default()
     }
 
-    /// Reads one part, calling `on_event` for every event.
+    /// Hands on only the events of `window` (by [`RecordMeta::timestamp`]); EVTX chunks
+    /// whose events lie well outside it are not read at all
+    /// ([`crate::CHUNK_SKIP_MARGIN_MICROS`]).
+    pub fn set_window(&mut self, window: crate::TimeWindow) {
+        self.window = window;
+    }
+
+    /// Reads one part, calling `on_event` for every event (of the window, when one is set).
     pub fn read_part(
+        &mut self,
+        part: &Part,
+        on_event: &mut dyn FnMut(&RecordMeta<'_>, &FlatEvent),
+    ) -> FileStats {
+        if self.window.is_unbounded() {
+            return self.read_part_whole(part, on_event);
+        }
+        let window = self.window;
+        let mut outside = 0;
+        let mut stats = self.read_part_whole(part, &mut |meta, event| {
+            if window.contains(meta.timestamp) {
+                on_event(meta, event);
+            } else {
+                outside += 1;
+            }
+        });
+        stats.events -= outside;
+        stats.outside_window += outside;
+        stats
+    }
+
+    fn read_part_whole(
         &mut self,
         part: &Part,
         on_event: &mut dyn FnMut(&RecordMeta<'_>, &FlatEvent),

@@ -61,6 +61,120 @@ pub fn parse_timestamp_micros(s: &str) -> Option<i64> {
     seconds.checked_mul(1_000_000)?.checked_add(micros)
 }
 
+/// Writes microseconds since the Unix epoch as RFC 3339 in UTC, with six fractional
+/// digits (`2019-04-27T15:57:25.868863Z`), the inverse of [`parse_timestamp_micros`].
+pub fn format_timestamp_micros(micros: i64) -> String {
+    let secs = micros.div_euclid(1_000_000);
+    let frac = micros.rem_euclid(1_000_000);
+    let days = secs.div_euclid(86_400);
+    let s = secs.rem_euclid(86_400);
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{frac:06}Z",
+        s / 3600,
+        s % 3600 / 60,
+        s % 60
+    )
+}
+
+/// A window of time: events from `from` (inclusive) until `until` (exclusive), in
+/// microseconds since the Unix epoch; an open side is `None`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TimeWindow {
+    /// The first instant in the window.
+    pub from: Option<i64>,
+    /// The first instant after the window.
+    pub until: Option<i64>,
+}
+
+/// A chunk is skipped only when its first and last events lie this far outside the window:
+/// an event's time is its provider's clock, which can be off by a time-zone offset (14
+/// hours at most) until it is synchronised at boot, so events a little out of order must
+/// not be lost with their chunk.
+pub const CHUNK_SKIP_MARGIN_MICROS: i64 = 24 * 3600 * 1_000_000;
+
+impl TimeWindow {
+    /// The window of `--from` and `--to` as a user writes them: RFC 3339 date-times (UTC
+    /// unless an offset is given) or dates (`2019-04-27`: from the start of the day, to its
+    /// end). The error says which bound is not understood.
+    pub fn parse(from: Option<&str>, to: Option<&str>) -> Result<Self, String> {
+        let bound = |flag: &str, text: &str, end: bool| -> Result<i64, String> {
+            parse_bound(text, end).ok_or_else(|| {
+                format!(
+                    "{flag} `{text}` is not a date-time (RFC 3339, e.g. 2019-04-27T15:00:00Z or \
+                     2019-04-27T17:00:00+02:00) or a date (2019-04-27)"
+                )
+            })
+        };
+        let window = Self {
+            from: from.map(|t| bound("--from", t, false)).transpose()?,
+            until: to.map(|t| bound("--to", t, true)).transpose()?,
+        };
+        if let (Some(from), Some(until)) = (window.from, window.until)
+            && until <= from
+        {
+            return Err("--to is before --from: the window holds no time".to_string());
+        }
+        Ok(window)
+    }
+
+    /// Whether the window is open on both sides (it holds every event).
+    pub fn is_unbounded(&self) -> bool {
+        self.from.is_none() && self.until.is_none()
+    }
+
+    /// Whether an event at `time` lies in the window; an event without a time lies in no
+    /// bounded window.
+    pub fn contains(&self, time: Option<i64>) -> bool {
+        if self.is_unbounded() {
+            return true;
+        }
+        time.is_some_and(|t| self.from.is_none_or(|f| t >= f) && self.until.is_none_or(|u| t < u))
+    }
+
+    /// Whether events between `first` and `last` (either order) lie so far outside the
+    /// window ([`CHUNK_SKIP_MARGIN_MICROS`]) that their chunk need not be read.
+    pub fn rules_out(&self, first: i64, last: i64) -> bool {
+        let (lo, hi) = (first.min(last), first.max(last));
+        let before = self
+            .from
+            .is_some_and(|f| hi.saturating_add(CHUNK_SKIP_MARGIN_MICROS) < f);
+        let after = self
+            .until
+            .is_some_and(|u| lo.saturating_sub(CHUNK_SKIP_MARGIN_MICROS) >= u);
+        before || after
+    }
+}
+
+/// A bound of a window: a date-time, or a date (its start, or for an `end` bound the start
+/// of the next day).
+fn parse_bound(text: &str, end: bool) -> Option<i64> {
+    let t = text.trim();
+    if let Some(micros) = parse_timestamp_micros(t) {
+        // An end written as an instant is in the window.
+        return Some(if end { micros + 1 } else { micros });
+    }
+    let b = t.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let (year, month, day) = (digits(&b[0..4])?, digits(&b[5..7])?, digits(&b[8..10])?);
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+        return None;
+    }
+    let days = days_from_civil(year, month, day) + i64::from(end);
+    days.checked_mul(86_400_000_000)
+}
+
 fn digits(b: &[u8]) -> Option<i64> {
     b.iter().try_fold(0i64, |acc, &c| {
         c.is_ascii_digit().then(|| acc * 10 + i64::from(c - b'0'))
@@ -107,6 +221,58 @@ mod tests {
             parse_timestamp_micros("1969-12-31T23:59:59Z"),
             Some(-1_000_000)
         );
+    }
+
+    #[test]
+    fn formats_what_it_parses() {
+        for t in [
+            "1970-01-01T00:00:00.000000Z",
+            "2019-04-27T15:57:25.868863Z",
+            "2000-02-29T23:59:59.999999Z",
+            "1969-12-31T23:59:59.000000Z",
+        ] {
+            let micros = parse_timestamp_micros(t).expect("valid");
+            assert_eq!(format_timestamp_micros(micros), t);
+        }
+    }
+
+    #[test]
+    fn windows_from_dates_and_instants() {
+        let day = 86_400_000_000;
+        let w = TimeWindow::parse(Some("2019-04-27"), Some("2019-04-27")).expect("valid");
+        let start = parse_timestamp_micros("2019-04-27T00:00:00Z");
+        assert_eq!(w.from, start);
+        assert_eq!(w.until, start.map(|s| s + day));
+        assert!(w.contains(parse_timestamp_micros("2019-04-27T23:59:59.999999Z")));
+        assert!(!w.contains(parse_timestamp_micros("2019-04-28T00:00:00Z")));
+        assert!(!w.contains(None));
+        let w = TimeWindow::parse(None, Some("2019-04-27T12:00:00+02:00")).expect("valid");
+        assert!(w.contains(parse_timestamp_micros("2019-04-27T10:00:00Z")));
+        assert!(!w.contains(parse_timestamp_micros("2019-04-27T10:00:00.000001Z")));
+        assert!(TimeWindow::default().contains(None));
+        for (from, to) in [
+            (Some("yesterday"), None),
+            (None, Some("2019-02-30x")),
+            (Some("2019-05-01"), Some("2019-04-01")),
+        ] {
+            assert!(TimeWindow::parse(from, to).is_err(), "{from:?} {to:?}");
+        }
+    }
+
+    #[test]
+    fn chunks_are_ruled_out_only_well_outside_the_window() {
+        let hour = 3_600_000_000;
+        let w = TimeWindow {
+            from: Some(100 * hour),
+            until: Some(101 * hour),
+        };
+        assert!(w.rules_out(10 * hour, 20 * hour));
+        assert!(w.rules_out(200 * hour, 150 * hour));
+        // Within the margin of a day: read.
+        assert!(!w.rules_out(70 * hour, 80 * hour));
+        assert!(!w.rules_out(110 * hour, 120 * hour));
+        // Spanning the window: read.
+        assert!(!w.rules_out(10 * hour, 200 * hour));
     }
 
     #[test]

@@ -6,26 +6,22 @@
 //! renders findings and the summary, and maps the outcome to an exit code.
 
 use std::collections::BTreeMap;
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use sigil_core::Level;
+use sigil_core::{Level, Status};
 use sigil_hunt::{
-    Finding, HuntError, HuntOptions, Hunter, LogMix, RunOptions, SkipKind, SkippedRule,
+    Finding, HuntError, HuntOptions, Hunter, LogMix, RuleSelection, RunOptions, SkipKind,
+    SkippedRule,
 };
 use sigil_pipeline::LogScope;
-/// Output formats of `sigil hunt`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
-    /// An aligned table, for reading.
-    Table,
-    /// One JSON object per detection.
-    Jsonl,
-    /// Comma-separated values with a header line.
-    Csv,
-}
+
+mod output;
+
+use output::Output;
+pub use output::{Format, Profile};
 
 /// Arguments of `sigil hunt`.
 #[derive(Debug, clap::Args)]
@@ -45,6 +41,14 @@ pub struct Args {
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// The columns of the table and CSV (default: standard for the table, all-fields for
+    /// CSV); JSON lines always hold every key.
+    #[arg(long, value_enum, value_name = "PROFILE")]
+    pub profile: Option<Profile>,
+    /// A details file (YAML, as the built-in `details.yml`): its templates extend the
+    /// built-in ones, or replace them with `replace: true`.
+    #[arg(long, value_name = "FILE")]
+    pub details: Option<PathBuf>,
     /// Write detections to this file instead of standard output.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -68,6 +72,19 @@ pub struct Args {
     /// Also hunt with rules their authors disabled (Elastic `enabled = false`).
     #[arg(long)]
     pub include_disabled: bool,
+    #[command(flatten)]
+    pub filter: super::filter_args::FilterArgs,
+    /// Only rules of this status (stable, test, experimental, deprecated, unsupported);
+    /// repeat for several.
+    #[arg(long, value_name = "STATUS", value_parser = parse_status)]
+    pub status: Vec<Status>,
+    /// Only rules with this tag (e.g. `attack.t1047`, which also takes its sub-techniques,
+    /// or `attack.execution`); repeat for several.
+    #[arg(long, value_name = "TAG")]
+    pub tag: Vec<String>,
+    /// Leave out the rules whose ids this file lists, one per line (`#` starts a comment).
+    #[arg(long, value_name = "FILE")]
+    pub exclude_rules: Option<PathBuf>,
     /// Exit with 2 when any log could not be read in full (an unreadable file, a damaged
     /// chunk), even when the rest was hunted.
     #[arg(long)]
@@ -76,6 +93,24 @@ pub struct Args {
 
 fn parse_logsource(text: &str) -> Result<LogScope, String> {
     LogScope::parse(text)
+}
+
+fn parse_status(text: &str) -> Result<Status, String> {
+    Status::from_name(text).ok_or_else(|| {
+        format!("unknown status `{text}` (stable, test, experimental, deprecated, unsupported)")
+    })
+}
+
+/// The rule ids listed in `path`, one per line; blank lines and `#` comments are ignored.
+fn read_rule_ids(path: &Path) -> anyhow::Result<std::collections::BTreeSet<String>> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read --exclude-rules file {}", path.display()))?;
+    Ok(text
+        .lines()
+        .map(|l| l.split('#').next().unwrap_or_default().trim())
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect())
 }
 
 fn parse_level(text: &str) -> Result<Level, String> {
@@ -116,14 +151,28 @@ fn hunt(args: &Args) -> anyhow::Result<ExitCode> {
                 || input.path.canonicalize().ok().as_deref() != Some(output.as_path())
         });
     }
+    let filter = args.filter.event_filter()?;
+    let select = RuleSelection {
+        statuses: args.status.clone(),
+        tags: args.tag.clone(),
+        exclude_ids: match &args.exclude_rules {
+            Some(path) => read_rule_ids(path)?,
+            None => std::collections::BTreeSet::new(),
+        },
+    };
     let options = HuntOptions {
         pipelines: args.pipeline.clone(),
         json_logsource: args.logsource.clone(),
         all_logsources: args.all_logsources,
         include_disabled: args.include_disabled,
         logs: LogMix::of(&discovery.inputs),
+        select,
     };
-    let hunter = match Hunter::load(&args.rules, &options) {
+    let details = match &args.details {
+        Some(path) => Some(sigil_hunt::Details::with_file(path)?),
+        None => None,
+    };
+    let mut hunter = match Hunter::load(&args.rules, &options) {
         Ok(h) => h,
         Err(HuntError::NoRules { skipped }) => {
             report_skipped(&skipped);
@@ -131,16 +180,20 @@ fn hunt(args: &Args) -> anyhow::Result<ExitCode> {
         }
         Err(e) => return Err(e.into()),
     };
+    if let Some(details) = details {
+        hunter.set_details(details);
+    }
     let read_errors: Vec<String> = discovery.errors.iter().map(ToString::to_string).collect();
     let parts = Hunter::parts(&discovery.inputs);
     let progress = progress_bar(args, parts.len() as u64);
-    let mut out = Output::open(args)?;
+    let mut out = Output::open(args.format, args.profile, args.output.as_deref())?;
     let mut tally = Tally::default();
     let summary = hunter.run_parts(
         &parts,
         discovery.inputs.len(),
-        RunOptions {
+        &RunOptions {
             min_level: args.min_level,
+            filter,
         },
         &|| progress.inc(1),
         &mut |f| {
@@ -160,7 +213,8 @@ fn hunt(args: &Args) -> anyhow::Result<ExitCode> {
     // The process ends with the hunt: freeing thousands of compiled rules and their
     // automata piece by piece would only delay the exit.
     std::mem::forget(hunter);
-    if summary.stats.events == 0 {
+    let stats = &summary.stats;
+    if stats.events + stats.outside_window + stats.chunks_outside_window == 0 {
         anyhow::bail!("no event could be read from {}", join_paths(&args.logs));
     }
     if args.strict && (unreadable > 0 || summary.stats.skipped_chunks > 0) {
@@ -210,175 +264,6 @@ impl Tally {
     }
 }
 
-/// Detections are written in blocks of this size: a detection line holds its whole event
-/// (about 2 KB), and the default 8 KiB buffer made a write system call every few lines.
-const OUTPUT_BUFFER: usize = 256 * 1024;
-
-/// Where detections are written, in the chosen format. A table needs its column widths,
-/// so its rows are kept until the end (a table is for reading, so it is small); the
-/// other formats stream.
-struct Output {
-    format: Format,
-    out: Box<dyn Write + Send>,
-    rows: Vec<[String; 6]>,
-    /// A JSON line being written.
-    line: Vec<u8>,
-}
-
-impl Output {
-    fn open(args: &Args) -> anyhow::Result<Self> {
-        let out: Box<dyn Write + Send> = match &args.output {
-            Some(path) => Box::new(std::io::BufWriter::with_capacity(
-                OUTPUT_BUFFER,
-                std::fs::File::create(path)
-                    .with_context(|| format!("cannot write {}", path.display()))?,
-            )),
-            None => Box::new(std::io::BufWriter::with_capacity(
-                OUTPUT_BUFFER,
-                std::io::stdout(),
-            )),
-        };
-        let mut output = Self {
-            format: args.format,
-            out,
-            rows: Vec::new(),
-            line: Vec::new(),
-        };
-        if output.format == Format::Csv {
-            writeln!(output.out, "{}", CSV_HEADER.join(","))?;
-        }
-        Ok(output)
-    }
-
-    fn write(&mut self, f: &Finding) -> std::io::Result<()> {
-        match self.format {
-            Format::Jsonl => {
-                self.line.clear();
-                f.write_jsonl(&mut self.line);
-                self.out.write_all(&self.line)?;
-            }
-            Format::Csv => {
-                let row: Vec<String> = row_of(f).iter().map(|c| csv_field(c)).collect();
-                writeln!(self.out, "{}", row.join(","))?;
-            }
-            Format::Table => self.rows.push(table_row(f)),
-        }
-        Ok(())
-    }
-
-    fn finish(mut self) -> std::io::Result<()> {
-        if self.format == Format::Table {
-            write_table(&mut self.out, &self.rows)?;
-        }
-        self.out.flush()?;
-        Ok(())
-    }
-}
-
-const CSV_HEADER: [&str; 11] = [
-    "timestamp",
-    "level",
-    "rule_title",
-    "rule_id",
-    "tags",
-    "computer",
-    "channel",
-    "event_id",
-    "record_id",
-    "source",
-    "event",
-];
-
-fn csv_field(text: &str) -> String {
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text.to_string()
-    }
-}
-
-fn row_of(f: &Finding) -> [String; 11] {
-    let opt = |v: &Option<String>| v.clone().unwrap_or_default();
-    let num = |v: Option<i64>| v.map(|n| n.to_string()).unwrap_or_default();
-    [
-        opt(&f.timestamp),
-        f.level.map(Level::name).unwrap_or_default().to_string(),
-        f.title.clone(),
-        opt(&f.rule_id),
-        f.tags.join(" "),
-        opt(&f.computer),
-        opt(&f.channel),
-        num(f.event_id),
-        num(f.record_id),
-        opt(&f.source),
-        f.event.to_string(),
-    ]
-}
-
-fn table_row(f: &Finding) -> [String; 6] {
-    let r = row_of(f);
-    let event = match (&f.event_id, &f.record_id) {
-        (Some(e), Some(r)) => format!("{e} #{r}"),
-        (Some(e), None) => e.to_string(),
-        _ => String::new(),
-    };
-    let source = f
-        .source
-        .as_deref()
-        .map(|s| {
-            Path::new(s)
-                .file_name()
-                .map_or(s.to_string(), |n| n.to_string_lossy().into_owned())
-        })
-        .unwrap_or_default();
-    [
-        r[0].clone(),
-        r[1].clone(),
-        truncate(&r[2], 70),
-        r[5].clone(),
-        event,
-        source,
-    ]
-}
-
-fn write_table(out: &mut dyn Write, rows: &[[String; 6]]) -> std::io::Result<()> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let header = ["timestamp", "level", "rule", "computer", "event", "source"];
-    let mut widths = header.map(str::len);
-    for row in rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    let line = |cells: &[&str]| -> String {
-        cells
-            .iter()
-            .zip(widths)
-            .map(|(c, w)| format!("{c:<w$}"))
-            .collect::<Vec<_>>()
-            .join("  ")
-            .trim_end()
-            .to_string()
-    };
-    writeln!(out, "{}", line(&header))?;
-    for row in rows {
-        let cells: Vec<&str> = row.iter().map(String::as_str).collect();
-        writeln!(out, "{}", line(&cells))?;
-    }
-    Ok(())
-}
-
-fn truncate(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        return text.to_string();
-    }
-    let mut t: String = text.chars().take(max - 1).collect();
-    t.push('…');
-    t
-}
-
 struct Report<'a> {
     hunter: &'a Hunter,
     summary: &'a sigil_hunt::RunSummary,
@@ -390,11 +275,19 @@ struct Report<'a> {
 /// counted by what they are for (a corpus holds hundreds of them).
 fn report_skipped(skipped: &[SkippedRule]) {
     let mut not_for: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut filtered = 0;
     for s in skipped {
         match (&s.kind, &s.written_for) {
             (SkipKind::NotForLogs, Some(what)) => *not_for.entry(what).or_default() += 1,
+            (SkipKind::Filtered, _) => filtered += 1,
             _ => eprintln!("skipped rule: {}: {}", s.who, s.reason),
         }
+    }
+    if filtered > 0 {
+        eprintln!(
+            "{} left out by --status, --tag or --exclude-rules",
+            count(filtered, "rule", "rules")
+        );
     }
     let total: usize = not_for.values().sum();
     if total > 0 {
@@ -434,6 +327,13 @@ fn report(r: &Report<'_>) {
         count(s.stats.skipped_chunks as usize, "chunk", "chunks"),
         count(errors, "read error", "read errors"),
     );
+    if s.stats.outside_window > 0 || s.stats.chunks_outside_window > 0 {
+        eprintln!(
+            "{} outside the time window, and {} not read for it",
+            count(s.stats.outside_window as usize, "event", "events"),
+            count(s.stats.chunks_outside_window as usize, "chunk", "chunks"),
+        );
+    }
     let loaded = r.hunter.loaded();
     let left_out = skipped
         .iter()
