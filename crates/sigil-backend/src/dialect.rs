@@ -16,8 +16,9 @@ pub enum FieldQuote {
     Never,
     /// Unless every character is a word character or one of `extra`.
     UnlessWordOr(&'static str),
-    /// When the name starts with a digit or `-`, or holds whitespace (EQL).
-    DigitDashOrSpace,
+    /// When the name starts with a digit or holds a character other than a letter, digit,
+    /// `_`, `.` or `@` (EQL, whose parser would read `c-uri` as a subtraction).
+    UnlessIdentifierPath,
     /// Unless every character is an ASCII word character and the name is not one of the
     /// reserved words (SQL).
     UnlessPlainAndNotReserved(&'static [&'static str]),
@@ -182,9 +183,11 @@ impl Dialect {
                     .all(|c| c.is_ascii_alphanumeric() || c == '_')
                     || words.iter().any(|w| w.eq_ignore_ascii_case(&escaped))
             }
-            FieldQuote::DigitDashOrSpace => {
-                escaped.starts_with(|c: char| c.is_ascii_digit() || c == '-')
-                    || escaped.chars().any(char::is_whitespace)
+            FieldQuote::UnlessIdentifierPath => {
+                escaped.starts_with(|c: char| c.is_ascii_digit())
+                    || !escaped
+                        .chars()
+                        .all(|c| c.is_alphanumeric() || matches!(c, '_' | '.' | '@'))
             }
         };
         if quote && !self.field_quote.is_empty() {

@@ -646,6 +646,9 @@ pub fn escape_regex(d: &Dialect, source: &str, flags: RegexFlags) -> String {
     }
     let esc = d.re_escape_char;
     let mut rest = source;
+    // Where the escape character itself is left alone (Lucene's `/.../`), a delimiter the
+    // regex already escapes (`\/`) is not escaped again: `\\/` would end the regex.
+    let mut escaped_by_source = false;
     'outer: while !rest.is_empty() {
         if d.re_escape_escape_char && !esc.is_empty() && rest.starts_with(esc) {
             out.push_str(esc);
@@ -655,15 +658,20 @@ pub fn escape_regex(d: &Dialect, source: &str, flags: RegexFlags) -> String {
         }
         for s in d.re_escape {
             if !s.is_empty() && rest.starts_with(s) {
-                out.push_str(esc);
+                if !escaped_by_source {
+                    out.push_str(esc);
+                }
                 out.push_str(s);
                 rest = &rest[s.len()..];
+                escaped_by_source = false;
                 continue 'outer;
             }
         }
         let c = rest.chars().next().unwrap_or(' ');
         out.push(c);
         rest = &rest[c.len_utf8()..];
+        escaped_by_source =
+            !d.re_escape_escape_char && !esc.is_empty() && esc.starts_with(c) && !escaped_by_source;
     }
     out
 }

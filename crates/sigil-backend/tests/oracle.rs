@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::oracle::{check, check_at};
+use common::oracle::{check, check_engine};
 
 #[test]
 fn splunk_without_pipeline() {
@@ -18,17 +18,23 @@ fn splunk_with_sysmon() {
 
 #[test]
 fn lucene_with_ecs_windows() {
-    check("conv-lucene-ecs.jsonl", "lucene", &["ecs_windows"]);
+    check_engine(
+        "conv-lucene-ecs.jsonl",
+        "lucene",
+        &["ecs_windows"],
+        "lucene",
+        0.97,
+    );
 }
 
 #[test]
 fn eql_with_ecs_windows() {
-    check("conv-eql-ecs.jsonl", "eql", &["ecs_windows"]);
+    check_engine("conv-eql-ecs.jsonl", "eql", &["ecs_windows"], "eql", 0.97);
 }
 
 #[test]
 fn kusto_without_pipeline() {
-    check("conv-kusto.jsonl", "kusto", &[]);
+    check_engine("conv-kusto.jsonl", "kusto", &[], "kusto", 0.97);
 }
 
 /// The XDR reference is an extra of the oracle, outside the 97% acceptance set. Its known
@@ -37,10 +43,16 @@ fn kusto_without_pipeline() {
 /// only condition the pipeline drops); this checks that nothing else regresses.
 #[test]
 fn kusto_with_microsoft_xdr() {
-    check_at("conv-kusto-xdr.jsonl", "kusto", &["microsoft_xdr"], 0.945);
+    check_engine(
+        "conv-kusto-xdr.jsonl",
+        "kusto",
+        &["microsoft_xdr"],
+        "kusto",
+        0.945,
+    );
 }
 
 #[test]
 fn sqlite_without_pipeline() {
-    check("conv-sqlite.jsonl", "sqlite", &[]);
+    check_engine("conv-sqlite.jsonl", "sqlite", &[], "sql:sqlite", 0.97);
 }

@@ -136,7 +136,7 @@ fn savedsearches_and_ndjson() {
             "eql",
             "--format",
             "ndjson",
-            &fixture("keywords.yml"),
+            &fixture("values.yml"),
         ])
         .output()
         .expect("runs");

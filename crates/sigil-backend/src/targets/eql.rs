@@ -1,10 +1,20 @@
 //! Elasticsearch EQL, as pySigma-backend-elasticsearch's `EqlBackend` writes it: an
 //! `any where` query with `:` (case-insensitive, wildcard-aware) comparisons and
 //! `like~` lists.
+//!
+//! Where the reference's query is not EQL (Elastic's own parser rejects it) the query is
+//! written so that it is: `:` and `like~` take strings only, so numbers and booleans compare
+//! with `==` and `in`; field names other than dotted identifiers are quoted with backticks;
+//! regular expressions are EQL strings (no `\/` escape); and a keyword (field-less) search,
+//! which EQL cannot express, fails the rule instead of becoming `any where "text"`.
+
+use sigil_core::{Pattern, Piece};
 
 use crate::dialect::{Dialect, FieldQuote, InList, NotStyle, StrQuote};
 use crate::registry::TargetInfo;
-use crate::render::{Out, QueryContext, Render, Res, Target, default_field_str, default_not};
+use crate::render::{
+    Out, QueryContext, Render, Res, Target, default_field_str, default_in_expression, default_not,
+};
 use crate::tree::{BoolKind, Node, Str, Value};
 
 use super::elastic;
@@ -25,9 +35,9 @@ pub static DIALECT: Dialect = Dialect {
     not_token: "not",
     not_style: NotStyle::Prefix,
     eq_token: ":",
-    num_eq_token: None,
+    num_eq_token: Some(" == "),
     field_quote: "`",
-    field_quote_when: FieldQuote::DigitDashOrSpace,
+    field_quote_when: FieldQuote::UnlessIdentifierPath,
     field_escape: None,
     str_quote: "\"",
     str_quote_when: StrQuote::Always,
@@ -42,7 +52,7 @@ pub static DIALECT: Dialect = Dialect {
     wildcard_match: None,
     re_expression: Some("{field} regex~ \"{regex}\""),
     re_escape_char: "\\",
-    re_escape: &["/"],
+    re_escape: &["\""],
     re_escape_escape_char: true,
     re_flag_prefix: true,
     case_sensitive_match: Some("{field} == {value}"),
@@ -59,8 +69,8 @@ pub static DIALECT: Dialect = Dialect {
         separator: ", ",
         allow_wildcards: true,
     }),
-    unbound_str: Some("{value}"),
-    unbound_num: Some("{value}"),
+    unbound_str: None,
+    unbound_num: None,
     unbound_re: None,
 };
 
@@ -104,7 +114,49 @@ impl Target for Eql {
             let v = self.value_str(&s.pattern)?;
             return Ok(Out::Text(format!("{}=={v}", DIALECT.field(field))));
         }
+        if has_literal_wildcard(&s.pattern) {
+            // EQL strings cannot escape `*` or `?`, which `:` reads as wildcards: such a
+            // value is matched by an (anchored, case-insensitive) regular expression.
+            return Ok(Out::Text(format!(
+                "{} regex~ \"{}\"",
+                DIALECT.field(field),
+                wildcard_regex(&s.pattern)
+            )));
+        }
         default_field_str(r, field, &s.pattern)
+    }
+
+    fn field_bool(&self, r: &mut Render<'_>, field: &str, b: bool) -> Res<Out> {
+        let _ = r;
+        Ok(Out::Text(format!("{} == {b}", DIALECT.field(field))))
+    }
+
+    /// `like~` takes strings: a list of numbers is an `in`, a list mixing numbers and
+    /// strings one comparison each.
+    fn in_expression(&self, r: &mut Render<'_>, kind: BoolKind, args: &[Node]) -> Res<Out> {
+        let numbers: Vec<&str> = args
+            .iter()
+            .filter_map(|a| match a {
+                Node::Field {
+                    value: Value::Num(n),
+                    ..
+                } => Some(n.as_str()),
+                _ => None,
+            })
+            .collect();
+        let literal_wildcards = args.iter().any(|a| {
+            matches!(a, Node::Field { value: Value::Str(s), .. } if has_literal_wildcard(&s.pattern))
+        });
+        match (numbers.len(), args.first()) {
+            (0, _) if literal_wildcards => r.bool_op(kind, args),
+            (0, _) => default_in_expression(r, kind, args),
+            (n, Some(Node::Field { field, .. })) if n == args.len() => Ok(Out::Text(format!(
+                "{} in ({})",
+                DIALECT.field(field),
+                numbers.join(", ")
+            ))),
+            _ => r.bool_op(kind, args),
+        }
     }
 
     fn expansion(&self, r: &mut Render<'_>, field: &str, values: &[Value]) -> Res<Out> {
@@ -115,4 +167,31 @@ impl Target for Eql {
         let _ = ctx;
         Ok(format!("any where {}", r.text_of(&query)))
     }
+}
+
+/// Whether the pattern holds a literal `*` or `?`.
+fn has_literal_wildcard(p: &Pattern) -> bool {
+    p.literals().any(|l| l.contains(['*', '?']))
+}
+
+/// The pattern as a Lucene regular expression (what EQL's `regex~` reads) inside an EQL
+/// string: literal text escaped, `*` as `.*`, `?` as `.`, then `\\` and `"` escaped for the
+/// string.
+fn wildcard_regex(p: &Pattern) -> String {
+    let mut re = String::new();
+    for piece in p.pieces() {
+        match piece {
+            Piece::Lit(s) => {
+                for c in s.chars() {
+                    if ".?+*|{}[]()\"\\#@&<>~".contains(c) {
+                        re.push('\\');
+                    }
+                    re.push(c);
+                }
+            }
+            Piece::AnyMany | Piece::Placeholder(_) => re.push_str(".*"),
+            Piece::AnyOne => re.push('.'),
+        }
+    }
+    re.replace('\\', "\\\\").replace('"', "\\\"")
 }

@@ -8,10 +8,10 @@
 use sigil_core::{Pattern, Piece, RegexFlags};
 
 use crate::dialect::{Dialect, FieldQuote, InList, NotStyle, StrQuote, fill};
+use crate::error::ConvertError;
 use crate::registry::TargetInfo;
 use crate::render::{
-    Out, QueryContext, Render, Res, StrOp, Target, choose_str_op, default_field_str,
-    default_value_str, escape_regex,
+    Out, QueryContext, Render, Res, StrOp, Target, choose_str_op, default_field_str, escape_regex,
 };
 use crate::tree::{BoolKind, Node, Str, Value};
 
@@ -92,9 +92,33 @@ impl Target for Kusto {
         &DIALECT
     }
 
+    /// A Kusto string: `\\` and `"` escaped. Kusto strings have no wildcards, so a literal
+    /// `*` or `?` is written as it is (the reference writes `\\*`, an escape Kusto's parser
+    /// rejects), and so is a wildcard that reaches a value (as in the reference).
     fn value_str(&self, p: &Pattern) -> Res<String> {
-        // Wildcards are never matched by `=~`, so they stay unescaped as in the reference.
-        Ok(default_value_str(&DIALECT, p)?.replace("\\*", "*"))
+        let mut out = String::from("\"");
+        for piece in p.pieces() {
+            match piece {
+                Piece::Lit(s) => {
+                    for c in s.chars() {
+                        if matches!(c, '\\' | '"') {
+                            out.push('\\');
+                        }
+                        out.push(c);
+                    }
+                }
+                Piece::AnyMany | Piece::AnyOne => out.push('*'),
+                Piece::Placeholder(_) => {
+                    return Err(ConvertError::Unsupported {
+                        target: DIALECT.name,
+                        construct: "a placeholder".into(),
+                        span: sigil_core::Span::default(),
+                    });
+                }
+            }
+        }
+        out.push('"');
+        Ok(out)
     }
 
     fn field_str(&self, r: &mut Render<'_>, field: &str, s: &Str) -> Res<Out> {
@@ -153,20 +177,21 @@ impl Target for Kusto {
         }
         for p in patterns {
             if inner_has_wildcards(p) {
-                // One `contains` per literal run, all required.
+                // One `contains` per literal run, all required. The reference re-reads each
+                // run as Sigma text, which turns an escaped `\\*` into a wildcard; the run is
+                // literal text here.
                 let mut tests = Vec::new();
                 for piece in p.pieces() {
                     if let Piece::Lit(s) = piece {
-                        // The reference re-reads each literal run as Sigma text.
-                        let v = self.value_str(&Pattern::parse_sigma(s, false))?;
+                        let v = self.value_str(&Pattern::literal(s.clone()))?;
                         tests.push(format!("{quoted} contains {v}"));
                     }
                 }
                 parts.push(format!("({})", tests.join(" and ")));
             } else {
-                // The reference passes the already quoted name on, so a name that needs
-                // quotes is quoted twice here; kept for identical output.
-                let out = default_field_str(r, &quoted, p)?;
+                // The reference passes the already quoted name on and quotes it twice
+                // (`''a-b''`), which Kusto's parser rejects.
+                let out = default_field_str(r, field, p)?;
                 parts.push(r.text_of(&out).to_string());
             }
         }

@@ -83,12 +83,15 @@ fn oracle_dir(shared: &Path) -> PathBuf {
     std::env::var_os("SIGIL_ORACLE_DIR").map_or_else(|| shared.join("oracle"), PathBuf::from)
 }
 
+/// A syntax check that may hold state (the engines' verdicts, see [`check_engine`]).
+type SyntaxRef<'a> = &'a dyn Fn(&str) -> Result<(), String>;
+
 fn run(
     file: &str,
     target: &str,
     pipelines: &[&str],
     expect: Expect,
-    syntax: Option<Syntax>,
+    syntax: Option<SyntaxRef<'_>>,
 ) -> Option<Outcome> {
     let Some(shared) = shared() else {
         println!("skipped: ../shared/corpus not found");
@@ -212,9 +215,55 @@ pub fn check_full(
     required: f64,
     syntax: Option<Syntax>,
 ) {
-    let Some(out) = run(file, target, pipelines, expect, syntax) else {
+    let syntax = syntax.map(|f| move |q: &str| f(q));
+    let Some(out) = run(
+        file,
+        target,
+        pipelines,
+        expect,
+        syntax.as_ref().map(|f| f as SyntaxRef<'_>),
+    ) else {
         return;
     };
+    report(file, &out, required);
+}
+
+/// Like [`check`], with the engine's own offline parser for `lang` (see
+/// [`super::engine`]) as the syntax check: rules whose reference query the engine rejects are
+/// left out of the measure, and every query sigil writes must be accepted.
+pub fn check_engine(file: &str, target: &str, pipelines: &[&str], lang: &str, required: f64) {
+    if let Some(why) = super::engine::missing(&[lang]) {
+        println!("skipped {file}: {why}");
+        return;
+    }
+    // A first pass records every query the check looks at; the engine judges them at once.
+    let seen = std::cell::RefCell::new(Vec::<String>::new());
+    let record = |q: &str| {
+        seen.borrow_mut().push(q.to_string());
+        Ok(())
+    };
+    if run(file, target, pipelines, Expect::Queries, Some(&record)).is_none() {
+        return;
+    }
+    let mut queries = seen.into_inner();
+    queries.sort();
+    queries.dedup();
+    let items: Vec<(&str, &str)> = queries.iter().map(|q| (lang, q.as_str())).collect();
+    let verdicts: std::collections::HashMap<&str, Option<String>> = queries
+        .iter()
+        .map(String::as_str)
+        .zip(super::engine::check(&items))
+        .collect();
+    let judge = |q: &str| match verdicts.get(q) {
+        Some(Some(e)) => Err(e.clone()),
+        _ => Ok(()),
+    };
+    if let Some(out) = run(file, target, pipelines, Expect::Queries, Some(&judge)) {
+        report(file, &out, required);
+    }
+}
+
+fn report(file: &str, out: &Outcome, required: f64) {
     let mut causes: Vec<_> = out.causes.iter().collect();
     causes.sort_by_key(|(_, v)| std::cmp::Reverse(v.len()));
     for (cause, cases) in &causes {
