@@ -17,6 +17,7 @@ const PARSERS: &[(&str, &str)] = &[
     ("kusto", "kusto"),
     ("eql", "eql"),
     ("lucene", "lucene"),
+    ("opensearch", "lucene"),
     ("sqlite", "sql:sqlite"),
 ];
 

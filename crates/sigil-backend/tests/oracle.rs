@@ -52,6 +52,19 @@ fn kusto_with_microsoft_xdr() {
     );
 }
 
+/// OpenSearch's reference (pysigma-backend-opensearch 2.0.3) writes Elasticsearch's
+/// Lucene queries; `ecs_windows` applied as in `../shared/oracle/README-wave2.md`.
+#[test]
+fn opensearch_with_ecs_windows() {
+    check_engine(
+        "conv-opensearch-lucene-ecs.jsonl",
+        "opensearch",
+        &["ecs_windows"],
+        "lucene",
+        0.97,
+    );
+}
+
 #[test]
 fn sqlite_without_pipeline() {
     check_engine("conv-sqlite.jsonl", "sqlite", &[], "sql:sqlite", 0.97);

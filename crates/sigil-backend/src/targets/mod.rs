@@ -10,6 +10,7 @@ pub mod eql;
 pub mod esql;
 pub mod kusto;
 pub mod lucene;
+pub mod opensearch;
 pub mod sentinelone;
 pub mod splunk;
 pub mod sqlite;
@@ -18,6 +19,7 @@ pub mod sqlite;
 pub static ALL: &[&TargetInfo] = &[
     &splunk::TARGET,
     &lucene::TARGET,
+    &opensearch::TARGET,
     &eql::TARGET,
     &esql::TARGET,
     &kusto::TARGET,
