@@ -65,6 +65,12 @@ fn opensearch_with_ecs_windows() {
     );
 }
 
+/// ES|QL (pysigma-backend-elasticsearch 2.1.1 `esql`, second set of reference outputs).
+#[test]
+fn esql_with_ecs_windows() {
+    check("conv-esql-ecs.jsonl", "esql", &["ecs_windows"]);
+}
+
 #[test]
 fn sqlite_without_pipeline() {
     check_engine("conv-sqlite.jsonl", "sqlite", &[], "sql:sqlite", 0.97);
