@@ -77,6 +77,9 @@ pub struct RuleSet {
     pub rules: Vec<LoadedRule>,
     /// Every problem, per file, in path order.
     pub diagnostics: Vec<FileDiagnostic>,
+    /// YAML files found in folders that are not Sigma rules (no `detection`,
+    /// `correlation`, `filter` or `logsource`), passed over.
+    pub not_rules: Vec<Arc<Path>>,
 }
 
 impl RuleSet {
@@ -150,6 +153,12 @@ fn io_problem(path: &Path, message: &str) -> FileDiagnostic {
 }
 
 /// Reads one file with the front end its extension names (Sigma when unknown).
+///
+/// A rule that `sigil check` reports with an error — a problem the reader met in its
+/// document, or an error of the rule checks (a condition naming a search that does not
+/// exist, an invalid level, ...) — is not returned: it is broken, and every command that
+/// loads rules here leaves it out. Its errors are among the diagnostics, which name the
+/// file, line and column.
 pub fn read_file(path: &Path) -> (Vec<LoadedRule>, Vec<FileDiagnostic>) {
     let shared: Arc<Path> = Arc::from(path);
     let bytes = match std::fs::read(path) {
@@ -159,21 +168,31 @@ pub fn read_file(path: &Path) -> (Vec<LoadedRule>, Vec<FileDiagnostic>) {
     // One UTF-8 check serves the front end and the shared text (`from_utf8` is much
     // faster on valid text than `from_utf8_lossy`).
     let utf8 = std::str::from_utf8(&bytes);
-    let (rules, diagnostics) = match FileKind::of(path).unwrap_or(FileKind::Sigma) {
+    let (rules, mut diagnostics) = match FileKind::of(path).unwrap_or(FileKind::Sigma) {
         FileKind::Sigma => {
-            // A loaded rule keeps no metadata positions, so the front end need not record them.
-            let options = sigil_sigma::ReadOptions { sources: false };
             // Valid text without NUL bytes is exactly what `parse_bytes` would read as text.
-            let f = match utf8 {
-                Ok(text) if !text.contains('\0') => sigil_sigma::parse_str_with(text, options),
-                _ => sigil_sigma::parse_bytes_with(&bytes, options),
+            let mut f = match utf8 {
+                Ok(text) if !text.contains('\0') => sigil_sigma::parse_str(text),
+                _ => sigil_sigma::parse_bytes(&bytes),
             };
-            (f.rules, f.diagnostics)
+            for (rule, source) in f.rules.iter().zip(&f.sources) {
+                f.diagnostics
+                    .extend(sigil_sigma::lint::rule_errors(rule, source));
+            }
+            let starts: Vec<Span> = f.sources.iter().map(|s| s.span).collect();
+            (
+                without_broken(f.rules, &starts, &f.diagnostics),
+                f.diagnostics,
+            )
         }
         FileKind::Elastic => match utf8 {
             Ok(text) => {
                 let f = sigil_elastic::parse_rule_toml(text);
-                (f.rules, f.diagnostics)
+                // An Elastic file is one rule (and the steps of its sequence): an error
+                // anywhere in it breaks them all.
+                let broken = f.diagnostics.iter().any(|d| d.severity == Severity::Error);
+                let rules = if broken { Vec::new() } else { f.rules };
+                (rules, f.diagnostics)
             }
             Err(e) => (
                 Vec::new(),
@@ -185,6 +204,7 @@ pub fn read_file(path: &Path) -> (Vec<LoadedRule>, Vec<FileDiagnostic>) {
             ),
         },
     };
+    diagnostics.sort_by_key(|d| (d.span.line, d.span.column));
     let text: Arc<str> = match utf8 {
         Ok(text) => Arc::from(text),
         Err(_) => Arc::from(String::from_utf8_lossy(&bytes).as_ref()),
@@ -207,18 +227,60 @@ pub fn read_file(path: &Path) -> (Vec<LoadedRule>, Vec<FileDiagnostic>) {
     (rules, diagnostics)
 }
 
+/// The rules of a file without those an error belongs to. `starts` are where each rule's
+/// document starts (parallel to `rules`): an error belongs to the rule whose document it
+/// lies in, and one before the first rule (a collection's `action: global` document, the
+/// file itself) to every rule. In a collection, an error of a document that yields no rule
+/// also leaves out the rule before it: leaving a sound rule out (and saying so) is the
+/// safe side of not knowing where a document ends.
+fn without_broken(rules: Vec<Rule>, starts: &[Span], diagnostics: &[Diagnostic]) -> Vec<Rule> {
+    let mut broken = vec![false; rules.len()];
+    for d in diagnostics.iter().filter(|d| d.severity == Severity::Error) {
+        let line = d.span.line;
+        match starts.iter().rposition(|s| s.line <= line && s.line > 0) {
+            Some(i) if line > 0 => broken[i] = true,
+            _ => broken.fill(true),
+        }
+    }
+    rules
+        .into_iter()
+        .zip(broken)
+        .filter_map(|(rule, broken)| (!broken).then_some(rule))
+        .collect()
+}
+
 /// Finds and reads every rule file under `paths`, in parallel on the current rayon pool.
 pub fn load(paths: &[PathBuf], options: Options) -> RuleSet {
     let (files, mut diagnostics) = find_files(paths, options);
-    let read: Vec<_> = files.par_iter().map(|p| read_file(p)).collect();
+    let read: Vec<_> = files
+        .par_iter()
+        .map(|p| {
+            let (rules, problems) = read_file(p);
+            // A file found in a folder, with errors, that is not meant as a rule.
+            let other_yaml = FileKind::of(p) == Some(FileKind::Sigma)
+                && !paths.contains(p)
+                && problems
+                    .iter()
+                    .any(|d| d.diagnostic.severity == Severity::Error)
+                && std::fs::read(p).is_ok_and(|bytes| {
+                    !sigil_sigma::looks_like_rule(&String::from_utf8_lossy(&bytes))
+                });
+            (rules, problems, other_yaml.then(|| Arc::from(p.as_path())))
+        })
+        .collect();
     let mut set = RuleSet {
         files: files.len(),
         ..RuleSet::default()
     };
-    for (rules, problems) in read {
-        set.rules.extend(rules);
-        diagnostics.extend(problems);
+    for (rules, problems, other_yaml) in read {
+        if let Some(path) = other_yaml {
+            set.not_rules.push(path);
+        } else {
+            set.rules.extend(rules);
+            diagnostics.extend(problems);
+        }
     }
+    set.files -= set.not_rules.len();
     set.diagnostics = diagnostics;
     set
 }

@@ -1,6 +1,7 @@
 //! Reading logs: the per-record callback, the statistics of a read, and the units of work that
 //! a parallel caller schedules.
 
+use std::io::Read;
 use std::ops::Range;
 use std::path::Path;
 use std::sync::Arc;
@@ -186,9 +187,63 @@ impl Reader {
             InputKind::Stdin => {
                 let stdin = std::io::stdin();
                 let mut lock = stdin.lock();
-                crate::json_source::read_json_lines(self, &input.path, &mut lock, on_event)
+                self.read_stream(&input.path, &mut lock, on_event)
             }
         }
+    }
+
+    /// Reads a stream: EVTX bytes (recognised by their signature) or JSON lines. EVTX
+    /// needs random access to its chunks, so the stream is first copied to a temporary
+    /// file; `path` (`-` for standard input) is what messages name.
+    pub fn read_stream(
+        &mut self,
+        path: &Path,
+        input: &mut dyn std::io::Read,
+        on_event: &mut dyn FnMut(&RecordMeta<'_>, &FlatEvent),
+    ) -> FileStats {
+        let failed = |message: String| {
+            let mut stats = FileStats::default();
+            stats.error(format!("{}: {message}", path.display()));
+            stats
+        };
+        // The first bytes, however the stream delivers them; then the stream as it was.
+        let mut head = Vec::with_capacity(discover::EVTX_MAGIC.len());
+        if let Err(e) = (&mut *input)
+            .take(discover::EVTX_MAGIC.len() as u64)
+            .read_to_end(&mut head)
+        {
+            return failed(e.to_string());
+        }
+        let is_evtx = head.as_slice() == discover::EVTX_MAGIC;
+        let mut whole = std::io::BufReader::new(std::io::Cursor::new(head).chain(input));
+        if !is_evtx {
+            return crate::json_source::read_json_lines(self, path, &mut whole, on_event);
+        }
+        let spooled = tempfile::Builder::new()
+            .prefix("sigil-stream-")
+            .suffix(".evtx")
+            .tempfile()
+            .and_then(|mut file| {
+                std::io::copy(&mut whole, &mut file)?;
+                Ok(file)
+            });
+        let file = match spooled {
+            Ok(file) => file,
+            Err(e) => {
+                return failed(format!(
+                    "cannot keep the EVTX stream in a temporary file: {e}"
+                ));
+            }
+        };
+        let len = file.as_file().metadata().map_or(0, |m| m.len());
+        let chunks = 0..crate::evtx_source::chunk_count(len);
+        let mut stats = crate::evtx_source::read_evtx(self, file.path(), chunks, on_event);
+        let spool = file.path().display().to_string();
+        let named = path.display().to_string();
+        for e in &mut stats.errors {
+            *e = e.replace(&spool, &named);
+        }
+        stats
     }
 
     /// Reads one whole input.

@@ -106,6 +106,26 @@ impl RuleSource {
     }
 }
 
+/// Whether `text` is meant as a Sigma rule: a document of it has a `detection`,
+/// `correlation`, `filter` or `logsource` key. Folders of rules often hold other YAML files
+/// (SigmaHQ's regression test `info.yml`, Atomic Red Team tests, CI configuration):
+/// commands that walk folders pass over files this says are not rules, rather than report
+/// each as a broken rule. A file that cannot tell — empty, binary, not UTF-8 (pass it
+/// through `from_utf8_lossy`), not valid YAML — may be a damaged rule and counts as one,
+/// so that the reader's error is reported.
+pub fn looks_like_rule(text: &str) -> bool {
+    if text.trim().is_empty() || text.contains(['\0', char::REPLACEMENT_CHARACTER]) {
+        return true;
+    }
+    let (docs, error) = yaml::load(text);
+    error.is_some()
+        || docs.iter().any(|d| {
+            ["detection", "correlation", "filter", "logsource"]
+                .iter()
+                .any(|k| d.root.get(k).is_some())
+        })
+}
+
 /// Reads a Sigma file from its raw bytes. Binary content (NUL bytes) and invalid UTF-8
 /// are reported at the line where they occur.
 pub fn parse_bytes(bytes: &[u8]) -> SigmaFile {

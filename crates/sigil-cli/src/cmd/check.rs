@@ -55,14 +55,15 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         bail!("`--format markdown` is only for `--list-lints`");
     }
     let paths = collect(&args.paths)?;
-    let mut checked: Vec<Checked> = paths
+    let read: Vec<Option<Checked>> = paths
         .into_par_iter()
         .map(|path| {
             let bytes = std::fs::read(&path);
+            let named = args.paths.contains(&path);
             let elastic = sigil_load::FileKind::of(&path) == Some(sigil_load::FileKind::Elastic);
-            let mut file = match bytes {
-                Ok(bytes) if elastic => elastic_file(&bytes),
-                Ok(bytes) => sigil_sigma::parse_bytes(&bytes),
+            let mut file = match &bytes {
+                Ok(bytes) if elastic => elastic_file(bytes),
+                Ok(bytes) => sigil_sigma::parse_bytes(bytes),
                 Err(e) => SigmaFile {
                     diagnostics: vec![Diagnostic::error(
                         "unreadable-file",
@@ -72,14 +73,33 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
                     ..SigmaFile::default()
                 },
             };
+            // A YAML file found in a folder that is not meant as a rule is passed over
+            // (asked only of files the reader has errors for: a sound rule is a rule).
+            if !elastic
+                && !named
+                && file.has_errors()
+                && let Ok(bytes) = &bytes
+                && !sigil_sigma::looks_like_rule(&String::from_utf8_lossy(bytes))
+            {
+                return None;
+            }
             // The rule checks are Sigma's (its schema, its modifiers); Elastic rules get
             // their front end's diagnostics and the checks across the set.
             if !elastic {
                 lint::check_file(&mut file);
             }
-            Checked { path, file }
+            Some(Checked { path, file })
         })
         .collect();
+    let not_rules = read.iter().filter(|c| c.is_none()).count();
+    let mut checked: Vec<Checked> = read.into_iter().flatten().collect();
+    if not_rules > 0 {
+        eprintln!(
+            "note: passed over {not_rules} YAML file{} that {} not Sigma rules (no detection, correlation or filter)",
+            plural(not_rules),
+            if not_rules == 1 { "is" } else { "are" }
+        );
+    }
 
     let files: Vec<&SigmaFile> = checked.iter().map(|c| &c.file).collect();
     let set_findings = lint::check_set(&files);

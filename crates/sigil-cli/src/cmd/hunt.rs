@@ -151,6 +151,12 @@ fn hunt(args: &Args) -> anyhow::Result<ExitCode> {
                 || input.path.canonicalize().ok().as_deref() != Some(output.as_path())
         });
     }
+    if discovery.inputs.is_empty() {
+        for e in &discovery.errors {
+            eprintln!("read error: {e}");
+        }
+        anyhow::bail!("no event could be read from {}", join_paths(&args.logs));
+    }
     let filter = args.filter.event_filter()?;
     let select = RuleSelection {
         statuses: args.status.clone(),
@@ -350,6 +356,17 @@ fn report(r: &Report<'_>) {
         ),
         left_out,
     );
+    if !loaded.not_rules.is_empty() {
+        eprintln!(
+            "passed over {} in the rule folders that {} not Sigma rules",
+            count(loaded.not_rules.len(), "YAML file", "YAML files"),
+            if loaded.not_rules.len() == 1 {
+                "is"
+            } else {
+                "are"
+            }
+        );
+    }
     if s.unknown_events > 0 {
         eprintln!(
             "{} of unknown log source (not Windows events) were checked against every rule; \

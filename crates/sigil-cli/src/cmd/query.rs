@@ -88,22 +88,23 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         });
         run_engine(args, vec![rule], &mut out)?
     } else if let Some(path) = &args.sigma {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read {}", path.display()))?;
-        let file = sigil_sigma::parse_str(&text);
-        for d in &file.diagnostics {
-            eprintln!(
-                "{}:{}: {}: {}",
-                path.display(),
-                d.span,
-                d.severity,
-                d.message
-            );
+        if !path.is_file() {
+            bail!("{}: no such file", path.display());
         }
-        if file.rules.is_empty() {
+        // Read as every command reads rules: a rule `sigil check` reports with an error
+        // is not run.
+        let (loaded, diagnostics) = sigil_load::read_file(path);
+        for d in &diagnostics {
+            eprintln!("{d}");
+        }
+        if loaded.is_empty() {
             bail!("{}: no rule to run", path.display());
         }
-        run_engine(args, file.rules, &mut out)?
+        run_engine(
+            args,
+            loaded.into_iter().map(|lr| lr.rule).collect(),
+            &mut out,
+        )?
     } else {
         bail!("give --eql, --kql or --sigma");
     };
@@ -232,23 +233,40 @@ fn event_time(fields: &Json, timestamp_field: &str) -> Option<i64> {
         .and_then(event_millis)
 }
 
+/// The logs under `paths`; a path that does not exist is an error (exit 2), not an
+/// empty log.
+fn discover(paths: &[PathBuf]) -> Result<sigil_logs::Discovery> {
+    if let Some(missing) = paths.iter().find(|p| p.as_os_str() != "-" && !p.exists()) {
+        bail!("{}: no such file or folder", missing.display());
+    }
+    let discovery = sigil_logs::discover(paths);
+    for e in &discovery.errors {
+        eprintln!("sigil: {e}");
+    }
+    Ok(discovery)
+}
+
+/// Reports what reading a file met (a damaged chunk, a truncated file), as `hunt` does.
+fn report_read(stats: &sigil_logs::FileStats) {
+    for e in &stats.errors {
+        eprintln!("read error: {e}");
+    }
+}
+
 /// Reads the events of `paths` one at a time into `sink`.
 fn read_events(
     paths: &[PathBuf],
     timestamp_field: &str,
     sink: &mut dyn FnMut(EvalEvent),
 ) -> Result<()> {
-    let discovery = sigil_logs::discover(paths);
-    for e in &discovery.errors {
-        eprintln!("sigil: {e}");
-    }
+    let discovery = discover(paths)?;
     for input in &discovery.inputs {
         match input.kind {
             InputKind::Evtx => {
                 let mut bad = 0usize;
                 // EQL speaks ECS: raw Windows events are read through the ECS view.
                 let ecs = sigil_pipeline::ecs::windows_to_ecs();
-                sigil_logs::read_file(&input.path, &mut |_, flat| {
+                let stats = sigil_logs::read_file(&input.path, &mut |_, flat| {
                     let view = ecs.view(flat);
                     let json = if view.is_mapped() {
                         Ok(event_json(&view))
@@ -267,6 +285,7 @@ fn read_events(
                     sink(EvalEvent { fields, millis });
                 })
                 .with_context(|| format!("cannot read {}", input.path.display()))?;
+                report_read(&stats);
                 if bad > 0 {
                     eprintln!("sigil: {}: {bad} records skipped", input.path.display());
                 }
@@ -323,10 +342,7 @@ fn run_engine(args: &Args, mut rules: Vec<Rule>, out: &mut impl Write) -> Result
     for s in engine.skipped() {
         eprintln!("sigil: rule {} skipped: {}", s.title, s.error);
     }
-    let discovery = sigil_logs::discover(&args.logs);
-    for e in &discovery.errors {
-        eprintln!("sigil: {e}");
-    }
+    let discovery = discover(&args.logs)?;
     let mut scan = engine.scan();
     let mut matches = 0usize;
     let mut write_error = None;
@@ -359,8 +375,9 @@ fn run_engine(args: &Args, mut rules: Vec<Rule>, out: &mut impl Write) -> Result
                 }
             }
         });
-        if let Err(e) = result {
-            eprintln!("sigil: {}: {e}", input.path.display());
+        match result {
+            Ok(stats) => report_read(&stats),
+            Err(e) => eprintln!("sigil: {}: {e}", input.path.display()),
         }
     }
     if let Some(e) = write_error {

@@ -155,6 +155,17 @@ pub fn check_file(file: &mut SigmaFile) {
     file.diagnostics.extend(out);
 }
 
+/// The errors the rule checks find in one rule: what makes `hunt`, `convert` and the
+/// catalog leave a rule out (warnings do not).
+pub fn rule_errors(rule: &Rule, source: &RuleSource) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for lint in registry() {
+        lint.check_rule(rule, source, &mut out);
+    }
+    out.retain(|d| d.severity == Severity::Error);
+    out
+}
+
 /// Runs every set check over `files`; findings are `(file index, diagnostic)`, sorted.
 pub fn check_set(files: &[&SigmaFile]) -> Vec<(usize, Diagnostic)> {
     let mut out = Vec::new();

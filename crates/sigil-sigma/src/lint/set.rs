@@ -36,12 +36,12 @@ impl Lint for DuplicateId {
             }
         }
         for (id, mut places) in seen {
+            // Rules of one collection may share the id of their `action: global` document:
+            // that is one place, reported at most once.
+            places.dedup();
             if places.len() < 2 {
                 continue;
             }
-            // Rules of one collection may share the id of their `action: global` document:
-            // report each place once.
-            places.dedup();
             for &(fi, span) in &places {
                 let others = places.len() - 1;
                 out.push((

@@ -1,0 +1,282 @@
+//! A tool people act on never reports a clean result it did not earn: broken and disabled
+//! rules are left out and said so, runs that read nothing or were given a wrong path fail,
+//! and files that are not rules do not drown the real problems.
+
+mod common;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use common::{shared_corpus, sigil};
+
+fn tempdir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("sigil-trust-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn text(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+const BROKEN: &str = "title: Broken selection name
+id: 55555555-5555-4555-8555-555555555555
+status: test
+level: high
+logsource:
+  product: windows
+  category: process_creation
+detection:
+  selection:
+    Image|endswith: '\\WMIC.exe'
+  condition: selecton
+";
+
+#[test]
+fn a_rule_check_reports_with_an_error_is_left_out_of_hunt_and_convert() {
+    let dir = tempdir("broken");
+    std::fs::write(dir.join("broken.yml"), BROKEN).expect("write");
+    let logs = root().join("examples/logs");
+    // Alone, it leaves nothing to hunt with: an error, not a clean run.
+    let (code, _, stderr) = sigil(&["hunt", text(&logs), "--rules", text(&dir)]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("selecton"), "{stderr}");
+    // Beside sound rules, it is listed with its reason and the others run.
+    let rules = root().join("examples/rules");
+    let (code, _, stderr) = sigil(&["hunt", text(&logs), "--rules", text(&rules), text(&dir)]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains("skipped rule:") && stderr.contains("broken.yml:11:14"),
+        "{stderr}"
+    );
+    let (code, stdout, stderr) = sigil(&["convert", "-t", "splunk", text(&dir)]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stdout.trim().is_empty(), "{stdout}");
+    assert!(stderr.contains("selecton"), "{stderr}");
+}
+
+#[test]
+fn wrong_paths_and_runs_that_read_nothing_exit_2() {
+    let rules = root().join("examples/rules");
+    let (code, _, stderr) = sigil(&["hunt", "/nonexistent/logs", "--rules", text(&rules)]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("/nonexistent/logs"), "{stderr}");
+    let (code, _, stderr) = sigil(&["query", "--kql", "a:b", "/nonexistent/logs"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    // The only log cannot be read (a directory named like a log that is not one).
+    let dir = tempdir("unreadable");
+    std::fs::write(dir.join("bad.evtx"), b"not an evtx file at all").expect("write");
+    let (code, _, stderr) = sigil(&["hunt", text(&dir), "--rules", text(&rules)]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("no event could be read"), "{stderr}");
+    // A partial failure keeps 0/1 and says so; --strict makes it an error.
+    std::fs::copy(
+        root().join("examples/logs/wmi-activity.jsonl"),
+        dir.join("good.jsonl"),
+    )
+    .expect("copy");
+    let (code, _, stderr) = sigil(&["hunt", text(&dir), "--rules", text(&rules)]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("could not be read in full"), "{stderr}");
+    let (code, _, _) = sigil(&["hunt", text(&dir), "--rules", text(&rules), "--strict"]);
+    assert_eq!(code, Some(2));
+}
+
+#[test]
+fn evtx_bytes_on_standard_input_are_read_as_evtx() {
+    let Some(corpus) = shared_corpus(&["evtx"]) else {
+        return;
+    };
+    let file = walk(&corpus.join("evtx"))
+        .into_iter()
+        .find(|p| p.extension().is_some_and(|e| e == "evtx"))
+        .expect("an EVTX file");
+    let rules = root().join("examples/rules");
+    let by_path = sigil(&["hunt", text(&file), "--rules", text(&rules), "-f", "jsonl"]);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sigil"))
+        .args(["hunt", "-", "--rules", text(&rules), "-f", "jsonl"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("runs");
+    let bytes = std::fs::read(&file).expect("read");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(&bytes)
+        .expect("write");
+    let out = child.wait_with_output().expect("ends");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("not UTF-8"), "{stderr}");
+    let events = |s: &str| s.lines().find(|l| l.contains(" event")).map(str::to_string);
+    assert_eq!(events(&stderr), events(&by_path.2), "{stderr}");
+    assert_eq!(out.status.code(), by_path.0);
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        let mut entries: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+        entries.sort();
+        for p in entries {
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn a_huge_thread_count_is_capped() {
+    let rules = root().join("examples/rules");
+    let logs = root().join("examples/logs");
+    let (code, _, stderr) = sigil(&[
+        "hunt",
+        text(&logs),
+        "--rules",
+        text(&rules),
+        "--threads",
+        "100000",
+    ]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("capped"), "{stderr}");
+}
+
+#[test]
+fn yaml_files_that_are_not_rules_are_passed_over_in_folders() {
+    let dir = tempdir("not-rules");
+    std::fs::write(
+        dir.join("info.yml"),
+        "id: 66666666-6666-4666-8666-666666666666\ndescription: regression data\nrule_metadata:\n  - id: x\n",
+    )
+    .expect("write");
+    std::fs::write(
+        dir.join("T1047.yaml"),
+        "attack_technique: T1047\ndisplay_name: WMI\natomic_tests:\n  - name: a\n",
+    )
+    .expect("write");
+    std::fs::copy(
+        root().join("examples/rules/proc_creation_wmic_process_call_create.yml"),
+        dir.join("rule.yml"),
+    )
+    .expect("copy");
+    let (code, stdout, stderr) = sigil(&["check", text(&dir)]);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert!(stdout.trim().is_empty(), "{stdout}");
+    assert!(stderr.contains("passed over 2 YAML files"), "{stderr}");
+    assert!(stderr.contains("checked 1 file, 1 rule:"), "{stderr}");
+    // Named on the command line, such a file is what the user asked about: an error.
+    let (code, _, _) = sigil(&["check", text(&dir.join("info.yml"))]);
+    assert_eq!(code, Some(1));
+    // Hunting with the folder passes over them too.
+    let logs = root().join("examples/logs");
+    let (code, _, stderr) = sigil(&["hunt", text(&logs), "--rules", text(&dir)]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(!stderr.contains("skipped rule"), "{stderr}");
+    assert!(stderr.contains("passed over 2 YAML files"), "{stderr}");
+}
+
+#[test]
+fn a_collection_sharing_its_global_id_is_not_a_duplicate() {
+    let dir = tempdir("collection");
+    std::fs::write(
+        dir.join("legacy.yml"),
+        "action: global
+title: Legacy collection
+id: 77777777-7777-4777-8777-777777777777
+status: test
+level: low
+detection:
+  condition: sel
+---
+logsource:
+  product: windows
+  category: process_creation
+detection:
+  sel:
+    Image|endswith: '\\a.exe'
+---
+logsource:
+  product: windows
+  category: process_creation
+detection:
+  sel:
+    Image|endswith: '\\b.exe'
+",
+    )
+    .expect("write");
+    let (_, stdout, stderr) = sigil(&["check", text(&dir)]);
+    assert!(!stdout.contains("0 other rule"), "{stdout}{stderr}");
+}
+
+#[test]
+fn disabled_elastic_rules_are_left_out_unless_asked_for() {
+    let dir = tempdir("disabled");
+    std::fs::write(
+        dir.join("first.toml"),
+        r#"[metadata]
+creation_date = "2022/09/22"
+maturity = "production"
+updated_date = "2025/01/15"
+
+[rule]
+author = ["Elastic"]
+description = "An onboarding example that matches every event."
+enabled = false
+from = "now-35m"
+index = ["winlogbeat-*"]
+language = "kuery"
+license = "Elastic License v2"
+name = "My First Rule"
+risk_score = 21
+rule_id = "a1a1a1a1-0000-4000-8000-000000000001"
+severity = "low"
+tags = ["OS: Windows"]
+type = "query"
+query = "event.kind:event"
+"#,
+    )
+    .expect("write");
+    let logs = root().join("examples/logs");
+    let (code, _, stderr) = sigil(&["hunt", text(&logs), "--rules", text(&dir)]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("disabled by its author"), "{stderr}");
+    let rules = root().join("examples/rules");
+    let with = sigil(&[
+        "hunt",
+        text(&logs),
+        "--rules",
+        text(&rules),
+        text(&dir),
+        "--include-disabled",
+        "-f",
+        "jsonl",
+    ]);
+    let without = sigil(&[
+        "hunt",
+        text(&logs),
+        "--rules",
+        text(&rules),
+        text(&dir),
+        "-f",
+        "jsonl",
+    ]);
+    assert!(!without.1.contains("My First Rule"));
+    assert!(with.1.contains("My First Rule"), "{}", with.2);
+}
