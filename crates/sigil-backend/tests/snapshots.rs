@@ -36,9 +36,22 @@ fn rule(file: &str) -> sigil_core::Rule {
     parsed.rules.into_iter().next().expect("fixture parses")
 }
 
+/// What a target's pipeline would have decided, for targets that cannot render without it.
+fn state(target: &TargetInfo) -> BTreeMap<String, String> {
+    let mut state = BTreeMap::new();
+    if target.name == "splunk-dm" {
+        state.insert("data_model_set".into(), "Endpoint.Processes".into());
+        state.insert(
+            "fields".into(),
+            "Processes.process Processes.process_path".into(),
+        );
+    }
+    state
+}
+
 fn render(target: &TargetInfo, file: &str) -> String {
     let mut out = String::new();
-    match convert_rule(&rule(file), target, &BTreeMap::default()) {
+    match convert_rule(&rule(file), target, &state(target)) {
         Ok(queries) => {
             for q in queries {
                 out.push_str(&q);

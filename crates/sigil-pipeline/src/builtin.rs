@@ -54,6 +54,11 @@ const BUILTINS: &[(&str, &[&str], &str)] = &[
         include_str!("../pipelines/cortexxdr.yml"),
     ),
     (
+        "splunk_cim",
+        &["splunk_cim_dm", "splunk-cim"],
+        include_str!("../pipelines/splunk_cim.yml"),
+    ),
+    (
         "carbonblack",
         &["carbon_black", "carbonblack_enterprise"],
         include_str!("../pipelines/carbonblack.yml"),

@@ -45,3 +45,39 @@ pub fn savedsearches_stanza(rule: &Rule, query: &str, index: usize) -> String {
     let search = query.split('\n').collect::<Vec<_>>().join(" \\\n");
     format!("\n[{title}]\nsearch = {search}\n")
 }
+
+/// An SPL2 module: one named search statement per query (pySigma's `module` format, whose
+/// statements are all `$result`; here each has a name of its own so that a module holding
+/// many rules stays valid).
+pub static SPL2_MODULE: OutputFormat = OutputFormat {
+    name: "module",
+    aliases: &["spl2_module"],
+    description: "an SPL2 module: one `$name = FROM ...;` statement per query",
+    header: None,
+    rule: spl2_module_rule,
+    footer: None,
+};
+
+fn spl2_module_rule(input: &FormatInput<'_>) -> String {
+    let mut out = String::new();
+    for (i, q) in input.queries.iter().enumerate() {
+        let title: String = input.rule.title.chars().filter(|c| *c != '\n').collect();
+        let _ = write!(
+            out,
+            "// {title}\n${} = {q};\n",
+            statement_name(&super::query_id(input.rule, i))
+        );
+    }
+    out
+}
+
+/// A module statement name from a rule id: `sigma_` and the id's letters and digits, other
+/// characters as `_`.
+fn statement_name(id: &str) -> String {
+    let mut name = String::from("sigma_");
+    name.extend(
+        id.chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }),
+    );
+    name
+}

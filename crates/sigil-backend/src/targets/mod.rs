@@ -13,11 +13,15 @@ pub mod lucene;
 pub mod opensearch;
 pub mod sentinelone;
 pub mod splunk;
+pub mod spl2;
+pub mod splunk_dm;
 pub mod sqlite;
 
 /// Every target, in the order `--list-targets` shows them.
 pub static ALL: &[&TargetInfo] = &[
     &splunk::TARGET,
+    &splunk_dm::TARGET,
+    &spl2::TARGET,
     &lucene::TARGET,
     &opensearch::TARGET,
     &eql::TARGET,

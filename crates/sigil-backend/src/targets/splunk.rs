@@ -108,12 +108,14 @@ impl Target for Splunk {
             } else {
                 (n + 1).to_string()
             };
+            // Group and helper names cannot hold dots: the last part of the field names them.
+            let name = field.rsplit('.').next().unwrap_or(field);
             let command = format!(
-                "rex field={field} \"(?<{field}Match{suffix}>{re})\"\n| eval {field}Condition{suffix}=if(isnotnull({field}Match{suffix}), \"true\", \"false\")"
+                "rex field={field} \"(?<{name}Match{suffix}>{re})\"\n| eval {name}Condition{suffix}=if(isnotnull({name}Match{suffix}), \"true\", \"false\")"
             );
             r.extra
                 .push((REX.to_string(), format!("{field}\u{0}{command}")));
-            return Ok(Out::Text(format!("{field}Condition{suffix}=\"true\"")));
+            return Ok(Out::Text(format!("{name}Condition{suffix}=\"true\"")));
         }
         r.deferred.push(Deferred {
             positive: format!("regex {field}=\"{re}\""),
@@ -146,12 +148,7 @@ impl Target for Splunk {
     /// continues the rest with `| search`.
     fn query(&self, r: &mut Render<'_>, node: &Node, ctx: &QueryContext<'_>) -> Res<String> {
         let out = r.convert(node)?;
-        let commands: Vec<&str> = r
-            .extra
-            .iter()
-            .filter(|(k, _)| k == REX)
-            .map(|(_, v)| v.split_once('\u{0}').map_or(v.as_str(), |(_, c)| c))
-            .collect();
+        let commands = rex_commands(r);
         if commands.is_empty() {
             return self.finish(r, out, ctx);
         }
@@ -171,6 +168,16 @@ impl Target for Splunk {
         }
         Ok(q)
     }
+}
+
+/// The `| rex` and `| eval` commands that ORed regular expressions need, in order (each
+/// without its leading `| `).
+pub fn rex_commands<'a>(r: &'a Render<'_>) -> Vec<&'a str> {
+    r.extra
+        .iter()
+        .filter(|(k, _)| k == REX)
+        .map(|(_, v)| v.split_once('\u{0}').map_or(v.as_str(), |(_, c)| c))
+        .collect()
 }
 
 /// The length of the leading run of plain `field=value` terms (not `rex` helper tests).

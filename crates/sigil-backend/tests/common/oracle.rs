@@ -54,7 +54,15 @@ struct Outcome {
     /// sigil queries that are not valid in the language.
     invalid: Vec<String>,
     causes: BTreeMap<String, Vec<String>>,
+    /// Rules whose reference query is what sigil writes with one of the reference's
+    /// documented defects (left out of `total`), by defect.
+    reference_defects: BTreeMap<&'static str, usize>,
 }
+
+/// A documented defect of the reference: its name and a renderer that writes sigil's query
+/// with that defect. A rule whose reference query equals that renderer's, and not sigil's,
+/// is counted under the defect and left out of the measure.
+pub type Defect = (&'static str, &'static TargetInfo);
 
 /// The syntax check of a target's language on a whole query: `Err(reason)` for a query
 /// the language's parser would reject.
@@ -92,6 +100,7 @@ fn run(
     pipelines: &[&str],
     expect: Expect,
     syntax: Option<SyntaxRef<'_>>,
+    defects: &[Defect],
 ) -> Option<Outcome> {
     let Some(shared) = shared() else {
         println!("skipped: ../shared/corpus not found");
@@ -105,6 +114,10 @@ fn run(
         };
         set.push(p);
     }
+    let imitations: Vec<(&str, Conversion)> = defects
+        .iter()
+        .map(|(name, t)| (*name, Conversion::new(t, set.clone())))
+        .collect();
     let conversion = Conversion::new(TargetInfo::find(target).expect("a registered target"), set);
     let Ok(text) = std::fs::read_to_string(oracle_dir(&shared).join(file)) else {
         println!("skipped: {file} not found");
@@ -116,6 +129,7 @@ fn run(
         reference_invalid: Vec::new(),
         invalid: Vec::new(),
         causes: BTreeMap::new(),
+        reference_defects: BTreeMap::new(),
     };
     for line in text.lines() {
         let Ok(row) = serde_json::from_str::<Json>(line) else {
@@ -139,6 +153,14 @@ fn run(
             && let Some(e) = expected.iter().find_map(|q| syntax(q).err())
         {
             out.reference_invalid.push(format!("{path}: {e}"));
+            continue;
+        }
+        if converted.as_ref().is_ok_and(|got| *got != expected)
+            && let Some((name, _)) = imitations
+                .iter()
+                .find(|(_, c)| convert_file(&shared, &path, c).is_ok_and(|q| q == expected))
+        {
+            *out.reference_defects.entry(name).or_default() += 1;
             continue;
         }
         out.total += 1;
@@ -222,6 +244,7 @@ pub fn check_full(
         pipelines,
         expect,
         syntax.as_ref().map(|f| f as SyntaxRef<'_>),
+        &[],
     ) else {
         return;
     };
@@ -242,7 +265,7 @@ pub fn check_engine(file: &str, target: &str, pipelines: &[&str], lang: &str, re
         seen.borrow_mut().push(q.to_string());
         Ok(())
     };
-    if run(file, target, pipelines, Expect::Queries, Some(&record)).is_none() {
+    if run(file, target, pipelines, Expect::Queries, Some(&record), &[]).is_none() {
         return;
     }
     let mut queries = seen.into_inner();
@@ -258,7 +281,7 @@ pub fn check_engine(file: &str, target: &str, pipelines: &[&str], lang: &str, re
         Some(Some(e)) => Err(e.clone()),
         _ => Ok(()),
     };
-    if let Some(out) = run(file, target, pipelines, Expect::Queries, Some(&judge)) {
+    if let Some(out) = run(file, target, pipelines, Expect::Queries, Some(&judge), &[]) {
         report(file, &out, required);
     }
 }
@@ -281,6 +304,9 @@ fn report(file: &str, out: &Outcome, required: f64) {
     for r in out.reference_invalid.iter().take(5) {
         println!("    {r}");
     }
+    for (defect, n) in &out.reference_defects {
+        println!("[{file}] {n} reference queries with a documented defect ({defect}), left out of the measure");
+    }
     for r in &out.invalid {
         println!("[{file}] sigil query not valid: {r}");
     }
@@ -301,4 +327,27 @@ fn report(file: &str, out: &Outcome, required: f64) {
         "{file}: only {:.2}% of queries equal pySigma's",
         rate * 100.0
     );
+}
+
+/// Like [`check_full`], leaving out the rules whose reference query has one of `defects`
+/// (each counted and printed); `syntax`, when given, must accept every query sigil writes.
+pub fn check_with_defects(
+    file: &str,
+    target: &str,
+    pipelines: &[&str],
+    syntax: Option<Syntax>,
+    defects: &[Defect],
+) {
+    let syntax = syntax.map(|f| move |q: &str| f(q));
+    let Some(out) = run(
+        file,
+        target,
+        pipelines,
+        Expect::Queries,
+        syntax.as_ref().map(|f| f as SyntaxRef<'_>),
+        defects,
+    ) else {
+        return;
+    };
+    report(file, &out, 0.97);
 }
