@@ -12,8 +12,8 @@ pub mod kusto;
 pub mod lucene;
 pub mod opensearch;
 pub mod sentinelone;
-pub mod splunk;
 pub mod spl2;
+pub mod splunk;
 pub mod splunk_dm;
 pub mod sqlite;
 

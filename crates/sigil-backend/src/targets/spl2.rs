@@ -12,7 +12,7 @@ use sigil_core::Pattern;
 
 use crate::dialect::{Dialect, FieldQuote, InList, NotStyle, StrQuote};
 use crate::registry::TargetInfo;
-use crate::render::{QueryContext, Render, Res, Target, Out};
+use crate::render::{Out, QueryContext, Render, Res, Target};
 use crate::tree::BoolKind;
 
 /// The SPL2 target.

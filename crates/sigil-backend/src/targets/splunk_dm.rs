@@ -10,6 +10,8 @@
 //! condition in `tstats`' `where` as well, where the helper field does not exist yet, and
 //! loses the events only the expression matches).
 
+use std::fmt::Write as _;
+
 use crate::dialect::Dialect;
 use crate::error::ConvertError;
 use crate::registry::TargetInfo;
@@ -94,6 +96,7 @@ impl Target for SplunkDataModel {
             text => text,
         };
         let rex = splunk::rex_commands(r);
+        let has_rex = !rex.is_empty();
         let mut q = format!(
             "| tstats summariesonly=false allow_old_summaries=true fillnull_value=\"null\" count min(_time) as firstTime max(_time) as lastTime from datamodel={set}"
         );
@@ -111,13 +114,14 @@ impl Target for SplunkDataModel {
             q.push_str(" | ");
             q.push_str(d.text());
         }
-        if !splunk::rex_commands(r).is_empty() {
+        if has_rex {
             q.push_str(" | search ");
             q.push_str(condition);
         }
-        q.push_str(&format!(
+        let _ = write!(
+            q,
             " | `drop_dm_object_name({data_set})` | convert timeformat=\"%Y-%m-%dT%H:%M:%S\" ctime(firstTime) | convert timeformat=\"%Y-%m-%dT%H:%M:%S\" ctime(lastTime)"
-        ));
+        );
         Ok(q)
     }
 }

@@ -305,7 +305,9 @@ fn report(file: &str, out: &Outcome, required: f64) {
         println!("    {r}");
     }
     for (defect, n) in &out.reference_defects {
-        println!("[{file}] {n} reference queries with a documented defect ({defect}), left out of the measure");
+        println!(
+            "[{file}] {n} reference queries with a documented defect ({defect}), left out of the measure"
+        );
     }
     for r in &out.invalid {
         println!("[{file}] sigil query not valid: {r}");
