@@ -307,3 +307,126 @@ fn civil(days: i64) -> (i64, i64, i64) {
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
+
+/// The non-correlation detections of a run, by key.
+fn keys(found: &[serde_json::Value]) -> std::collections::BTreeSet<(String, String, i64)> {
+    found
+        .iter()
+        .filter(|d| !is_correlation(d))
+        .map(key)
+        .collect()
+}
+
+#[test]
+fn status_tag_and_excluded_ids_keep_exactly_the_matching_rules() {
+    let Some(corpus) = shared_corpus(&["evtx", "sigma"]) else {
+        return;
+    };
+    // Correlations count the events of rules that are left out too: compared apart.
+    let all: Vec<serde_json::Value> = corpus_hunt(&[])
+        .into_iter()
+        .filter(|d| !is_correlation(d))
+        .collect();
+    let loaded = sigil_load::load(
+        &[corpus.join("sigma/rules/windows")],
+        sigil_load::Options::default(),
+    );
+    let status: std::collections::BTreeMap<String, sigil_core::Status> = loaded
+        .rules
+        .iter()
+        .filter_map(|lr| Some((lr.rule.id.clone()?, lr.rule.status?)))
+        .collect();
+
+    // --status: the detections of rules of that status.
+    let expected = keys(
+        &all.iter()
+            .filter(|d| {
+                d["rule_id"]
+                    .as_str()
+                    .and_then(|id| status.get(id))
+                    .is_some_and(|s| *s == sigil_core::Status::Stable)
+            })
+            .cloned()
+            .collect::<Vec<_>>(),
+    );
+    assert!(!expected.is_empty() && expected.len() < all.len());
+    assert_eq!(keys(&corpus_hunt(&["--status", "stable"])), expected);
+
+    // --tag: a technique takes its sub-techniques, in any case.
+    let tagged = |d: &serde_json::Value| {
+        d["tags"].as_array().is_some_and(|tags| {
+            tags.iter().filter_map(|t| t.as_str()).any(|t| {
+                let t = t.to_ascii_lowercase();
+                t == "attack.t1059" || t.starts_with("attack.t1059.")
+            })
+        })
+    };
+    let expected = keys(
+        &all.iter()
+            .filter(|d| tagged(d))
+            .cloned()
+            .collect::<Vec<_>>(),
+    );
+    assert!(!expected.is_empty() && expected.len() < all.len());
+    assert_eq!(keys(&corpus_hunt(&["--tag", "ATTACK.T1059"])), expected);
+
+    // --exclude-rules: the three rules with most detections left out.
+    let mut per_rule = std::collections::BTreeMap::<String, usize>::new();
+    for d in &all {
+        if let Some(id) = d["rule_id"].as_str() {
+            *per_rule.entry(id.to_string()).or_default() += 1;
+        }
+    }
+    let mut busiest: Vec<(String, usize)> = per_rule.into_iter().collect();
+    busiest.sort_by(|a, b| b.1.cmp(&a.1));
+    let excluded: Vec<String> = busiest.iter().take(3).map(|(id, _)| id.clone()).collect();
+    let dir = tempdir("exclude");
+    let list = dir.join("exclude.txt");
+    std::fs::write(
+        &list,
+        format!(
+            "# noisy rules\n{}  # the noisiest\n\n{}\n{}\n",
+            excluded[0], excluded[1], excluded[2]
+        ),
+    )
+    .expect("write");
+    let expected = keys(
+        &all.iter()
+            .filter(|d| !excluded.iter().any(|id| d["rule_id"] == id.as_str()))
+            .cloned()
+            .collect::<Vec<_>>(),
+    );
+    assert!(expected.len() < all.len());
+    assert_eq!(
+        keys(&corpus_hunt(&[
+            "--exclude-rules",
+            list.to_str().expect("utf-8")
+        ])),
+        expected
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn more_bad_filters_are_a_clear_message_and_exit_two() {
+    let cases: [(&[&str], &str); 5] = [
+        (&["--to", "2019-13-01"], "2019-13-01"),
+        (&["--from", "2019-04-28", "--to", "2019-04-27"], "--from"),
+        (&["--computer", ""], "--computer"),
+        (&["--status", "golden"], "golden"),
+        (&["--exclude-rules", "/no/such/ids.txt"], "/no/such/ids.txt"),
+    ];
+    for (extra, expected) in cases {
+        let mut args = vec!["hunt", "examples/logs", "--rules", "examples/rules"];
+        args.extend_from_slice(extra);
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_sigil"))
+            .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+            .args(&args)
+            .output()
+            .expect("runs");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{extra:?}: {err}");
+        assert!(err.contains(expected), "{extra:?}: {err}");
+        assert!(out.stdout.is_empty(), "{extra:?}");
+    }
+}
