@@ -430,3 +430,33 @@ fn more_bad_filters_are_a_clear_message_and_exit_two() {
         assert!(out.stdout.is_empty(), "{extra:?}");
     }
 }
+
+#[test]
+fn sorted_by_time_is_the_same_detections_in_time_order() {
+    if shared_corpus(&["evtx", "sigma"]).is_none() {
+        return;
+    }
+    let unsorted = corpus_hunt(&[]);
+    let sorted = corpus_hunt(&["--sort", "time"]);
+    let times: Vec<Option<i64>> = sorted.iter().map(micros).collect();
+    // Timed detections first, in order; then those without a time.
+    let timed = times.iter().take_while(|t| t.is_some()).count();
+    assert!(times[timed..].iter().all(Option::is_none));
+    assert!(
+        times[..timed].windows(2).all(|w| w[0] <= w[1]),
+        "out of time order"
+    );
+    // The unsorted run is not already in time order (the test would prove nothing).
+    let unsorted_times: Vec<i64> = unsorted.iter().filter_map(micros).collect();
+    assert!(unsorted_times.windows(2).any(|w| w[0] > w[1]));
+    let lines = |found: &[serde_json::Value]| {
+        let mut v: Vec<String> = found.iter().map(ToString::to_string).collect();
+        v.sort_unstable();
+        v
+    };
+    assert_eq!(sorted.len(), unsorted.len());
+    assert!(
+        lines(&sorted) == lines(&unsorted),
+        "not the same detections"
+    );
+}

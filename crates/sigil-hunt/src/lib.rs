@@ -13,6 +13,8 @@
 //!    [`Finding`] to a sink in input order whatever the thread count; correlations
 //!    come last. [`read_in_order`] is that ordered parallel reading on its own, for
 //!    commands that read logs without rules.
+//! 3. [`TimeSorter`] puts findings in time order across logs (`--sort time`), merging
+//!    sorted runs kept in temporary files, so memory stays bounded.
 //!
 //! ```no_run
 //! use sigil_hunt::{HuntOptions, Hunter, LogMix, RunOptions};
@@ -37,6 +39,7 @@ mod finding;
 mod ordered;
 mod prepare;
 mod run;
+mod sort;
 
 pub use details::{BUILTIN_DETAILS, Details, DetailsError, KeyKind, Template};
 pub use filter::{ComputerPattern, EventFilter};
@@ -46,6 +49,7 @@ pub use prepare::{
     HuntOptions, Hunter, LogMix, RuleSelection, SkipKind, SkippedRule, pipeline_sets,
 };
 pub use run::{RunOptions, RunSummary};
+pub use sort::{DEFAULT_SORT_BUDGET, TimeSorter};
 
 /// Why a hunt cannot start.
 #[derive(Debug, thiserror::Error)]

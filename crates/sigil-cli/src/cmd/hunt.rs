@@ -49,6 +49,10 @@ pub struct Args {
     /// built-in ones, or replace them with `replace: true`.
     #[arg(long, value_name = "FILE")]
     pub details: Option<PathBuf>,
+    /// The order of detections: as the logs are read (file by file, in record order), or
+    /// by time across all logs (a merged timeline, sorted in bounded memory).
+    #[arg(long, value_enum, default_value_t = Sort::Input)]
+    pub sort: Sort,
     /// Write detections to this file instead of standard output.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -89,6 +93,15 @@ pub struct Args {
     /// chunk), even when the rest was hunted.
     #[arg(long)]
     pub strict: bool,
+}
+
+/// The order of detections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Sort {
+    /// Input order: file by file, each in record order; correlations last.
+    Input,
+    /// Timestamp order across all logs; detections without a time last.
+    Time,
 }
 
 fn parse_logsource(text: &str) -> Result<LogScope, String> {
@@ -194,6 +207,7 @@ fn hunt(args: &Args) -> anyhow::Result<ExitCode> {
     let progress = progress_bar(args, parts.len() as u64);
     let mut out = Output::open(args.format, args.profile, args.output.as_deref())?;
     let mut tally = Tally::default();
+    let mut sorter = (args.sort == Sort::Time).then(sigil_hunt::TimeSorter::default);
     let summary = hunter.run_parts(
         &parts,
         discovery.inputs.len(),
@@ -204,10 +218,16 @@ fn hunt(args: &Args) -> anyhow::Result<ExitCode> {
         &|| progress.inc(1),
         &mut |f| {
             tally.add(f);
-            out.write(f)
+            match &mut sorter {
+                Some(sorter) => sorter.push(f.clone()),
+                None => out.write(f),
+            }
         },
     )?;
     progress.finish_and_clear();
+    if let Some(sorter) = sorter {
+        sorter.finish(&mut |f| out.write(f))?;
+    }
     out.finish()?;
     let unreadable = read_errors.len() + summary.stats.errors.len();
     report(&Report {
