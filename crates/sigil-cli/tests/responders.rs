@@ -378,7 +378,7 @@ fn status_tag_and_excluded_ids_keep_exactly_the_matching_rules() {
         }
     }
     let mut busiest: Vec<(String, usize)> = per_rule.into_iter().collect();
-    busiest.sort_by(|a, b| b.1.cmp(&a.1));
+    busiest.sort_by_key(|b| std::cmp::Reverse(b.1));
     let excluded: Vec<String> = busiest.iter().take(3).map(|(id, _)| id.clone()).collect();
     let dir = tempdir("exclude");
     let list = dir.join("exclude.txt");

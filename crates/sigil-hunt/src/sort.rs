@@ -282,7 +282,7 @@ mod tests {
 
     fn finding(n: u64, time: Option<String>) -> Finding {
         Finding {
-            rule_id: (n % 3 == 0).then(|| format!("rule-{n}")),
+            rule_id: n.is_multiple_of(3).then(|| format!("rule-{n}")),
             title: format!("Rule {n} \u{e9}"),
             level: [None, Some(Level::High), Some(Level::Low)][(n % 3) as usize],
             tags: (0..n % 4).map(|i| format!("attack.t{i}")).collect(),
@@ -290,7 +290,9 @@ mod tests {
             computer: Some(format!("pc{}", n % 5)),
             channel: None,
             event_id: Some(i64::try_from(n % 7).unwrap_or(0)),
-            record_id: (n % 2 == 0).then_some(-i64::try_from(n).unwrap_or(0)),
+            record_id: n
+                .is_multiple_of(2)
+                .then_some(-i64::try_from(n).unwrap_or(0)),
             source: Some("a.evtx".into()),
             details: format!("n: {n}"),
             event: Arc::from(format!("{{\"n\":{n}}}")),
