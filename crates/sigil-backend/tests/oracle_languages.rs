@@ -10,12 +10,14 @@
 mod common;
 
 use common::oracle::{Defect, check, check_with_defects};
+use common::validity::{self, Lexical};
 use sigil_backend::TargetInfo;
 use sigil_backend::dialect::Dialect;
 use sigil_backend::render::{Out, QueryContext, Render, Res, Target};
+use sigil_backend::targets::ppl::{self, Ppl};
 use sigil_backend::targets::spl2::{self, Spl2};
-use sigil_backend::tree::BoolKind;
-use sigil_core::Pattern;
+use sigil_backend::tree::{BoolKind, Str};
+use sigil_core::{Pattern, Piece};
 
 /// SPL2 as the reference writes it, with some of its defects.
 #[derive(Debug)]
@@ -95,4 +97,160 @@ fn spl2_without_pipeline() {
 #[test]
 fn splunk_data_model_with_splunk_cim() {
     check("conv-splunk-cim.jsonl", "splunk-dm", &["splunk_cim"]);
+}
+
+/// OpenSearch PPL as the reference writes it: backslashes dropped from values, `%`, `_` and
+/// `"` escaped with a backslash in every string (also in exact values, where `LIKE`'s escapes
+/// mean nothing), keywords as bare strings, regular expressions with `'` doubled only.
+#[derive(Debug)]
+struct PplReference {
+    dialect: Dialect,
+}
+
+fn ppl_reference_text(p: &Pattern) -> String {
+    let mut out = String::from("\"");
+    for piece in p.pieces() {
+        match piece {
+            Piece::Lit(s) => {
+                for c in s.chars().filter(|c| *c != '\\') {
+                    if matches!(c, '%' | '_' | '"') {
+                        out.push('\\');
+                    }
+                    out.push(c);
+                }
+            }
+            Piece::AnyMany => out.push('%'),
+            Piece::AnyOne => out.push('_'),
+            Piece::Placeholder(_) => {}
+        }
+    }
+    out.push('"');
+    out
+}
+
+impl Target for PplReference {
+    fn dialect(&self) -> &Dialect {
+        &self.dialect
+    }
+
+    fn value_str(&self, p: &Pattern) -> Res<String> {
+        Ok(ppl_reference_text(p))
+    }
+
+    fn field_str(&self, r: &mut Render<'_>, field: &str, s: &Str) -> Res<Out> {
+        let _ = r;
+        let f = self.dialect.field(field);
+        let v = ppl_reference_text(&s.pattern);
+        Ok(Out::Text(if s.pattern.has_wildcards() {
+            format!("LIKE({f}, {v})")
+        } else {
+            format!("{f}={v}")
+        }))
+    }
+
+    fn field_str_cased(&self, r: &mut Render<'_>, field: &str, s: &Str) -> Res<Out> {
+        let _ = r;
+        let f = self.dialect.field(field);
+        let v = ppl_reference_text(&s.pattern);
+        Ok(Out::Text(if s.pattern.has_wildcards() {
+            format!("LIKE({f}, {v}, true)")
+        } else {
+            format!("{f}={v}")
+        }))
+    }
+
+    fn finish(&self, r: &Render<'_>, query: Out, ctx: &QueryContext<'_>) -> Res<String> {
+        Ppl.finish(r, query, ctx)
+    }
+}
+
+/// PPL `where` conditions: `"..."` strings with backslash escapes, `'...'` strings (also
+/// with `''`), backquoted names, function calls and comparisons.
+const PPL: Lexical = Lexical {
+    quote: '"',
+    backslash_escapes: true,
+    triple: false,
+    operators: &["=", "!=", "<", "<=", ">", ">=", "in"],
+};
+
+/// The syntax check of a whole PPL query: `source=... | where <condition>`.
+fn ppl_syntax(q: &str) -> Result<(), String> {
+    let (source, condition) = q.split_once(" | where ").ok_or("no `| where` command")?;
+    if !source.starts_with("source=") {
+        return Err("no `source=`".into());
+    }
+    // Single-quoted strings and backquoted names become tokens the check reads.
+    let chars: Vec<char> = condition.chars().collect();
+    let mut plain = String::with_capacity(condition.len());
+    let mut i = 0;
+    while i < chars.len() {
+        match chars[i] {
+            '\'' => {
+                i += 1;
+                loop {
+                    match (chars.get(i), chars.get(i + 1)) {
+                        (None, _) => return Err("a '...' string is not closed".into()),
+                        (Some('\\'), _) | (Some('\''), Some('\'')) => i += 2,
+                        (Some('\''), _) => break,
+                        _ => i += 1,
+                    }
+                }
+                i += 1;
+                plain.push_str("\"s\"");
+            }
+            '`' => {
+                let end = chars[i + 1..]
+                    .iter()
+                    .position(|c| *c == '`')
+                    .ok_or("a `name` is not closed")?;
+                i += end + 2;
+                plain.push('f');
+            }
+            '"' => {
+                // Copied as it is, escapes included, for the check to read.
+                plain.push('"');
+                i += 1;
+                while i < chars.len() && chars[i] != '"' {
+                    if chars[i] == '\\' && i + 1 < chars.len() {
+                        plain.push(chars[i]);
+                        i += 1;
+                    }
+                    plain.push(chars[i]);
+                    i += 1;
+                }
+                if i < chars.len() {
+                    plain.push('"');
+                    i += 1;
+                }
+            }
+            c => {
+                plain.push(c);
+                i += 1;
+            }
+        }
+    }
+    validity::check(&plain, &PPL)
+}
+
+#[test]
+fn opensearch_ppl_without_pipeline() {
+    let mut dialect = ppl::DIALECT.clone();
+    dialect.unbound_str = Some("{value}");
+    dialect.unbound_num = Some("{value}");
+    let renderer: &'static PplReference = Box::leak(Box::new(PplReference { dialect }));
+    let target: &'static TargetInfo = Box::leak(Box::new(TargetInfo {
+        renderer,
+        ..spl2_info()
+    }));
+    let defects = [(
+        "backslashes dropped, literal wildcards escaped in exact values, keywords as bare strings",
+        target,
+    )];
+    check_with_defects(
+        "conv-opensearch-ppl.jsonl",
+        "opensearch-ppl",
+        &[],
+        Some(ppl_syntax),
+        &defects,
+    );
 }

@@ -11,6 +11,7 @@ pub mod esql;
 pub mod kusto;
 pub mod lucene;
 pub mod opensearch;
+pub mod ppl;
 pub mod sentinelone;
 pub mod spl2;
 pub mod splunk;
@@ -24,6 +25,7 @@ pub static ALL: &[&TargetInfo] = &[
     &spl2::TARGET,
     &lucene::TARGET,
     &opensearch::TARGET,
+    &ppl::TARGET,
     &eql::TARGET,
     &esql::TARGET,
     &kusto::TARGET,
