@@ -13,9 +13,7 @@ use sigil_core::{Pattern, Piece, RegexFlags};
 
 use crate::dialect::{Dialect, FieldQuote, InList, NotStyle, StrQuote, fill};
 use crate::registry::TargetInfo;
-use crate::render::{
-    Out, QueryContext, Render, Res, StrOp, Target, choose_str_op, escape_regex,
-};
+use crate::render::{Out, QueryContext, Render, Res, StrOp, Target, choose_str_op, escape_regex};
 use crate::tree::{BoolKind, Str};
 
 /// The OpenSearch PPL target.
@@ -226,7 +224,8 @@ mod tests {
             r#""%C:\\\a\_b\%""#
         );
         assert_eq!(
-            Ppl.value_str(&Pattern::literal("C:\\x \"y\\")).expect("value"),
+            Ppl.value_str(&Pattern::literal("C:\\x \"y\\"))
+                .expect("value"),
             r#""C:\x \"y\\""#
         );
         assert_eq!(escape_backslashes(r"\d\\x\'"), r"\d\\\x\\'");
