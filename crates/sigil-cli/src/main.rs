@@ -37,6 +37,8 @@ enum Command {
     Convert(cmd::convert::Args),
     /// Run rules over EVTX and JSON logs and report every detection.
     Hunt(Box<cmd::hunt::Args>),
+    /// Every event that holds a text, matches an expression, a field value or an EQL query.
+    Search(Box<cmd::search::Args>),
     /// Serve the catalog site live, with full-text search and a JSON API.
     Serve(cmd::serve::Args),
     /// Run one ad-hoc query (EQL, KQL or a Sigma file) over logs and print the matching events.
@@ -65,6 +67,7 @@ fn main() -> ExitCode {
         Command::Convert(args) => cmd::convert::run(&args),
         Command::Hunt(args) => cmd::hunt::run(&args),
         Command::Query(args) => cmd::query::run(&args),
+        Command::Search(args) => cmd::search::run(&args),
         Command::Serve(args) => cmd::serve::run(&args),
     };
     match result {

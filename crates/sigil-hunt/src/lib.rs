@@ -39,6 +39,7 @@ mod finding;
 mod ordered;
 mod prepare;
 mod run;
+mod search;
 mod sort;
 
 pub use details::{BUILTIN_DETAILS, Details, DetailsError, KeyKind, Template};
@@ -49,6 +50,7 @@ pub use prepare::{
     HuntOptions, Hunter, LogMix, RuleSelection, SkipKind, SkippedRule, pipeline_sets,
 };
 pub use run::{RunOptions, RunSummary};
+pub use search::{Hit, Needle, Search, SearchError, SearchScan};
 pub use sort::{DEFAULT_SORT_BUDGET, TimeSorter};
 
 /// Why a hunt cannot start.

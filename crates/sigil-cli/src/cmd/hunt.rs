@@ -21,6 +21,7 @@ use sigil_pipeline::LogScope;
 mod output;
 
 use output::Output;
+pub(crate) use output::csv_field;
 pub use output::{Format, Profile};
 
 /// Arguments of `sigil hunt`.
@@ -417,11 +418,11 @@ fn report(r: &Report<'_>) {
 }
 
 /// `1 file`, `2 files`.
-fn count(n: usize, one: &str, many: &str) -> String {
+pub(super) fn count(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
-fn join_paths(paths: &[PathBuf]) -> String {
+pub(super) fn join_paths(paths: &[PathBuf]) -> String {
     paths
         .iter()
         .map(|p| p.display().to_string())

@@ -9,6 +9,7 @@ pub mod coverage;
 pub mod filter_args;
 pub mod hunt;
 pub mod query;
+pub mod search;
 pub mod serve;
 
 /// Worker threads beyond a few per core only cost memory and start-up time: a request for
