@@ -65,19 +65,28 @@ pub fn convert_rule(
         RuleBody::Correlation(_) => return Err(ConvertError::NotADetection("correlation")),
     };
     let ctx = render::QueryContext { rule, state };
-    lower::lower_detection(detection)?
-        .iter()
-        .map(|node| convert_node(node, target, &ctx))
-        .collect()
+    let mut queries = Vec::new();
+    for node in lower::lower_detection(detection)? {
+        queries.extend(convert_node(&node, target, &ctx)?);
+    }
+    Ok(queries)
 }
 
-/// Prints one query tree as a whole query of `target`.
+/// Prints one query tree as whole queries of `target`: one, or several when the target
+/// splits a query too long for its engine ([`render::Target::split`]).
 pub fn convert_node(
     node: &tree::Node,
     target: &TargetInfo,
     ctx: &render::QueryContext<'_>,
-) -> Result<String, ConvertError> {
+) -> Result<Vec<String>, ConvertError> {
     let t = target.renderer;
     let mut r = render::Render::new(t);
-    t.query(&mut r, node, ctx)
+    let query = t.query(&mut r, node, ctx)?;
+    match t.split(node, &query) {
+        None => Ok(vec![query]),
+        Some(parts) => parts
+            .iter()
+            .map(|part| t.query(&mut render::Render::new(t), part, ctx))
+            .collect(),
+    }
 }

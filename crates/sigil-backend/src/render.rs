@@ -161,6 +161,13 @@ pub trait Target: Sync + std::fmt::Debug {
         Ok(r.text_of(&query).to_string())
     }
 
+    /// The parts a query too long for the engine is split into, each printed as a query of
+    /// its own (together they match what the query would); `None` keeps the query whole.
+    fn split(&self, node: &Node, query: &str) -> Option<Vec<Node>> {
+        let _ = (node, query);
+        None
+    }
+
     /// Prints a whole query with `r`, a renderer for this target: the condition, then
     /// [`Target::finish`]. A target that arranges the parts around the condition itself
     /// (Splunk's `| rex` commands) overrides it.

@@ -15,6 +15,7 @@ use sigil_backend::{Conversion, TargetInfo};
 /// `common::engine`).
 const PARSERS: &[(&str, &str)] = &[
     ("kusto", "kusto"),
+    ("loki", "logql"),
     ("eql", "eql"),
     ("lucene", "lucene"),
     ("opensearch", "lucene"),

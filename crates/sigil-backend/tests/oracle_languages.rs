@@ -9,14 +9,15 @@
 
 mod common;
 
-use common::oracle::{Defect, check, check_with_defects};
+use common::oracle::{Defect, check, check_engine_with_defects, check_with_defects};
 use common::validity::{self, Lexical};
 use sigil_backend::TargetInfo;
 use sigil_backend::dialect::Dialect;
 use sigil_backend::render::{Out, QueryContext, Render, Res, Target};
+use sigil_backend::targets::loki::{self, Loki};
 use sigil_backend::targets::ppl::{self, Ppl};
 use sigil_backend::targets::spl2::{self, Spl2};
-use sigil_backend::tree::{BoolKind, Str};
+use sigil_backend::tree::{BoolKind, CmpOp, Node, Str, Value as TreeValue};
 use sigil_core::{Pattern, Piece};
 
 /// SPL2 as the reference writes it, with some of its defects.
@@ -253,4 +254,132 @@ fn opensearch_ppl_without_pipeline() {
         Some(ppl_syntax),
         &defects,
     );
+}
+
+/// Loki as the reference writes it: alternatives of one value (`windash`) inlined without
+/// parentheses under an `and` (which LogQL binds tighter than `or`), and a literal `*` or `?`
+/// written as `\\.*` or `\\.` (a backslash and a wildcard).
+#[derive(Debug)]
+struct LokiReference;
+
+/// A pattern whose literal `*` and `?` are written as the reference writes them.
+fn loki_reference_pattern(p: &Pattern) -> Pattern {
+    let mut pieces = Vec::new();
+    for piece in p.pieces() {
+        match piece {
+            Piece::Lit(s) => {
+                let mut text = String::new();
+                for c in s.chars() {
+                    if c == '*' || c == '?' {
+                        text.push('\\');
+                        pieces.push(Piece::Lit(std::mem::take(&mut text)));
+                        pieces.push(if c == '*' { Piece::AnyMany } else { Piece::AnyOne });
+                    } else {
+                        text.push(c);
+                    }
+                }
+                if !text.is_empty() {
+                    pieces.push(Piece::Lit(text));
+                }
+            }
+            other => pieces.push(other.clone()),
+        }
+    }
+    Pattern::from_pieces(pieces)
+}
+
+fn loki_reference_value(v: &TreeValue) -> TreeValue {
+    match v {
+        TreeValue::Str(s) => TreeValue::Str(Str {
+            pattern: loki_reference_pattern(&s.pattern),
+            cased: s.cased,
+        }),
+        TreeValue::Expansion(vs) => TreeValue::Expansion(vs.iter().map(loki_reference_value).collect()),
+        other => other.clone(),
+    }
+}
+
+fn loki_reference_node(n: &Node) -> Node {
+    match n {
+        Node::And(v) => Node::And(v.iter().map(loki_reference_node).collect()),
+        Node::Or(v) => Node::Or(v.iter().map(loki_reference_node).collect()),
+        Node::Not(x) => Node::Not(Box::new(loki_reference_node(x))),
+        Node::Field { field, value } => Node::Field {
+            field: field.clone(),
+            value: loki_reference_value(value),
+        },
+        Node::Keyword(v) => Node::Keyword(loki_reference_value(v)),
+    }
+}
+
+impl Target for LokiReference {
+    fn dialect(&self) -> &Dialect {
+        &loki::DIALECT
+    }
+
+    fn needs_no_group(&self, outer: BoolKind, inner: &Node) -> bool {
+        matches!(
+            inner,
+            Node::Field {
+                value: TreeValue::Expansion(_),
+                ..
+            }
+        ) || Loki.needs_no_group(outer, inner)
+    }
+
+    fn not(&self, r: &mut Render<'_>, arg: &Node) -> Res<Out> {
+        Loki.not(r, arg)
+    }
+
+    fn field_str(&self, r: &mut Render<'_>, field: &str, s: &Str) -> Res<Out> {
+        Loki.field_str(r, field, s)
+    }
+
+    fn field_str_cased(&self, r: &mut Render<'_>, field: &str, s: &Str) -> Res<Out> {
+        Loki.field_str_cased(r, field, s)
+    }
+
+    fn field_num(&self, r: &mut Render<'_>, field: &str, num: &str) -> Res<Out> {
+        Loki.field_num(r, field, num)
+    }
+
+    fn field_regex(
+        &self,
+        r: &mut Render<'_>,
+        field: &str,
+        source: &str,
+        flags: sigil_core::RegexFlags,
+    ) -> Res<Out> {
+        Loki.field_regex(r, field, source, flags)
+    }
+
+    fn field_cidr(&self, r: &mut Render<'_>, field: &str, net: &ipnet::IpNet) -> Res<Out> {
+        Loki.field_cidr(r, field, net)
+    }
+
+    fn field_compare(&self, r: &mut Render<'_>, field: &str, op: CmpOp, num: &str) -> Res<Out> {
+        Loki.field_compare(r, field, op, num)
+    }
+
+    fn split(&self, node: &Node, query: &str) -> Option<Vec<Node>> {
+        Loki.split(&loki_reference_node(node), query)
+    }
+
+    fn query(&self, r: &mut Render<'_>, node: &Node, ctx: &QueryContext<'_>) -> Res<String> {
+        Loki.query(r, &loki_reference_node(node), ctx)
+    }
+}
+
+/// Grafana Loki (pysigma-backend-loki 0.15.1), every query through Grafana's LogQL grammar.
+#[test]
+fn loki_without_pipeline() {
+    let target: &'static TargetInfo = Box::leak(Box::new(TargetInfo {
+        renderer: &LokiReference,
+        ..spl2_info()
+    }));
+    let defects = [(
+        "`windash` alternatives not grouped under `and`, literal `*` and `?` as wildcards",
+        target,
+    )];
+    check_engine_with_defects("conv-loki.jsonl", "loki", &[], "logql", &defects);
 }

@@ -59,6 +59,11 @@ const BUILTINS: &[(&str, &[&str], &str)] = &[
         include_str!("../pipelines/splunk_cim.yml"),
     ),
     (
+        "loki_promtail_sysmon",
+        &["loki-promtail-sysmon"],
+        include_str!("../pipelines/loki_promtail_sysmon.yml"),
+    ),
+    (
         "carbonblack",
         &["carbon_black", "carbonblack_enterprise"],
         include_str!("../pipelines/carbonblack.yml"),

@@ -9,6 +9,7 @@ use sigil_core::Rule;
 use crate::registry::TargetInfo;
 
 pub mod elastic;
+pub mod loki;
 pub mod splunk;
 
 /// One rule's conversion, as a format sees it.

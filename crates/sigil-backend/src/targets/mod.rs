@@ -9,6 +9,7 @@ pub mod elastic;
 pub mod eql;
 pub mod esql;
 pub mod kusto;
+pub mod loki;
 pub mod lucene;
 pub mod opensearch;
 pub mod ppl;
@@ -29,6 +30,7 @@ pub static ALL: &[&TargetInfo] = &[
     &eql::TARGET,
     &esql::TARGET,
     &kusto::TARGET,
+    &loki::TARGET,
     &sqlite::TARGET,
     &sentinelone::TARGET,
     &cortexxdr::TARGET,

@@ -256,6 +256,29 @@ pub fn check_full(
 /// [`super::engine`]) as the syntax check: rules whose reference query the engine rejects are
 /// left out of the measure, and every query sigil writes must be accepted.
 pub fn check_engine(file: &str, target: &str, pipelines: &[&str], lang: &str, required: f64) {
+    check_engine_full(file, target, pipelines, lang, required, &[]);
+}
+
+/// Like [`check_engine`], leaving out the rules whose reference query has one of `defects`
+/// (see [`check_with_defects`]); at least 97% of the rest must be equal.
+pub fn check_engine_with_defects(
+    file: &str,
+    target: &str,
+    pipelines: &[&str],
+    lang: &str,
+    defects: &[Defect],
+) {
+    check_engine_full(file, target, pipelines, lang, 0.97, defects);
+}
+
+fn check_engine_full(
+    file: &str,
+    target: &str,
+    pipelines: &[&str],
+    lang: &str,
+    required: f64,
+    defects: &[Defect],
+) {
     if let Some(why) = super::engine::missing(&[lang]) {
         println!("skipped {file}: {why}");
         return;
@@ -266,7 +289,7 @@ pub fn check_engine(file: &str, target: &str, pipelines: &[&str], lang: &str, re
         seen.borrow_mut().push(q.to_string());
         Ok(())
     };
-    if run(file, target, pipelines, Expect::Queries, Some(&record), &[]).is_none() {
+    if run(file, target, pipelines, Expect::Queries, Some(&record), defects).is_none() {
         return;
     }
     let mut queries = seen.into_inner();
@@ -282,7 +305,7 @@ pub fn check_engine(file: &str, target: &str, pipelines: &[&str], lang: &str, re
         Some(Some(e)) => Err(e.clone()),
         _ => Ok(()),
     };
-    if let Some(out) = run(file, target, pipelines, Expect::Queries, Some(&judge), &[]) {
+    if let Some(out) = run(file, target, pipelines, Expect::Queries, Some(&judge), defects) {
         report(file, &out, required);
     }
 }
