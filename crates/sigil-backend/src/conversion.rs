@@ -245,6 +245,19 @@ mod tests {
     }
 
     #[test]
+    fn a_pipeline_of_another_target_is_an_error() {
+        let chosen = Pipelines::Chosen(vec![builtin("splunk_cim")]);
+        let err = Conversion::plan(&[target("loki")], &chosen).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "pipeline `splunk_cim` is for splunk-dm, not for loki"
+        );
+        let chosen = Pipelines::Chosen(vec![builtin("loki_promtail_sysmon")]);
+        let plan = Conversion::plan(&[target("loki")], &chosen).expect("plan");
+        assert_eq!(names(&plan[0]), ["loki_promtail_sysmon"]);
+    }
+
+    #[test]
     fn a_pipeline_for_none_of_the_targets_is_an_error() {
         let chosen = Pipelines::Chosen(vec![builtin("microsoft_xdr")]);
         let err = Conversion::plan(&[target("sqlite"), target("splunk")], &chosen).unwrap_err();

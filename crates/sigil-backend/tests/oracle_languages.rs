@@ -273,7 +273,11 @@ fn loki_reference_pattern(p: &Pattern) -> Pattern {
                     if c == '*' || c == '?' {
                         text.push('\\');
                         pieces.push(Piece::Lit(std::mem::take(&mut text)));
-                        pieces.push(if c == '*' { Piece::AnyMany } else { Piece::AnyOne });
+                        pieces.push(if c == '*' {
+                            Piece::AnyMany
+                        } else {
+                            Piece::AnyOne
+                        });
                     } else {
                         text.push(c);
                     }
@@ -294,7 +298,9 @@ fn loki_reference_value(v: &TreeValue) -> TreeValue {
             pattern: loki_reference_pattern(&s.pattern),
             cased: s.cased,
         }),
-        TreeValue::Expansion(vs) => TreeValue::Expansion(vs.iter().map(loki_reference_value).collect()),
+        TreeValue::Expansion(vs) => {
+            TreeValue::Expansion(vs.iter().map(loki_reference_value).collect())
+        }
         other => other.clone(),
     }
 }

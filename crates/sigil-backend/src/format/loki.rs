@@ -1,6 +1,8 @@
 //! Loki ruler rules (pySigma's `ruler` format): one alerting rule per query in a Prometheus-style
 //! rule group, for Loki's ruler.
 
+use std::fmt::Write as _;
+
 use sigil_core::Rule;
 
 use super::{FormatInput, OutputFormat};
@@ -47,22 +49,20 @@ fn ruler_rule(rule: &Rule, query: &str) -> String {
     let alert = alert.trim_matches('_');
     let mut out = format!("  - alert: {}\n    annotations:\n", scalar(alert));
     if let Some(author) = &rule.author {
-        out.push_str(&format!("      author: {}\n", scalar(author)));
+        let _ = writeln!(out, "      author: {}", scalar(author));
     }
-    out.push_str(&format!(
-        "      description: {}\n      summary: {}\n",
+    let _ = writeln!(
+        out,
+        "      description: {}\n      summary: {}",
         scalar(rule.description.as_deref().unwrap_or_default()),
         scalar(&rule.title)
-    ));
-    out.push_str(&format!(
-        "    expr: {}\n",
-        scalar(&format!("sum(count_over_time({query} [1m])) or vector(0) > 0"))
-    ));
+    );
+    let expr = format!("sum(count_over_time({query} [1m])) or vector(0) > 0");
+    let _ = writeln!(out, "    expr: {}", scalar(&expr));
     match rule.level {
-        Some(level) => out.push_str(&format!(
-            "    labels:\n      severity: {}\n",
-            scalar(level.name())
-        )),
+        Some(level) => {
+            let _ = writeln!(out, "    labels:\n      severity: {}", scalar(level.name()));
+        }
         None => out.push_str("    labels: {}\n"),
     }
     out

@@ -168,8 +168,16 @@ impl Target for Loki {
         }
         let text = r.text_of(&out);
         if !text.is_empty() {
-            let open = if parser.trim_start().starts_with('|') { "" } else { "| " };
-            let close = if parser.trim_end().ends_with('|') { "" } else { " |" };
+            let open = if parser.trim_start().starts_with('|') {
+                ""
+            } else {
+                "| "
+            };
+            let close = if parser.trim_end().ends_with('|') {
+                ""
+            } else {
+                " |"
+            };
             let _ = write!(q, " {open}{parser}{close} {text}");
         }
         if !ctx.rule.fields.is_empty() {
@@ -201,7 +209,11 @@ fn partition(node: &Node, parts: usize) -> Option<Vec<Node>> {
     Some(
         (0..parts)
             .map(|i| {
-                let end = if i + 1 == parts { args.len() } else { (i + 1) * size };
+                let end = if i + 1 == parts {
+                    args.len()
+                } else {
+                    (i + 1) * size
+                };
                 replace_at(node, &path, Node::Or(args[i * size..end].to_vec()))
             })
             .collect(),
@@ -241,7 +253,13 @@ fn replace_at(node: &Node, path: &[usize], with: Node) -> Node {
         (Some((i, rest)), Node::And(args)) => Node::And(
             args.iter()
                 .enumerate()
-                .map(|(j, a)| if j == *i { replace_at(a, rest, with.clone()) } else { a.clone() })
+                .map(|(j, a)| {
+                    if j == *i {
+                        replace_at(a, rest, with.clone())
+                    } else {
+                        a.clone()
+                    }
+                })
                 .collect(),
         ),
         _ => node.clone(),
@@ -267,7 +285,7 @@ pub fn expand(node: &Node) -> Node {
             field: label(field),
             value: value.clone(),
         },
-        leaf => leaf.clone(),
+        leaf @ Node::Keyword(_) => leaf.clone(),
     }
 }
 

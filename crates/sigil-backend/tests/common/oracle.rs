@@ -289,7 +289,16 @@ fn check_engine_full(
         seen.borrow_mut().push(q.to_string());
         Ok(())
     };
-    if run(file, target, pipelines, Expect::Queries, Some(&record), defects).is_none() {
+    if run(
+        file,
+        target,
+        pipelines,
+        Expect::Queries,
+        Some(&record),
+        defects,
+    )
+    .is_none()
+    {
         return;
     }
     let mut queries = seen.into_inner();
@@ -305,7 +314,14 @@ fn check_engine_full(
         Some(Some(e)) => Err(e.clone()),
         _ => Ok(()),
     };
-    if let Some(out) = run(file, target, pipelines, Expect::Queries, Some(&judge), defects) {
+    if let Some(out) = run(
+        file,
+        target,
+        pipelines,
+        Expect::Queries,
+        Some(&judge),
+        defects,
+    ) {
         report(file, &out, required);
     }
 }
