@@ -197,6 +197,14 @@ impl Kind {
     }
 }
 
+/// Whether `modifiers` can be written after a field (`None`: a keyword) for some value: a
+/// string, a number or a boolean. Editors offer only the modifiers that keep a chain valid.
+pub fn chain_is_valid(field: Option<&str>, modifiers: &[Modifier]) -> bool {
+    [Kind::Str, Kind::Num, Kind::Bool]
+        .into_iter()
+        .any(|start| check_chain(start, modifiers, field).is_ok())
+}
+
 /// Runs a value of kind `start` through the chain, as pySigma's type checks do.
 /// Numbers are accepted where strings are expected (as their text), a leniency over
 /// pySigma that no rule relies on the absence of.

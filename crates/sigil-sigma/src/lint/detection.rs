@@ -3,6 +3,7 @@
 use sigil_core::condition::ConditionLeaf;
 use sigil_core::{Detection, Diagnostic, Expr, Rule};
 
+use super::fix::{Fix, Safety, scalar_at};
 use super::{Lint, LintInfo, declare_lint, known};
 use crate::RuleSource;
 
@@ -136,6 +137,26 @@ impl Lint for AllWithSingleValue {
                 out.push(Self::at(p.span, "`all` with a single value does nothing"));
             }
         });
+    }
+
+    /// `|all` taken out of the key. The rule matches the same, but its IR keeps the `all`
+    /// flag, so the fix is not counted as safe.
+    fn fix(&self, text: &str, finding: &Diagnostic) -> Option<Fix> {
+        let key = scalar_at(text, finding.span.offset as usize)?;
+        let mut at = key.start;
+        for part in text[key.clone()].split('|') {
+            let start = at;
+            at += part.len() + 1;
+            if start > key.start && part.trim_end_matches(['"', '\'']) == "all" {
+                return Some(Fix::replace(
+                    "Remove `|all`",
+                    Safety::Unsafe,
+                    start - 1..start + 3,
+                    "",
+                ));
+            }
+        }
+        None
     }
 }
 

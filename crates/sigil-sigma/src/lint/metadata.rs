@@ -2,8 +2,30 @@
 
 use sigil_core::{Diagnostic, Rule};
 
+use super::fix::{Fix, Safety, closest, scalar_at};
 use super::{Lint, LintInfo, declare_lint};
 use crate::RuleSource;
+
+/// The fix of a misspelt value among `names`: the scalar at the finding, replaced by the
+/// nearest name.
+fn respell(text: &str, finding: &Diagnostic, names: &[&'static str]) -> Option<Fix> {
+    let range = scalar_at(text, finding.span.offset as usize)?;
+    let written = &text[range.clone()];
+    let quoted = written.starts_with(['"', '\'']);
+    let inner = if quoted && written.len() >= 2 {
+        range.start + 1..range.end - 1
+    } else {
+        range
+    };
+    let raw = &text[inner.clone()];
+    let name = closest(raw, names.iter().copied())?;
+    Some(Fix::replace(
+        format!("Replace `{raw}` with `{name}`"),
+        Safety::Unsafe,
+        inner,
+        name,
+    ))
+}
 
 declare_lint! {
     /// The rule has no `id`.
@@ -130,6 +152,14 @@ impl Lint for InvalidLevel {
             ));
         }
     }
+
+    fn fix(&self, text: &str, finding: &Diagnostic) -> Option<Fix> {
+        respell(
+            text,
+            finding,
+            &["informational", "low", "medium", "high", "critical"],
+        )
+    }
 }
 
 declare_lint! {
@@ -179,6 +209,14 @@ impl Lint for InvalidStatus {
                 ),
             ));
         }
+    }
+
+    fn fix(&self, text: &str, finding: &Diagnostic) -> Option<Fix> {
+        respell(
+            text,
+            finding,
+            &["stable", "test", "experimental", "deprecated", "unsupported"],
+        )
     }
 }
 

@@ -11,6 +11,9 @@
 //! - *rule* checks look at one rule ([`Lint::check_rule`]);
 //! - *set* checks look at every rule checked together ([`Lint::check_set`]): duplicate
 //!   ids, references to unknown rules.
+//!
+//! A check that knows how to repair what it finds says so in [`Lint::fix`]: the edits of
+//! the file's text that resolve one finding ([`fix`]).
 
 use std::fmt::Write as _;
 
@@ -19,6 +22,7 @@ use sigil_core::{Diagnostic, Rule, Severity, Span};
 use crate::{RuleSource, SigmaFile};
 
 mod detection;
+pub mod fix;
 mod metadata;
 mod reader;
 mod set;
@@ -33,6 +37,7 @@ pub use reader::{
     InvalidCollection, InvalidMetaRule, InvalidModifierChain, InvalidValue, LegacyAggregation,
     MissingField, NotUtf8, UnknownModifier, WrongType, YamlSyntax, YamlTooDeep,
 };
+pub use fix::{Edit, Fix, Safety, apply, fixes_for};
 pub use set::{DuplicateId, UnknownRuleReference};
 
 /// What a check is, for listings and docs.
@@ -70,6 +75,11 @@ pub trait Lint: Sync + Send + std::fmt::Debug {
 
     /// Checks every rule of the set together. Findings are `(file index, diagnostic)`.
     fn check_set(&self, _files: &[&SigmaFile], _out: &mut Vec<(usize, Diagnostic)>) {}
+
+    /// The fix of one of this check's findings in the file `text` (none by default).
+    fn fix(&self, _text: &str, _finding: &Diagnostic) -> Option<Fix> {
+        None
+    }
 }
 
 /// Declares a documented check: a unit struct with an `INFO` constant whose `doc` is the

@@ -1,7 +1,11 @@
 //! Problems the reader reports while turning a file into rules. They are declared here
 //! so that every code `sigil check` prints has its documentation.
 
+use sigil_core::Diagnostic;
+
+use super::fix::{Fix, Safety, closest, scalar_at};
 use super::{Lint, LintInfo, declare_lint};
+use crate::modifier::{ALL_MODIFIERS, Modifier};
 
 macro_rules! reader_lint {
     ($($name:ident),+) => {
@@ -187,7 +191,6 @@ reader_lint!(
     DuplicateKey,
     MissingField,
     WrongType,
-    UnknownModifier,
     InvalidModifierChain,
     InvalidValue,
     ConditionSyntax,
@@ -196,3 +199,36 @@ reader_lint!(
     InvalidMetaRule,
     InternalError
 );
+
+impl Lint for UnknownModifier {
+    fn info(&self) -> &'static LintInfo {
+        &Self::INFO
+    }
+
+    /// The modifier nearest in spelling to the unknown one (`contain` → `contains`).
+    fn fix(&self, text: &str, finding: &Diagnostic) -> Option<Fix> {
+        // The finding is at the field's key: find its first unknown modifier.
+        let key = scalar_at(text, finding.span.offset as usize)?;
+        let mut at = key.start;
+        for (i, part) in text[key.clone()].split('|').enumerate() {
+            let start = at;
+            at += part.len() + 1;
+            // The field name, and a closing quote on the last part.
+            let part = part.trim_end_matches(['"', '\'']);
+            if i == 0 || Modifier::from_name(part).is_some() {
+                continue;
+            }
+            let names = ALL_MODIFIERS
+                .iter()
+                .flat_map(|m| std::iter::once(m.name()).chain(m.aliases().iter().copied()));
+            let name = closest(part, names)?;
+            return Some(Fix::replace(
+                format!("Replace `{part}` with `{name}`"),
+                Safety::Unsafe,
+                start..start + part.len(),
+                name,
+            ));
+        }
+        None
+    }
+}
