@@ -43,6 +43,8 @@ enum Command {
     Serve(cmd::serve::Args),
     /// Run one ad-hoc query (EQL, KQL or a Sigma file) over logs and print the matching events.
     Query(cmd::query::Args),
+    /// Test rules on their regression samples (SigmaHQ's format) and on benign logs.
+    Test(cmd::test::Args),
 }
 
 fn main() -> ExitCode {
@@ -69,6 +71,7 @@ fn main() -> ExitCode {
         Command::Query(args) => cmd::query::run(&args),
         Command::Search(args) => cmd::search::run(&args),
         Command::Serve(args) => cmd::serve::run(&args),
+        Command::Test(args) => cmd::test::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -15,6 +15,8 @@
 //!    commands that read logs without rules.
 //! 3. [`TimeSorter`] puts findings in time order across logs (`--sort time`), merging
 //!    sorted runs kept in temporary files, so memory stays bounded.
+//! 4. [`rule_tests`] runs rules against the samples their authors recorded (SigmaHQ's
+//!    regression data) and against logs known to be benign (`sigil test`).
 //!
 //! ```no_run
 //! use sigil_hunt::{HuntOptions, Hunter, LogMix, RunOptions};
@@ -38,6 +40,7 @@ mod filter;
 mod finding;
 mod ordered;
 mod prepare;
+pub mod rule_tests;
 mod run;
 mod search;
 mod sort;

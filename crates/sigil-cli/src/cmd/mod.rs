@@ -11,6 +11,7 @@ pub mod hunt;
 pub mod query;
 pub mod search;
 pub mod serve;
+pub mod test;
 
 /// Worker threads beyond a few per core only cost memory and start-up time: a request for
 /// more is capped at four per core, with a note.

@@ -143,20 +143,20 @@ pub(crate) fn scalar_at(text: &str, offset: usize) -> Option<Range<usize>> {
     let rest = text.get(offset..)?;
     let line = &rest[..rest.find('\n').unwrap_or(rest.len())];
     let line = line.strip_suffix('\r').unwrap_or(line);
-    let len = match line.chars().next()? {
-        q @ ('"' | '\'') => line[1..].find(q).map_or(line.len(), |i| i + 2),
-        _ => {
-            let mut end = line.len();
-            for pat in [": ", " #", "\t#"] {
-                if let Some(i) = line.find(pat) {
-                    end = end.min(i);
-                }
+    let first = line.chars().next()?;
+    let len = if first == '"' || first == '\'' {
+        line[1..].find(first).map_or(line.len(), |i| i + 2)
+    } else {
+        let mut end = line.len();
+        for pat in [": ", " #", "\t#"] {
+            if let Some(i) = line.find(pat) {
+                end = end.min(i);
             }
-            if line.ends_with(':') {
-                end = end.min(line.len() - 1);
-            }
-            line[..end].trim_end().len()
         }
+        if line.ends_with(':') {
+            end = end.min(line.len() - 1);
+        }
+        line[..end].trim_end().len()
     };
     Some(offset..offset + len)
 }
@@ -238,7 +238,9 @@ mod tests {
     /// Applies the first fix of the first `code` finding and returns the fixed text.
     fn fixed(text: &str, code: &str) -> String {
         let found = findings(text, code);
-        let d = found.first().unwrap_or_else(|| panic!("no {code} in {text}"));
+        let d = found
+            .first()
+            .unwrap_or_else(|| panic!("no {code} in {text}"));
         let fixes = fixes_for(text, d);
         let fix = fixes.first().unwrap_or_else(|| panic!("no fix for {d:?}"));
         let out = apply(text, &fix.edits).expect("the edits apply");

@@ -215,7 +215,13 @@ impl Lint for InvalidStatus {
         respell(
             text,
             finding,
-            &["stable", "test", "experimental", "deprecated", "unsupported"],
+            &[
+                "stable",
+                "test",
+                "experimental",
+                "deprecated",
+                "unsupported",
+            ],
         )
     }
 }

@@ -28,6 +28,7 @@ mod reader;
 mod set;
 
 pub use detection::{AllWithSingleValue, EmptyValueList, MissingSearch, UnusedSearch};
+pub use fix::{Edit, Fix, Safety, apply, fixes_for};
 pub use metadata::{
     InvalidLevel, InvalidStatus, MalformedAttackTag, MalformedId, MissingId, MissingLevel,
     MissingStatus, MissingTitle,
@@ -37,7 +38,6 @@ pub use reader::{
     InvalidCollection, InvalidMetaRule, InvalidModifierChain, InvalidValue, LegacyAggregation,
     MissingField, NotUtf8, UnknownModifier, WrongType, YamlSyntax, YamlTooDeep,
 };
-pub use fix::{Edit, Fix, Safety, apply, fixes_for};
 pub use set::{DuplicateId, UnknownRuleReference};
 
 /// What a check is, for listings and docs.
