@@ -67,3 +67,26 @@ fn ruler_rule(rule: &Rule, query: &str) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_ruler_rule_per_query_with_a_metric_name_from_the_title() {
+        let mut rule = Rule::new(sigil_core::RuleLanguage::Sigma, "Bad -- thing: \"x\"");
+        rule.level = Some(sigil_core::Level::High);
+        let text = ruler_rule(&rule, "{job=~\".+\"} |= `x`");
+        assert!(text.starts_with("  - alert: \"Bad_thing:_x\"\n"), "{text}");
+        assert!(
+            text.contains(
+                r#"expr: "sum(count_over_time({job=~\".+\"} |= `x` [1m])) or vector(0) > 0""#
+            ),
+            "{text}"
+        );
+        assert!(
+            text.ends_with("    labels:\n      severity: \"high\"\n"),
+            "{text}"
+        );
+    }
+}

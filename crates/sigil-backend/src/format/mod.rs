@@ -10,6 +10,7 @@ use crate::registry::TargetInfo;
 
 pub mod elastic;
 pub mod loki;
+pub mod opensearch;
 pub mod splunk;
 
 /// One rule's conversion, as a format sees it.
@@ -57,4 +58,30 @@ pub fn query_id(rule: &Rule, index: usize) -> String {
     } else {
         format!("{id}-{}", index + 1)
     }
+}
+
+/// Each query as a JSON object with the rule's title, id and description, one per line
+/// (the `json` format of the SentinelOne, Carbon Black and Cortex XDR backends).
+pub static QUERY_JSON: OutputFormat = OutputFormat {
+    name: "json",
+    aliases: &[],
+    description: "each query with the rule's title, id and description, one JSON object per line",
+    header: None,
+    rule: query_json,
+    footer: None,
+};
+
+fn query_json(input: &FormatInput<'_>) -> String {
+    let mut out = String::new();
+    for (i, q) in input.queries.iter().enumerate() {
+        let line = serde_json::json!({
+            "query": q,
+            "title": input.rule.title,
+            "id": query_id(input.rule, i),
+            "description": input.rule.description,
+        });
+        out.push_str(&line.to_string());
+        out.push('\n');
+    }
+    out
 }

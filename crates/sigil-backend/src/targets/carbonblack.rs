@@ -76,7 +76,7 @@ pub static TARGET: TargetInfo = TargetInfo {
     engine: "VMware Carbon Black Cloud (Enterprise EDR)",
     reference: "pysigma-backend-carbonblack 0.1.14 `carbon_black`",
     default_pipeline: None,
-    formats: &[],
+    formats: &[&crate::format::QUERY_JSON],
     renderer: &CarbonBlack,
 };
 

@@ -81,7 +81,7 @@ pub static TARGET: TargetInfo = TargetInfo {
     engine: "Palo Alto Cortex XDR XQL",
     reference: "pysigma-backend-cortexxdr 0.1.6 `cortex_xdr`",
     default_pipeline: Some("cortexxdr"),
-    formats: &[],
+    formats: &[&crate::format::QUERY_JSON],
     renderer: &CortexXdr,
 };
 

@@ -15,6 +15,9 @@ pub static TARGET: TargetInfo = TargetInfo {
     engine: "OpenSearch query string (Lucene syntax)",
     reference: "pysigma-backend-opensearch 2.0.3 `opensearch_lucene`",
     default_pipeline: Some("ecs_windows"),
-    formats: &[],
+    formats: &[
+        &crate::format::opensearch::MONITOR_RULE,
+        &crate::format::opensearch::DASHBOARDS_NDJSON,
+    ],
     renderer: &Lucene,
 };

@@ -81,7 +81,7 @@ pub static TARGET: TargetInfo = TargetInfo {
     engine: "SentinelOne PowerQuery",
     reference: "pysigma-backend-sentinelone-pq 0.1.6 `sentinel_one_pq`",
     default_pipeline: Some("sentinelone_pq"),
-    formats: &[],
+    formats: &[&crate::format::QUERY_JSON],
     renderer: &SentinelOne,
 };
 
