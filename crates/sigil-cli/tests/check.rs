@@ -142,12 +142,29 @@ fn json_output() {
         .filter(|m| m.contains("is also used by 1 other rule"))
         .count();
     assert_eq!(dups, 2, "{messages:?}");
+    let unknown = errors
+        .iter()
+        .find(|e| e["code"] == "unknown-modifier")
+        .expect("unknown-modifier entry");
+    assert!(unknown["pysigma"].is_null(), "{unknown}");
+    let dup = errors
+        .iter()
+        .find(|e| e["code"] == "duplicate-id")
+        .expect("duplicate-id entry");
+    assert_eq!(dup["pysigma"], "identifier_uniqueness");
     let e = &errors[0];
-    for key in ["path", "line", "column", "message"] {
+    for key in ["path", "line", "column", "message", "code", "pysigma"] {
         assert!(e.get(key).is_some(), "{key} missing in {e}");
     }
     assert_eq!(e["line"], 2);
-    assert!(v["warnings"].as_array().expect("warnings").is_empty());
+    // The two rules also share their title.
+    let warnings = v["warnings"].as_array().expect("warnings");
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
+    assert!(
+        warnings
+            .iter()
+            .all(|w| w["code"] == "duplicate-title" && w["pysigma"] == "duplicate_title")
+    );
     let _ = std::fs::remove_dir_all(dir);
 }
 
@@ -187,4 +204,95 @@ fn lints_list_themselves() {
         committed, md,
         "docs/lints.md is stale: regenerate with `sigil check --list-lints --format markdown > docs/lints.md`"
     );
+}
+
+#[test]
+fn optional_checks_and_pysigma_configuration() {
+    let dir = scratch("config");
+    let id = "3f2e1d0c-9b8a-4765-8432-10fedcba9876";
+    // A technique without its tactic, an escaped wildcard, no date and no author.
+    let rule = GOOD
+        .replace("level: low\n", "level: low\ntags:\n  - attack.t1047\n")
+        .replace("'\\cmd.exe'", "'\\*.exe'");
+    std::fs::write(dir.join("proc_creation_win_example.yml"), &rule).expect("write");
+    let run = |extra: &[&str]| {
+        let mut args = vec!["check", "--format", "json"];
+        args.extend_from_slice(extra);
+        let d = dir.display().to_string();
+        let mut all: Vec<&str> = args.clone();
+        all.push(&d);
+        let out = sigil(&all);
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        let codes: Vec<String> = v["warnings"]
+            .as_array()
+            .expect("warnings")
+            .iter()
+            .map(|w| w["code"].as_str().unwrap_or("").to_string())
+            .collect();
+        (out.status.code(), codes)
+    };
+    // By default only sigil's own checks run.
+    let (code, codes) = run(&[]);
+    assert_eq!(code, Some(0));
+    assert!(codes.is_empty(), "{codes:?}");
+    // Every check.
+    let (_, codes) = run(&["--all-lints"]);
+    for c in [
+        "technique-without-tactic",
+        "escaped-wildcard",
+        "missing-date",
+        "missing-author",
+    ] {
+        assert!(codes.iter().any(|x| x == c), "{c} not in {codes:?}");
+    }
+    // pySigma's configuration: all but one validator, one excluded for the rule.
+    let config = dir.join("conf.yml");
+    std::fs::write(
+        &config,
+        format!(
+            "validators:\n  - all\n  - -escaped_wildcard\nexclusions:\n  {id}: sigmahq_date_existence\n"
+        ),
+    )
+    .expect("write");
+    let conf = config.display().to_string();
+    let (code, codes) = run(&["--config", &conf]);
+    assert_eq!(code, Some(0));
+    assert!(
+        codes.iter().any(|x| x == "technique-without-tactic"),
+        "{codes:?}"
+    );
+    assert!(codes.iter().any(|x| x == "missing-author"), "{codes:?}");
+    assert!(!codes.iter().any(|x| x == "escaped-wildcard"), "{codes:?}");
+    assert!(!codes.iter().any(|x| x == "missing-date"), "{codes:?}");
+    // A name that is neither a validator nor a check is a usage error.
+    std::fs::write(&config, "validators: [all, -no_such_validator]\n").expect("write");
+    let out = sigil(&["check", "--config", &conf, &dir.display().to_string()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("no_such_validator"));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn sigmahq_configuration_reads_as_it_is() {
+    let conf = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/corpus/sigma/tests/sigma_cli_conf.yml");
+    if !conf.is_file() {
+        println!("skipped: ../shared/corpus/sigma not found");
+        return;
+    }
+    let dir = scratch("sigmahq-conf");
+    std::fs::write(dir.join("proc_creation_win_example.yml"), GOOD).expect("write");
+    let out = sigil(&[
+        "check",
+        "--config",
+        &conf.display().to_string(),
+        &dir.display().to_string(),
+    ]);
+    // The rule lacks SigmaHQ's metadata (author, date, description): warnings, no error.
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("[missing-author]"), "{stdout}");
+    // The configuration turns `sigmahq_filename_prefix` off, among others.
+    assert!(text(&out.stderr).contains("checked 1 file"));
+    let _ = std::fs::remove_dir_all(dir);
 }

@@ -32,7 +32,10 @@ pub mod pattern;
 pub mod rule;
 pub mod span;
 
-pub use attack::{AttackRef, parse_attack_tag};
+pub use attack::{
+    ATTACK_VERSION, AttackData, AttackEntry, AttackKind, AttackRef, AttackState, attack_data,
+    parse_attack_tag,
+};
 pub use condition::{Condition, Selector};
 pub use correlation::{
     Correlation, CorrelationCondition, CorrelationKind, CorrelationRef, FieldAlias, Filter,

@@ -58,6 +58,14 @@ impl SigmaFile {
             .any(|d| d.severity == sigil_core::Severity::Error)
     }
 
+    /// Records the file's path in each rule's source, for the checks that look at file
+    /// names and folders.
+    pub fn set_path(&mut self, path: &std::path::Path) {
+        for s in &mut self.sources {
+            s.path = Some(path.to_path_buf());
+        }
+    }
+
     fn from_error(e: &SigmaError) -> Self {
         Self {
             diagnostics: vec![e.to_diagnostic()],
@@ -93,6 +101,9 @@ pub struct RuleSource {
     pub values: BTreeMap<String, (Span, String)>,
     /// Where each tag was written, parallel to `Rule::tags`.
     pub tag_spans: Vec<Span>,
+    /// The file's path, as given to [`SigmaFile::set_path`] (for the checks of file
+    /// names and folders).
+    pub path: Option<std::path::PathBuf>,
 }
 
 impl RuleSource {

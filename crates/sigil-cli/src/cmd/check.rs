@@ -37,6 +37,15 @@ pub struct Args {
     /// List every check with its code, severity and documentation, then exit.
     #[arg(long)]
     pub list_lints: bool,
+    /// Run every check, the optional ones too (SigmaHQ's conventions, ATT&CK tags
+    /// against the built-in ATT&CK data): what `sigma check` runs with every validator.
+    #[arg(long, conflicts_with = "config")]
+    pub all_lints: bool,
+    /// A pySigma validation configuration (`validators: [all, -name...]`,
+    /// `exclusions: {rule-id: [validator...]}`), as `sigma check --validation-config`
+    /// reads it; names are pySigma validator identifiers or sigil check codes.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 /// One file's outcome.
@@ -54,6 +63,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     if args.format == Format::Markdown {
         bail!("`--format markdown` is only for `--list-lints`");
     }
+    let selection = selection(args)?;
     let paths = collect(&args.paths)?;
     let read: Vec<Option<Checked>> = paths
         .into_par_iter()
@@ -86,7 +96,8 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             // The rule checks are Sigma's (its schema, its modifiers); Elastic rules get
             // their front end's diagnostics and the checks across the set.
             if !elastic {
-                lint::check_file(&mut file);
+                file.set_path(&path);
+                lint::check_file_with(&mut file, &selection);
             }
             Some(Checked { path, file })
         })
@@ -102,7 +113,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     }
 
     let files: Vec<&SigmaFile> = checked.iter().map(|c| &c.file).collect();
-    let set_findings = lint::check_set(&files);
+    let set_findings = lint::check_set_with(&files, &selection);
     for (i, d) in set_findings {
         checked[i].file.diagnostics.push(d);
     }
@@ -152,6 +163,29 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// The checks to run: sigil's defaults, all of them, or a pySigma configuration's.
+fn selection(args: &Args) -> anyhow::Result<lint::Selection> {
+    if args.all_lints {
+        return Ok(lint::Selection::all());
+    }
+    let Some(path) = &args.config else {
+        return Ok(lint::Selection::defaults());
+    };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| anyhow::anyhow!("{}: cannot read the configuration: {e}", path.display()))?;
+    let selection = lint::Selection::from_pysigma_config(&text)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let unmatched: Vec<&str> = selection.unmatched().collect();
+    if !unmatched.is_empty() {
+        eprintln!(
+            "note: sigil has no check for the pySigma validator{} {}",
+            plural(unmatched.len()),
+            unmatched.join(", ")
+        );
+    }
+    Ok(selection)
+}
+
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
@@ -184,6 +218,8 @@ fn to_json(checked: &[Checked], rules: usize) -> serde_json::Value {
                             "line": d.span.line,
                             "column": d.span.column,
                             "message": d.message,
+                            "code": d.code,
+                            "pysigma": lint::pysigma_of(d.code),
                         })
                     })
             })
@@ -252,6 +288,7 @@ fn list_lints(format: Format) -> anyhow::Result<()> {
                         "code": i.code,
                         "severity": i.severity,
                         "reader": i.reader,
+                        "pysigma": i.pysigma,
                         "doc": i.doc,
                     })
                 })

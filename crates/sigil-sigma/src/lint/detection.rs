@@ -16,7 +16,7 @@ declare_lint! {
     ///
     /// Example: `condition: selection and not filter` with only `selection:` and
     /// `filter_main:` defined.
-    MissingSearch, "missing-search", Error, reader: false
+    MissingSearch, "missing-search", Error, reader: false, pysigma: "dangling_condition"
 }
 
 impl Lint for MissingSearch {
@@ -59,7 +59,7 @@ declare_lint! {
     /// with `_` are left out of `them` on purpose and are also checked.
     ///
     /// Example: `selection:`, `filter_legit:` and `condition: selection`.
-    UnusedSearch, "unused-search", Warning, reader: false
+    UnusedSearch, "unused-search", Warning, reader: false, pysigma: "dangling_detection"
 }
 
 /// The names of the searches the conditions of `d` use, directly or through selectors.
@@ -123,7 +123,7 @@ declare_lint! {
     /// reads it as the single value.
     ///
     /// Example: `CommandLine|contains|all: '-enc'` — drop `|all` or list the values.
-    AllWithSingleValue, "all-single-value", Warning, reader: false
+    AllWithSingleValue, "all-single-value", Warning, reader: false, pysigma: "sigmahq_invalid_all_modifier"
 }
 
 impl Lint for AllWithSingleValue {

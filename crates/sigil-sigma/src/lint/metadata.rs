@@ -35,7 +35,7 @@ declare_lint! {
     ///
     /// Example: a rule with `title:` and `detection:` but no `id:` line — add
     /// `id: 0f0e2f5c-5e4b-4b8e-9d50-3c7b1c7a2b10` (a fresh UUID).
-    MissingId, "missing-id", Warning, reader: false
+    MissingId, "missing-id", Warning, reader: false, pysigma: "identifier_existence"
 }
 
 impl Lint for MissingId {
@@ -113,7 +113,7 @@ declare_lint! {
     /// Why: the level drives alert triage; tools fall back to different defaults.
     ///
     /// Example: add `level: medium`. Correlation and filter rules are not checked.
-    MissingLevel, "missing-level", Warning, reader: false
+    MissingLevel, "missing-level", Warning, reader: false, pysigma: "sigmahq_level_existence"
 }
 
 impl Lint for MissingLevel {
@@ -169,7 +169,7 @@ declare_lint! {
     /// how far to trust the rule.
     ///
     /// Example: add `status: experimental` to a new rule.
-    MissingStatus, "missing-status", Warning, reader: false
+    MissingStatus, "missing-status", Warning, reader: false, pysigma: "sigmahq_status_existence"
 }
 
 impl Lint for MissingStatus {
@@ -238,7 +238,7 @@ declare_lint! {
     ///
     /// Example: `attack.t1059.1` (sub-techniques have three digits), `attack.T 1059`,
     /// `attack.Defense Evasion`, `attack.`.
-    MalformedAttackTag, "malformed-attack-tag", Error, reader: false
+    MalformedAttackTag, "malformed-attack-tag", Error, reader: false, pysigma: "attacktag"
 }
 
 /// Whether an `attack.`-namespace tag is well formed.

@@ -21,12 +21,17 @@ use sigil_core::{Diagnostic, Rule, Severity, Span};
 
 use crate::{RuleSource, SigmaFile};
 
+mod config;
 mod detection;
 pub mod fix;
 mod metadata;
 mod reader;
 mod set;
+mod sigmahq;
+mod tags;
+mod values;
 
+pub use config::Selection;
 pub use detection::{AllWithSingleValue, EmptyValueList, MissingSearch, UnusedSearch};
 pub use fix::{Edit, Fix, Safety, apply, fixes_for};
 pub use metadata::{
@@ -38,7 +43,24 @@ pub use reader::{
     InvalidCollection, InvalidMetaRule, InvalidModifierChain, InvalidValue, LegacyAggregation,
     MissingField, NotUtf8, UnknownModifier, WrongType, YamlSyntax, YamlTooDeep,
 };
-pub use set::{DuplicateId, UnknownRuleReference};
+pub use set::{DuplicateFilename, DuplicateId, DuplicateTitle, UnknownRuleReference};
+pub use sigmahq::{
+    CorrelationFilename, FalsepositiveBannedWord, FalsepositiveCapital, FalsepositiveTypo,
+    FieldsKey, FilenameConvention, GithubBranchLink, LinkInDescription, LongTitle, MissingAuthor,
+    MissingDate, MissingDescription, MitreLink, ModifiedBeforeDate, ModifiedWithoutDate,
+    RedundantModified, RetiredStatus, ShortDescription, TitleCase, TitleEndsWithDot,
+    TitleStartsWithDetect, UnknownKey,
+};
+pub use tags::{
+    DuplicateTag, InvalidCarTag, InvalidCveTag, InvalidDetectionTag, InvalidStpTag, InvalidTlpTag,
+    MissingDetectionTag, MultipleDetectionTags, MultipleTlpTags, SigmahqTlp, TagFormat,
+    TechniqueWithoutTactic, TlpV1Tag, TlpV2Tag, UnknownAttackTag, UnknownTagNamespace,
+    attack_tag_problem,
+};
+pub use values::{
+    ControlCharacter, DoubleWildcard, DuplicateReference, DuplicateValue, EscapedWildcard,
+    NumberAsString, WildcardsInsteadOfModifier,
+};
 
 /// What a check is, for listings and docs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,6 +73,12 @@ pub struct LintInfo {
     pub reader: bool,
     /// The documentation: what, why, example (Markdown).
     pub doc: &'static str,
+    /// The identifier of the pySigma validator (core or SigmaHQ plugin) that finds the
+    /// same problem, if there is one (`attacktag`, `sigmahq_status`).
+    pub pysigma: Option<&'static str>,
+    /// Whether the check is off unless asked for (`--all-lints`, or named by a
+    /// `--config`): SigmaHQ's conventions and checks against data that ages (ATT&CK).
+    pub optional: bool,
 }
 
 impl LintInfo {
@@ -88,6 +116,8 @@ macro_rules! declare_lint {
     (
         $(#[doc = $doc:literal])+
         $name:ident, $code:literal, $severity:ident, reader: $reader:literal
+        $(, pysigma: $pysigma:literal)?
+        $(, optional: $optional:literal)?
     ) => {
         $(#[doc = $doc])+
         #[derive(Debug, Clone, Copy, Default)]
@@ -100,6 +130,11 @@ macro_rules! declare_lint {
                 severity: sigil_core::Severity::$severity,
                 reader: $reader,
                 doc: concat!($($doc, "\n"),+),
+                pysigma: $crate::lint::first::<&str>(&[$($pysigma)?]),
+                optional: match $crate::lint::first::<bool>(&[$($optional)?]) {
+                    Some(o) => o,
+                    None => false,
+                },
             };
 
             /// A finding of this check at `span`.
@@ -116,6 +151,100 @@ macro_rules! declare_lint {
     };
 }
 pub(crate) use declare_lint;
+
+/// The first of `ids`, if any (how [`declare_lint!`] turns an optional `pysigma:` into an
+/// `Option` in a constant).
+pub(crate) const fn first<T: Copy>(ids: &[T]) -> Option<T> {
+    match ids {
+        [first, ..] => Some(*first),
+        [] => None,
+    }
+}
+
+/// The identifiers of the validators of pySigma 1.5.1 and pysigma-validators-sigmahq
+/// 0.21.0 (what `sigma check` runs with `validators: [all]`).
+pub const PYSIGMA_VALIDATORS: [&str; 80] = [
+    "all_of_them_condition",
+    "attacktag",
+    "cartag",
+    "control_character",
+    "custom_attributes",
+    "cvetag",
+    "d3_fendtag",
+    "dangling_condition",
+    "dangling_detection",
+    "detection_tag",
+    "double_wildcard",
+    "duplicate_filename",
+    "duplicate_references",
+    "duplicate_tag",
+    "duplicate_title",
+    "escaped_wildcard",
+    "fieldname_logsource",
+    "filename_length",
+    "identifier_existence",
+    "identifier_uniqueness",
+    "invalid_modifier_combinations",
+    "namespace_tag",
+    "number_as_string",
+    "sigmahq_author_existence",
+    "sigmahq_category_event_id",
+    "sigmahq_category_windows_provider_name",
+    "sigmahq_correlation_filename_prefix",
+    "sigmahq_correlation_group_by_existence",
+    "sigmahq_correlation_rules_minimum",
+    "sigmahq_date_existence",
+    "sigmahq_description_existence",
+    "sigmahq_description_length",
+    "sigmahq_falsepositives_banned_word",
+    "sigmahq_falsepositives_capital",
+    "sigmahq_falsepositives_typo_word",
+    "sigmahq_field_duplicate_value",
+    "sigmahq_field_user",
+    "sigmahq_fieldname_cast",
+    "sigmahq_fields_existence",
+    "sigmahq_filename_convention",
+    "sigmahq_filename_prefix",
+    "sigmahq_github_link",
+    "sigmahq_invalid_all_modifier",
+    "sigmahq_invalid_fieldname",
+    "sigmahq_invalid_hash_kv",
+    "sigmahq_level_existence",
+    "sigmahq_link_in_description",
+    "sigmahq_logsource_unknown",
+    "sigmahq_missing_asterisk_condition",
+    "sigmahq_mitre_link",
+    "sigmahq_modified_date_order",
+    "sigmahq_modified_without_date",
+    "sigmahq_ofselection_condition",
+    "sigmahq_ofthem_condition",
+    "sigmahq_redundant_field",
+    "sigmahq_redundant_modified",
+    "sigmahq_space_field_name",
+    "sigmahq_status",
+    "sigmahq_status_existence",
+    "sigmahq_status_to_high",
+    "sigmahq_sysmon_missing_eventid",
+    "sigmahq_tags_detection",
+    "sigmahq_tags_techniques_without_tactics",
+    "sigmahq_tags_tlp",
+    "sigmahq_tags_unique_detection",
+    "sigmahq_tags_unique_tlp",
+    "sigmahq_title_case",
+    "sigmahq_title_end",
+    "sigmahq_title_length",
+    "sigmahq_title_start",
+    "sigmahq_unknown_field",
+    "sigmahq_unsupported_regex_group_construct",
+    "specific_instead_of_generic_logsource",
+    "stptag",
+    "tag_format",
+    "them_condition_with_single_detection",
+    "tlptag",
+    "tlpv1_tag",
+    "tlpv2_tag",
+    "wildcards_instead_of_modifiers",
+];
 
 /// Every check, reader checks first.
 pub fn registry() -> &'static [&'static dyn Lint] {
@@ -149,17 +278,83 @@ pub fn registry() -> &'static [&'static dyn Lint] {
         &UnusedSearch,
         &AllWithSingleValue,
         &EmptyValueList,
+        &UnknownAttackTag,
+        &TechniqueWithoutTactic,
+        &TagFormat,
+        &UnknownTagNamespace,
+        &InvalidCveTag,
+        &InvalidCarTag,
+        &InvalidDetectionTag,
+        &InvalidStpTag,
+        &InvalidTlpTag,
+        &TlpV1Tag,
+        &TlpV2Tag,
+        &SigmahqTlp,
+        &DuplicateTag,
+        &MultipleDetectionTags,
+        &MultipleTlpTags,
+        &MissingDetectionTag,
+        &EscapedWildcard,
+        &NumberAsString,
+        &DoubleWildcard,
+        &ControlCharacter,
+        &DuplicateValue,
+        &DuplicateReference,
+        &WildcardsInsteadOfModifier,
+        &RetiredStatus,
+        &MissingAuthor,
+        &MissingDate,
+        &ModifiedBeforeDate,
+        &ModifiedWithoutDate,
+        &RedundantModified,
+        &MissingDescription,
+        &ShortDescription,
+        &LinkInDescription,
+        &LongTitle,
+        &TitleStartsWithDetect,
+        &TitleEndsWithDot,
+        &TitleCase,
+        &FalsepositiveCapital,
+        &FalsepositiveBannedWord,
+        &FalsepositiveTypo,
+        &FieldsKey,
+        &UnknownKey,
+        &GithubBranchLink,
+        &MitreLink,
+        &FilenameConvention,
+        &CorrelationFilename,
         &DuplicateId,
         &UnknownRuleReference,
+        &DuplicateTitle,
+        &DuplicateFilename,
     ]
 }
 
-/// Runs every rule check on the rules of `file`, appending to its diagnostics.
+/// The check with code `code`, if sigil has one.
+pub fn by_code(code: &str) -> Option<&'static dyn Lint> {
+    registry().iter().copied().find(|l| l.info().code == code)
+}
+
+/// The identifier of the pySigma validator that finds what the check `code` finds.
+pub fn pysigma_of(code: &str) -> Option<&'static str> {
+    by_code(code).and_then(|l| l.info().pysigma)
+}
+
+/// Runs sigil's default rule checks on the rules of `file`, appending to its diagnostics.
 pub fn check_file(file: &mut SigmaFile) {
+    check_file_with(file, &Selection::defaults());
+}
+
+/// Runs the rule checks `selection` enables on the rules of `file`, leaving out the
+/// findings it excludes for a rule, and appends to its diagnostics.
+pub fn check_file_with(file: &mut SigmaFile, selection: &Selection) {
     let mut out = Vec::new();
     for (rule, source) in file.rules.iter().zip(&file.sources) {
         for lint in registry() {
-            lint.check_rule(rule, source, &mut out);
+            let info = lint.info();
+            if selection.enabled(info) && !selection.excluded(rule.id.as_deref(), info) {
+                lint.check_rule(rule, source, &mut out);
+            }
         }
     }
     file.diagnostics.extend(out);
@@ -170,18 +365,45 @@ pub fn check_file(file: &mut SigmaFile) {
 pub fn rule_errors(rule: &Rule, source: &RuleSource) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for lint in registry() {
-        lint.check_rule(rule, source, &mut out);
+        if lint.info().severity == Severity::Error {
+            lint.check_rule(rule, source, &mut out);
+        }
     }
     out.retain(|d| d.severity == Severity::Error);
     out
 }
 
-/// Runs every set check over `files`; findings are `(file index, diagnostic)`, sorted.
+/// Runs sigil's default set checks over `files`; findings are `(file index,
+/// diagnostic)`, sorted.
 pub fn check_set(files: &[&SigmaFile]) -> Vec<(usize, Diagnostic)> {
+    check_set_with(files, &Selection::defaults())
+}
+
+/// Runs the set checks `selection` enables over `files`, leaving out the findings it
+/// excludes for the rule they are about; findings are `(file index, diagnostic)`, sorted.
+pub fn check_set_with(files: &[&SigmaFile], selection: &Selection) -> Vec<(usize, Diagnostic)> {
     let mut out = Vec::new();
     for lint in registry() {
-        lint.check_set(files, &mut out);
+        if selection.enabled(lint.info()) {
+            lint.check_set(files, &mut out);
+        }
     }
+    out.retain(|(i, d)| {
+        let Some(lint) = by_code(d.code) else {
+            return true;
+        };
+        // The rule a finding is about: the last one that starts at or before it.
+        let file = files[*i];
+        let rule = file
+            .rules
+            .iter()
+            .zip(&file.sources)
+            .filter(|(_, s)| s.span.line <= d.span.line)
+            .last()
+            .or_else(|| file.rules.iter().zip(&file.sources).next())
+            .map(|(r, _)| r);
+        !selection.excluded(rule.and_then(|r| r.id.as_deref()), lint.info())
+    });
     out.sort_by_key(|(i, d)| (*i, d.span));
     out
 }
@@ -191,17 +413,24 @@ pub fn docs_markdown() -> String {
     let mut out = String::from(
         "# `sigil check` diagnostics\n\n\
          Generated from the code (`sigil check --list-lints --format markdown`); do not edit.\n\n\
-         | code | severity | reported by | summary |\n|---|---|---|---|\n",
+         Checks marked *optional* run with `--all-lints` or when a `--config` names them:\n\
+         SigmaHQ's conventions, and ATT&CK tags against the built-in ATT&CK data. The\n\
+         *pySigma* column names the validator of pySigma 1.5 (core and the SigmaHQ plugin)\n\
+         that finds the same problem; `sigil check --config FILE` reads pySigma's\n\
+         validation configuration ([below](#pysigma-validators)).\n\n\
+         | code | severity | reported by | pySigma | summary |\n|---|---|---|---|---|\n",
     );
     for lint in registry() {
         let i = lint.info();
         let _ = writeln!(
             out,
-            "| [`{}`](#{}) | {} | {} | {} |",
+            "| [`{}`](#{}) | {}{} | {} | {} | {} |",
             i.code,
             i.code,
             i.severity,
+            if i.optional { " (optional)" } else { "" },
             if i.reader { "reader" } else { "check" },
+            i.pysigma.map_or(String::new(), |p| format!("`{p}`")),
             // A `|` would end the table cell.
             i.summary().replace('|', "\\|")
         );
@@ -214,7 +443,33 @@ pub fn docs_markdown() -> String {
             out.push_str(line.strip_prefix(' ').unwrap_or(line));
             out.push('\n');
         }
+        if let Some(p) = i.pysigma {
+            let _ = writeln!(out, "\npySigma: `{p}`.");
+        }
     }
+    out.push_str(
+        "\n## pySigma validators\n\n\
+         Every validator of pySigma 1.5.1 and pysigma-validators-sigmahq 0.21.0, and the sigil\n\
+         check that finds the same problem.\n\n| pySigma | sigil |\n|---|---|\n",
+    );
+    for v in PYSIGMA_VALIDATORS {
+        let codes: Vec<String> = registry()
+            .iter()
+            .filter(|l| l.info().pysigma == Some(v))
+            .map(|l| format!("[`{0}`](#{0})", l.info().code))
+            .collect();
+        let _ = writeln!(
+            out,
+            "| `{v}` | {} |",
+            if codes.is_empty() {
+                "none yet".to_string()
+            } else {
+                codes.join(", ")
+            }
+        );
+    }
+    out.push('\n');
+    out.push_str(include_str!("pysigma.md"));
     out
 }
 

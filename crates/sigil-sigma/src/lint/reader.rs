@@ -122,7 +122,7 @@ declare_lint! {
     /// Example: `DestinationIp|cidr|contains: 10.0.0.0/8` (a network is not a string),
     /// `Image|contains|base64: x` (base64 of a wildcard pattern), `Field|i: x` (a regex flag
     /// without `re`).
-    InvalidModifierChain, "invalid-modifier-chain", Error, reader: true
+    InvalidModifierChain, "invalid-modifier-chain", Error, reader: true, pysigma: "invalid_modifier_combinations"
 }
 
 declare_lint! {

@@ -1,0 +1,296 @@
+//! Checks of the values a rule searches for: escaped wildcards, numbers written as
+//! strings, doubled wildcards, control characters, duplicates in a list.
+
+use sigil_core::{Diagnostic, Expr, Op, Pattern, Piece, Predicate, Rule, Value};
+
+use super::{Lint, LintInfo, declare_lint};
+use crate::RuleSource;
+
+/// Calls `f` on every predicate of every search of the rule.
+fn predicates<'a>(rule: &'a Rule, f: &mut impl FnMut(&'a Predicate)) {
+    if let Some(d) = rule.detection() {
+        for s in &d.searches {
+            Expr::for_each_predicate(&s.expr, f);
+        }
+    }
+}
+
+/// Calls `f` on every string value of the rule with its predicate.
+fn strings<'a>(rule: &'a Rule, f: &mut impl FnMut(&'a Predicate, &'a Pattern)) {
+    predicates(rule, &mut |p| {
+        for v in &p.values {
+            if let Value::Str(s) = v {
+                f(p, s);
+            }
+        }
+    });
+}
+
+declare_lint! {
+    /// A value with an escaped wildcard (`\*`, `\?`): a literal `*` or `?`.
+    ///
+    /// Why: in Windows paths a backslash before `*` or `?` is usually a path separator
+    /// followed by a wildcard (`C:\Users\*\AppData`), which Sigma reads as a literal
+    /// star; write `\\*` for a backslash and a wildcard. Make sure the escape is meant.
+    ///
+    /// Example: `Image|endswith: '\*.exe'` (a file named `*.exe`).
+    EscapedWildcard, "escaped-wildcard", Warning, reader: false, pysigma: "escaped_wildcard", optional: true
+}
+
+impl Lint for EscapedWildcard {
+    fn info(&self) -> &'static LintInfo {
+        &Self::INFO
+    }
+
+    fn check_rule(&self, rule: &Rule, _source: &RuleSource, out: &mut Vec<Diagnostic>) {
+        strings(rule, &mut |p, s| {
+            if s.literals().any(|l| l.contains(['*', '?'])) {
+                out.push(Self::at(
+                    p.span,
+                    format!(
+                        "`{}` holds an escaped wildcard (a literal `*` or `?`)",
+                        s.to_sigma()
+                    ),
+                ));
+            }
+        });
+    }
+}
+
+declare_lint! {
+    /// A number written as a string (`EventID: '4688'`).
+    ///
+    /// Why: backends compare strings and numbers differently; in a field that holds
+    /// numbers a quoted number may never match. Write it without quotes.
+    ///
+    /// Example: `EventID: '4688'` — `EventID: 4688`.
+    NumberAsString, "number-as-string", Warning, reader: false, pysigma: "number_as_string"
+}
+
+/// Whether `s` reads as an integer: an optional sign, then digits with single `_`
+/// between them.
+fn is_integer_text(s: &str) -> bool {
+    let s = s.strip_prefix(['+', '-']).unwrap_or(s);
+    !s.is_empty()
+        && !s.starts_with('_')
+        && !s.ends_with('_')
+        && !s.contains("__")
+        && s.bytes().all(|b| b.is_ascii_digit() || b == b'_')
+}
+
+impl Lint for NumberAsString {
+    fn info(&self) -> &'static LintInfo {
+        &Self::INFO
+    }
+
+    fn check_rule(&self, rule: &Rule, _source: &RuleSource, out: &mut Vec<Diagnostic>) {
+        strings(rule, &mut |p, s| {
+            if p.op == Op::Equals
+                && let [Piece::Lit(text)] = s.pieces()
+                && is_integer_text(text)
+            {
+                out.push(Self::at(
+                    p.span,
+                    format!("`'{text}'` is a number written as a string"),
+                ));
+            }
+        });
+    }
+}
+
+declare_lint! {
+    /// Two `*` wildcards in a row.
+    ///
+    /// Why: `**` means the same as `*`; it is usually a slip of the keyboard or of an
+    /// edit that joined two values.
+    ///
+    /// Example: `CommandLine: '**foo*'`.
+    DoubleWildcard, "double-wildcard", Warning, reader: false, pysigma: "double_wildcard"
+}
+
+impl Lint for DoubleWildcard {
+    fn info(&self) -> &'static LintInfo {
+        &Self::INFO
+    }
+
+    fn check_rule(&self, rule: &Rule, _source: &RuleSource, out: &mut Vec<Diagnostic>) {
+        strings(rule, &mut |p, s| {
+            // `contains`, `startswith` and `endswith` add a `*` only where there is none.
+            let pieces = s.pieces();
+            if pieces
+                .windows(2)
+                .any(|w| matches!(w, [Piece::AnyMany, Piece::AnyMany]))
+            {
+                out.push(Self::at(
+                    p.span,
+                    format!("`{}` has two `*` in a row", s.to_sigma()),
+                ));
+            }
+        });
+    }
+}
+
+declare_lint! {
+    /// A control character (tab, newline...) in a value.
+    ///
+    /// Why: almost always a YAML escape in a double-quoted string (`"C:\temp"` holds a
+    /// tab); write single quotes or double the backslash.
+    ///
+    /// Example: `Image: "C:\Windows\temp\x.exe"` (`\t` is a tab).
+    ControlCharacter, "control-character", Warning, reader: false, pysigma: "control_character"
+}
+
+impl Lint for ControlCharacter {
+    fn info(&self) -> &'static LintInfo {
+        &Self::INFO
+    }
+
+    fn check_rule(&self, rule: &Rule, _source: &RuleSource, out: &mut Vec<Diagnostic>) {
+        strings(rule, &mut |p, s| {
+            if s.literals().any(|l| l.chars().any(|c| (c as u32) < 32)) {
+                out.push(Self::at(
+                    p.span,
+                    format!("{:?} holds a control character", s.to_sigma()),
+                ));
+            }
+        });
+    }
+}
+
+declare_lint! {
+    /// The same value twice in one field's list.
+    ///
+    /// Why: a copy-and-paste leftover; the second says nothing more. Values are compared
+    /// without case unless a modifier makes case matter (`cased`, `re`, `base64`).
+    ///
+    /// Example: `Image|endswith: ['\cmd.exe', '\CMD.exe']`.
+    DuplicateValue, "duplicate-value", Warning, reader: false,
+    pysigma: "sigmahq_field_duplicate_value"
+}
+
+impl Lint for DuplicateValue {
+    fn info(&self) -> &'static LintInfo {
+        &Self::INFO
+    }
+
+    fn check_rule(&self, rule: &Rule, _source: &RuleSource, out: &mut Vec<Diagnostic>) {
+        predicates(rule, &mut |p| {
+            if p.field.is_none() {
+                return;
+            }
+            let exact = p.flags.cased || !p.flags.encodings.is_empty() || p.op == Op::Regex;
+            let mut seen: Vec<String> = Vec::new();
+            for v in &p.values {
+                let text = v.to_text();
+                let key = if exact {
+                    text.clone()
+                } else {
+                    text.to_lowercase()
+                };
+                if seen.contains(&key) {
+                    out.push(Self::at(p.span, format!("`{text}` is listed twice")));
+                } else {
+                    seen.push(key);
+                }
+            }
+        });
+    }
+}
+
+declare_lint! {
+    /// The same reference twice.
+    ///
+    /// Why: a copy-and-paste leftover.
+    ///
+    /// Example: one URL listed twice under `references`.
+    DuplicateReference, "duplicate-reference", Warning, reader: false,
+    pysigma: "duplicate_references"
+}
+
+impl Lint for DuplicateReference {
+    fn info(&self) -> &'static LintInfo {
+        &Self::INFO
+    }
+
+    fn check_rule(&self, rule: &Rule, source: &RuleSource, out: &mut Vec<Diagnostic>) {
+        for (i, r) in rule.references.iter().enumerate() {
+            if rule.references[..i].contains(r) && !rule.references[i + 1..].contains(r) {
+                out.push(Self::at(
+                    source.span_of("references"),
+                    format!("`{r}` is listed more than once"),
+                ));
+            }
+        }
+    }
+}
+
+declare_lint! {
+    /// A value that wildcards where a modifier says it better (`'*foo*'` for
+    /// `|contains: foo`).
+    ///
+    /// Why: `contains`, `startswith` and `endswith` say what is meant and let backends
+    /// use their fastest operator; a value that only has `*` at its ends is better
+    /// written with them. A lone `*` (any value) is left alone.
+    ///
+    /// Example: `CommandLine: '*mimikatz*'` — `CommandLine|contains: mimikatz`.
+    WildcardsInsteadOfModifier, "wildcards-instead-of-modifier", Warning, reader: false,
+    pysigma: "wildcards_instead_of_modifiers", optional: true
+}
+
+/// Whether `p` is a plain string of more than one piece character... with `*` at the
+/// ends `lead`/`trail` and no other wildcard.
+fn only_end_wildcards(s: &Pattern, lead: bool, trail: bool) -> bool {
+    let pieces = s.pieces();
+    let n = pieces.len();
+    let len: usize = pieces
+        .iter()
+        .map(|p| match p {
+            Piece::Lit(l) => l.chars().count(),
+            _ => 1,
+        })
+        .sum();
+    if len < 2 {
+        return false;
+    }
+    let starts = matches!(pieces.first(), Some(Piece::AnyMany));
+    let ends = matches!(pieces.last(), Some(Piece::AnyMany));
+    if (lead && !starts) || (trail && !ends) {
+        return false;
+    }
+    let lo = usize::from(lead);
+    let hi = n - usize::from(trail);
+    lo <= hi && pieces[lo..hi].iter().all(|p| matches!(p, Piece::Lit(_)))
+}
+
+impl Lint for WildcardsInsteadOfModifier {
+    fn info(&self) -> &'static LintInfo {
+        &Self::INFO
+    }
+
+    fn check_rule(&self, rule: &Rule, _source: &RuleSource, out: &mut Vec<Diagnostic>) {
+        predicates(rule, &mut |p| {
+            if p.op != Op::Equals || p.values.is_empty() || p.flags.expand {
+                return;
+            }
+            let all = |lead, trail| {
+                p.values.iter().all(|v| match v {
+                    Value::Str(s) => only_end_wildcards(s, lead, trail),
+                    _ => false,
+                })
+            };
+            let which = if all(true, true) {
+                "contains"
+            } else if all(true, false) {
+                "endswith"
+            } else if all(false, true) {
+                "startswith"
+            } else {
+                return;
+            };
+            out.push(Self::at(
+                p.span,
+                format!("the values only wildcard their ends: use `|{which}`"),
+            ));
+        });
+    }
+}
