@@ -211,15 +211,17 @@ mod data_tests {
     #[test]
     fn built_in_data() {
         let d = attack_data();
-        let wmi = d.get("T1047").unwrap();
+        let wmi = d.get("T1047").expect("known");
         assert_eq!(wmi.name, "Windows Management Instrumentation");
         assert_eq!(wmi.state, AttackState::Active);
         assert_eq!(
-            d.technique_tactics("T1047").unwrap().collect::<Vec<_>>(),
+            d.technique_tactics("T1047")
+                .expect("known")
+                .collect::<Vec<_>>(),
             ["execution"]
         );
-        assert_eq!(d.tactic("defense-evasion").unwrap().id, "TA0005");
-        assert_eq!(d.get("T1215").unwrap().state, AttackState::Revoked);
+        assert_eq!(d.tactic("defense-evasion").expect("known").id, "TA0005");
+        assert_eq!(d.get("T1215").expect("known").state, AttackState::Revoked);
         assert!(d.tactic("defense_evasion").is_none());
     }
 }

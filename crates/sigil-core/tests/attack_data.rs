@@ -26,10 +26,14 @@ fn table_matches_the_stix_release() {
     }
     let mut expected = BTreeSet::new();
     for kind in ["x-mitre-tactic", "attack-pattern", "x-mitre-data-source"] {
-        for entry in std::fs::read_dir(dir.join(kind)).unwrap().flatten() {
-            let text = std::fs::read_to_string(entry.path()).unwrap();
-            let bundle: serde_json::Value = serde_json::from_str(&text).unwrap();
-            for o in bundle["objects"].as_array().unwrap() {
+        for entry in std::fs::read_dir(dir.join(kind))
+            .expect("readable test data")
+            .flatten()
+        {
+            let text = std::fs::read_to_string(entry.path()).expect("readable test data");
+            let bundle: serde_json::Value =
+                serde_json::from_str(&text).expect("readable test data");
+            for o in bundle["objects"].as_array().expect("readable test data") {
                 let Some(id) = external_id(o) else { continue };
                 let state = if o["revoked"] == true {
                     "revoked"
@@ -39,7 +43,10 @@ fn table_matches_the_stix_release() {
                     "active"
                 };
                 let key = match kind {
-                    "x-mitre-tactic" => o["x_mitre_shortname"].as_str().unwrap().to_owned(),
+                    "x-mitre-tactic" => o["x_mitre_shortname"]
+                        .as_str()
+                        .expect("readable test data")
+                        .to_owned(),
                     "attack-pattern" => o["kill_chain_phases"]
                         .as_array()
                         .map(|phases| {
@@ -54,7 +61,7 @@ fn table_matches_the_stix_release() {
                         .unwrap_or_else(|| "-".into()),
                     _ => "-".into(),
                 };
-                let name = o["name"].as_str().unwrap().to_owned();
+                let name = o["name"].as_str().expect("readable test data").to_owned();
                 expected.insert((kind.to_owned(), id, key, state.to_owned(), name));
             }
         }

@@ -41,13 +41,13 @@ fn sigil_pairs(corpus: &Path) -> (Pairs, BTreeSet<String>) {
             if path.extension().is_none_or(|e| e != "yml") {
                 continue;
             }
-            let bytes = std::fs::read(&path).unwrap();
+            let bytes = std::fs::read(&path).expect("readable test data");
             let mut file = sigil_sigma::parse_bytes(&bytes);
             file.set_path(&path);
             lint::check_file_with(&mut file, &all);
             names.push(
                 path.strip_prefix(corpus)
-                    .unwrap()
+                    .expect("readable test data")
                     .to_string_lossy()
                     .into_owned(),
             );
@@ -75,14 +75,17 @@ fn sigil_pairs(corpus: &Path) -> (Pairs, BTreeSet<String>) {
 
 /// The reference pairs of `jsonl` and the files it covers.
 fn reference(jsonl: &Path) -> (BTreeSet<(String, String)>, BTreeSet<String>) {
-    let text = std::fs::read_to_string(jsonl).unwrap();
+    let text = std::fs::read_to_string(jsonl).expect("readable test data");
     let mut pairs = BTreeSet::new();
     let mut files = BTreeSet::new();
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
-        let v: serde_json::Value = serde_json::from_str(line).unwrap();
-        let path = v["path"].as_str().unwrap().to_owned();
-        for id in v["validators"].as_array().unwrap() {
-            pairs.insert((path.clone(), id.as_str().unwrap().to_owned()));
+        let v: serde_json::Value = serde_json::from_str(line).expect("readable test data");
+        let path = v["path"].as_str().expect("readable test data").to_owned();
+        for id in v["validators"].as_array().expect("readable test data") {
+            pairs.insert((
+                path.clone(),
+                id.as_str().expect("readable test data").to_owned(),
+            ));
         }
         files.insert(path);
     }

@@ -76,7 +76,7 @@ impl Selection {
                             .ok_or_else(|| format!("line {}: expected a name", i.span.line))
                     })
                     .collect(),
-                _ => Err(format!(
+                NodeValue::Map(_) => Err(format!(
                     "line {}: expected a name or a list of names",
                     node.span.line
                 )),
@@ -94,11 +94,11 @@ impl Selection {
                     if remove {
                         set.clear();
                     } else {
-                        set.extend(PYSIGMA_VALIDATORS.iter().map(|s| s.to_string()));
+                        set.extend(PYSIGMA_VALIDATORS.iter().map(ToString::to_string));
                     }
                     continue;
                 }
-                let targets = sel.resolve(&name, line)?;
+                let targets = Self::resolve(&name, line)?;
                 for t in targets {
                     match t {
                         Target::Validator(v) => {
@@ -134,7 +134,7 @@ impl Selection {
                 let Some(key) = key.as_scalar() else { continue };
                 let id = key.text.to_ascii_lowercase();
                 for (name, line) in names(value)? {
-                    let resolved = sel.resolve(&name, line)?;
+                    let resolved = Self::resolve(&name, line)?;
                     let set = sel.exclusions.entry(id.clone()).or_default();
                     for t in resolved {
                         set.insert(match t {
@@ -149,7 +149,7 @@ impl Selection {
     }
 
     /// What a name in a configuration means.
-    fn resolve(&self, name: &str, line: u32) -> Result<Vec<Target>, String> {
+    fn resolve(name: &str, line: u32) -> Result<Vec<Target>, String> {
         if PYSIGMA_VALIDATORS.contains(&name) {
             return Ok(vec![Target::Validator(name.to_string())]);
         }
@@ -223,7 +223,7 @@ mod tests {
              0E4A6AC2-0000-4000-8000-000000000000: attacktag\n  \
              11111111-0000-4000-8000-000000000000: [tag_format, missing-id]\n",
         )
-        .unwrap();
+        .expect("readable test data");
         assert!(s.enabled(&UnknownAttackTag::INFO));
         assert!(!s.enabled(&EscapedWildcard::INFO));
         assert!(!s.enabled(&UnusedSearch::INFO));
@@ -240,13 +240,15 @@ mod tests {
             &MissingId::INFO
         ));
         assert!(s.unmatched().any(|v| v == "d3_fendtag"));
-        let e = Selection::from_pysigma_config("validators: [all, -no_such_check]\n").unwrap_err();
+        let e = Selection::from_pysigma_config("validators: [all, -no_such_check]\n")
+            .expect_err("an error");
         assert!(e.contains("no_such_check"), "{e}");
     }
 
     #[test]
     fn a_list_without_all_runs_only_what_it_names() {
-        let s = Selection::from_pysigma_config("validators: [attacktag]\n").unwrap();
+        let s = Selection::from_pysigma_config("validators: [attacktag]\n")
+            .expect("readable test data");
         assert!(s.enabled(&UnknownAttackTag::INFO));
         assert!(!s.enabled(&TagFormat::INFO));
         assert!(!s.enabled(&MissingId::INFO));

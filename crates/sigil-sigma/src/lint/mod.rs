@@ -398,8 +398,7 @@ pub fn check_set_with(files: &[&SigmaFile], selection: &Selection) -> Vec<(usize
             .rules
             .iter()
             .zip(&file.sources)
-            .filter(|(_, s)| s.span.line <= d.span.line)
-            .last()
+            .rfind(|(_, s)| s.span.line <= d.span.line)
             .or_else(|| file.rules.iter().zip(&file.sources).next())
             .map(|(r, _)| r);
         !selection.excluded(rule.and_then(|r| r.id.as_deref()), lint.info())

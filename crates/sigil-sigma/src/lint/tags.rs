@@ -201,8 +201,7 @@ impl Lint for TagFormat {
     fn check_rule(&self, rule: &Rule, source: &RuleSource, out: &mut Vec<Diagnostic>) {
         for (i, tag) in rule.tags.iter().enumerate() {
             // A malformed ATT&CK tag is `malformed-attack-tag`'s.
-            if !tag_form_ok(tag) && !(tag.starts_with("attack.") && !is_wellformed_attack_tag(tag))
-            {
+            if !tag_form_ok(tag) && (!tag.starts_with("attack.") || is_wellformed_attack_tag(tag)) {
                 out.push(Self::at(
                     tag_span(source, i),
                     format!(
