@@ -39,6 +39,8 @@ enum Command {
     Hunt(Box<cmd::hunt::Args>),
     /// Every event that holds a text, matches an expression, a field value or an EQL query.
     Search(Box<cmd::search::Args>),
+    /// What logs hold: events per channel and event id, per computer and file; logons.
+    Metrics(Box<cmd::metrics::Args>),
     /// Serve the catalog site live, with full-text search and a JSON API.
     Serve(cmd::serve::Args),
     /// Run one ad-hoc query (EQL, KQL or a Sigma file) over logs and print the matching events.
@@ -68,6 +70,7 @@ fn main() -> ExitCode {
         Command::Check(args) => cmd::check::run(&args),
         Command::Convert(args) => cmd::convert::run(&args),
         Command::Hunt(args) => cmd::hunt::run(&args),
+        Command::Metrics(args) => cmd::metrics::run(&args),
         Command::Query(args) => cmd::query::run(&args),
         Command::Search(args) => cmd::search::run(&args),
         Command::Serve(args) => cmd::serve::run(&args),

@@ -38,6 +38,7 @@
 mod details;
 mod filter;
 mod finding;
+mod metrics;
 mod ordered;
 mod prepare;
 pub mod rule_tests;
@@ -48,6 +49,7 @@ mod sort;
 pub use details::{BUILTIN_DETAILS, Details, DetailsError, KeyKind, Template};
 pub use filter::{ComputerPattern, EventFilter};
 pub use finding::{Finding, event_json, json_value};
+pub use metrics::{ComputerRow, EventRow, FileRow, LogonRow, Metrics, MetricsReport};
 pub use ordered::{MAX_PARTS_AHEAD, read_in_order};
 pub use prepare::{
     HuntOptions, Hunter, LogMix, RuleSelection, SkipKind, SkippedRule, pipeline_sets,
