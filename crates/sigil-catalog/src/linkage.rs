@@ -3,16 +3,18 @@
 //!
 //! Sigma rules are processed by the built-in `sysmon` and `windows-logsources` pipelines
 //! first, as a hunt over Sysmon logs would; Elastic rules read the ECS fields of the same
-//! events. Rules written for another platform (a Sigma logsource product other than
-//! `windows`, an Elastic rule tagged only `OS: Linux` / `OS: macOS`) are not run on
-//! Windows telemetry.
+//! events. As in a hunt, rules only meet the logs they are for: the simulated events are
+//! Windows events, so a rule is run on them only when `LogScope::windows()` admits it as
+//! the pipelines processed it (a rule for another product, or naming no product with a
+//! log source the pipelines do not map to Windows events, is left out), and rules their
+//! authors disabled are skipped.
 
 use std::collections::{BTreeSet, HashMap};
 
 use rayon::prelude::*;
 use sigil_core::{Rule, RuleBody, RuleLanguage};
 use sigil_engine::{Engine, EngineOptions};
-use sigil_pipeline::{PipelineSet, builtin};
+use sigil_pipeline::{LogScope, PipelineSet, builtin};
 
 use crate::model::{AtomicEntry, CatalogRule, Problem, RuleRef};
 use crate::telemetry::{SimEvent, events};
@@ -81,24 +83,27 @@ pub fn link(rules: &[CatalogRule], tests: &mut [AtomicEntry]) -> LinkOutcome {
 /// The rules to compile for one catalog rule: the processed rule (and an Elastic
 /// sequence's steps), or nothing for another platform or a rule the pipelines reject.
 fn prepare(r: &CatalogRule, pipelines: &PipelineSet) -> (Vec<Rule>, Option<Problem>) {
+    if r.ir.is_disabled() {
+        return (Vec::new(), None);
+    }
+    let windows = LogScope::windows();
     match r.language {
         RuleLanguage::Sigma => {
-            if r.ir
-                .logsource
-                .product
-                .as_deref()
-                .is_some_and(|p| !p.eq_ignore_ascii_case("windows"))
-            {
-                return (Vec::new(), None);
+            if matches!(r.ir.body, RuleBody::Correlation(_)) {
+                // Correlations are for the logs of the rules they use, which are judged on
+                // their own; the engine ignores a correlation whose rules never match.
+                let mut rule = r.ir.clone();
+                if let RuleBody::Correlation(c) = &mut rule.body {
+                    c.generate = true;
+                }
+                return (vec![rule], None);
             }
-            match pipelines.apply(&r.ir) {
-                Ok(mut rule) => {
-                    // A correlation silences the rules it uses unless it `generate`s them;
-                    // here every rule's own verdict is wanted.
-                    if let RuleBody::Correlation(c) = &mut rule.body {
-                        c.generate = true;
+            match pipelines.process(&r.ir) {
+                Ok(processed) => {
+                    if !windows.admits(&r.ir, Some(&processed)).is_in() {
+                        return (Vec::new(), None);
                     }
-                    (vec![rule], None)
+                    (vec![processed.rule], None)
                 }
                 Err(e) => (
                     Vec::new(),
@@ -111,12 +116,7 @@ fn prepare(r: &CatalogRule, pipelines: &PipelineSet) -> (Vec<Rule>, Option<Probl
             }
         }
         RuleLanguage::Elastic => {
-            let oses: Vec<&str> = r
-                .tags
-                .iter()
-                .filter_map(|t| t.strip_prefix("OS: "))
-                .collect();
-            if !oses.is_empty() && !oses.iter().any(|o| o.eq_ignore_ascii_case("windows")) {
+            if !windows.admits(&r.ir, None).is_in() {
                 return (Vec::new(), None);
             }
             let mut list = vec![r.ir.clone()];

@@ -398,9 +398,11 @@ pub struct InputArgument {
 /// One event of an atomic test's simulated telemetry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SimulatedEvent {
-    /// `process_creation` (Sysmon EventID 1 fields) or `ps_script` (PowerShell 4104).
+    /// The event kind, named as its model (`process_creation`, `ps_script`,
+    /// `registry_set`, ...: `sigil-catalog`'s `telemetry/models/`).
     pub kind: String,
-    /// The fields, in a fixed order; list values (ECS `process.args`) are JSON arrays
-    /// rendered as text.
+    /// The fields as Windows names them, in the model's order.
     pub fields: Vec<(String, String)>,
+    /// The part of the test's command that caused the event.
+    pub cause: String,
 }

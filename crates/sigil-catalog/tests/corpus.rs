@@ -196,6 +196,13 @@ fn wmi_encoded_command_atomic_lists_the_rules_that_fire() {
     // Its command line is `powershell -exec bypass -e <base64 of Invoke-WmiMethod ...>`.
     assert!(titles.contains(&"Suspicious Execution of Powershell with Base64"));
     assert!(titles.contains(&"PowerShell Base64 Encoded Invoke Keyword"));
+    // The decoded command starts notepad.exe through WMI: a child of WmiPrvSE.exe, as
+    // the lab saw (`proc_creation_win_wmiprvse_spawning_process`).
+    let ids: Vec<&str> = test.fired.iter().map(|r| r.id.as_str()).collect();
+    assert!(
+        ids.contains(&"d21374ff-f574-44a7-9998-4a8c8bf33d7d"),
+        "{ids:?}"
+    );
     assert!(!test.same_technique.is_empty());
     assert!(catalog.stats.simulated_tests > 1000);
     assert!(catalog.gaps.len() < catalog.stats.simulated_tests);

