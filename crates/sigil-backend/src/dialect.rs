@@ -22,6 +22,9 @@ pub enum FieldQuote {
     /// Unless every character is an ASCII word character and the name is not one of the
     /// reserved words (SQL).
     UnlessPlainAndNotReserved(&'static [&'static str]),
+    /// Unless the name is word characters and dots after an optional leading `@` or `#`
+    /// (LogScale's metadata fields and tags: `@timestamp`, `#event_simpleName`).
+    UnlessTagOrPath,
 }
 
 /// When a string value is quoted.
@@ -182,6 +185,13 @@ impl Dialect {
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || c == '_')
                     || words.iter().any(|w| w.eq_ignore_ascii_case(&escaped))
+            }
+            FieldQuote::UnlessTagOrPath => {
+                let rest = escaped.strip_prefix(['@', '#']).unwrap_or(&escaped);
+                rest.is_empty()
+                    || !rest
+                        .chars()
+                        .all(|c| c.is_alphanumeric() || matches!(c, '_' | '.'))
             }
             FieldQuote::UnlessIdentifierPath => {
                 escaped.starts_with(|c: char| c.is_ascii_digit())

@@ -33,3 +33,16 @@ fn carbonblack_without_pipeline() {
     let syntax: Syntax = validity::check_lucene;
     check_valid("conv-carbonblack.jsonl", "carbonblack", &[], syntax);
 }
+
+/// LogScale (pysigma-backend-crowdstrike 3.0.0 `log_scale`) with `crowdstrike_fdr`, as in
+/// `../shared/oracle/README-wave2.md`.
+#[test]
+fn logscale_with_crowdstrike_fdr() {
+    let syntax: Syntax = validity::check_logscale;
+    check_valid(
+        "conv-logscale-fdr.jsonl",
+        "logscale",
+        &["crowdstrike_fdr"],
+        syntax,
+    );
+}

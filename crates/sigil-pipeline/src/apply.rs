@@ -440,7 +440,9 @@ impl<'v> Work<'v> {
                 cond,
                 negate,
             } => quantify(*cond, &|v| {
-                let m = matches!(v, Value::Str(p) if regex.is_match(&p.to_sigma()));
+                // Matched as pySigma sees the value: with the operator's wildcards.
+                let m = matches!(v, Value::Str(p)
+                    if regex.is_match(&value_rewrite::with_op_wildcards(item.pred.op, p).to_sigma()));
                 m != *negate
             }),
             DetectionItemCondition::MatchValue { value, cond } => quantify(*cond, &|v| {
@@ -553,6 +555,7 @@ impl<'v> Work<'v> {
                 regex,
                 replacement,
                 skip_special,
+                interpret_special,
             } => self.for_selected_items(pi, &mut |_, item| {
                 // Rewritten as pySigma sees the value: with the operator's wildcards.
                 let views = value_rewrite::op_views(&item.pred);
@@ -561,7 +564,13 @@ impl<'v> Work<'v> {
                 }
                 let replaced = views
                     .iter()
-                    .map(|p| replace_in_pattern(p, regex, replacement, *skip_special))
+                    .map(|p| {
+                        let how = Replace {
+                            skip_special: *skip_special,
+                            interpret_special: *interpret_special,
+                        };
+                        replace_in_pattern(p, regex, replacement, how)
+                    })
                     .collect();
                 value_rewrite::restore_op(&mut item.pred, replaced);
                 Ok(Action::Changed)
@@ -1149,23 +1158,40 @@ fn substitute_template(s: &str, ls: &sigil_core::LogSource) -> String {
     out
 }
 
+/// How `replace_string` treats wildcards.
+#[derive(Debug, Clone, Copy)]
+struct Replace {
+    skip_special: bool,
+    interpret_special: bool,
+}
+
 /// Regex replacement in a string value. With `skip_special` only the literal parts are
-/// rewritten; otherwise the whole value in Sigma syntax is, and the result is read back as
+/// rewritten (and, with `interpret_special`, read back as Sigma syntax); otherwise the whole value in Sigma syntax is, and the result is read back as
 /// Sigma syntax (so a replacement may add wildcards), as pySigma does.
 ///
 /// One difference: pySigma writes a literal backslash before a wildcard as `\*` and reads
 /// that back as an escaped, literal `*`, so `startswith: 'HKLM\Software\'` would come back
 /// as an equality with `…\Software*`. Here such a wildcard stays a wildcard.
-fn replace_in_pattern(
-    p: &Pattern,
-    re: &regex::Regex,
-    replacement: &str,
-    skip_special: bool,
-) -> Pattern {
+fn replace_in_pattern(p: &Pattern, re: &regex::Regex, replacement: &str, how: Replace) -> Pattern {
     // Stand-ins (private-use characters) for wildcards right after a literal backslash.
     const MANY: char = '\u{E000}';
     const ONE: char = '\u{E001}';
-    if skip_special {
+    if how.skip_special && how.interpret_special {
+        let mut out = Pattern::default();
+        for piece in p.pieces() {
+            match piece {
+                Piece::Lit(s) => {
+                    let replaced = re.replace_all(s, replacement);
+                    for q in Pattern::parse_sigma(&replaced, false).pieces() {
+                        out.push(q.clone());
+                    }
+                }
+                other => out.push(other.clone()),
+            }
+        }
+        return out;
+    }
+    if how.skip_special {
         return p.map_literals(|s| re.replace_all(s, replacement).into_owned());
     }
     // Literal wildcard characters are escaped; backslashes are left as they are, then
@@ -1357,6 +1383,10 @@ fn ordered(o: std::cmp::Ordering, op: CmpOp) -> bool {
 
 #[cfg(test)]
 mod tests {
+    const WHOLE: Replace = Replace {
+        skip_special: false,
+        interpret_special: false,
+    };
     use super::*;
 
     #[test]
@@ -1376,19 +1406,19 @@ mod tests {
     fn replace_string_rereads_sigma_syntax() {
         let re = regex::Regex::new(r"^C:\\").expect("valid regex");
         let p = Pattern::parse_sigma(r"C:\Windows\*.exe", false);
-        let out = replace_in_pattern(&p, &re, "*", false);
+        let out = replace_in_pattern(&p, &re, "*", WHOLE);
         assert_eq!(out.to_sigma(), r"*Windows\*.exe");
         assert!(out.has_wildcards());
         // A wildcard after a literal backslash stays a wildcard.
         let p = Pattern::parse_sigma(r"HKLM\x\\*", false);
         let re = regex::Regex::new("^HKLM").expect("valid regex");
-        let out = replace_in_pattern(&p, &re, "HKEY", false);
+        let out = replace_in_pattern(&p, &re, "HKEY", WHOLE);
         assert_eq!(out.pieces().last(), Some(&Piece::AnyMany));
         assert_eq!(out.to_sigma(), r"HKEY\x\\*");
         let lit = Pattern::literal(r"a\*b");
         let re = regex::Regex::new("b").expect("valid regex");
         assert_eq!(
-            replace_in_pattern(&lit, &re, "c", false),
+            replace_in_pattern(&lit, &re, "c", WHOLE),
             Pattern::literal(r"a\*c")
         );
     }

@@ -68,6 +68,16 @@ const BUILTINS: &[(&str, &[&str], &str)] = &[
         &["carbon_black", "carbonblack_enterprise"],
         include_str!("../pipelines/carbonblack.yml"),
     ),
+    (
+        "crowdstrike_fdr",
+        &["crowdstrike-fdr", "crowdstrike_fdr_pipeline"],
+        include_str!("../pipelines/crowdstrike_fdr.yml"),
+    ),
+    (
+        "crowdstrike_falcon",
+        &["crowdstrike-falcon", "crowdstrike_falcon_pipeline"],
+        include_str!("../pipelines/crowdstrike_falcon.yml"),
+    ),
 ];
 
 /// The names of the built-in pipelines (without aliases), in a stable order.

@@ -412,6 +412,9 @@ pub enum Transformation {
         replacement: String,
         /// `skip_special`: replace only in the literal parts, leaving wildcards alone.
         skip_special: bool,
+        /// `interpret_special` (with `skip_special`): the replaced literal parts are read as
+        /// Sigma syntax, so a replacement may bring wildcards (`\\Device\\HarddiskVolume?`).
+        interpret_special: bool,
     },
     /// `map_string`: replace whole string values.
     MapString {

@@ -394,13 +394,6 @@ impl<'o> Reader<'o> {
             "drop_detection_item" => Transformation::DropDetectionItem,
             "strict_field_mapping_failure" => Transformation::StrictFieldMappingFailure,
             "replace_string" => {
-                if param("interpret_special").is_some_and(|n| matches!(n, Node::Bool(true, _))) {
-                    return Err(PipelineError::Unsupported {
-                        origin: self.origin.to_string(),
-                        pos,
-                        what: "`interpret_special: true` of `replace_string`".to_string(),
-                    });
-                }
                 let replacement_node = required("replacement")?;
                 Transformation::ReplaceString {
                     regex: self.regex(required("regex")?, "`regex`", false)?,
@@ -409,6 +402,10 @@ impl<'o> Reader<'o> {
                     ),
                     skip_special: param("skip_special")
                         .map(|n| self.bool(n, "`skip_special`"))
+                        .transpose()?
+                        .unwrap_or(false),
+                    interpret_special: param("interpret_special")
+                        .map(|n| self.bool(n, "`interpret_special`"))
                         .transpose()?
                         .unwrap_or(false),
                 }

@@ -766,3 +766,42 @@ fn replace_string_sees_the_operator_wildcards() {
         (Op::Equals, "cmd.exe".to_string())
     );
 }
+
+#[test]
+fn match_string_sees_the_operator_wildcards() {
+    // `endswith: '\x.exe'` is `*\x.exe` to the condition, as in pySigma.
+    let p = pipeline(
+        "transformations:\n  - type: detection_item_failure\n    message: not a file name\n    detection_item_conditions:\n      - type: match_string\n        cond: any\n        pattern: '^\\*\\\\?[^\\\\]+$'\n        negate: true\n",
+    );
+    let name_only = security_rule(vec![("selection", pred("a", Op::EndsWith, &["\\x.exe"]))]);
+    assert!(p.apply(&name_only).is_ok());
+    let full_path = security_rule(vec![("selection", pred("a", Op::Equals, &["C:\\x.exe"]))]);
+    assert!(p.apply(&full_path).is_err());
+}
+
+#[test]
+fn replace_string_interpret_special_reads_wildcards_in_the_replacement() {
+    let p = pipeline(
+        "transformations:\n  - type: replace_string\n    regex: '[C-Z]:'\n    replacement: '\\\\Device\\\\HarddiskVolume?'\n    skip_special: true\n    interpret_special: true\n",
+    );
+    let r = security_rule(vec![(
+        "selection",
+        pred("a", Op::StartsWith, &["C:\\Windows\\"]),
+    )]);
+    let r = p.apply(&r).expect("applies");
+    let Expr::Pred(out) = &detection(&r).searches[0].expr else {
+        panic!("expected a predicate")
+    };
+    let Value::Str(pattern) = &out.values[0] else {
+        panic!("expected a string")
+    };
+    assert_eq!(
+        pattern.pieces(),
+        &[
+            Piece::Lit("\\Device\\HarddiskVolume".into()),
+            Piece::AnyOne,
+            Piece::Lit("\\Windows\\".into()),
+        ]
+    );
+    assert_eq!(out.op, Op::StartsWith);
+}

@@ -9,6 +9,7 @@ pub mod elastic;
 pub mod eql;
 pub mod esql;
 pub mod kusto;
+pub mod logscale;
 pub mod loki;
 pub mod lucene;
 pub mod opensearch;
@@ -35,4 +36,5 @@ pub static ALL: &[&TargetInfo] = &[
     &sentinelone::TARGET,
     &cortexxdr::TARGET,
     &carbonblack::TARGET,
+    &logscale::TARGET,
 ];

@@ -341,6 +341,211 @@ fn lucene_term(chars: &[char], start: usize) -> Result<usize, String> {
     Ok(i)
 }
 
+/// Checks a LogScale (CQL) filter: terms `field=value`, `field!=value`, `field<n` ...,
+/// where a value is a word, a `"..."` string or a `/.../flags` regex, bare strings and
+/// regexes, `not`, `or`, a space for `and`, parentheses, and `| function(...)` stages. A regex
+/// ended early by an unescaped `/` (text right after its closing slash) is an error, as it is
+/// for LogScale's parser.
+pub fn check_logscale(q: &str) -> Result<(), String> {
+    let mut stages = split_stages(q)?.into_iter();
+    let filter = stages.next().unwrap_or_default();
+    let chars: Vec<char> = filter.chars().collect();
+    let mut i = 0;
+    let mut depth = 0i32;
+    let mut expect_operand = true;
+    while i < chars.len() {
+        let c = chars[i];
+        match c {
+            c if c.is_whitespace() => i += 1,
+            '(' => {
+                depth += 1;
+                expect_operand = true;
+                i += 1;
+            }
+            ')' => {
+                if expect_operand {
+                    return Err("an operand expected before `)`".into());
+                }
+                depth -= 1;
+                if depth < 0 {
+                    return Err("unbalanced `)`".into());
+                }
+                i += 1;
+            }
+            _ => {
+                let start = i;
+                let word_end = chars[i..]
+                    .iter()
+                    .position(|d| d.is_whitespace() || *d == '(' || *d == ')')
+                    .map_or(chars.len(), |n| i + n);
+                let word: String = chars[start..word_end].iter().collect();
+                if word == "or" {
+                    if expect_operand {
+                        return Err("`or` without a left operand".into());
+                    }
+                    expect_operand = true;
+                    i = word_end;
+                    continue;
+                }
+                if word == "not" {
+                    expect_operand = true;
+                    i = word_end;
+                    continue;
+                }
+                i = logscale_term(&chars, i)?;
+                expect_operand = false;
+            }
+        }
+    }
+    if depth != 0 {
+        return Err("unbalanced `(`".into());
+    }
+    if expect_operand && !chars.iter().all(|c| c.is_whitespace()) {
+        return Err("the query ends without an operand".into());
+    }
+    for stage in stages {
+        let stage = stage.trim();
+        let open = stage.find('(').ok_or("a stage without a call")?;
+        let name = stage[..open].trim_start_matches('!');
+        if name.is_empty()
+            || !name
+                .chars()
+                .all(|c| c.is_alphanumeric() || c == '_' || c == ':')
+        {
+            return Err(format!("`{name}` is not a function name"));
+        }
+        if !stage.ends_with(')') {
+            return Err("a stage is not closed".into());
+        }
+    }
+    Ok(())
+}
+
+/// The query split at `|` outside strings, regexes and parentheses.
+fn split_stages(query: &str) -> Result<Vec<String>, String> {
+    let chars: Vec<char> = query.chars().collect();
+    let mut stages = vec![String::new()];
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '|' {
+            stages.push(String::new());
+            i += 1;
+            continue;
+        }
+        // A slash starts a regex where a value or a term starts.
+        let prev = i.checked_sub(1).map(|j| chars[j]);
+        let delim = match c {
+            '"' => Some('"'),
+            '/' if prev.is_none_or(|p| p.is_whitespace() || "=(!,<>".contains(p)) => Some('/'),
+            _ => None,
+        };
+        let end = match delim {
+            Some(close) => {
+                let mut j = i + 1;
+                while j < chars.len() && chars[j] != close {
+                    j += if chars[j] == '\\' { 2 } else { 1 };
+                }
+                if j >= chars.len() {
+                    return Err(format!(
+                        "a {} is not closed",
+                        if close == '"' { "string" } else { "regex" }
+                    ));
+                }
+                j + 1
+            }
+            None => i + 1,
+        };
+        let last = stages.last_mut().ok_or("no stage")?;
+        last.extend(&chars[i..end.min(chars.len())]);
+        i = end;
+    }
+    Ok(stages)
+}
+
+/// Reads one LogScale term from `start`; returns where it ends.
+fn logscale_term(chars: &[char], start: usize) -> Result<usize, String> {
+    let mut i = start;
+    // A field name: a quoted name, or characters up to the comparison.
+    if chars[i] == '"' && chars[i + 1..].contains(&'"') {
+        let mut j = i + 1;
+        while j < chars.len() && chars[j] != '"' {
+            j += if chars[j] == '\\' { 2 } else { 1 };
+        }
+        if chars
+            .get(j + 1)
+            .is_some_and(|c| matches!(c, '=' | '!' | '<' | '>'))
+        {
+            i = j + 1;
+        }
+    } else if chars[i] != '/' {
+        while i < chars.len() && !matches!(chars[i], '=' | '!' | '<' | '>') {
+            if chars[i].is_whitespace() || chars[i] == '(' || chars[i] == ')' {
+                return Err(format!(
+                    "a term without a comparison: `{}`",
+                    chars[start..i].iter().collect::<String>()
+                ));
+            }
+            i += 1;
+        }
+        if i == start {
+            return Err("a comparison without a field".into());
+        }
+    }
+    while i < chars.len() && matches!(chars[i], '=' | '!' | '<' | '>') {
+        i += 1;
+    }
+    let value_end = match chars.get(i) {
+        Some('/') => {
+            let mut j = i + 1;
+            while j < chars.len() && chars[j] != '/' {
+                j += if chars[j] == '\\' { 2 } else { 1 };
+            }
+            if j >= chars.len() {
+                return Err("a regex is not closed".into());
+            }
+            j += 1;
+            while j < chars.len() && chars[j].is_ascii_alphabetic() {
+                j += 1;
+            }
+            j
+        }
+        Some('"') => {
+            let mut j = i + 1;
+            while j < chars.len() && chars[j] != '"' {
+                j += if chars[j] == '\\' { 2 } else { 1 };
+            }
+            if j >= chars.len() {
+                return Err("a string is not closed".into());
+            }
+            j + 1
+        }
+        Some(c) if !c.is_whitespace() && *c != ')' => {
+            let mut j = i;
+            while j < chars.len() && !chars[j].is_whitespace() && chars[j] != ')' {
+                if matches!(chars[j], '"' | '/' | '(') {
+                    return Err(format!("unexpected `{}` in a value", chars[j]));
+                }
+                j += 1;
+            }
+            j
+        }
+        _ => return Err("a comparison without a value".into()),
+    };
+    if chars
+        .get(value_end)
+        .is_some_and(|c| !c.is_whitespace() && *c != ')')
+    {
+        return Err(format!(
+            "text right after a value: `{}`",
+            chars[start..(value_end + 1).min(chars.len())]
+                .iter()
+                .collect::<String>()
+        ));
+    }
+    Ok(value_end)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -359,5 +564,14 @@ mod tests {
         assert!(check_lucene(r"a:\\s-[eE]nc\\s").is_err());
         assert!(check_lucene(r"a:x/y").is_err());
         assert!(check_lucene(r#""chmod\ 777" OR x"#).is_ok());
+        assert!(
+            check_logscale(
+                r#"a=/x\/y/i not (b=1 or "c d"=/^e$/) /kw/i | cidr(f, subnet="10.0.0.0/8")"#
+            )
+            .is_ok()
+        );
+        assert!(check_logscale(r"a=/[^/]{100,}$/").is_err());
+        assert!(check_logscale(r"a=/x/i or").is_err());
+        assert!(check_logscale("a=/x/i (b=1").is_err());
     }
 }
