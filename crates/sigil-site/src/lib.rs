@@ -15,7 +15,8 @@
 //! The stages: [`Publication`] adds to the analysed [`sigil_catalog::Catalog`] what only
 //! pages need (conversions to every target, indicator sharing); [`render`] turns it into
 //! files with `minijinja` templates (HTML auto-escaped); [`Site`] holds the files, writes
-//! them, or hands them to the [`server`], which adds [`search`] and the API.
+//! them, or hands them to the [`server`], which adds [`search`] and the API. [`report`]
+//! writes the one-page report of a hunt.
 //!
 //! Rules come from anywhere, so everything they say is data: HTML is escaped by the
 //! template engine, Markdown by [`render::md_inline`], file names are rebuilt by
@@ -28,6 +29,7 @@ pub mod highlight;
 pub mod paths;
 mod publication;
 pub mod render;
+pub mod report;
 pub mod search;
 pub mod server;
 mod site;

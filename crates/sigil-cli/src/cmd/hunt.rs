@@ -19,6 +19,7 @@ use sigil_hunt::{
 use sigil_pipeline::LogScope;
 
 mod output;
+mod report;
 
 use output::Output;
 pub(crate) use output::csv_field;
@@ -54,6 +55,11 @@ pub struct Args {
     /// by time across all logs (a merged timeline, sorted in bounded memory).
     #[arg(long, value_enum, default_value_t = Sort::Input)]
     pub sort: Sort,
+    /// Also write a report for the hand-over to this file: one self-contained HTML page
+    /// with the summary, charts (over time, by level, computer, rule and ATT&CK tactic),
+    /// the top detections with their details and the text of every rule that fired.
+    #[arg(long, value_name = "FILE.html")]
+    pub report: Option<PathBuf>,
     /// Write detections to this file instead of standard output.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -209,6 +215,10 @@ fn hunt(args: &Args) -> anyhow::Result<ExitCode> {
     let mut out = Output::open(args.format, args.profile, args.output.as_deref())?;
     let mut tally = Tally::default();
     let mut sorter = (args.sort == Sort::Time).then(sigil_hunt::TimeSorter::default);
+    let mut hunt_report = args
+        .report
+        .as_ref()
+        .map(|_| sigil_site::report::HuntReport::new());
     let summary = hunter.run_parts(
         &parts,
         discovery.inputs.len(),
@@ -219,6 +229,9 @@ fn hunt(args: &Args) -> anyhow::Result<ExitCode> {
         &|| progress.inc(1),
         &mut |f| {
             tally.add(f);
+            if let Some(r) = &mut hunt_report {
+                r.add(report::detection(f));
+            }
             match &mut sorter {
                 Some(sorter) => sorter.push(f.clone()),
                 None => out.write(f),
@@ -230,6 +243,9 @@ fn hunt(args: &Args) -> anyhow::Result<ExitCode> {
         sorter.finish(&mut |f| out.write(f))?;
     }
     out.finish()?;
+    if let (Some(r), Some(path)) = (hunt_report, &args.report) {
+        report::write(r, path, &hunter, &summary, &args.logs, &args.rules)?;
+    }
     let unreadable = read_errors.len() + summary.stats.errors.len();
     report(&Report {
         hunter: &hunter,
