@@ -54,6 +54,7 @@ pub fn parse_atomics(text: &str, path: &Path) -> Result<Vec<AtomicEntry>, String
             events: Vec::new(),
             fired: Vec::new(),
             same_technique: Vec::new(),
+            firings: Vec::new(),
         });
     }
     Ok(out)

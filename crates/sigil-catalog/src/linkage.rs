@@ -9,14 +9,14 @@
 //! log source the pipelines do not map to Windows events, is left out), and rules their
 //! authors disabled are skipped.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use rayon::prelude::*;
 use sigil_core::{Rule, RuleBody, RuleLanguage};
 use sigil_engine::{Engine, EngineOptions};
 use sigil_pipeline::{LogScope, PipelineSet, builtin};
 
-use crate::model::{AtomicEntry, CatalogRule, Problem, RuleRef};
+use crate::model::{AtomicEntry, CatalogRule, Firing, Problem, RuleRef};
 use crate::telemetry::{SimEvent, events};
 
 /// What linking did.
@@ -49,22 +49,44 @@ pub fn link(rules: &[CatalogRule], tests: &mut [AtomicEntry]) -> LinkOutcome {
         compiled.extend(list);
     }
     let engine = Engine::compile(&compiled, EngineOptions::default());
+    // The fields each compiled rule reads, to say which made it fire.
+    let read: Vec<Vec<String>> = compiled.iter().map(fields_read).collect();
 
     let simulated: Vec<Vec<SimEvent>> = tests.par_iter().map(events).collect();
-    let fired: Vec<BTreeSet<usize>> = simulated
+    let fired: Vec<BTreeMap<usize, Firing>> = simulated
         .par_iter()
         .map_init(
             || engine.scan(),
             |scan, evs| {
-                let mut hit: BTreeSet<usize> = BTreeSet::new();
-                let mut sink = |d: &sigil_engine::Detection<'_>| {
-                    if let Some(&o) = owner.get(d.rule.index) {
-                        hit.insert(o);
-                    }
-                };
-                for e in evs {
+                let mut hit: BTreeMap<usize, Firing> = BTreeMap::new();
+                for (k, e) in evs.iter().enumerate() {
+                    let mut sink = |d: &sigil_engine::Detection<'_>| {
+                        if let Some(&o) = owner.get(d.rule.index) {
+                            hit.entry(o).or_insert_with(|| Firing {
+                                event: Some(k),
+                                fields: read[d.rule.index]
+                                    .iter()
+                                    .filter_map(|f| {
+                                        let (name, v) = e
+                                            .fields
+                                            .iter()
+                                            .find(|(n, _)| n.eq_ignore_ascii_case(f))?;
+                                        Some(((*name).to_string(), v.text()))
+                                    })
+                                    .collect(),
+                            });
+                        }
+                    };
                     scan.event(e, &mut sink);
                 }
+                let mut sink = |d: &sigil_engine::Detection<'_>| {
+                    if let Some(&o) = owner.get(d.rule.index) {
+                        hit.entry(o).or_insert(Firing {
+                            event: None,
+                            fields: Vec::new(),
+                        });
+                    }
+                };
                 engine.finish(scan.take_hits(), &mut sink);
                 hit
             },
@@ -75,9 +97,27 @@ pub fn link(rules: &[CatalogRule], tests: &mut [AtomicEntry]) -> LinkOutcome {
             outcome.simulated += 1;
         }
         t.events = evs.iter().map(SimEvent::to_simulated).collect();
-        t.fired = hit.into_iter().map(|i| rules[i].to_ref()).collect();
+        t.fired = hit.keys().map(|&i| rules[i].to_ref()).collect();
+        t.firings = hit.into_values().collect();
     }
     outcome
+}
+
+/// The event fields a rule's predicates read, each once, in source order.
+fn fields_read(rule: &Rule) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    if let RuleBody::Detection(d) = &rule.body {
+        for s in &d.searches {
+            s.expr.for_each_predicate(&mut |p| {
+                if let Some(f) = &p.field
+                    && !out.iter().any(|o| o.eq_ignore_ascii_case(f))
+                {
+                    out.push(f.clone());
+                }
+            });
+        }
+    }
+    out
 }
 
 /// The rules to compile for one catalog rule: the processed rule (and an Elastic

@@ -379,6 +379,18 @@ pub struct AtomicEntry {
     /// Rules tagged with the test's technique (or its parent or a sub-technique) that do
     /// not fire.
     pub same_technique: Vec<RuleRef>,
+    /// For each rule in `fired`, in the same order, why it fires.
+    pub firings: Vec<Firing>,
+}
+
+/// Why a rule fires on a test's simulated telemetry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Firing {
+    /// The first simulated event (index into the test's `events`) the rule matches;
+    /// `None` for a correlation, which matches a group of events.
+    pub event: Option<usize>,
+    /// The fields of that event the rule's predicates read, with their values.
+    pub fields: Vec<(String, String)>,
 }
 
 /// An input argument of an atomic test.

@@ -418,6 +418,67 @@ impl AtomicsReport {
     }
 }
 
+/// `sigil atomics --explain GUID`: a test's simulated events, each with the part of the
+/// command that caused it, then each rule that fires with the event and the fields that
+/// made it fire. `None` when no test has that GUID (compared ignoring case).
+pub fn explain_text(catalog: &Catalog, guid: &str) -> Option<String> {
+    let t = catalog
+        .atomics
+        .iter()
+        .find(|t| t.guid.eq_ignore_ascii_case(guid.trim()))?;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} {} [{}] ({})",
+        t.technique, t.name, t.executor, t.guid
+    );
+    if t.events.is_empty() {
+        out.push_str("  not simulated (not a Windows test run by command_prompt or powershell)\n");
+        return Some(out);
+    }
+    let _ = writeln!(out, "\nSimulated events ({})", t.events.len());
+    for (i, e) in t.events.iter().enumerate() {
+        let _ = writeln!(out, "  [{i}] {}  <- {}", e.kind, one_line(&e.cause));
+        for (k, v) in &e.fields {
+            if !v.is_empty() {
+                let _ = writeln!(out, "      {k}: {}", one_line(v));
+            }
+        }
+    }
+    let _ = writeln!(out, "\nRules that fire ({})", t.fired.len());
+    for (r, f) in t.fired.iter().zip(&t.firings) {
+        let _ = writeln!(out, "  {}  {}", r.id, r.title);
+        match f.event {
+            Some(i) => {
+                let kind = t.events.get(i).map_or("", |e| e.kind.as_str());
+                let _ = writeln!(out, "      on event [{i}] {kind}");
+            }
+            None => out.push_str("      on a group of events (correlation)\n"),
+        }
+        for (k, v) in &f.fields {
+            let _ = writeln!(out, "      {k}: {}", one_line(v));
+        }
+    }
+    if t.fired.is_empty() {
+        out.push_str("  (none: a gap)\n");
+    }
+    Some(out)
+}
+
+/// Text on one line, shortened to a screenful.
+fn one_line(s: &str) -> String {
+    let flat: String = s
+        .chars()
+        .map(|c| if c == '\r' || c == '\n' { ' ' } else { c })
+        .collect();
+    if flat.chars().count() > 300 {
+        let cut: String = flat.chars().take(300).collect();
+        format!("{cut}...")
+    } else {
+        flat
+    }
+}
+
 /// `sigil coverage`: techniques with their rule counts, by tactic.
 pub fn coverage_text(catalog: &Catalog) -> String {
     let mut out = String::new();

@@ -19,6 +19,7 @@ fn test(executor: &str, command: &str) -> AtomicEntry {
         events: Vec::new(),
         fired: Vec::new(),
         same_technique: Vec::new(),
+        firings: Vec::new(),
     }
 }
 
