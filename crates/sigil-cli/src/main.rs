@@ -37,6 +37,8 @@ enum Command {
     Convert(cmd::convert::Args),
     /// Run rules over EVTX and JSON logs and report every detection.
     Hunt(Box<cmd::hunt::Args>),
+    /// The language server for editors (Sigma YAML, Elastic TOML), on stdin/stdout.
+    Lsp(cmd::lsp::Args),
     /// Every event that holds a text, matches an expression, a field value or an EQL query.
     Search(Box<cmd::search::Args>),
     /// What logs hold: events per channel and event id, per computer and file; logons.
@@ -70,6 +72,7 @@ fn main() -> ExitCode {
         Command::Check(args) => cmd::check::run(&args),
         Command::Convert(args) => cmd::convert::run(&args),
         Command::Hunt(args) => cmd::hunt::run(&args),
+        Command::Lsp(args) => cmd::lsp::run(&args),
         Command::Metrics(args) => cmd::metrics::run(&args),
         Command::Query(args) => cmd::query::run(&args),
         Command::Search(args) => cmd::search::run(&args),

@@ -8,6 +8,7 @@ pub mod convert;
 pub mod coverage;
 pub mod filter_args;
 pub mod hunt;
+pub mod lsp;
 pub mod metrics;
 pub mod query;
 pub mod search;
