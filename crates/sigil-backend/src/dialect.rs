@@ -22,6 +22,9 @@ pub enum FieldQuote {
     /// Unless every character is an ASCII word character and the name is not one of the
     /// reserved words (SQL).
     UnlessPlainAndNotReserved(&'static [&'static str]),
+    /// Unless every character is a word character or one of `extra`, and the name is not one
+    /// of the reserved words (case-insensitively; Logpoint's `process`, `search`, ...).
+    UnlessWordOrNotReserved(&'static str, &'static [&'static str]),
     /// Unless the name is word characters and dots after an optional leading `@` or `#`
     /// (LogScale's metadata fields and tags: `@timestamp`, `#event_simpleName`).
     UnlessTagOrPath,
@@ -184,6 +187,12 @@ impl Dialect {
                 !escaped
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || c == '_')
+                    || words.iter().any(|w| w.eq_ignore_ascii_case(&escaped))
+            }
+            FieldQuote::UnlessWordOrNotReserved(extra, words) => {
+                !escaped
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || c == '_' || extra.contains(c))
                     || words.iter().any(|w| w.eq_ignore_ascii_case(&escaped))
             }
             FieldQuote::UnlessTagOrPath => {

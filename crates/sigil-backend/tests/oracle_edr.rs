@@ -46,3 +46,14 @@ fn logscale_with_crowdstrike_fdr() {
         syntax,
     );
 }
+
+/// Logpoint (pysigma-backend-logpoint 1.0.2) with `logpoint_windows`, as in
+/// `../shared/oracle/README-wave2.md`.
+#[test]
+fn logpoint_with_logpoint_windows() {
+    common::oracle::check(
+        "conv-logpoint-windows.jsonl",
+        "logpoint",
+        &["logpoint_windows"],
+    );
+}

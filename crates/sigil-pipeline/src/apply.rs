@@ -521,6 +521,7 @@ impl<'v> Work<'v> {
             Transformation::FieldNameMapping { .. }
             | Transformation::FieldNamePrefixMapping { .. }
             | Transformation::FieldNamePrefix { .. }
+            | Transformation::FieldNameTransform { .. }
             | Transformation::FieldNameSuffix { .. } => self.map_fields(pi),
             Transformation::AddCondition {
                 conditions,
@@ -798,6 +799,15 @@ impl<'v> Work<'v> {
                     })
             }
             Transformation::FieldNamePrefix { prefix } => Some(vec![format!("{prefix}{}", field?)]),
+            Transformation::FieldNameTransform { function, mapping } => {
+                let f = field?;
+                Some(vec![
+                    mapping
+                        .iter()
+                        .find(|(k, _)| k == f)
+                        .map_or_else(|| function.apply(f), |(_, v)| v.clone()),
+                ])
+            }
             Transformation::FieldNameSuffix { suffix } => Some(vec![format!("{}{suffix}", field?)]),
             _ => None,
         }

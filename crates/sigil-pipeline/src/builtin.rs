@@ -78,6 +78,11 @@ const BUILTINS: &[(&str, &[&str], &str)] = &[
         &["crowdstrike-falcon", "crowdstrike_falcon_pipeline"],
         include_str!("../pipelines/crowdstrike_falcon.yml"),
     ),
+    (
+        "logpoint_windows",
+        &["logpoint-windows"],
+        include_str!("../pipelines/logpoint_windows.yml"),
+    ),
 ];
 
 /// The names of the built-in pipelines (without aliases), in a stable order.

@@ -371,6 +371,15 @@ pub enum Transformation {
         /// Source prefix → target prefixes, in order.
         mapping: Vec<(String, Vec<String>)>,
     },
+    /// `field_name_transform`: rename every field with a named function, unless `mapping`
+    /// names it. pySigma takes a Python function; sigil names one of its own
+    /// ([`FieldFunction`]).
+    FieldNameTransform {
+        /// `transform_func`.
+        function: FieldFunction,
+        /// Field → new name, taking precedence over the function.
+        mapping: Vec<(String, String)>,
+    },
     /// `field_name_prefix`: prepend to every field name.
     FieldNamePrefix {
         /// The prefix.
@@ -512,6 +521,71 @@ pub enum Transformation {
     },
 }
 
+/// A field-name function of `field_name_transform`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldFunction {
+    /// `snake_case`: the name's words (runs of lower-case letters and digits, a capital with
+    /// the lower-case letters after it, runs of capitals and digits) joined by `_`, in lower
+    /// case (`CommandLine` → `command_line`, `EventID` → `event_id`).
+    SnakeCase,
+    /// `lower`: the name in lower case.
+    Lower,
+}
+
+impl FieldFunction {
+    /// The function named `name` in a pipeline file.
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "snake_case" => Some(Self::SnakeCase),
+            "lower" => Some(Self::Lower),
+            _ => None,
+        }
+    }
+
+    /// `field` renamed.
+    pub fn apply(self, field: &str) -> String {
+        match self {
+            Self::Lower => field.to_lowercase(),
+            Self::SnakeCase => {
+                let mut words: Vec<String> = Vec::new();
+                let chars: Vec<char> = field.chars().collect();
+                let lower_or_digit = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit();
+                let upper_or_digit = |c: char| c.is_ascii_uppercase() || c.is_ascii_digit();
+                let mut i = 0;
+                while i < chars.len() {
+                    let c = chars[i];
+                    let start = i;
+                    if lower_or_digit(c) {
+                        while i < chars.len() && lower_or_digit(chars[i]) {
+                            i += 1;
+                        }
+                    } else if c.is_ascii_uppercase()
+                        && chars.get(i + 1).is_some_and(|n| lower_or_digit(*n))
+                    {
+                        i += 1;
+                        while i < chars.len() && lower_or_digit(chars[i]) {
+                            i += 1;
+                        }
+                    } else if upper_or_digit(c) {
+                        while i < chars.len() && upper_or_digit(chars[i]) {
+                            i += 1;
+                        }
+                    } else {
+                        i += 1;
+                        continue;
+                    }
+                    words.push(chars[start..i].iter().collect());
+                }
+                if words.is_empty() {
+                    field.to_lowercase()
+                } else {
+                    words.join("_").to_lowercase()
+                }
+            }
+        }
+    }
+}
+
 /// The parameters of `set_state_from_rule`.
 #[derive(Debug, Clone)]
 pub struct StateFromRule {
@@ -577,6 +651,7 @@ impl Transformation {
         match self {
             Transformation::FieldNameMapping { .. } => "field_name_mapping",
             Transformation::FieldNamePrefixMapping { .. } => "field_name_prefix_mapping",
+            Transformation::FieldNameTransform { .. } => "field_name_transform",
             Transformation::FieldNamePrefix { .. } => "field_name_prefix",
             Transformation::FieldNameSuffix { .. } => "field_name_suffix",
             Transformation::AddCondition { .. } => "add_condition",

@@ -109,10 +109,6 @@ const ITEM_KEYS: &[&str] = &[
 
 /// pySigma transformation types sigil does not implement, with why.
 const UNSUPPORTED_TRANSFORMATIONS: &[(&str, &str)] = &[
-    (
-        "field_name_transform",
-        "transformation type `field_name_transform` (it takes a Python function)",
-    ),
     ("regex", "transformation type `regex`"),
     ("nest", "transformation type `nest`"),
     ("case", "transformation type `case`"),
@@ -270,6 +266,7 @@ impl<'o> Reader<'o> {
             "field_name_mapping" | "field_name_prefix_mapping" | "map_string" => &["mapping"],
             "field_name_prefix" => &["prefix"],
             "field_name_suffix" => &["suffix"],
+            "field_name_transform" => &["transform_func", "mapping", "apply_keyword"],
             "convert_type" => &["target_type"],
             "set_value" => &["value", "force_type"],
             "add_condition" => &["conditions", "name", "template", "negated"],
@@ -333,6 +330,30 @@ impl<'o> Reader<'o> {
                     mapping.push((self.key_text(k)?, self.string_list(v)?));
                 }
                 Transformation::MapString { mapping }
+            }
+            "field_name_transform" => {
+                let node = required("transform_func")?;
+                let name = self.string(node, "`transform_func`")?;
+                let function = crate::model::FieldFunction::from_name(&name).ok_or_else(|| {
+                    self.invalid(
+                        node.pos(),
+                        format!("unknown `transform_func` `{name}`; expected snake_case or lower"),
+                    )
+                })?;
+                if param("apply_keyword").is_some_and(|n| matches!(n, Node::Bool(true, _))) {
+                    return Err(PipelineError::Unsupported {
+                        origin: self.origin.to_string(),
+                        pos,
+                        what: "`apply_keyword: true` of `field_name_transform`".to_string(),
+                    });
+                }
+                let mut mapping = Vec::new();
+                if let Some(m) = param("mapping") {
+                    for (k, v) in self.map(m, "`mapping`")? {
+                        mapping.push((self.key_text(k)?, self.string(v, "a field name")?));
+                    }
+                }
+                Transformation::FieldNameTransform { function, mapping }
             }
             "field_name_prefix" => Transformation::FieldNamePrefix {
                 prefix: self.string(required("prefix")?, "`prefix`")?,

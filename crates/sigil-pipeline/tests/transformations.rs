@@ -805,3 +805,31 @@ fn replace_string_interpret_special_reads_wildcards_in_the_replacement() {
     );
     assert_eq!(out.op, Op::StartsWith);
 }
+
+#[test]
+fn field_name_transform_snake_case_with_a_mapping_first() {
+    let p = pipeline(
+        "transformations:\n  - type: field_name_transform\n    transform_func: snake_case\n    mapping:\n      CommandLine: command\n",
+    );
+    let r = p.apply(&two_field_rule()).expect("applies");
+    assert_eq!(field_names(&r), vec!["image", "command"]);
+    for (from, to) in [
+        ("TargetUserName", "target_user_name"),
+        ("EventID", "event_id"),
+        ("Provider_Name", "provider_name"),
+        ("HTTPServer2", "https_erver2"),
+        ("cs-uri", "cs_uri"),
+    ] {
+        assert_eq!(
+            sigil_pipeline::model::FieldFunction::SnakeCase.apply(from),
+            to,
+            "{from}"
+        );
+    }
+    let err = Pipeline::from_yaml(
+        "transformations:\n  - type: field_name_transform\n    transform_func: camel\n",
+        "test.yml",
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("snake_case"), "{err}");
+}

@@ -9,6 +9,7 @@ pub mod elastic;
 pub mod eql;
 pub mod esql;
 pub mod kusto;
+pub mod logpoint;
 pub mod logscale;
 pub mod loki;
 pub mod lucene;
@@ -37,4 +38,5 @@ pub static ALL: &[&TargetInfo] = &[
     &cortexxdr::TARGET,
     &carbonblack::TARGET,
     &logscale::TARGET,
+    &logpoint::TARGET,
 ];
