@@ -46,12 +46,19 @@ pub struct Args {
     /// reads it; names are pySigma validator identifiers or sigil check codes.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Apply the fixes that cannot change what a rule matches (tag case, repeated tags
+    /// and values...) and write the files back, comments and layout kept; each file's
+    /// rules are read again and must be the same rules. Then check as usual.
+    #[arg(long)]
+    pub fix: bool,
 }
 
 /// One file's outcome.
 struct Checked {
     path: PathBuf,
     file: SigmaFile,
+    /// Findings fixed in it (`--fix`).
+    fixed: usize,
 }
 
 /// Runs the check.
@@ -68,7 +75,33 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let read: Vec<Option<Checked>> = paths
         .into_par_iter()
         .map(|path| {
-            let bytes = std::fs::read(&path);
+            let mut bytes = std::fs::read(&path);
+            let mut fixed = 0;
+            let is_elastic = sigil_load::FileKind::of(&path) == Some(sigil_load::FileKind::Elastic);
+            if args.fix
+                && !is_elastic
+                && let Ok(b) = &bytes
+                && let Ok(text) = std::str::from_utf8(b)
+            {
+                let outcome = lint::autofix::fix_text(text, Some(&path), &selection);
+                for title in &outcome.refused {
+                    eprintln!(
+                        "note: {}: not fixed, the rule would change: {title}",
+                        path.display()
+                    );
+                }
+                if let Some(new) = outcome.text {
+                    match std::fs::write(&path, &new) {
+                        Ok(()) => {
+                            fixed = outcome.fixed;
+                            bytes = Ok(new.into_bytes());
+                        }
+                        Err(e) => {
+                            eprintln!("error: {}: cannot write the fixes: {e}", path.display())
+                        }
+                    }
+                }
+            }
             let named = args.paths.contains(&path);
             let elastic = sigil_load::FileKind::of(&path) == Some(sigil_load::FileKind::Elastic);
             let mut file = match &bytes {
@@ -99,10 +132,19 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
                 file.set_path(&path);
                 lint::check_file_with(&mut file, &selection);
             }
-            Some(Checked { path, file })
+            Some(Checked { path, file, fixed })
         })
         .collect();
     let not_rules = read.iter().filter(|c| c.is_none()).count();
+    if args.fix {
+        let fixed: usize = read.iter().flatten().map(|c| c.fixed).sum();
+        let files = read.iter().flatten().filter(|c| c.fixed > 0).count();
+        eprintln!(
+            "fixed {fixed} finding{} in {files} file{}",
+            plural(fixed),
+            plural(files)
+        );
+    }
     let mut checked: Vec<Checked> = read.into_iter().flatten().collect();
     if not_rules > 0 {
         eprintln!(

@@ -136,6 +136,24 @@ fn edit_distance(a: &str, b: &str) -> usize {
     d[a.len() * width + b.len()]
 }
 
+/// The byte range of the whole line (its newline included) of the block-sequence item
+/// whose scalar starts at `offset`: `  - value`, with nothing after the scalar but
+/// spaces or a comment. `None` for an item of a flow list (`[a, b]`).
+pub(crate) fn item_line(text: &str, offset: usize) -> Option<Range<usize>> {
+    let start = text.get(..offset)?.rfind('\n').map_or(0, |i| i + 1);
+    let before = &text[start..offset];
+    let dash = before.trim_start();
+    if !(dash.starts_with('-') && dash[1..].trim().is_empty() && dash.len() > 1) {
+        return None;
+    }
+    let scalar = scalar_at(text, offset)?;
+    let end = text[scalar.end..]
+        .find('\n')
+        .map_or(text.len(), |i| scalar.end + i + 1);
+    let after = text[scalar.end..end].trim();
+    (after.is_empty() || after.starts_with('#')).then_some(start..end)
+}
+
 /// The byte range of the scalar that starts at `offset` on its line: a quoted scalar up to
 /// its closing quote (quotes included), a plain one up to `: `, ` #` or the end of the line
 /// (trailing spaces left out).

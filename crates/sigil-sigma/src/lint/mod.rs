@@ -21,6 +21,7 @@ use sigil_core::{Diagnostic, Rule, Severity, Span};
 
 use crate::{RuleSource, SigmaFile};
 
+pub mod autofix;
 mod config;
 mod detection;
 pub mod fix;

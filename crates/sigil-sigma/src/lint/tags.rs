@@ -3,8 +3,9 @@
 
 use sigil_core::{AttackKind, AttackState, Diagnostic, Rule, Span, attack_data};
 
-use super::{Lint, LintInfo, declare_lint};
+use super::{Fix, Lint, LintInfo, Safety, declare_lint};
 use crate::RuleSource;
+use crate::lint::fix::scalar_at;
 use crate::lint::metadata::is_wellformed_attack_tag;
 
 /// The span of tag `i` of the rule.
@@ -210,6 +211,30 @@ impl Lint for TagFormat {
                 ));
             }
         }
+    }
+
+    /// Lower case, when that is all the tag lacks.
+    fn fix(&self, text: &str, finding: &Diagnostic) -> Option<Fix> {
+        let range = scalar_at(text, finding.span.offset as usize)?;
+        let written = &text[range.clone()];
+        let (quote, inner) = match written.chars().next()? {
+            q @ ('\'' | '"') => (Some(q), written.get(1..written.len() - 1)?),
+            _ => (None, written),
+        };
+        let lower = inner.to_lowercase();
+        if lower == inner || !tag_form_ok(&lower) {
+            return None;
+        }
+        let new = match quote {
+            Some(q) => format!("{q}{lower}{q}"),
+            None => lower.clone(),
+        };
+        Some(Fix::replace(
+            format!("Write `{lower}` in lower case"),
+            Safety::Safe,
+            range,
+            new,
+        ))
     }
 }
 
@@ -452,6 +477,17 @@ impl Lint for DuplicateTag {
                 ));
             }
         }
+    }
+
+    /// Removes the second entry, when it is a line of its own (`  - tag`).
+    fn fix(&self, text: &str, finding: &Diagnostic) -> Option<Fix> {
+        let range = super::fix::item_line(text, finding.span.offset as usize)?;
+        Some(Fix::replace(
+            "Remove the duplicate tag",
+            Safety::Safe,
+            range,
+            "",
+        ))
     }
 }
 

@@ -3,7 +3,7 @@
 
 use sigil_core::{Diagnostic, Expr, Op, Pattern, Piece, Predicate, Rule, Value};
 
-use super::{Lint, LintInfo, declare_lint};
+use super::{Edit, Fix, Lint, LintInfo, Safety, declare_lint};
 use crate::RuleSource;
 
 /// Calls `f` on every predicate of every search of the rule.
@@ -194,6 +194,52 @@ impl Lint for DuplicateValue {
                 }
             }
         });
+    }
+
+    /// Removes the items of the field's list that repeat an earlier item exactly (as
+    /// written), when each is a line of its own.
+    fn fix(&self, text: &str, finding: &Diagnostic) -> Option<Fix> {
+        let start = finding.span.offset as usize;
+        let key_line_end = start + text.get(start..)?.find('\n')?;
+        let key_line = &text[text[..start].rfind('\n').map_or(0, |i| i + 1)..key_line_end];
+        let indent = key_line.len() - key_line.trim_start().len();
+        if !key_line.trim_end().ends_with(':') {
+            return None;
+        }
+        let mut seen: Vec<&str> = Vec::new();
+        let mut edits = Vec::new();
+        let mut at = key_line_end + 1;
+        while at < text.len() {
+            let end = text[at..].find('\n').map_or(text.len(), |i| at + i + 1);
+            let line = &text[at..end];
+            let content = line.trim_start();
+            let item_indent = line.len() - content.len();
+            let Some(item) = content.strip_prefix("- ") else {
+                break;
+            };
+            if item_indent < indent {
+                break;
+            }
+            let item = item.trim_end();
+            // Only items that are exactly a scalar: no comment, no nested structure.
+            if item.contains(" #") || item.is_empty() {
+                return None;
+            }
+            if seen.contains(&item) {
+                edits.push(Edit {
+                    range: at..end,
+                    text: String::new(),
+                });
+            } else {
+                seen.push(item);
+            }
+            at = end;
+        }
+        (!edits.is_empty()).then(|| Fix {
+            title: "Remove the repeated values".into(),
+            safety: Safety::Safe,
+            edits,
+        })
     }
 }
 
