@@ -97,7 +97,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
                             bytes = Ok(new.into_bytes());
                         }
                         Err(e) => {
-                            eprintln!("error: {}: cannot write the fixes: {e}", path.display())
+                            eprintln!("error: {}: cannot write the fixes: {e}", path.display());
                         }
                     }
                 }
