@@ -156,13 +156,14 @@ impl Target for Loki {
 
     fn query(&self, r: &mut Render<'_>, node: &Node, ctx: &QueryContext<'_>) -> Res<String> {
         let pushed = push_not(&expand(node), false);
-        let mut filters = Vec::new();
-        let condition = take_keywords(&pushed, false, &mut filters)?;
+        let mut deferred = Deferred::default();
+        let condition = take_deferred(&pushed, false, &mut deferred)?;
+        let filters = &deferred.line_filters;
         let out = r.convert(&condition)?;
         let parser = log_parser(ctx.rule);
         let mut q = String::new();
         q.push_str(&stream_selector(ctx.rule));
-        for f in &filters {
+        for f in filters {
             q.push(' ');
             q.push_str(f);
         }
@@ -179,6 +180,25 @@ impl Target for Loki {
                 " |"
             };
             let _ = write!(q, " {open}{parser}{close} {text}");
+        }
+        if !deferred.label_formats.is_empty() {
+            // Field references: a label computed per line, then tested (as the reference
+            // writes it, right after the condition).
+            if text.is_empty() {
+                let _ = write!(
+                    q,
+                    " | {} |",
+                    parser.trim_matches(|c: char| c == '|' || c.is_whitespace())
+                );
+            } else {
+                q.push('|');
+            }
+            let _ = write!(
+                q,
+                " label_format {} | {}",
+                deferred.label_formats.join(","),
+                deferred.label_filters.join(" and ")
+            );
         }
         if !ctx.rule.fields.is_empty() {
             let fields: Vec<String> = ctx
@@ -326,14 +346,62 @@ fn keyword_of(node: &Node) -> Option<(&Value, bool)> {
     }
 }
 
-/// Moves the keywords of a pushed-down tree into line filters (in order) and returns the
-/// rest; a removed keyword leaves an empty `and`, which prints as nothing.
-fn take_keywords(node: &Node, under_or: bool, filters: &mut Vec<String>) -> Res<Node> {
+/// What moves out of the label-filter condition: keywords as line filters (before the
+/// parser), field references as computed labels (after it).
+#[derive(Debug, Default)]
+struct Deferred {
+    line_filters: Vec<String>,
+    label_formats: Vec<String>,
+    label_filters: Vec<String>,
+}
+
+/// A field reference leaf (`field`, the other field, starts/ends with, negated).
+fn field_ref_of(node: &Node) -> Option<(&str, &str, bool, bool, bool)> {
+    let (leaf, negated) = match node {
+        Node::Not(inner) => (&**inner, true),
+        other => (other, false),
+    };
+    match leaf {
+        Node::Field {
+            field,
+            value:
+                Value::FieldRef {
+                    field: other,
+                    starts_with,
+                    ends_with,
+                },
+        } => Some((field, other, *starts_with, *ends_with, negated)),
+        _ => None,
+    }
+}
+
+/// Moves the keywords and field references of a pushed-down tree out of it (in order) and
+/// returns the rest; a removed leaf leaves an empty `and`, which prints as nothing.
+fn take_deferred(node: &Node, under_or: bool, out: &mut Deferred) -> Res<Node> {
     let unsupported = |what: &str| ConvertError::Unsupported {
         target: DIALECT.name,
         construct: what.to_string(),
         span: sigil_core::Span::default(),
     };
+    if let Some((field, other, starts, ends, negated)) = field_ref_of(node) {
+        if under_or {
+            return Err(unsupported("a field reference (`fieldref`) under an `or`"));
+        }
+        let name = format!("match_{}", out.label_formats.len());
+        let test = match (starts, ends) {
+            (true, true) => "contains",
+            (true, false) => "hasPrefix",
+            (false, true) => "hasSuffix",
+            (false, false) => "eq",
+        };
+        out.label_formats.push(format!(
+            "{name}=`{{{{ if {test} .{} .{field} }}}}true{{{{ else }}}}false{{{{ end }}}}`",
+            label(other)
+        ));
+        let op = if negated { "!=" } else { "=" };
+        out.label_filters.push(format!("{name}{op}`true`"));
+        return Ok(Node::And(Vec::new()));
+    }
     if let Some((value, negated)) = keyword_of(node) {
         if under_or {
             return Err(unsupported(
@@ -341,7 +409,7 @@ fn take_keywords(node: &Node, under_or: bool, filters: &mut Vec<String>) -> Res<
             ));
         }
         if let Some(f) = line_filter(value, negated)? {
-            filters.push(f);
+            out.line_filters.push(f);
         }
         return Ok(Node::And(Vec::new()));
     }
@@ -351,7 +419,7 @@ fn take_keywords(node: &Node, under_or: bool, filters: &mut Vec<String>) -> Res<
             if keywords.is_empty() {
                 let args = args
                     .iter()
-                    .map(|a| take_keywords(a, true, filters))
+                    .map(|a| take_deferred(a, true, out))
                     .collect::<Res<Vec<_>>>()?;
                 return Ok(Node::Or(args));
             }
@@ -363,12 +431,12 @@ fn take_keywords(node: &Node, under_or: bool, filters: &mut Vec<String>) -> Res<
             if keywords.iter().any(|(_, negated)| *negated) {
                 return Err(unsupported("an `or` of negated keywords"));
             }
-            filters.push(or_line_filter(&keywords)?);
+            out.line_filters.push(or_line_filter(&keywords)?);
             Ok(Node::And(Vec::new()))
         }
         Node::And(args) => Ok(Node::And(
             args.iter()
-                .map(|a| take_keywords(a, under_or, filters))
+                .map(|a| take_deferred(a, under_or, out))
                 .collect::<Res<Vec<_>>>()?,
         )),
         other => Ok(other.clone()),
