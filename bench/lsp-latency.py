@@ -6,7 +6,10 @@ time, the whole document as `didChange`, as the server asks) and times each from
 change is written until the `publishDiagnostics` of that version is read. For scale, the same
 run times N `documentSymbol` round trips (the transport and a trivial request).
 
-    bench/lsp-latency.py [--sigil target/release/sigil] [--edits 500]
+    bench/lsp-latency.py [--sigil target/release/sigil] [--edits 500] [--all-lints]
+
+`--all-lints` starts the server with every check (`initializationOptions: {"lints": "all"}`,
+as `sigil check --all-lints`).
 """
 
 import argparse
@@ -96,9 +99,12 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--sigil", default=os.path.join(os.path.dirname(__file__), "..", "target", "release", "sigil"))
     ap.add_argument("--edits", type=int, default=500)
+    ap.add_argument("--all-lints", action="store_true")
     args = ap.parse_args()
     c = Client([args.sigil, "lsp"])
-    c.request("initialize", {"processId": None, "rootUri": None, "capabilities": {}})
+    options = {"lints": "all"} if args.all_lints else {}
+    c.request("initialize", {"processId": None, "rootUri": None, "capabilities": {},
+                             "initializationOptions": options})
     c.send({"jsonrpc": "2.0", "method": "initialized", "params": {}})
     uri = "file:///bench/rule.yml"
     text = rule_text(0)

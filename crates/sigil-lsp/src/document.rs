@@ -1,7 +1,8 @@
 //! An open document: its text, and what the readers and checks say about it.
 
 use sigil_core::{Diagnostic, Rule, Span};
-use sigil_sigma::{RuleSource, SigmaFile, lint};
+use sigil_sigma::lint::{self, Selection};
+use sigil_sigma::{RuleSource, SigmaFile};
 
 use crate::text::LineIndex;
 
@@ -48,13 +49,18 @@ pub struct Document {
 }
 
 impl Document {
-    /// Reads and checks `text`.
+    /// Reads and checks `text` with sigil's default checks.
     pub fn new(text: String, version: i32, language: Language) -> Self {
+        Self::checked(text, version, language, &Selection::defaults())
+    }
+
+    /// Reads `text` and runs the checks `selection` enables.
+    pub fn checked(text: String, version: i32, language: Language, selection: &Selection) -> Self {
         let index = LineIndex::new(&text);
         let (rules, sources, mut diagnostics) = match language {
             Language::Sigma => {
                 let mut file = sigil_sigma::parse_str(&text);
-                lint::check_file(&mut file);
+                lint::check_file_with(&mut file, selection);
                 // The checks across files see only this one: a reference to a rule of
                 // another file is resolved against the workspace by the server.
                 let SigmaFile {
@@ -68,7 +74,7 @@ impl Document {
                     sources,
                 };
                 diagnostics.extend(
-                    lint::check_set(&[&one])
+                    lint::check_set_with(&[&one], selection)
                         .into_iter()
                         .map(|(_, d)| d)
                         .filter(|d| d.code != lint::UnknownRuleReference::INFO.code),

@@ -41,6 +41,7 @@ pub struct Server {
     roots: Vec<PathBuf>,
     workspace: Option<Workspace>,
     target: String,
+    selection: sigil_sigma::lint::Selection,
     shut_down: bool,
     exited: bool,
 }
@@ -53,6 +54,7 @@ impl Default for Server {
             roots: Vec::new(),
             workspace: None,
             target: DEFAULT_TARGET.to_string(),
+            selection: sigil_sigma::lint::Selection::defaults(),
             shut_down: false,
             exited: false,
         }
@@ -194,13 +196,33 @@ impl Server {
         {
             self.roots.push(root);
         }
-        if let Some(target) = p
-            .initialization_options
-            .as_ref()
-            .and_then(|o| o.get("target"))
-            .and_then(Value::as_str)
-        {
+        let option = |name: &str| {
+            p.initialization_options
+                .as_ref()
+                .and_then(|o| o.get(name))
+                .and_then(Value::as_str)
+        };
+        if let Some(target) = option("target") {
             self.target = target.to_string();
+        }
+        // The checks, as `sigil check` chooses them: `"lints": "all"` (`--all-lints`) or
+        // `"config": FILE` (`--config`, pySigma's validation configuration).
+        if option("lints") == Some("all") {
+            self.selection = sigil_sigma::lint::Selection::all();
+        }
+        if let Some(path) = option("config") {
+            let read = std::fs::read_to_string(path)
+                .map_err(|e| e.to_string())
+                .and_then(|t| sigil_sigma::lint::Selection::from_pysigma_config(&t));
+            match read {
+                Ok(selection) => self.selection = selection,
+                Err(e) => {
+                    return Err((
+                        ErrorCode::InvalidParams as i32,
+                        format!("{path}: cannot read the lint configuration: {e}"),
+                    ));
+                }
+            }
         }
         let capabilities = ServerCapabilities {
             position_encoding: Some(match self.encoding {
@@ -237,7 +259,7 @@ impl Server {
     }
 
     fn open(&mut self, uri: &Uri, text: String, version: i32, language: Language) -> Vec<Message> {
-        let doc = Document::new(text, version, language);
+        let doc = Document::checked(text, version, language, &self.selection);
         if let (Some(ws), Some(path)) = (self.workspace.as_mut(), uri_to_path(uri)) {
             ws.update(&path, &doc.text);
         }
@@ -537,4 +559,65 @@ pub fn log(kind: u8, message: &str) -> Message {
         "window/logMessage".into(),
         serde_json::json!({"type": kind, "message": message}),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RULE: &str = "title: Suspicious WMIC Use.\nid: 929a690e-bef0-4204-a928-ef5e620d6fcc\n\
+        status: test\nlevel: low\nlogsource:\n  category: process_creation\n  product: windows\n\
+        detection:\n  selection:\n    Image|endswith: '\\wmic.exe'\n  condition: selection\n";
+
+    /// The codes published for `RULE` by a server initialized with `options`.
+    fn codes_with(options: &Value) -> Vec<String> {
+        let mut server = Server::new();
+        let init = Request::new(
+            RequestId::from(1),
+            "initialize".into(),
+            serde_json::json!({"capabilities": {}, "initializationOptions": options}),
+        );
+        let reply = server.handle(Message::Request(init));
+        assert!(matches!(&reply[0], Message::Response(r) if r.response_result.is_ok()));
+        let open = Notification::new(
+            "textDocument/didOpen".into(),
+            serde_json::json!({"textDocument": {
+                "uri": "file:///r.yml", "languageId": "yaml", "version": 1, "text": RULE}}),
+        );
+        let out = server.handle(Message::Notification(open));
+        let Message::Notification(n) = &out[0] else {
+            panic!("{out:?}");
+        };
+        n.params["diagnostics"]
+            .as_array()
+            .expect("diagnostics")
+            .iter()
+            .map(|d| d["code"].as_str().unwrap_or_default().to_string())
+            .collect()
+    }
+
+    #[test]
+    fn the_checks_are_chosen_as_sigil_check_chooses_them() {
+        let optional = "title-ends-with-dot";
+        assert!(!codes_with(&serde_json::json!({})).contains(&optional.to_string()));
+        assert!(codes_with(&serde_json::json!({"lints": "all"})).contains(&optional.to_string()));
+        let config =
+            std::env::temp_dir().join(format!("sigil-lsp-conf-{}.yml", std::process::id()));
+        std::fs::write(&config, "validators:\n  - all\n  - -sigmahq_title_end\n").unwrap();
+        let codes = codes_with(&serde_json::json!({"config": config}));
+        std::fs::remove_file(&config).unwrap();
+        assert!(!codes.contains(&optional.to_string()), "{codes:?}");
+    }
+
+    #[test]
+    fn a_bad_configuration_is_an_initialize_error() {
+        let mut server = Server::new();
+        let init = Request::new(
+            RequestId::from(1),
+            "initialize".into(),
+            serde_json::json!({"capabilities": {}, "initializationOptions": {"config": "/no/such.yml"}}),
+        );
+        let reply = server.handle(Message::Request(init));
+        assert!(matches!(&reply[0], Message::Response(r) if r.response_result.is_err()));
+    }
 }
