@@ -164,6 +164,9 @@ fn lower_string(p: &Predicate, pattern: &Pattern) -> Result<Value, ConvertError>
             return Ok(Value::Compare(op, text.to_string()));
         }
     }
+    if p.flags.words && matches!(p.op, Op::Equals | Op::NotEquals) {
+        return Ok(Value::Phrase(pattern.clone()));
+    }
     let variants = encode::expand(pattern, &p.flags).map_err(|e| ConvertError::InvalidValue {
         message: e.to_string(),
         span: p.span,

@@ -128,6 +128,14 @@ pub trait Target: Sync + std::fmt::Debug {
         default_field_regex(r, field, source, flags)
     }
 
+    /// `field`, analysed full text, holding a phrase of words. By default the phrase as a
+    /// regular expression ([`sigil_core::words::phrase_regex`]); a target whose engine
+    /// analyses text itself (Lucene) writes a phrase query.
+    fn field_phrase(&self, r: &mut Render<'_>, field: &str, phrase: &Pattern) -> Res<Out> {
+        let source = sigil_core::words::phrase_regex(phrase);
+        self.field_regex(r, field, &source, RegexFlags::default())
+    }
+
     /// `field` inside a network.
     fn field_cidr(&self, r: &mut Render<'_>, field: &str, net: &ipnet::IpNet) -> Res<Out> {
         default_field_cidr(r, field, net)
@@ -306,6 +314,7 @@ impl<'t> Render<'t> {
             Value::Bool(b) => t.field_bool(self, field, *b),
             Value::Regex { source, flags } => t.field_regex(self, field, source, *flags),
             Value::Cidr(net) => t.field_cidr(self, field, net),
+            Value::Phrase(phrase) => t.field_phrase(self, field, phrase),
             Value::Compare(op, num) => t.field_compare(self, field, *op, num),
             Value::FieldRef {
                 field: other,

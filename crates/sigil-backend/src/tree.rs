@@ -118,6 +118,9 @@ pub enum Value {
     Exists(bool),
     /// Alternatives of one written value (any may match).
     Expansion(Vec<Value>),
+    /// A phrase of words in analysed full text (an Elastic `text` field): the words in
+    /// order, case-insensitively, wildcards within a word ([`sigil_core::words`]).
+    Phrase(Pattern),
 }
 
 impl Value {

@@ -2,6 +2,7 @@
 //! corpus-wide parts (indicator counts, related rules, techniques, atomic linkage).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 use sigil_core::{Rule, RuleLanguage};
@@ -48,6 +49,7 @@ pub fn build(corpus: Corpus, options: BuildOptions) -> Catalog {
         mut problems,
         files,
         ignored: _,
+        roots,
     } = corpus;
 
     let facts: Vec<RuleFacts> = loaded
@@ -220,6 +222,17 @@ pub fn build(corpus: Corpus, options: BuildOptions) -> Catalog {
             .collect::<BTreeSet<_>>()
             .len(),
     };
+    // What is published names files as found under the corpus paths given, never by a
+    // path of the machine that built it.
+    for r in &mut rules {
+        r.path = shown_path(&r.path, &roots);
+    }
+    for t in &mut atomics {
+        t.path = shown_path(&t.path, &roots);
+    }
+    for p in &mut problems {
+        p.path = shown_path(&p.path, &roots);
+    }
     Catalog {
         rules,
         tactics,
@@ -296,6 +309,20 @@ fn related(
         r.2.dedup();
     }
     ranked
+}
+
+/// `path` relative to the corpus path it was found under (the longest that holds it); a
+/// corpus path that is a file shows as its name, and a path under none of them (a rule
+/// added on its own) by its file name alone.
+pub fn shown_path(path: &Path, roots: &[PathBuf]) -> PathBuf {
+    let under = roots
+        .iter()
+        .filter_map(|root| path.strip_prefix(root).ok())
+        .min_by_key(|rest| rest.components().count());
+    match under {
+        Some(rest) if rest.components().next().is_some() => rest.to_path_buf(),
+        _ => path.file_name().map_or_else(PathBuf::new, PathBuf::from),
+    }
 }
 
 /// Unique, URL-safe keys: the id (or file stem), sanitised, with `-2`, `-3` for repeats.

@@ -53,6 +53,9 @@ pub struct Corpus {
     pub files: usize,
     /// Files not recognised (not an error).
     pub ignored: usize,
+    /// The paths the corpus was loaded from, as given: published paths are shown relative
+    /// to them.
+    pub roots: Vec<PathBuf>,
 }
 
 impl Corpus {
@@ -151,6 +154,7 @@ pub fn load(paths: &[PathBuf]) -> Result<Corpus, CatalogError> {
 
     let mut corpus = Corpus {
         files: results.len(),
+        roots: paths.to_vec(),
         ..Corpus::default()
     };
     for (_, loaded) in results {
@@ -259,10 +263,19 @@ fn read_file(path: &Path, bytes: &[u8], kind: Kind) -> Loaded {
             let file = sigil_sigma::parse_str(text);
             // A Sigma file with an error is skipped whole: a rule read around a mistake
             // would be analysed as something its author did not write.
+            // Errors `check` finds in a rule (a condition naming no search, ...) count too.
+            let rule_errors = file
+                .rules
+                .iter()
+                .zip(&file.sources)
+                .flat_map(|(rule, source)| sigil_sigma::lint::rule_errors(rule, source));
             if let Some(d) = file
                 .diagnostics
                 .iter()
-                .find(|d| d.severity == Severity::Error)
+                .filter(|d| d.severity == Severity::Error)
+                .cloned()
+                .chain(rule_errors)
+                .next()
             {
                 return Loaded::Problems(vec![problem(d.span.line, d.message.clone())]);
             }

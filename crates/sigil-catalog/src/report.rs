@@ -408,11 +408,11 @@ impl AtomicsReport {
         let s = &catalog.stats;
         let _ = writeln!(
             out,
-            "\n{} tests, {} simulated, {} detected, {} gaps",
-            s.atomic_tests,
+            "\n{}, {} simulated, {} detected, {}",
+            count(s.atomic_tests, "test", "tests"),
             s.simulated_tests,
             s.detected_tests,
-            self.gaps.len()
+            count(self.gaps.len(), "gap", "gaps")
         );
         out
     }
@@ -496,10 +496,10 @@ pub fn coverage_text(catalog: &Catalog) -> String {
             .collect();
         let _ = writeln!(
             out,
-            "{} {} — {} rules, {}/{} techniques covered",
+            "{} {} — {}, {}/{} techniques covered",
             tactic.id.as_deref().unwrap_or("(not in ATT&CK data)"),
             tactic.name,
-            tactic.rules,
+            count(tactic.rules, "rule", "rules"),
             covered.len(),
             tactic.techniques.len()
         );
@@ -525,12 +525,26 @@ pub fn coverage_text(catalog: &Catalog) -> String {
         }
     }
     let s = &catalog.stats;
+    if s.attack_techniques == 0 {
+        let _ = writeln!(
+            out,
+            "\n{}; no ATT&CK data was loaded, so coverage cannot be measured: add MITRE's \
+             STIX bundle (enterprise-attack.json, from github.com/mitre/cti) with --corpus",
+            count(catalog.rules.len(), "rule", "rules"),
+        );
+        return out;
+    }
     let _ = writeln!(
         out,
-        "\n{} rules; {} of {} ATT&CK techniques and sub-techniques have at least one rule",
-        catalog.rules.len(),
+        "\n{}; {} of {} ATT&CK techniques and sub-techniques have at least one rule",
+        count(catalog.rules.len(), "rule", "rules"),
         s.covered_techniques,
         s.attack_techniques
     );
     out
+}
+
+/// `1 rule`, `2 rules`.
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }

@@ -165,3 +165,64 @@ fn missing_output_argument_is_a_usage_error() {
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("--out"), "{err}");
 }
+
+#[test]
+fn published_paths_are_relative_to_the_corpus_never_the_builders() {
+    let out = out_dir("relative-paths");
+    // The corpus given by an absolute path and by a `..` path: neither may show.
+    let corpus = fixtures().canonicalize().expect("fixture corpus");
+    let (code, _, err) = sigil(&[
+        "catalog",
+        "build",
+        "--corpus",
+        corpus.to_str().expect("utf-8 path"),
+        "-o",
+        out.to_str().expect("utf-8 path"),
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    let machine = corpus.to_str().expect("utf-8 path");
+    let index = read(&out.join("index.json"));
+    let value: serde_json::Value = serde_json::from_str(&index).expect("index.json is JSON");
+    let mut paths: Vec<&str> = value["rules"]
+        .as_array()
+        .expect("rules")
+        .iter()
+        .filter_map(|r| r["path"].as_str())
+        .collect();
+    paths.extend(
+        value["atomics"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|t| t["path"].as_str()),
+    );
+    assert!(paths.len() > 7, "{paths:?}");
+    for p in &paths {
+        assert!(!p.starts_with('/') && !p.contains(".."), "{p}");
+        assert!(corpus.join(p).is_file(), "{p} is not under the corpus");
+    }
+    let mut leaked = Vec::new();
+    for entry in walk(&out) {
+        let text = std::fs::read_to_string(&entry).unwrap_or_default();
+        if text.contains(machine) {
+            leaked.push(entry);
+        }
+    }
+    assert!(leaked.is_empty(), "the builder's path shows in {leaked:?}");
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}

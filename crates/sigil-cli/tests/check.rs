@@ -134,7 +134,7 @@ fn json_output() {
         .map(|e| e["message"].as_str().unwrap_or(""))
         .collect();
     assert!(
-        messages.contains(&"unknown modifier `endwith`"),
+        messages.contains(&"unknown modifier `endwith` (did you mean `endswith`?)"),
         "{messages:?}"
     );
     let dups = messages

@@ -280,3 +280,100 @@ query = "event.kind:event"
     assert!(!without.1.contains("My First Rule"));
     assert!(with.1.contains("My First Rule"), "{}", with.2);
 }
+
+#[test]
+fn kql_on_analysed_text_matches_phrases_in_hunt_query_and_conversions() {
+    let Some(corpus) = shared_corpus(&["elastic/rules"]) else {
+        return;
+    };
+    let rule = corpus.join("elastic/rules/windows/collection_mailbox_export_winlog.toml");
+    let dir = tempdir("text-fields");
+    let logs = dir.join("posh.jsonl");
+    let event = |id: u32, text: &str| {
+        serde_json::json!({
+            "@timestamp": "2024-05-01T10:00:00Z",
+            "event": {"category": "process", "code": id.to_string()},
+            "host": {"os": {"type": "windows"}},
+            "powershell": {"file": {"script_block_text": text}},
+        })
+        .to_string()
+    };
+    std::fs::write(
+        &logs,
+        [
+            event(1, "New-MailboxExportRequest -Mailbox bob -FilePath \\\\srv\\share\\bob.pst"),
+            event(2, "new-mailboxexportrequest -mailbox alice -filepath c:\\x.pst"),
+            // One word, not the phrase: the analyser keeps `NewMailboxExportRequest` whole.
+            event(3, "NewMailboxExportRequest -Mailbox bob -FilePath c:\\x.pst"),
+            event(4, "Get-Mailbox | Format-List"),
+        ]
+        .join("\n"),
+    )
+    .expect("write");
+
+    let (code, stdout, stderr) = sigil(&[
+        "hunt",
+        text(&logs),
+        "--rules",
+        text(&rule),
+        "--all-logsources",
+        "-f",
+        "jsonl",
+    ]);
+    assert_eq!(code, Some(1), "{stdout}{stderr}");
+    let codes: Vec<String> = stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .map(|v| v["event"]["event.code"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert_eq!(codes, ["1", "2"], "{stdout}{stderr}");
+
+    let (code, stdout, stderr) = sigil(&[
+        "query",
+        "--kql",
+        "powershell.file.script_block_text : \"mailboxexportrequest -mailbox\"",
+        text(&logs),
+    ]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(stdout.lines().count(), 2, "{stdout}{stderr}");
+
+    // Conversions keep the meaning: a phrase query where the engine analyses text, the
+    // phrase as a word-bounded expression elsewhere; never whole-value equality.
+    let (_, lucene, stderr) = sigil(&["convert", "-t", "lucene", text(&rule)]);
+    assert!(
+        lucene.contains("powershell.file.script_block_text:\"New-MailboxExportRequest\""),
+        "{lucene}{stderr}"
+    );
+    let (_, eql, stderr) = sigil(&["convert", "-t", "eql", text(&rule)]);
+    assert!(!eql.contains("== \"New-MailboxExportRequest\""), "{eql}{stderr}");
+    assert!(
+        eql.contains("powershell.file.script_block_text regex~ \"(.*[^a-zA-Z0-9_])?New[^a-zA-Z0-9_]+MailboxExportRequest([^a-zA-Z0-9_].*)?\""),
+        "{eql}{stderr}"
+    );
+}
+
+#[test]
+fn a_reader_that_stops_early_ends_the_run_quietly() {
+    let Some(corpus) = shared_corpus(&["sigma/rules"]) else {
+        return;
+    };
+    let rules = corpus.join("sigma/rules/windows");
+    // Far more than a pipe holds, so the writes after the reader has gone fail.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sigil"))
+        .args(["convert", "-t", "splunk", text(&rules)])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("runs");
+    let mut first = [0u8; 16];
+    let stdout = child.stdout.as_mut().expect("stdout");
+    std::io::Read::read_exact(stdout, &mut first).expect("some output");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("ends");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !stderr.contains("Broken pipe") && !stderr.contains("panicked"),
+        "{stderr}"
+    );
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+}

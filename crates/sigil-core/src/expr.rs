@@ -196,6 +196,10 @@ pub struct Flags {
     pub expand: bool,
     /// Compare a part of a timestamp field rather than the field itself (`minute` ...).
     pub time_part: Option<TimePart>,
+    /// The field is analysed full text (Elasticsearch `text` and `match_only_text`): a
+    /// string value matches as a phrase of words, case-insensitively, its wildcards within
+    /// one word ([`crate::words`]). Elastic rules set it from the field types.
+    pub words: bool,
 }
 
 /// A byte encoding of a string value.

@@ -31,6 +31,7 @@ pub mod fold;
 pub mod pattern;
 pub mod rule;
 pub mod span;
+pub mod words;
 
 pub use attack::{
     ATTACK_VERSION, AttackData, AttackEntry, AttackKind, AttackRef, AttackState, attack_data,

@@ -8,7 +8,9 @@
 //! a quoted value is a literal phrase (a `*` inside quotes is a plain asterisk).
 //!
 //! Lowering: `field:value` compares the whole value, case-sensitively (Elastic's keyword
-//! fields are exact), with wildcards where the value was unquoted. A nested query
+//! fields are exact), with wildcards where the value was unquoted. On analysed full-text
+//! fields (`text`, `match_only_text`: [`crate::field_types`]) the value is a phrase of
+//! words instead, case-insensitive ([`sigil_core::words`]). A nested query
 //! prefixes its fields with the outer field. Bare values become keyword predicates
 //! (`Contains`, like Sigma keywords).
 
@@ -529,6 +531,37 @@ fn lower_node(
     }
 }
 
+/// `field:value` on analysed full text: a quoted value is a phrase (`match_phrase`), an
+/// unquoted one without wildcards any of its words (`match`), an unquoted wildcard applies
+/// within one word.
+fn analysed(field: &str, v: &KqlValue, span: Span) -> Expr {
+    let words = Flags {
+        words: true,
+        ..Flags::default()
+    };
+    let pred = |pattern: Pattern| {
+        Expr::Pred(Predicate {
+            field: Some(field.to_string()),
+            op: Op::Equals,
+            values: vec![Value::Str(pattern)],
+            flags: words.clone(),
+            span,
+        })
+    };
+    if v.quoted || v.pattern.has_wildcards() {
+        return pred(v.pattern.clone());
+    }
+    let mut any: Vec<Expr> = sigil_core::words::split(&v.pattern)
+        .into_iter()
+        .map(|w| pred(Pattern::from_pieces(w)))
+        .collect();
+    if any.len() == 1 {
+        any.pop().unwrap_or(Expr::Or(Vec::new()))
+    } else {
+        Expr::Or(any)
+    }
+}
+
 fn cased() -> Flags {
     Flags {
         cased: true,
@@ -583,6 +616,9 @@ fn lower_value(field: Option<&str>, value: &ValueExpr, span: Span) -> Expr {
                     flags: Flags::default(),
                     span,
                 });
+            }
+            if crate::field_types::field_type(field).is_analysed() {
+                return analysed(field, v, span);
             }
             let val = if v.quoted {
                 Value::Str(v.pattern.clone())
@@ -687,6 +723,24 @@ mod tests {
         let node = parse_kql("@timestamp < \"now-1d\"").expect("parses");
         let l = lower_kql(&node, &|_| Span::default());
         assert_eq!(l.not_evaluable.len(), 1);
+    }
+
+    #[test]
+    fn analysed_text_fields_match_phrases_of_words() {
+        let f = "powershell.file.script_block_text";
+        let q = lower(&format!("{f} : \"New-MailboxExportRequest\""));
+        let p = pred(&q);
+        assert!(p.flags.words && !p.flags.cased, "{p:?}");
+        assert_eq!(p.op, Op::Equals);
+        // Unquoted, without wildcards: any of the words (`match`).
+        let Expr::Or(any) = lower(&format!("{f} : mailbox export")) else {
+            panic!("an or of words");
+        };
+        assert_eq!(any.len(), 2);
+        assert!(any.iter().all(|e| pred(e).flags.words));
+        // A keyword field keeps its exact, case-sensitive comparison.
+        let k = lower("process.name : \"cmd.exe\"");
+        assert!(!pred(&k).flags.words && pred(&k).flags.cased);
     }
 
     #[test]

@@ -17,6 +17,7 @@
 
 pub mod eql;
 pub mod error;
+pub mod field_types;
 pub mod kql;
 pub mod rule_file;
 pub mod source;

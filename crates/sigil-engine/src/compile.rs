@@ -487,6 +487,10 @@ fn compile_value(
         },
         (_, Op::Exists) => return Err(bad(v, op)),
         (Value::Null, Op::Equals | Op::NotEquals) => (ValueTest::Absent, None),
+        // Analysed full text (an Elastic `text` field): the value is a phrase of words.
+        (Value::Str(s), Op::Equals | Op::NotEquals) if p.flags.words => {
+            compile_regex(&sigil_core::words::phrase_regex(s), p)?
+        }
         (Value::Regex(src), _) => compile_regex(src, p)?,
         (Value::Str(s), Op::Regex) => {
             let src = s.as_literal().map_or_else(|| s.to_sigma(), str::to_string);

@@ -124,10 +124,11 @@ impl Finding {
 /// What a correlation measured and for which group, on one line.
 fn correlation_details(c: &sigil_engine::CorrelationMatch) -> String {
     let mut parts = vec![format!(
-        "{}: {} ({} events)",
+        "{}: {} ({} event{})",
         c.kind.name(),
         c.value,
-        c.events.len()
+        c.events.len(),
+        if c.events.len() == 1 { "" } else { "s" }
     )];
     for (name, value) in &c.group {
         parts.push(format!("{name}: {}", value.as_deref().unwrap_or("-")));

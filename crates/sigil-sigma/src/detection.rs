@@ -115,6 +115,7 @@ fn lower_item(key: Node<'_>, value: Node<'_>) -> Result<Expr, SigmaError> {
             None => {
                 return Err(SigmaError::UnknownModifier {
                     modifier: name.to_string(),
+                    suggestion: Modifier::closest(name),
                     span: key_span,
                 });
             }

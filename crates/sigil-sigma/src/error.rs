@@ -68,10 +68,12 @@ pub enum SigmaError {
         span: Span,
     },
     /// A value modifier that is not part of Sigma.
-    #[error("unknown modifier `{modifier}`")]
+    #[error("unknown modifier `{modifier}`{}", did_you_mean(*.suggestion))]
     UnknownModifier {
         /// The modifier as written.
         modifier: String,
+        /// The modifier it was most likely meant to be.
+        suggestion: Option<&'static str>,
         /// Where the field key is.
         span: Span,
     },
@@ -186,4 +188,8 @@ impl From<SigmaError> for Diagnostic {
     fn from(e: SigmaError) -> Self {
         e.to_diagnostic()
     }
+}
+
+fn did_you_mean(suggestion: Option<&str>) -> String {
+    suggestion.map_or_else(String::new, |s| format!(" (did you mean `{s}`?)"))
 }

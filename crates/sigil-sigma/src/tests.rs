@@ -227,11 +227,27 @@ fn exists_neq_fieldref() {
 fn unknown_modifiers_are_errors() {
     assert_eq!(
         error("F|contain: x"),
-        "unknown-modifier: unknown modifier `contain`"
+        "unknown-modifier: unknown modifier `contain` (did you mean `contains`?)"
     );
     assert_eq!(
         error("F||contains: x"),
         "unknown-modifier: unknown modifier ``"
+    );
+    assert_eq!(
+        error("F|endwith: x"),
+        "unknown-modifier: unknown modifier `endwith` (did you mean `endswith`?)"
+    );
+    assert_eq!(
+        error("F|base46: x"),
+        "unknown-modifier: unknown modifier `base46` (did you mean `base64`?)"
+    );
+    assert_eq!(
+        error("F|Contains: x"),
+        "unknown-modifier: unknown modifier `Contains` (did you mean `contains`?)"
+    );
+    assert_eq!(
+        error("F|frobnicate: x"),
+        "unknown-modifier: unknown modifier `frobnicate`"
     );
 }
 

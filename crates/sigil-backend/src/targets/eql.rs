@@ -91,6 +91,17 @@ impl Target for Eql {
         &DIALECT
     }
 
+    /// Analysed text: EQL and ES|QL run regular expressions in Lucene's syntax, over the
+    /// whole value ([`sigil_core::words::phrase_lucene_regex`]).
+    fn field_phrase(&self, _: &mut Render<'_>, field: &str, phrase: &Pattern) -> Res<Out> {
+        let re = sigil_core::words::phrase_lucene_regex(phrase, false);
+        let tmpl = DIALECT.re_expression.unwrap_or("{field} rlike \"{regex}\"");
+        Ok(Out::Text(crate::dialect::fill(
+            tmpl,
+            &[("field", &DIALECT.field(field)), ("regex", &re)],
+        )))
+    }
+
     fn needs_no_group(&self, outer: BoolKind, inner: &Node) -> bool {
         elastic::needs_no_group(&DIALECT, outer, inner)
     }

@@ -5,6 +5,7 @@ use crate::dialect::{Dialect, FieldQuote, InList, NotStyle, StrQuote};
 use crate::registry::TargetInfo;
 use crate::render::{Out, QueryContext, Render, Res, Target};
 use crate::tree::BoolKind;
+use sigil_core::Pattern;
 
 /// The ES|QL target.
 #[derive(Debug, Clone, Copy, Default)]
@@ -76,6 +77,17 @@ pub static TARGET: TargetInfo = TargetInfo {
 impl Target for Esql {
     fn dialect(&self) -> &Dialect {
         &DIALECT
+    }
+
+    /// Analysed text: EQL and ES|QL run regular expressions in Lucene's syntax, over the
+    /// whole value ([`sigil_core::words::phrase_lucene_regex`]).
+    fn field_phrase(&self, _: &mut Render<'_>, field: &str, phrase: &Pattern) -> Res<Out> {
+        let re = sigil_core::words::phrase_lucene_regex(phrase, true);
+        let tmpl = DIALECT.re_expression.unwrap_or("{field} rlike \"{regex}\"");
+        Ok(Out::Text(crate::dialect::fill(
+            tmpl,
+            &[("field", &DIALECT.field(field)), ("regex", &re)],
+        )))
     }
 
     fn finish(&self, r: &Render<'_>, query: Out, ctx: &QueryContext<'_>) -> Res<String> {

@@ -118,6 +118,26 @@ impl Target for Lucene {
         Ok(format!("\"{inner}\""))
     }
 
+    /// Elasticsearch analyses the text itself: a phrase query, or a wildcard term when the
+    /// phrase is one word with wildcards. Several words with wildcards have no query-string
+    /// form and take the regular expression.
+    fn field_phrase(&self, r: &mut Render<'_>, field: &str, phrase: &Pattern) -> Res<Out> {
+        let mut words = sigil_core::words::split(phrase);
+        let field = DIALECT.field(field);
+        if let Some(text) = phrase.as_literal() {
+            // Inside quotes only the quote and the escape character are special.
+            let text = text.replace('\\', "\\\\").replace('"', "\\\"");
+            return Ok(Out::Text(format!("{field}:\"{text}\"")));
+        }
+        if words.len() == 1 {
+            let word = Pattern::from_pieces(words.pop().unwrap_or_default());
+            let value = default_value_str(&DIALECT, &word)?;
+            return Ok(Out::Text(format!("{field}:{value}")));
+        }
+        let source = sigil_core::words::phrase_regex(phrase);
+        self.field_regex(r, &field, &source, sigil_core::RegexFlags::default())
+    }
+
     fn field_cidr(&self, r: &mut Render<'_>, field: &str, net: &ipnet::IpNet) -> Res<Out> {
         let out = default_field_cidr(r, field, net)?;
         // IPv6 colons are query syntax; the first colon separates field and value.

@@ -4,6 +4,7 @@
 //! Loading and analysis are `sigil-catalog`'s, rendering is `sigil-site`'s; this module
 //! wires them and reports.
 
+use crate::cmd::count;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -76,11 +77,11 @@ fn run_build(args: &BuildArgs) -> anyhow::Result<ExitCode> {
     site.write_to(&args.out)?;
     let c = &publication.catalog;
     eprintln!(
-        "sigil catalog: {} rules, {} Atomic tests, {} techniques -> {} files ({:.1} MB) in {} (analysis {:.1}s, total {:.1}s)",
-        c.rules.len(),
-        c.atomics.len(),
-        c.techniques.len(),
-        site.len(),
+        "sigil catalog: {}, {}, {} -> {} ({:.1} MB) in {} (analysis {:.1}s, total {:.1}s)",
+        count(c.rules.len(), "rule", "rules"),
+        count(c.atomics.len(), "Atomic test", "Atomic tests"),
+        count(c.techniques.len(), "technique", "techniques"),
+        count(site.len(), "file", "files"),
         site.bytes() as f64 / 1e6,
         args.out.display(),
         analysed.as_secs_f64(),

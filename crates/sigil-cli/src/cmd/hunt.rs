@@ -23,6 +23,8 @@ mod report;
 
 use output::Output;
 pub(crate) use output::csv_field;
+
+use super::count;
 pub use output::{Format, Profile};
 
 /// Arguments of `sigil hunt`.
@@ -431,11 +433,6 @@ fn report(r: &Report<'_>) {
             levels.join(", ")
         );
     }
-}
-
-/// `1 file`, `2 files`.
-pub(super) fn count(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 pub(super) fn join_paths(paths: &[PathBuf]) -> String {

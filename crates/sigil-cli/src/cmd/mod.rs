@@ -15,6 +15,11 @@ pub mod search;
 pub mod serve;
 pub mod test;
 
+/// `1 file`, `2 files`: a count with the word that goes with it.
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// Worker threads beyond a few per core only cost memory and start-up time: a request for
 /// more is capped at four per core, with a note.
 pub fn capped_threads(requested: usize) -> usize {

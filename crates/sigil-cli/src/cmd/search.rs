@@ -170,7 +170,7 @@ fn search(args: &Args) -> anyhow::Result<ExitCode> {
     for e in &stats.errors {
         eprintln!("read error: {e}");
     }
-    let count = super::hunt::count;
+    let count = super::count;
     eprintln!(
         "{} searched in {} ({} and {} skipped); {} found",
         count(stats.events as usize, "event", "events"),

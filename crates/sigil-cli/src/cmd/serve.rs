@@ -31,8 +31,8 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let corpus = load(&args.corpus)?;
     if !corpus.problems.is_empty() {
         eprintln!(
-            "sigil serve: {} files could not be read (see `sigil catalog build` for the list)",
-            corpus.problems.len()
+            "sigil serve: {} could not be read (see `sigil catalog build` for the list)",
+            crate::cmd::count(corpus.problems.len(), "file", "files")
         );
     }
     let publication = Publication::new(build(corpus, BuildOptions::default()));

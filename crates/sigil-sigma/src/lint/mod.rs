@@ -510,6 +510,7 @@ mod tests {
             SigmaError::Empty,
             SigmaError::UnknownModifier {
                 modifier: String::new(),
+                suggestion: None,
                 span,
             },
             SigmaError::ModifierChain {

@@ -9,6 +9,7 @@
 mod list;
 mod output;
 
+use crate::cmd::count;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -185,23 +186,15 @@ fn report(conversions: &[Conversion], results: &[(PathBuf, Vec<RuleResult>)], fi
         let target = c.target();
         eprintln!(
             "sigil convert: {} to {target} ({pipelines}): {ok} converted, {failed} failed ({})",
-            plural(ok + failed, "rule"),
-            plural(files, "file"),
+            count(ok + failed, "rule", "rules"),
+            count(files, "file", "files"),
         );
         if uncased > 0 {
             eprintln!(
                 "sigil convert: {} compare case-insensitively: {target} has no case-sensitive match for EQL's `==`",
-                plural(uncased, "Elastic rule")
+                count(uncased, "Elastic rule", "Elastic rules")
             );
         }
-    }
-}
-
-fn plural(n: usize, word: &str) -> String {
-    if n == 1 {
-        format!("1 {word}")
-    } else {
-        format!("{n} {word}s")
     }
 }
 
