@@ -52,9 +52,7 @@ pub fn display(pred: &Predicate, value: &Value) -> (&'static str, String) {
         (Op::Exists, v) => ("exists", v.to_text()),
         (_, Value::Null) => ("exists", "false".to_string()),
         // Analysed full text: the words of a phrase, wherever they stand in the field.
-        (Op::Equals | Op::NotEquals, Value::Str(p)) if pred.flags.words => {
-            ("phrase", p.to_sigma())
-        }
+        (Op::Equals | Op::NotEquals, Value::Str(p)) if pred.flags.words => ("phrase", p.to_sigma()),
         (op, Value::Str(p)) if p.has_wildcards() => match matched_pattern(op, p) {
             Some(full) => match shape(&full) {
                 Some((kind, lit)) => (kind, lit.to_string()),

@@ -301,10 +301,19 @@ fn kql_on_analysed_text_matches_phrases_in_hunt_query_and_conversions() {
     std::fs::write(
         &logs,
         [
-            event(1, "New-MailboxExportRequest -Mailbox bob -FilePath \\\\srv\\share\\bob.pst"),
-            event(2, "new-mailboxexportrequest -mailbox alice -filepath c:\\x.pst"),
+            event(
+                1,
+                "New-MailboxExportRequest -Mailbox bob -FilePath \\\\srv\\share\\bob.pst",
+            ),
+            event(
+                2,
+                "new-mailboxexportrequest -mailbox alice -filepath c:\\x.pst",
+            ),
             // One word, not the phrase: the analyser keeps `NewMailboxExportRequest` whole.
-            event(3, "NewMailboxExportRequest -Mailbox bob -FilePath c:\\x.pst"),
+            event(
+                3,
+                "NewMailboxExportRequest -Mailbox bob -FilePath c:\\x.pst",
+            ),
             event(4, "Get-Mailbox | Format-List"),
         ]
         .join("\n"),
@@ -345,7 +354,10 @@ fn kql_on_analysed_text_matches_phrases_in_hunt_query_and_conversions() {
         "{lucene}{stderr}"
     );
     let (_, eql, stderr) = sigil(&["convert", "-t", "eql", text(&rule)]);
-    assert!(!eql.contains("== \"New-MailboxExportRequest\""), "{eql}{stderr}");
+    assert!(
+        !eql.contains("== \"New-MailboxExportRequest\""),
+        "{eql}{stderr}"
+    );
     assert!(
         eql.contains("powershell.file.script_block_text regex~ \"(.*[^a-zA-Z0-9_])?New[^a-zA-Z0-9_]+MailboxExportRequest([^a-zA-Z0-9_].*)?\""),
         "{eql}{stderr}"
@@ -376,4 +388,71 @@ fn a_reader_that_stops_early_ends_the_run_quietly() {
         "{stderr}"
     );
     assert_eq!(out.status.code(), Some(0), "{stderr}");
+}
+
+#[test]
+fn query_warns_of_a_truncated_evtx_as_hunt_does() {
+    let Some(corpus) = shared_corpus(&["evtx"]) else {
+        return;
+    };
+    let source = walk(&corpus.join("evtx"))
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "evtx"))
+        .max_by_key(|p| std::fs::metadata(p).map_or(0, |m| m.len()))
+        .expect("an EVTX file");
+    let bytes = std::fs::read(&source).expect("read");
+    let dir = tempdir("truncated");
+    let cut = dir.join("cut.evtx");
+    // Past the first chunk and into the middle of a later one.
+    std::fs::write(&cut, &bytes[..bytes.len() / 2 + 100]).expect("write");
+    for q in [["--eql", "any where true"], ["--kql", "*"]] {
+        let (code, stdout, stderr) = sigil(&["query", q[0], q[1], text(&cut)]);
+        assert_eq!(code, Some(0), "{stderr}");
+        assert!(!stdout.is_empty());
+        assert!(
+            stderr.contains("cut.evtx") && stderr.contains("truncated"),
+            "{q:?}: {stderr}"
+        );
+    }
+    let (_, _, stderr) = sigil(&[
+        "hunt",
+        text(&cut),
+        "--rules",
+        text(&root().join("examples/rules")),
+    ]);
+    assert!(stderr.contains("truncated"), "{stderr}");
+}
+
+#[test]
+fn counts_speak_in_the_singular_when_there_is_one() {
+    let dir = tempdir("singular");
+    std::fs::write(
+        dir.join("one.yml"),
+        BROKEN.replace("condition: selecton", "condition: selection"),
+    )
+    .expect("write");
+    let (code, _, stderr) = sigil(&["convert", "-t", "splunk", text(&dir.join("one.yml"))]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stderr.contains("1 rule to splunk"), "{stderr}");
+    assert!(stderr.contains("(1 file)"), "{stderr}");
+    assert!(
+        !stderr.contains("1 rules") && !stderr.contains("1 files"),
+        "{stderr}"
+    );
+    let logs = root().join("examples/logs/security-4688.json");
+    let (_, _, stderr) = sigil(&["hunt", text(&logs), "--rules", text(&dir)]);
+    assert!(
+        stderr.contains("1 file,") && !stderr.contains("1 files"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn coverage_without_attack_data_says_so() {
+    let rules = root().join("examples/rules");
+    let (code, stdout, stderr) = sigil(&["coverage", "--corpus", text(&rules)]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.contains("no ATT&CK data was loaded"), "{stdout}");
+    assert!(stdout.contains("enterprise-attack.json"), "{stdout}");
+    assert!(!stdout.contains("of 0 ATT&CK techniques"), "{stdout}");
 }

@@ -67,7 +67,10 @@ pub fn is_word_char(c: char) -> bool {
 /// nothing, as the analysed query would.
 pub fn phrase_regex(pattern: &Pattern) -> String {
     let words = split(pattern);
-    if words.iter().all(|w| w.iter().all(|p| !matches!(p, Piece::Lit(_)))) {
+    if words
+        .iter()
+        .all(|w| w.iter().all(|p| !matches!(p, Piece::Lit(_))))
+    {
         // No literal word: an empty phrase (matches nothing) or wildcards only (any word).
         return if words.is_empty() {
             "[^\\s\\S]".to_string()
@@ -135,7 +138,9 @@ pub fn phrase_lucene_regex(pattern: &Pattern, fold_case: bool) -> String {
             }
         }
     }
-    out.push_str(&format!("({SEP}.*)?"));
+    out.push('(');
+    out.push_str(SEP);
+    out.push_str(".*)?");
     out
 }
 

@@ -51,7 +51,10 @@ pub fn field_type(field: &str) -> FieldType {
     if let Some(ty) = t.types.get(field) {
         return *ty;
     }
-    if t.analysed_suffixes.iter().any(|s| field.ends_with(s.as_str())) {
+    if t.analysed_suffixes
+        .iter()
+        .any(|s| field.ends_with(s.as_str()))
+    {
         return FieldType::MatchOnlyText;
     }
     FieldType::Keyword

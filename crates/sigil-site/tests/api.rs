@@ -246,7 +246,7 @@ async fn site_pages_are_served_with_a_strict_policy() {
 
 #[tokio::test]
 async fn hostile_rule_is_escaped_everywhere() {
-    let (status, page) = get("/rules/0b7f3c2e-xss0-4d1a-9c3e-000000000001.html").await;
+    let (status, page) = get("/rules/0b7f3c2e-5550-4d1a-9c3e-000000000001.html").await;
     assert_eq!(status, StatusCode::OK);
     // minijinja also escapes `/` (as `&#x2f;`).
     assert!(page.contains("&lt;script&gt;alert(1)&lt;"));
@@ -263,7 +263,7 @@ async fn hostile_rule_is_escaped_everywhere() {
     assert!(!page.contains("href=\"javascript:"));
     let (_, index) = get("/assets/search-index.js").await;
     assert!(!index.contains("<script>"), "the search index escapes `<`");
-    let (_, md) = get("/markdown/rules/0b7f3c2e-xss0-4d1a-9c3e-000000000001.md").await;
+    let (_, md) = get("/markdown/rules/0b7f3c2e-5550-4d1a-9c3e-000000000001.md").await;
     assert!(md.contains("| Title                | &lt;script&gt;alert(1)&lt;/script&gt; |"));
     assert!(
         md.contains("\\| and \\| pipes"),

@@ -105,7 +105,7 @@ fn search_open_rule_and_switch_to_splunk_tab() {
 
         // The hostile rule's title is text on its page.
         d.go(&format!(
-            "{base}/rules/0b7f3c2e-xss0-4d1a-9c3e-000000000001.html"
+            "{base}/rules/0b7f3c2e-5550-4d1a-9c3e-000000000001.html"
         ));
         let h1 = d.wait_for("#rule-title");
         assert_eq!(d.text(&h1), "<script>alert(1)</script>");
