@@ -600,6 +600,11 @@ fn comparison(r: &Render<'_>, field: &str, value: &Value, negated: bool) -> Res<
                 quote_regex(&escape_regex(&DIALECT, source, *flags))
             )
         }
+        // Label filters match the whole value: the phrase may stand anywhere in it.
+        Value::Phrase(p) => format!(
+            "{f}{re}{}",
+            quote_regex(&format!(".*{}.*", sigil_core::words::phrase_regex(p)))
+        ),
         Value::Cidr(net) => format!("{f}{eq}ip(\"{net}\")"),
         Value::Compare(op, num) => {
             let op = match (op, negated) {
