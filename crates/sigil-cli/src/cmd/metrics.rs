@@ -140,7 +140,7 @@ fn metrics(args: &Args) -> anyhow::Result<ExitCode> {
         Format::Table => write_tables(&mut out, &report)?,
     }
     out.flush()?;
-    let count = super::hunt::count;
+    let count = super::count;
     eprintln!(
         "{} in {} ({} and {} skipped)",
         count(stats.events as usize, "event", "events"),
