@@ -247,6 +247,8 @@ pub struct Program {
     pub loads_if: Vec<(String, Vec<String>)>,
     /// Whether a URL in its arguments is fetched.
     pub network: bool,
+    /// Files it writes.
+    pub writes: Vec<String>,
 }
 
 /// `programs.yml`, read.
@@ -282,6 +284,7 @@ fn parse_programs(text: &str) -> Result<Programs, String> {
             let name = scalar(Some(k)).ok_or("a program name that is not text")?;
             let mut p = Program {
                 loads: list(v.as_mapping_get("loads")),
+                writes: list(v.as_mapping_get("writes")),
                 network: v
                     .as_mapping_get("network")
                     .and_then(Yaml::as_bool)

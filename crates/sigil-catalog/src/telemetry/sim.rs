@@ -257,6 +257,19 @@ impl Sim {
                     self.web(pid, &u, cause);
                 }
             }
+            for w in &p.writes {
+                self.file(pid, w, cause);
+            }
+        }
+        let shell = matches!(name.as_str(), "cmd.exe" | "powershell.exe" | "pwsh.exe");
+        if !shell
+            && args_after_program(command_line)
+                .to_ascii_lowercase()
+                .contains("accepteula")
+        {
+            let tool = name.trim_end_matches(".exe").to_string();
+            let key = format!(r"HKCU\Software\Sysinternals\{tool}");
+            self.registry_set(pid, &key, Some("EulaAccepted"), "DWORD (0x00000001)", cause);
         }
         pid
     }

