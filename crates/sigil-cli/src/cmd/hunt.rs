@@ -22,9 +22,9 @@ mod output;
 mod report;
 
 use output::Output;
-pub(crate) use output::csv_field;
+pub(crate) use output::{aligned, csv_field};
 
-use super::count;
+use super::{count, join_paths};
 pub use output::{Format, Profile};
 
 /// Arguments of `sigil hunt`.
@@ -143,28 +143,13 @@ fn parse_level(text: &str) -> Result<Level, String> {
 
 /// Runs the hunt.
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    let mut pool = rayon::ThreadPoolBuilder::new();
-    if let Some(n) = args.threads {
-        anyhow::ensure!(n > 0, "--threads must be at least 1");
-        pool = pool.num_threads(super::capped_threads(n));
-    }
-    let pool = pool.build().context("cannot start worker threads")?;
+    let pool = super::worker_pool(args.threads)?;
     pool.install(|| hunt(args))
 }
 
 fn hunt(args: &Args) -> anyhow::Result<ExitCode> {
     let mut discovery = sigil_logs::discover(&args.logs);
-    // A path that does not exist is a mistake in the command, not a clean log.
-    let missing: Vec<String> = discovery
-        .errors
-        .iter()
-        .filter(|e| args.logs.iter().any(|p| p.as_path() == e.path()))
-        .filter(|e| !e.path().exists())
-        .map(ToString::to_string)
-        .collect();
-    if !missing.is_empty() {
-        anyhow::bail!("{}", missing.join("; "));
-    }
+    super::no_missing_logs(&discovery, &args.logs)?;
     // The output file may lie among the logs (`hunt logs/ -o logs/found.jsonl`): a previous
     // run's output is not a log to hunt in, and this run's is being written.
     if let Some(output) = args.output.as_deref().and_then(resolved) {
@@ -433,12 +418,4 @@ fn report(r: &Report<'_>) {
             levels.join(", ")
         );
     }
-}
-
-pub(super) fn join_paths(paths: &[PathBuf]) -> String {
-    paths
-        .iter()
-        .map(|p| p.display().to_string())
-        .collect::<Vec<_>>()
-        .join(", ")
 }

@@ -49,32 +49,19 @@ pub struct Args {
 
 /// Runs the command: exit 0, or 2 on error (no event read, a missing path).
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    let mut pool = rayon::ThreadPoolBuilder::new();
-    if let Some(n) = args.threads {
-        anyhow::ensure!(n > 0, "--threads must be at least 1");
-        pool = pool.num_threads(super::capped_threads(n));
-    }
-    let pool = pool.build().context("cannot start worker threads")?;
+    let pool = super::worker_pool(args.threads)?;
     pool.install(|| metrics(args))
 }
 
 fn metrics(args: &Args) -> anyhow::Result<ExitCode> {
     let filter = args.filter.event_filter()?;
     let discovery = sigil_logs::discover(&args.logs);
-    let missing: Vec<String> = discovery
-        .errors
-        .iter()
-        .filter(|e| !e.path().exists())
-        .map(ToString::to_string)
-        .collect();
-    if !missing.is_empty() {
-        anyhow::bail!("{}", missing.join("; "));
-    }
+    super::no_missing_logs(&discovery, &args.logs)?;
     for e in &discovery.errors {
         eprintln!("read error: {e}");
     }
     if discovery.inputs.is_empty() {
-        anyhow::bail!("no log to read in {}", super::hunt::join_paths(&args.logs));
+        anyhow::bail!("no log to read in {}", super::join_paths(&args.logs));
     }
     let parts =
         sigil_logs::split_into_parts(&discovery.inputs, sigil_logs::DEFAULT_CHUNKS_PER_PART);
@@ -120,7 +107,7 @@ fn metrics(args: &Args) -> anyhow::Result<ExitCode> {
     if stats.events + stats.outside_window + stats.chunks_outside_window == 0 {
         anyhow::bail!(
             "no event could be read from {}",
-            super::hunt::join_paths(&args.logs)
+            super::join_paths(&args.logs)
         );
     }
     let report = total.report(&sigil_hunt::Details::builtin());
@@ -226,24 +213,8 @@ fn table(
     rows: &[Vec<String>],
 ) -> std::io::Result<()> {
     writeln!(out, "{title}")?;
-    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
-    for row in rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    let line = |cells: &mut dyn Iterator<Item = &str>| -> String {
-        cells
-            .zip(&widths)
-            .map(|(c, w)| format!("{c:<w$}"))
-            .collect::<Vec<_>>()
-            .join("  ")
-            .trim_end()
-            .to_string()
-    };
-    writeln!(out, "  {}", line(&mut header.iter().copied()))?;
-    for row in rows {
-        writeln!(out, "  {}", line(&mut row.iter().map(String::as_str)))?;
+    for line in super::hunt::aligned(header, rows) {
+        writeln!(out, "  {line}")?;
     }
     writeln!(out)
 }

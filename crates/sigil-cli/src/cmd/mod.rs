@@ -20,6 +20,43 @@ pub fn count(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
+/// The paths, comma-separated, for messages.
+pub fn join_paths(paths: &[std::path::PathBuf]) -> String {
+    paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The worker pool of a log-reading command: `--threads` (capped) or one per core.
+pub fn worker_pool(threads: Option<usize>) -> anyhow::Result<rayon::ThreadPool> {
+    use anyhow::Context as _;
+    let mut pool = rayon::ThreadPoolBuilder::new();
+    if let Some(n) = threads {
+        anyhow::ensure!(n > 0, "--threads must be at least 1");
+        pool = pool.num_threads(capped_threads(n));
+    }
+    pool.build().context("cannot start worker threads")
+}
+
+/// A log path given on the command line that does not exist is a mistake in the command,
+/// not a clean log: an error naming every such path.
+pub fn no_missing_logs(
+    discovery: &sigil_logs::Discovery,
+    given: &[std::path::PathBuf],
+) -> anyhow::Result<()> {
+    let missing: Vec<String> = discovery
+        .errors
+        .iter()
+        .filter(|e| given.iter().any(|p| p.as_path() == e.path()))
+        .filter(|e| !e.path().exists())
+        .map(ToString::to_string)
+        .collect();
+    anyhow::ensure!(missing.is_empty(), "{}", missing.join("; "));
+    Ok(())
+}
+
 /// Worker threads beyond a few per core only cost memory and start-up time: a request for
 /// more is capped at four per core, with a note.
 pub fn capped_threads(requested: usize) -> usize {

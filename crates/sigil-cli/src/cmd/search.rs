@@ -70,12 +70,7 @@ pub struct Args {
 
 /// Runs the search: exit 0 when an event matched, 1 when none did, 2 on error.
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    let mut pool = rayon::ThreadPoolBuilder::new();
-    if let Some(n) = args.threads {
-        anyhow::ensure!(n > 0, "--threads must be at least 1");
-        pool = pool.num_threads(super::capped_threads(n));
-    }
-    let pool = pool.build().context("cannot start worker threads")?;
+    let pool = super::worker_pool(args.threads)?;
     pool.install(|| search(args))
 }
 
@@ -105,20 +100,12 @@ fn search(args: &Args) -> anyhow::Result<ExitCode> {
     let search = Search::new(&needles, args.case_sensitive, args.all)?;
     let filter = args.filter.event_filter()?;
     let discovery = sigil_logs::discover(&logs);
-    let missing: Vec<String> = discovery
-        .errors
-        .iter()
-        .filter(|e| !e.path().exists())
-        .map(ToString::to_string)
-        .collect();
-    if !missing.is_empty() {
-        anyhow::bail!("{}", missing.join("; "));
-    }
+    super::no_missing_logs(&discovery, &logs)?;
     for e in &discovery.errors {
         eprintln!("read error: {e}");
     }
     if discovery.inputs.is_empty() {
-        anyhow::bail!("no log to search in {}", super::hunt::join_paths(&logs));
+        anyhow::bail!("no log to search in {}", super::join_paths(&logs));
     }
     let parts =
         sigil_logs::split_into_parts(&discovery.inputs, sigil_logs::DEFAULT_CHUNKS_PER_PART);

@@ -243,7 +243,16 @@ fn write_table(
             other => other.name(),
         })
         .collect();
-    let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
+    for line in aligned(&header, rows) {
+        writeln!(out, "{line}")?;
+    }
+    Ok(())
+}
+
+/// A table as text lines: the header, then each row, every column padded to its widest
+/// cell and two spaces apart.
+pub(crate) fn aligned(header: &[&str], rows: &[Vec<String>]) -> Vec<String> {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for row in rows {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count());
@@ -258,11 +267,12 @@ fn write_table(
             .trim_end()
             .to_string()
     };
-    writeln!(out, "{}", line(&mut header.iter().copied()))?;
-    for row in rows {
-        writeln!(out, "{}", line(&mut row.iter().map(String::as_str)))?;
-    }
-    Ok(())
+    let mut lines = vec![line(&mut header.iter().copied())];
+    lines.extend(
+        rows.iter()
+            .map(|row| line(&mut row.iter().map(String::as_str))),
+    );
+    lines
 }
 
 fn truncate(text: &str, max: usize) -> String {
