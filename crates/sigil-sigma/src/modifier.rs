@@ -144,31 +144,12 @@ impl Modifier {
     }
 
     /// The modifier a misspelled name most likely meant (`endwith` → `endswith`,
-    /// `Contains` → `contains`): the closest name within two edits, if one is clearly
-    /// closest.
+    /// `Contains` → `contains`), as the quick fix of `unknown-modifier` offers it.
     pub fn closest(name: &str) -> Option<&'static str> {
-        let lower = name.to_ascii_lowercase();
-        if let Some(m) = Modifier::from_name(&lower) {
-            return Some(m.name());
-        }
-        let mut best: Option<(usize, &'static str)> = None;
-        let mut tie = false;
-        for m in ALL_MODIFIERS {
-            let candidate = m.name();
-            let d = strsim::damerau_levenshtein(&lower, candidate);
-            if d == 0 || d > 2 || d * 3 > candidate.len() {
-                continue;
-            }
-            match best {
-                Some((bd, _)) if d > bd => {}
-                Some((bd, _)) if d == bd => tie = true,
-                _ => {
-                    best = Some((d, candidate));
-                    tie = false;
-                }
-            }
-        }
-        best.filter(|_| !tie).map(|(_, name)| name)
+        let names = ALL_MODIFIERS
+            .iter()
+            .flat_map(|m| std::iter::once(m.name()).chain(m.aliases().iter().copied()));
+        crate::lint::fix::closest(name, names)
     }
 
     /// The canonical name.

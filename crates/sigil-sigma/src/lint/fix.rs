@@ -98,42 +98,22 @@ pub fn apply(text: &str, edits: &[Edit]) -> Option<String> {
 }
 
 /// The known name closest to `word` in edit distance, when it is close enough to be a
-/// misspelling of it (at most a third of its letters differ, and fewer than three).
+/// misspelling of it (at most a third of its letters differ, and fewer than three). The
+/// distance is the optimal string alignment one: a swap of two neighbours is one edit
+/// (`hihg` is one edit from `high`).
 pub(crate) fn closest<'a>(word: &str, names: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let word = word.to_ascii_lowercase();
+    // Nothing written is no misspelling (`F||contains`).
+    if word.is_empty() {
+        return None;
+    }
     let limit = (word.chars().count() / 3).clamp(1, 2);
     names
         .into_iter()
-        .map(|n| (edit_distance(&word, n), n))
+        .map(|n| (strsim::osa_distance(&word, n), n))
         .filter(|&(d, _)| d <= limit)
         .min_by_key(|&(d, n)| (d, n.len()))
         .map(|(_, n)| n)
-}
-
-/// Edit distance in characters, a swap of two neighbours counting as one edit (optimal
-/// string alignment): `hihg` is one edit from `high`.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let width = b.len() + 1;
-    let mut d = vec![0usize; (a.len() + 1) * width];
-    for (j, cell) in d.iter_mut().enumerate().take(width) {
-        *cell = j;
-    }
-    for i in 1..=a.len() {
-        d[i * width] = i;
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut best = (d[(i - 1) * width + j] + 1)
-                .min(d[i * width + j - 1] + 1)
-                .min(d[(i - 1) * width + j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                best = best.min(d[(i - 2) * width + j - 2] + 1);
-            }
-            d[i * width + j] = best;
-        }
-    }
-    d[a.len() * width + b.len()]
 }
 
 /// The byte range of the whole line (its newline included) of the block-sequence item
@@ -233,6 +213,7 @@ mod tests {
         assert_eq!(closest("Contains", names), Some("contains"));
         assert_eq!(closest("banana", names), None);
         assert_eq!(closest("x", ["re"]), None);
+        assert_eq!(closest("", ["i", "m"]), None);
         assert_eq!(closest("hihg", ["high", "low"]), Some("high"));
     }
 

@@ -3,9 +3,9 @@
 
 use sigil_core::Diagnostic;
 
-use super::fix::{Fix, Safety, closest, scalar_at};
+use super::fix::{Fix, Safety, scalar_at};
 use super::{Lint, LintInfo, declare_lint};
-use crate::modifier::{ALL_MODIFIERS, Modifier};
+use crate::modifier::Modifier;
 
 macro_rules! reader_lint {
     ($($name:ident),+) => {
@@ -218,10 +218,7 @@ impl Lint for UnknownModifier {
             if i == 0 || Modifier::from_name(part).is_some() {
                 continue;
             }
-            let names = ALL_MODIFIERS
-                .iter()
-                .flat_map(|m| std::iter::once(m.name()).chain(m.aliases().iter().copied()));
-            let name = closest(part, names)?;
+            let name = Modifier::closest(part)?;
             return Some(Fix::replace(
                 format!("Replace `{part}` with `{name}`"),
                 Safety::Unsafe,
