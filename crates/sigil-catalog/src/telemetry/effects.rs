@@ -377,6 +377,7 @@ fn call_args(s: &str) -> Vec<String> {
 /// What a cmdlet does, by its (alias-resolved) name.
 pub fn cmdlet(sim: &mut Sim, pid: Pid, name: &str, args: &[String], statement: &str) {
     let lower = name.to_ascii_lowercase();
+    import_module_of(sim, pid, name, statement);
     let p = |names: &[&str], pos: Option<usize>| param(args, names, pos);
     match lower.as_str() {
         "start-process" => {
@@ -557,6 +558,28 @@ pub fn cmdlet(sim: &mut Sim, pid: Pid, name: &str, args: &[String], statement: &
             let _ = mentions(statement, "-ComputerName");
         }
         _ => {}
+    }
+}
+
+/// The first call of a function of a module that compiles C# when imported (`programs.yml`)
+/// imports it into the host: csc.exe compiles, once per host.
+/// The prefix is matched as written and must be followed by a capital (`Invoke-ATHMSHTA`).
+fn import_module_of(sim: &mut Sim, pid: Pid, name: &str, statement: &str) {
+    let Some((_, noun)) = name.split_once('-') else {
+        return;
+    };
+    let module = super::model::programs()
+        .compiling_modules
+        .iter()
+        .find(|(prefix, _)| {
+            noun.strip_prefix(prefix.as_str())
+                .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_uppercase()))
+        })
+        .map(|(_, m)| m.clone());
+    if let Some(module) = module
+        && sim.imported.insert((pid, module.clone()))
+    {
+        compile(sim, pid, &format!("{statement} (importing {module})"));
     }
 }
 

@@ -5,7 +5,7 @@
 //! people; `ecs:` are the same values under ECS names, for Elastic rules. `programs.yml`
 //! says what programs do beyond their own process.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 
 use saphyr::{LoadableYamlNode, Scalar, Yaml};
@@ -258,6 +258,13 @@ pub struct Programs {
     pub programs: HashMap<String, Program>,
     /// COM class (lower case) to the program it starts.
     pub com: HashMap<String, String>,
+    /// Programs a default Windows installation has on its search path (lower case, with
+    /// their extension): a bare name outside this list may be a function of code the
+    /// script loads at run time.
+    pub installed: HashSet<String>,
+    /// PowerShell modules whose import compiles C#, by the noun prefix of their functions
+    /// (as written) to the module's name.
+    pub compiling_modules: Vec<(String, String)>,
 }
 
 /// The known programs.
@@ -311,6 +318,19 @@ fn parse_programs(text: &str) -> Result<Programs, String> {
                 }
             }
             out.programs.insert(name.to_ascii_lowercase(), p);
+        }
+    }
+    out.installed = list(doc.as_mapping_get("installed"))
+        .into_iter()
+        .map(|n| n.to_ascii_lowercase())
+        .collect();
+    if let Some(Yaml::Mapping(map)) = doc.as_mapping_get("modules") {
+        for (k, v) in map {
+            let name = scalar(Some(k)).ok_or("a module name that is not text")?;
+            let prefix = scalar(v.as_mapping_get("prefix")).ok_or("a module needs `prefix`")?;
+            if v.as_mapping_get("compiles").and_then(Yaml::as_bool) == Some(true) {
+                out.compiling_modules.push((prefix, name));
+            }
         }
     }
     if let Some(Yaml::Mapping(map)) = doc.as_mapping_get("com") {

@@ -10,6 +10,7 @@ use base64::Engine as _;
 
 use super::cmd;
 use super::effects;
+use super::model;
 use super::sim::{Pid, Sim, resolve_program};
 use super::text::{expand_env, find_ignore_case, unquote, words};
 
@@ -189,10 +190,25 @@ const MODULE_NOUNS: &[&str] = &[
 fn module_logged(name: &str, text: &str) -> bool {
     let lower = text.to_ascii_lowercase();
     let name_lower = name.to_ascii_lowercase();
-    if lower.contains(&format!("function {name_lower}")) {
+    if defines_function(&lower, &name_lower) {
         return false;
     }
-    let brings_functions = lower.contains("function ")
+    if !brings_functions(&lower) {
+        return true;
+    }
+    let noun = name_lower.split_once('-').map_or("", |(_, n)| n);
+    MODULE_NOUNS.contains(&noun)
+}
+
+/// Whether a script (lower case) defines the function `name` (lower case).
+fn defines_function(lower: &str, name: &str) -> bool {
+    lower.contains(&format!("function {name}")) || lower.contains(&format!("filter {name}"))
+}
+
+/// Whether a script (lower case) brings functions of its own: defines some, or loads code
+/// at run time (a downloaded script run with `iex`, dot-sourcing, a script module).
+fn brings_functions(lower: &str) -> bool {
+    lower.contains("function ")
         || (lower.contains("iex") || lower.contains("invoke-expression"))
             && (lower.contains("download")
                 || lower.contains("iwr")
@@ -201,12 +217,28 @@ fn module_logged(name: &str, text: &str) -> bool {
         || lower.contains(". .\\")
         || lower.contains(". \"")
         || lower.contains(". $")
-        || lower.contains("import-module") && lower.contains(".ps1");
-    if !brings_functions {
+        || lower.contains("import-module") && lower.contains(".ps1")
+}
+
+/// Whether a bare `name` (no path, no extension) that a script of `text` runs is one of the
+/// script's functions rather than a program: PowerShell looks for a function first, so it
+/// is one when the script defines it, or when the script brings functions of its own and
+/// no program of that name is installed (`programs.yml`).
+fn is_function(name: &str, text: &str) -> bool {
+    if name.contains(['\\', '/', ':', '.']) {
+        return false;
+    }
+    let lower = text.to_ascii_lowercase();
+    let name = name.to_ascii_lowercase();
+    if defines_function(&lower, &name) {
         return true;
     }
-    let noun = name_lower.split_once('-').map_or("", |(_, n)| n);
-    MODULE_NOUNS.contains(&noun)
+    let known = model::programs();
+    let installed = ["exe", "com", "cmd"].iter().any(|ext| {
+        let file = format!("{name}.{ext}");
+        known.installed.contains(&file) || known.programs.contains_key(&file)
+    });
+    brings_functions(&lower) && !installed
 }
 
 /// The script a PowerShell command line runs, and how it was given.
@@ -595,6 +627,7 @@ fn run_statement(sim: &mut Sim, pid: Pid, statement: &str) {
             }
             effects::cmdlet(sim, pid, &name, &args, statement);
         }
+        Command::Program(name, _) if is_function(&name, &sim.script) => {}
         Command::Program(name, rest) => {
             let image = resolve_program(&name);
             let line = native_command_line(&image, &rest);

@@ -1,7 +1,7 @@
 //! The simulated host: the processes a test starts and the events they cause, each made
 //! from its event model (`models/*.yml`) with the slots the command readers give.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::SimEvent;
 use super::model::{Slots, model, programs};
@@ -93,6 +93,8 @@ pub struct Sim {
     pub script: String,
     /// How deep readers are nested (`cmd /c powershell -c cmd /c ...`), to stop runaways.
     pub depth: usize,
+    /// Modules imported, as (host, module name).
+    pub imported: HashSet<(Pid, String)>,
     wmi_host: Option<Pid>,
     dcom_host: Option<Pid>,
     service_host: Option<Pid>,
@@ -117,6 +119,7 @@ impl Sim {
             tasks: HashMap::new(),
             script: String::new(),
             depth: 0,
+            imported: HashSet::new(),
             wmi_host: None,
             dcom_host: None,
             service_host: None,

