@@ -83,6 +83,11 @@ const BUILTINS: &[(&str, &[&str], &str)] = &[
         &["logpoint-windows"],
         include_str!("../pipelines/logpoint_windows.yml"),
     ),
+    (
+        "sumologic_cse",
+        &["sumologic-cse", "sumologic_cse_pipeline"],
+        include_str!("../pipelines/sumologic_cse.yml"),
+    ),
 ];
 
 /// The names of the built-in pipelines (without aliases), in a stable order.

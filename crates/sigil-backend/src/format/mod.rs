@@ -12,6 +12,7 @@ pub mod elastic;
 pub mod loki;
 pub mod opensearch;
 pub mod splunk;
+pub mod sumologic;
 
 /// One rule's conversion, as a format sees it.
 #[derive(Debug, Clone, Copy)]

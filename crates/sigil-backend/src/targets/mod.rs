@@ -20,6 +20,7 @@ pub mod spl2;
 pub mod splunk;
 pub mod splunk_dm;
 pub mod sqlite;
+pub mod sumologic;
 
 /// Every target, in the order `--list-targets` shows them.
 pub static ALL: &[&TargetInfo] = &[
@@ -39,4 +40,5 @@ pub static ALL: &[&TargetInfo] = &[
     &carbonblack::TARGET,
     &logscale::TARGET,
     &logpoint::TARGET,
+    &sumologic::TARGET,
 ];

@@ -380,12 +380,24 @@ pub fn check_with_defects(
     syntax: Option<Syntax>,
     defects: &[Defect],
 ) {
+    check_expect_with_defects(file, target, pipelines, Expect::Queries, syntax, defects);
+}
+
+/// Like [`check_with_defects`], reading the reference's queries as `expect` says.
+pub fn check_expect_with_defects(
+    file: &str,
+    target: &str,
+    pipelines: &[&str],
+    expect: Expect,
+    syntax: Option<Syntax>,
+    defects: &[Defect],
+) {
     let syntax = syntax.map(|f| move |q: &str| f(q));
     let Some(out) = run(
         file,
         target,
         pipelines,
-        Expect::Queries,
+        expect,
         syntax.as_ref().map(|f| f as SyntaxRef<'_>),
         defects,
     ) else {
