@@ -218,3 +218,100 @@ fn sumologic_with_sumologic_cse() {
         &defects,
     );
 }
+
+/// The rule fields of the reference's JSON that `cse_rule` writes (its `entity_selectors`
+/// and mapping-confidence metadata are not written here; the conversion time and the rule's
+/// git commit differ from run to run).
+const RULE_KEYS: &[&str] = &[
+    "content_type",
+    "enabled",
+    "is_prototype",
+    "name",
+    "name_expression",
+    "rule_source",
+    "summary_expression",
+    "pattern_type",
+    "stream",
+    "description_expression",
+    "score_mapping",
+    "tags",
+    "category",
+    "created",
+    "last_updated",
+];
+
+/// `cse_rule` against the reference's rule JSON for every rule it converts: every
+/// field above (the expression is the measure of the other test) and the rule's id and status
+/// in `conversion_metadata` must agree for at least 97% of them.
+#[test]
+fn cse_rule_format_matches_the_reference_rule_json() {
+    use serde_json::Value as Json;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared");
+    let Ok(text) = std::fs::read_to_string(dir.join("oracle/conv-sumologic-cse.jsonl")) else {
+        println!("skipped: ../shared/oracle/conv-sumologic-cse.jsonl not found");
+        return;
+    };
+    let (mut total, mut equal) = (0, 0);
+    for line in text.lines() {
+        let Ok(row) = serde_json::from_str::<Json>(line) else {
+            continue;
+        };
+        if row["ok"] != Json::Bool(true) {
+            continue;
+        }
+        let Some(path) = row["path"].as_str() else {
+            continue;
+        };
+        let Some(doc) = row["queries"][0]
+            .as_str()
+            .and_then(|q| serde_json::from_str::<Json>(q).ok())
+        else {
+            continue;
+        };
+        let reference = &doc["rules"][0];
+        let source =
+            std::fs::read_to_string(dir.join("corpus/sigma").join(path)).unwrap_or_default();
+        let Some(rule) = sigil_sigma::parse_str(&source).rules.into_iter().next() else {
+            continue;
+        };
+        let ours = sigil_backend::format::sumologic::rule_json(&rule, "");
+        total += 1;
+        let mut differs: Vec<&str> = RULE_KEYS
+            .iter()
+            .copied()
+            .filter(|k| ours.get(*k) != reference.get(*k))
+            .collect();
+        for k in ["sigma_uid", "sigma_status"] {
+            if ours["conversion_metadata"][k] != reference["conversion_metadata"][k] {
+                differs.push(k);
+            }
+        }
+        if differs.is_empty() {
+            equal += 1;
+        } else if total - equal <= 5 {
+            for k in &differs {
+                println!(
+                    "{path}: {k}\n  reference: {}\n  sigil:     {}",
+                    reference[*k], ours[*k]
+                );
+            }
+        }
+    }
+    println!("cse_rule: {equal} / {total} rules with every field equal");
+    assert!(total > 0);
+    assert!(equal * 100 >= total * 97, "only {equal} / {total} equal");
+}
+
+#[test]
+fn a_foreign_pipeline_is_refused() {
+    use sigil_backend::{Conversion, Pipelines};
+    let sumo = TargetInfo::find("sumologic").expect("registered");
+    let loki = TargetInfo::find("loki").expect("registered");
+    let loki_pipeline = sigil_pipeline::builtin("loki_promtail_sysmon").expect("built in");
+    let sumo_pipeline = sigil_pipeline::builtin("sumologic_cse").expect("built in");
+    let err = Conversion::plan(&[sumo], &Pipelines::Chosen(vec![loki_pipeline]))
+        .expect_err("loki's pipeline is not for sumologic");
+    assert!(err.to_string().contains("loki"), "{err}");
+    assert!(Conversion::plan(&[loki], &Pipelines::Chosen(vec![sumo_pipeline.clone()])).is_err());
+    assert!(Conversion::plan(&[sumo], &Pipelines::Chosen(vec![sumo_pipeline])).is_ok());
+}
