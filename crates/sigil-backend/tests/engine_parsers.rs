@@ -20,6 +20,9 @@ const PARSERS: &[(&str, &str)] = &[
     ("lucene", "lucene"),
     ("opensearch", "lucene"),
     ("sqlite", "sql:sqlite"),
+    ("duckdb", "sql:duckdb"),
+    ("clickhouse", "sql:clickhouse"),
+    ("spark", "sql:spark"),
 ];
 
 fn corpus() -> Option<PathBuf> {

@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::oracle::{Defect, check, check_engine_with_defects, check_with_defects};
+use common::oracle::{Defect, check, check_engine, check_engine_with_defects, check_with_defects};
 use common::validity::{self, Lexical};
 use sigil_backend::TargetInfo;
 use sigil_backend::dialect::Dialect;
@@ -388,4 +388,167 @@ fn loki_without_pipeline() {
         target,
     )];
     check_engine_with_defects("conv-loki.jsonl", "loki", &[], "logql", &defects);
+}
+
+/// A target as a reference writes it: sigil's renderer for everything but strings (and
+/// keywords), which `strings` (and `keyword`) write.
+#[derive(Debug)]
+struct StringsAsReference {
+    inner: &'static dyn Target,
+    strings: Option<fn(&str, &Str) -> String>,
+    keyword: Option<fn(&Pattern) -> String>,
+}
+
+impl Target for StringsAsReference {
+    fn dialect(&self) -> &Dialect {
+        self.inner.dialect()
+    }
+    fn value_str(&self, p: &Pattern) -> Res<String> {
+        self.inner.value_str(p)
+    }
+    fn keyword_value_str(&self, p: &Pattern) -> Res<String> {
+        match self.keyword {
+            Some(k) => Ok(k(p)),
+            None => self.inner.keyword_value_str(p),
+        }
+    }
+    fn field_str(&self, r: &mut Render<'_>, field: &str, s: &Str) -> Res<Out> {
+        match self.strings {
+            Some(f) => Ok(Out::Text(f(&self.inner.dialect().field(field), s))),
+            None => self.inner.field_str(r, field, s),
+        }
+    }
+    fn field_str_cased(&self, r: &mut Render<'_>, field: &str, s: &Str) -> Res<Out> {
+        self.inner.field_str_cased(r, field, s)
+    }
+    fn field_regex(
+        &self,
+        r: &mut Render<'_>,
+        field: &str,
+        source: &str,
+        flags: sigil_core::RegexFlags,
+    ) -> Res<Out> {
+        self.inner.field_regex(r, field, source, flags)
+    }
+    fn in_expression(&self, r: &mut Render<'_>, kind: BoolKind, args: &[Node]) -> Res<Out> {
+        self.inner.in_expression(r, kind, args)
+    }
+    fn finish(&self, r: &Render<'_>, query: Out, ctx: &QueryContext<'_>) -> Res<String> {
+        self.inner.finish(r, query, ctx)
+    }
+}
+
+fn reference_target(
+    name: &'static str,
+    inner: &'static TargetInfo,
+    strings: Option<fn(&str, &Str) -> String>,
+    keyword: Option<fn(&Pattern) -> String>,
+) -> Defect {
+    let renderer: &'static StringsAsReference = Box::leak(Box::new(StringsAsReference {
+        inner: inner.renderer,
+        strings,
+        keyword,
+    }));
+    let target: &'static TargetInfo = Box::leak(Box::new(TargetInfo {
+        name: "as-reference",
+        renderer,
+        ..spl2_info()
+    }));
+    (name, target)
+}
+
+/// DuckDB's reference writes `ILIKE` without an escape character: a literal `%` or `_` is
+/// a wildcard there.
+fn duckdb_unescaped_like(field: &str, s: &Str) -> String {
+    use sigil_backend::render::{StrOp, choose_str_op};
+    use sigil_backend::targets::sql::{Literal, like_pattern};
+    let (op, _) = choose_str_op(&s.pattern, [true, true, true, true]);
+    let body = Literal::Standard.body(&like_pattern(&s.pattern, false));
+    let plain = !s.pattern.has_wildcards() && !s.pattern.literals().any(|l| l.contains(['%', '_']));
+    if op == StrOp::Equals && plain {
+        format!("{field}='{body}'")
+    } else {
+        format!("{field} ILIKE '{body}'")
+    }
+}
+
+#[test]
+fn duckdb_without_pipeline() {
+    let defects = [reference_target(
+        "literal `%` and `_` left wildcards in `ILIKE`",
+        &sigil_backend::targets::duckdb::TARGET,
+        Some(duckdb_unescaped_like),
+        None,
+    )];
+    check_engine_with_defects("conv-duckdb.jsonl", "duckdb", &[], "sql:duckdb", &defects);
+}
+
+/// ClickHouse's reference escapes `%` and `_` in the values of an `IN` list, where the
+/// backslash stays (`'a\_b'` is four characters), so such a value never matches.
+#[derive(Debug)]
+struct ClickHouseInListReference;
+
+impl Target for ClickHouseInListReference {
+    fn dialect(&self) -> &Dialect {
+        &sigil_backend::targets::clickhouse::DIALECT
+    }
+    fn value_str(&self, p: &Pattern) -> Res<String> {
+        let plain = sigil_backend::targets::clickhouse::ClickHouse.value_str(p)?;
+        Ok(plain.replace('%', "\\%").replace('_', "\\_"))
+    }
+    fn keyword_value_str(&self, p: &Pattern) -> Res<String> {
+        sigil_backend::targets::clickhouse::ClickHouse.keyword_value_str(p)
+    }
+    fn field_str(&self, r: &mut Render<'_>, field: &str, s: &Str) -> Res<Out> {
+        sigil_backend::targets::clickhouse::ClickHouse.field_str(r, field, s)
+    }
+    fn field_regex(
+        &self,
+        r: &mut Render<'_>,
+        field: &str,
+        source: &str,
+        flags: sigil_core::RegexFlags,
+    ) -> Res<Out> {
+        sigil_backend::targets::clickhouse::ClickHouse.field_regex(r, field, source, flags)
+    }
+    fn finish(&self, r: &Render<'_>, query: Out, ctx: &QueryContext<'_>) -> Res<String> {
+        sigil_backend::targets::clickhouse::ClickHouse.finish(r, query, ctx)
+    }
+}
+
+/// ClickHouse's reference searches a keyword as a whole token (`hasToken`), which fails on
+/// a value holding spaces or punctuation.
+fn clickhouse_has_token(p: &Pattern) -> String {
+    use sigil_backend::targets::sql::like_pattern;
+    let body = like_pattern(p, true).replace('\'', "''");
+    format!("hasToken(full_log, '{body}')")
+}
+
+#[test]
+fn clickhouse_without_pipeline() {
+    let ch = &sigil_backend::targets::clickhouse::TARGET;
+    let in_list: &'static TargetInfo = Box::leak(Box::new(TargetInfo {
+        name: "as-reference",
+        renderer: &ClickHouseInListReference,
+        ..spl2_info()
+    }));
+    let keywords = reference_target(
+        "keywords as whole tokens (`hasToken`)",
+        ch,
+        None,
+        Some(clickhouse_has_token),
+    );
+    let defects = [("`%` and `_` escaped in `IN` lists", in_list), keywords];
+    check_engine_with_defects(
+        "conv-clickhouse.jsonl",
+        "clickhouse",
+        &[],
+        "sql:clickhouse",
+        &defects,
+    );
+}
+
+#[test]
+fn spark_without_pipeline() {
+    check_engine("conv-databricks.jsonl", "spark", &[], "sql:spark", 0.97);
 }

@@ -4,7 +4,9 @@
 use crate::registry::TargetInfo;
 
 pub mod carbonblack;
+pub mod clickhouse;
 pub mod cortexxdr;
+pub mod duckdb;
 pub mod elastic;
 pub mod eql;
 pub mod esql;
@@ -16,9 +18,11 @@ pub mod lucene;
 pub mod opensearch;
 pub mod ppl;
 pub mod sentinelone;
+pub mod spark;
 pub mod spl2;
 pub mod splunk;
 pub mod splunk_dm;
+pub mod sql;
 pub mod sqlite;
 pub mod sumologic;
 
@@ -35,6 +39,9 @@ pub static ALL: &[&TargetInfo] = &[
     &kusto::TARGET,
     &loki::TARGET,
     &sqlite::TARGET,
+    &duckdb::TARGET,
+    &clickhouse::TARGET,
+    &spark::TARGET,
     &sentinelone::TARGET,
     &cortexxdr::TARGET,
     &carbonblack::TARGET,

@@ -3,7 +3,9 @@
 //! negation as `NOT COALESCE(x, 0)` so that a missing column counts as false. SQL has no
 //! "any column" search, so keyword searches cannot be expressed.
 
-use sigil_core::{Pattern, Piece};
+use sigil_core::Pattern;
+
+use super::sql::{Literal, glob_pattern, like_pattern};
 
 use crate::dialect::{Dialect, FieldQuote, NotStyle, StrQuote};
 use crate::registry::TargetInfo;
@@ -230,10 +232,7 @@ pub static TARGET: TargetInfo = TargetInfo {
 
 /// A string literal body: LIKE wildcards, `%`, `_` and `\` escaped, quotes doubled.
 fn like_body(p: &Pattern) -> String {
-    DIALECT
-        .escape_pattern(p, (Some("%"), Some("_")), "\\")
-        .unwrap_or_default()
-        .replace('\'', "''")
+    Literal::Standard.body(&like_pattern(p, true))
 }
 
 /// Longest `and` / `or` chain printed flat. SQLite's parser nests every operator of a chain
@@ -289,29 +288,7 @@ impl Target for Sqlite {
 
     fn field_str_cased(&self, r: &mut Render<'_>, field: &str, s: &Str) -> Res<Out> {
         let _ = r;
-        // GLOB has no escape character: literal `*`, `?` and `[` become one-character
-        // classes.
-        let mut body = String::new();
-        for piece in s.pattern.pieces() {
-            match piece {
-                Piece::Lit(t) => {
-                    for c in t.chars() {
-                        match c {
-                            '*' | '?' | '[' => {
-                                body.push('[');
-                                body.push(c);
-                                body.push(']');
-                            }
-                            '\'' => body.push_str("''"),
-                            _ => body.push(c),
-                        }
-                    }
-                }
-                Piece::AnyMany => body.push('*'),
-                Piece::AnyOne => body.push('?'),
-                Piece::Placeholder(_) => {}
-            }
-        }
+        let body = Literal::Standard.body(&glob_pattern(&s.pattern));
         Ok(Out::Text(format!("{} GLOB '{body}'", DIALECT.field(field))))
     }
 
