@@ -2,11 +2,19 @@
 //! rule's title, a description gathering its metadata, a constant score from its level, its
 //! ATT&CK tactics and techniques as CSE tags and the first tactic as its category.
 //!
+//! The rule's entity selectors (which entities Cloud SIEM attaches its signals to) come from
+//! its logsource: the entities of its category (process creation: host, user, process), else
+//! those of its source's class (the `sumologic_cse` pipeline's state
+//! `sumologic_classification`: identity sources have user and IP), else those of its product.
+//!
 //! Each query is written as one import document, `{"rules": [rule]}`, on a line of its own
 //! (the reference writes one document holding every rule of a run).
 
+use std::sync::LazyLock;
+
 use serde_json::{Map, Value as Json, json};
-use sigil_core::{Level, Rule, Status};
+use sigil_core::{Level, LogSource, Rule, Status};
+use sigil_pipeline::Pipeline;
 
 use super::{FormatInput, OutputFormat};
 
@@ -37,6 +45,126 @@ const TACTICS: &[(&str, &str, &str)] = &[
     ("exfiltration", "TA0010", "Exfiltration"),
     ("impact", "TA0040", "Impact"),
 ];
+
+/// Entities of a Sigma category, by CSE entity type.
+const CATEGORY_ENTITIES: &[(&str, &[&str])] = &[
+    ("process_creation", &["_hostname", "_username", "_process"]),
+    ("process_termination", &["_hostname", "_process"]),
+    ("process_access", &["_hostname", "_username", "_process"]),
+    ("process_tampering", &["_hostname", "_username", "_process"]),
+    (
+        "create_remote_thread",
+        &["_hostname", "_username", "_process"],
+    ),
+    ("file_event", &["_hostname", "_file"]),
+    ("file_change", &["_hostname", "_file"]),
+    ("file_delete", &["_hostname", "_file"]),
+    ("file_delete_detected", &["_hostname", "_file"]),
+    ("file_access", &["_hostname", "_file"]),
+    ("file_rename", &["_hostname", "_file"]),
+    ("file_block_executable", &["_hostname", "_file"]),
+    ("file_block_shredding", &["_hostname", "_file"]),
+    ("file_executable_detected", &["_hostname", "_file"]),
+    ("network_connection", &["_hostname", "_ip"]),
+    ("dns_query", &["_hostname", "_domain"]),
+    ("dns", &["_hostname", "_domain"]),
+    ("firewall", &["_hostname", "_ip"]),
+    ("proxy", &["_ip", "_domain"]),
+    ("webserver", &["_ip", "_hostname"]),
+    ("registry_event", &["_hostname", "_username"]),
+    ("registry_add", &["_hostname", "_username"]),
+    ("registry_delete", &["_hostname", "_username"]),
+    ("registry_set", &["_hostname", "_username"]),
+    ("registry_rename", &["_hostname", "_username"]),
+    ("authentication", &["_hostname", "_ip", "_username"]),
+    ("image_load", &["_hostname", "_username"]),
+    ("driver_load", &["_hostname", "_file"]),
+    ("wmi_event", &["_hostname", "_username"]),
+    ("ps_script", &["_hostname", "_username"]),
+    ("ps_module", &["_hostname", "_username"]),
+    ("ps_classic_script", &["_hostname", "_username"]),
+    ("ps_classic_start", &["_hostname", "_username"]),
+    ("ps_classic_provider_start", &["_hostname", "_username"]),
+    ("pipe_created", &["_hostname", "_username"]),
+    ("clipboard_capture", &["_hostname", "_username"]),
+    ("antivirus", &["_hostname", "_file"]),
+    ("application", &["_username"]),
+    ("database", &["_hostname", "_username"]),
+    ("sysmon_status", &["_hostname"]),
+    ("sysmon_error", &["_hostname"]),
+    ("create_stream_hash", &["_hostname", "_file"]),
+    ("raw_access_thread", &["_hostname", "_username"]),
+];
+
+/// Entities of a class of sources.
+const CLASS_ENTITIES: &[(&str, &[&str])] = &[
+    ("endpoint", &["_hostname", "_username", "_process"]),
+    ("identity", &["_username", "_ip"]),
+    ("cloud_audit", &["_username", "_ip"]),
+    ("network", &["_hostname", "_ip"]),
+    ("application", &["_username", "_ip"]),
+    ("cloud_infrastructure", &["_ip"]),
+    ("security_tool", &["_hostname", "_username", "_file"]),
+];
+
+/// Entities of a product, when neither its category nor its source's class says.
+const PRODUCT_ENTITIES: &[(&str, &[&str])] = &[
+    ("windows", &["_hostname", "_username"]),
+    ("linux", &["_hostname", "_username"]),
+    ("macos", &["_hostname", "_username"]),
+    ("azure", &["_ip", "_username"]),
+    ("aws", &["_ip", "_username"]),
+    ("github", &["_username"]),
+    ("office365", &["_username"]),
+    ("m365", &["_username"]),
+];
+
+/// The CSE field holding each entity type.
+fn entity_field(entity: &str) -> &'static str {
+    match entity {
+        "_hostname" => "device_hostname",
+        "_username" => "user_username",
+        "_ip" => "srcDevice_ip",
+        "_process" => "baseImage",
+        "_file" => "file_path",
+        // A domain is not an entity field of DNS records in CSE: the URL's is.
+        "_domain" => "http_url_fqdn",
+        _ => "device_mac",
+    }
+}
+
+/// The pipeline that knows each logsource's class of source.
+static SOURCES: LazyLock<Option<Pipeline>> =
+    LazyLock::new(|| sigil_pipeline::builtin("sumologic_cse"));
+
+/// The class of the rule's source (`endpoint`, `identity`, ...), as `sumologic_cse` says.
+fn source_class(rule: &Rule) -> Option<String> {
+    let processed = SOURCES.as_ref()?.process(rule).ok()?;
+    let class = processed.state.get("sumologic_classification")?.to_text();
+    (!class.is_empty()).then_some(class)
+}
+
+/// The entity selectors of a rule about `ls` whose source is of class `class`.
+pub fn entity_selectors(ls: &LogSource, class: Option<&str>) -> Vec<Json> {
+    let find = |table: &[(&str, &'static [&'static str])], key: &str| {
+        table.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
+    };
+    let entities = ls
+        .category
+        .as_deref()
+        .and_then(|c| find(CATEGORY_ENTITIES, c))
+        .or_else(|| class.and_then(|c| find(CLASS_ENTITIES, c)))
+        .or_else(|| {
+            ls.product
+                .as_deref()
+                .and_then(|p| find(PRODUCT_ENTITIES, &p.to_ascii_lowercase()))
+        })
+        .unwrap_or_default();
+    entities
+        .iter()
+        .map(|e| json!({"entity_type": e, "expression": entity_field(e)}))
+        .collect()
+}
 
 fn cse_rules(input: &FormatInput<'_>) -> String {
     let mut out = String::new();
@@ -78,6 +206,10 @@ pub fn rule_json(rule: &Rule, query: &str) -> Json {
     r.insert("stream".into(), json!("record"));
     r.insert("description_expression".into(), json!(description(rule)));
     r.insert("expression".into(), json!(query));
+    let selectors = entity_selectors(&rule.logsource, source_class(rule).as_deref());
+    if !selectors.is_empty() {
+        r.insert("entity_selectors".into(), Json::Array(selectors));
+    }
     r.insert(
         "score_mapping".into(),
         json!({"default": score, "type": "constant", "field": null, "mapping": []}),
