@@ -49,6 +49,8 @@ enum Command {
     Query(cmd::query::Args),
     /// Test rules on their regression samples (SigmaHQ's format) and on benign logs.
     Test(cmd::test::Args),
+    /// Live detection: events from stdin, files, HTTP, syslog or NATS JetStream as they come.
+    Watch(Box<cmd::watch::Args>),
 }
 
 fn main() -> ExitCode {
@@ -79,6 +81,7 @@ fn main() -> ExitCode {
         Command::Search(args) => cmd::search::run(&args),
         Command::Serve(args) => cmd::serve::run(&args),
         Command::Test(args) => cmd::test::run(&args),
+        Command::Watch(args) => cmd::watch::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -39,14 +39,32 @@ pub(crate) struct CompiledCorrelation {
 /// One hit of a base rule, as buffered for a correlation.
 #[derive(Debug, Clone)]
 pub(crate) struct Hit {
-    pub(crate) corr: u32,
+    pub(crate) key: WindowKey,
+    pub(crate) hit: WindowHit,
+}
+
+/// The window a hit belongs to: a correlation and a group.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct WindowKey {
+    /// The correlation, by its position among the engine's correlations.
+    pub correlation: u32,
+    /// The values of its `group-by` fields (`None` when absent).
+    pub group: Vec<Option<String>>,
+}
+
+/// A base-rule hit as a correlation window keeps it: a few owned fields, never the event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WindowHit {
     /// Position of the base rule in the correlation's list.
-    pub(crate) base: u32,
-    pub(crate) time: Micros,
-    pub(crate) group: Vec<Option<String>>,
-    pub(crate) value: Option<String>,
-    pub(crate) summary: EventSummary,
-    pub(crate) source: Option<Arc<str>>,
+    pub base: u32,
+    /// The event's time.
+    pub time: Micros,
+    /// The aggregated field's value (value_count, value_sum, ...).
+    pub value: Option<String>,
+    /// The event's identifying fields.
+    pub summary: EventSummary,
+    /// The log the event came from.
+    pub source: Option<Arc<str>>,
 }
 
 /// The base-rule hits buffered by one or more scans, waiting for
@@ -73,6 +91,12 @@ impl CorrelationHits {
     /// Whether no hit is buffered.
     pub fn is_empty(&self) -> bool {
         self.hits.is_empty()
+    }
+
+    /// Takes the buffered hits, each with its window, in the order they were recorded
+    /// (live detection hands them one by one to [`crate::Engine::advance_window`]).
+    pub fn drain_windows(&mut self) -> impl Iterator<Item = (WindowKey, WindowHit)> + '_ {
+        self.hits.drain(..).map(|h| (h.key, h.hit))
     }
 }
 
@@ -113,65 +137,81 @@ pub(crate) fn evaluate(
     sink: &mut dyn Sink,
 ) {
     // Group runs by (correlation, group), time order inside; stable, so ties keep input order.
-    hits.sort_by(|a, b| (a.corr, &a.group, a.time).cmp(&(b.corr, &b.group, b.time)));
-    let mut start = 0;
-    while start < hits.len() {
-        let end = start
-            + hits[start..]
-                .iter()
-                .take_while(|h| h.corr == hits[start].corr && h.group == hits[start].group)
-                .count();
-        let c = &correlations[hits[start].corr as usize];
-        evaluate_group(c, base_infos, &hits[start..end], sink);
-        start = end;
+    hits.sort_by(|a, b| (&a.key, a.hit.time).cmp(&(&b.key, b.hit.time)));
+    let mut hits = hits.into_iter().peekable();
+    while let Some(first) = hits.next() {
+        let key = first.key;
+        let mut group = vec![first.hit];
+        while let Some(next) = hits.next_if(|h| h.key == key) {
+            group.push(next.hit);
+        }
+        let c = &correlations[key.correlation as usize];
+        let info = |rule: u32| Arc::clone(&base_infos[rule as usize]);
+        let mut window = Vec::new();
+        for hit in group {
+            advance(c, &info, &key.group, &mut window, hit, sink);
+        }
     }
 }
 
-fn evaluate_group(
+/// Adds `hit` to the open `window` of one group (kept in time order), drops the hits that
+/// fell out of the timespan before the latest, and when the condition holds emits one
+/// detection for the window and empties it, so the next window starts after it. Returns
+/// whether it fired.
+pub(crate) fn advance(
     c: &CompiledCorrelation,
-    base_infos: &[Arc<RuleInfo>],
-    hits: &[Hit],
+    info: &dyn Fn(u32) -> Arc<RuleInfo>,
+    group: &[Option<String>],
+    window: &mut Vec<WindowHit>,
+    hit: WindowHit,
     sink: &mut dyn Sink,
-) {
-    let mut from = 0;
-    for i in 0..hits.len() {
-        while hits[i].time - hits[from].time > c.timespan {
-            from += 1;
-        }
-        let window = &hits[from..=i];
-        if let Some(value) = measure(c, window) {
-            let m = CorrelationMatch {
-                kind: c.kind,
-                group: c
-                    .group_names
-                    .iter()
-                    .cloned()
-                    .zip(hits[i].group.iter().cloned())
-                    .collect(),
-                first: window[0].time,
-                last: hits[i].time,
-                value,
-                events: window
-                    .iter()
-                    .map(|h| CorrelatedEvent {
-                        rule: base_infos[c.bases[h.base as usize] as usize].clone(),
-                        summary: h.summary.clone(),
-                        source: h.source.clone(),
-                    })
-                    .collect(),
-            };
-            sink.detection(&Detection {
-                rule: &c.info,
-                source: hits[i].source.as_deref(),
-                matched: Matched::Correlation(&m),
-            });
-            from = i + 1;
-        }
-    }
+) -> bool {
+    // After every hit of equal or earlier time: ties keep arrival order.
+    let at = window.partition_point(|h| h.time <= hit.time);
+    window.insert(at, hit);
+    let Some(last) = window.last().map(|h| h.time) else {
+        return false;
+    };
+    let stale = window
+        .iter()
+        .take_while(|h| last - h.time > c.timespan)
+        .count();
+    window.drain(..stale);
+    let Some(value) = measure(c, window) else {
+        return false;
+    };
+    let m = CorrelationMatch {
+        kind: c.kind,
+        group: c
+            .group_names
+            .iter()
+            .cloned()
+            .zip(group.iter().cloned())
+            .collect(),
+        first: window[0].time,
+        last,
+        value,
+        events: window
+            .iter()
+            .map(|h| CorrelatedEvent {
+                rule: info(c.bases[h.base as usize]),
+                summary: h.summary.clone(),
+                source: h.source.clone(),
+            })
+            .collect(),
+    };
+    let source = window.last().and_then(|h| h.source.clone());
+    sink.detection(&Detection {
+        rule: &c.info,
+        source: source.as_deref(),
+        matched: Matched::Correlation(&m),
+    });
+    window.clear();
+    true
 }
 
 /// The measured value of a window when the correlation's condition holds on it.
-fn measure(c: &CompiledCorrelation, window: &[Hit]) -> Option<f64> {
+fn measure(c: &CompiledCorrelation, window: &[WindowHit]) -> Option<f64> {
     let holds = |v: f64| match &c.condition {
         Some(cond) if !cond.comparisons.is_empty() => cond.holds(v),
         _ => v >= 1.0,

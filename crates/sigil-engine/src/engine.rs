@@ -7,7 +7,7 @@ use sigil_core::fold::flatten;
 use sigil_core::{Expr, Rule, RuleBody};
 
 use crate::compile::{FieldId, FieldTable, Lit, Node, PredTable};
-use crate::correlation::{self, CompiledCorrelation, CorrelationHits};
+use crate::correlation::{self, CompiledCorrelation, CorrelationHits, WindowHit, WindowKey};
 use crate::error::CompileError;
 use crate::index::{LogsourceIndex, take_logsource};
 use crate::prefilter::Prefilters;
@@ -345,6 +345,32 @@ impl Engine {
         }
         let infos: Vec<Arc<RuleInfo>> = self.rules.iter().map(|r| r.info.clone()).collect();
         correlation::evaluate(&self.correlations, &infos, hits.hits, sink);
+    }
+
+    /// Live correlation: adds `hit` to `window`, the open window of `key` that the caller
+    /// keeps (empty for a new group), and emits the correlation's detection when its
+    /// condition holds, emptying the window. See [`crate::correlation`]. A key that names
+    /// no correlation of this engine is ignored (returns `false`).
+    pub fn advance_window(
+        &self,
+        key: &WindowKey,
+        window: &mut Vec<WindowHit>,
+        hit: WindowHit,
+        sink: &mut dyn Sink,
+    ) -> bool {
+        let Some(c) = self.correlations.get(key.correlation as usize) else {
+            return false;
+        };
+        let info = |rule: u32| Arc::clone(&self.rules[rule as usize].info);
+        correlation::advance(c, &info, &key.group, window, hit, sink)
+    }
+
+    /// The correlation at `index` among the engine's correlations (what
+    /// [`WindowKey::correlation`] counts), and its timespan in microseconds.
+    pub fn correlation(&self, index: u32) -> Option<(&RuleInfo, Micros)> {
+        self.correlations
+            .get(index as usize)
+            .map(|c| (&*c.info, c.timespan))
     }
 
     /// Evaluates every event and then the correlations: the whole run on one thread.

@@ -68,7 +68,7 @@ pub mod time;
 #[cfg(test)]
 mod tests;
 
-pub use correlation::{CorrelatedEvent, CorrelationHits, CorrelationMatch};
+pub use correlation::{CorrelatedEvent, CorrelationHits, CorrelationMatch, WindowHit, WindowKey};
 pub use engine::{Engine, EngineOptions, SkippedRule};
 pub use error::CompileError;
 pub use scan::{Scan, ScanStats};

@@ -23,7 +23,7 @@ use sigil_core::Op;
 use sigil_logs::{Event, FieldValue};
 
 use crate::compile::{CompiledPred, FieldId, Node, PredTest, ValueTest};
-use crate::correlation::{CorrelationHits, Hit};
+use crate::correlation::{CorrelationHits, Hit, WindowHit, WindowKey};
 use crate::engine::Engine;
 use crate::fold::{fold_into, is_folded};
 use crate::index::canonical_int;
@@ -663,13 +663,17 @@ impl<'e> Scan<'e> {
             .as_deref()
             .and_then(text_of);
         self.hits.hits.push(Hit {
-            corr: c,
-            base,
-            time,
-            group,
-            value,
-            summary,
-            source: self.source.clone(),
+            key: WindowKey {
+                correlation: c,
+                group,
+            },
+            hit: WindowHit {
+                base,
+                time,
+                value,
+                summary,
+                source: self.source.clone(),
+            },
         });
     }
 }

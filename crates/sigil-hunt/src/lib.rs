@@ -15,7 +15,10 @@
 //!    commands that read logs without rules.
 //! 3. [`TimeSorter`] puts findings in time order across logs (`--sort time`), merging
 //!    sorted runs kept in temporary files, so memory stays bounded.
-//! 4. [`rule_tests`] runs rules against the samples their authors recorded (SigmaHQ's
+//! 4. [`Hunter::live`] evaluates events one at a time as they arrive (`sigil watch`),
+//!    each as [`Hunter::run`] would; correlations fire as their hits come in, over
+//!    windows the caller keeps ([`LiveScan::correlate`]).
+//! 5. [`rule_tests`] runs rules against the samples their authors recorded (SigmaHQ's
 //!    regression data) and against logs known to be benign (`sigil test`).
 //!
 //! ```no_run
@@ -38,6 +41,7 @@
 mod details;
 mod filter;
 mod finding;
+mod live;
 mod metrics;
 mod ordered;
 mod prepare;
@@ -49,6 +53,7 @@ mod sort;
 pub use details::{BUILTIN_DETAILS, Details, DetailsError, KeyKind, Template};
 pub use filter::{ComputerPattern, EventFilter};
 pub use finding::{Finding, event_json, json_value};
+pub use live::{LiveScan, WindowName};
 pub use metrics::{ComputerRow, EventRow, FileRow, LogonRow, Metrics, MetricsReport};
 pub use ordered::{MAX_PARTS_AHEAD, read_in_order};
 pub use prepare::{

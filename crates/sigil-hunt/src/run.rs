@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use sigil_core::Level;
-use sigil_engine::{CorrelationHits, Detection};
-use sigil_logs::{FileStats, Input, InputKind, Part};
+use sigil_engine::{CorrelationHits, Detection, Scan};
+use sigil_logs::{FileStats, FlatEvent, Input, InputKind, Part};
 
 use crate::filter::EventFilter;
 use crate::finding::Finding;
@@ -94,17 +94,13 @@ impl Hunter {
         let fields = &engine.options().summary_fields;
         let min_level = options.min_level;
         let filter = &options.filter;
-        let reported = self.reported.as_deref();
-        let is_reported = |d: &Detection<'_>| {
-            level_ok(d.rule.level, min_level) && reported.is_none_or(|r| r[d.rule.index])
-        };
+        let is_reported = |d: &Detection<'_>| self.reports(d.rule, min_level);
         let mut summary = RunSummary {
             files,
             ..RunSummary::default()
         };
         let mut hits = CorrelationHits::default();
         let masks = &self.masks;
-        let declared = self.declared;
         read_in_order(
             parts,
             || engine.scan(),
@@ -118,30 +114,9 @@ impl Hunter {
                     if !filter.admits(meta) {
                         return;
                     }
-                    let allowed = if evtx {
-                        masks.windows.as_deref()
-                    } else if declared {
-                        masks.declared.as_deref()
-                    } else if sigil_pipeline::ecs::EcsMapping::is_raw_windows(event) {
-                        masks.windows.as_deref()
-                    } else {
+                    if self.evaluate(scan, event, evtx, min_level, &mut found) {
                         unknown += 1;
-                        None
-                    };
-                    // The event's JSON, written once however many rules it matches.
-                    let mut json: Option<Arc<str>> = None;
-                    let mut on_detection = |d: &Detection<'_>| {
-                        if is_reported(d) {
-                            let mut f = Finding::of(d, fields, &mut json);
-                            let rule_fields = self.rules.get(d.rule.index).map(|r| &r.fields[..]);
-                            f.details = self.details.render(event, rule_fields.unwrap_or_default());
-                            found.push(f);
-                        }
-                    };
-                    match self.ecs {
-                        Some(m) => scan.event_within(&m.view(event), allowed, &mut on_detection),
-                        None => scan.event_within(event, allowed, &mut on_detection),
-                    };
+                    }
                 });
                 progress();
                 PartResult {
@@ -189,6 +164,54 @@ impl Hunter {
             summary.not_for_logs.clone_from(&masks.unknown_only);
         }
         Ok(summary)
+    }
+
+    /// Evaluates one event with the rules that are for it (EVTX: Windows rules; JSON: the
+    /// declared logsource's, Windows rules for raw Windows events, every rule otherwise),
+    /// through the ECS view when Elastic rules are loaded, and adds the findings of the
+    /// rules reported at `min_level` or above to `found`. Correlation hits stay in the
+    /// scan. Returns whether the event was of unknown source.
+    pub(crate) fn evaluate(
+        &self,
+        scan: &mut Scan<'_>,
+        event: &FlatEvent,
+        evtx: bool,
+        min_level: Option<Level>,
+        found: &mut Vec<Finding>,
+    ) -> bool {
+        let fields = &self.engine.options().summary_fields;
+        let reported = self.reported.as_deref();
+        let mut unknown = false;
+        let allowed = if evtx {
+            self.masks.windows.as_deref()
+        } else if self.declared {
+            self.masks.declared.as_deref()
+        } else if sigil_pipeline::ecs::EcsMapping::is_raw_windows(event) {
+            self.masks.windows.as_deref()
+        } else {
+            unknown = true;
+            None
+        };
+        // The event's JSON, written once however many rules it matches.
+        let mut json: Option<Arc<str>> = None;
+        let mut on_detection = |d: &Detection<'_>| {
+            if level_ok(d.rule.level, min_level) && reported.is_none_or(|r| r[d.rule.index]) {
+                let mut f = Finding::of(d, fields, &mut json);
+                let rule_fields = self.rules.get(d.rule.index).map(|r| &r.fields[..]);
+                f.details = self.details.render(event, rule_fields.unwrap_or_default());
+                found.push(f);
+            }
+        };
+        match self.ecs {
+            Some(m) => scan.event_within(&m.view(event), allowed, &mut on_detection),
+            None => scan.event_within(event, allowed, &mut on_detection),
+        };
+        unknown
+    }
+
+    /// Whether a hunt at `min_level` reports the detections of `rule`.
+    pub(crate) fn reports(&self, rule: &sigil_engine::RuleInfo, min_level: Option<Level>) -> bool {
+        level_ok(rule.level, min_level) && self.reported.as_deref().is_none_or(|r| r[rule.index])
     }
 
     /// `path: title` of a compiled rule.

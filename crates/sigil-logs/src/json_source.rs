@@ -157,13 +157,13 @@ fn read_lines(
             continue;
         }
         let bytes = std::mem::take(&mut reader.bytes);
-        one_value(reader, path, &bytes[..], line_number, stats, on_event);
+        read_json_value(reader, path, &bytes[..], line_number, stats, on_event);
         reader.bytes = bytes;
     }
 }
 
 /// Parses and hands on one event, counting it as skipped when it is not a JSON object.
-fn one_value(
+pub(crate) fn read_json_value(
     reader: &mut Reader,
     path: &Path,
     bytes: &[u8],
@@ -303,7 +303,7 @@ fn read_values(
         value.clear();
         match scanner.next_value(input, &mut value) {
             Ok(Some(start_line)) => {
-                one_value(reader, path, &value, start_line, stats, on_event);
+                read_json_value(reader, path, &value, start_line, stats, on_event);
             }
             Ok(None) => break,
             Err(error) => {
@@ -502,7 +502,7 @@ mod tests {
         let mut stats = FileStats::default();
         let mut seen = 0;
         let line = br#"{"process":{"parent":{"name":"cmd.exe"},"pid":4},"tags":["a","b"],"host":{"name":"WS1"},"@timestamp":"2020-10-29T08:23:18Z","event":{"code":"4688"},"x":null}"#;
-        one_value(
+        read_json_value(
             &mut reader,
             Path::new("-"),
             line,
@@ -535,7 +535,7 @@ mod tests {
         let mut stats = FileStats::default();
         let line = br##"{"Event":{"System":{"EventID":{"#attributes":{"Qualifiers":0},"#text":7045},"Channel":"System"},"EventData":{"ServiceName":"x"}}}"##;
         let mut seen = 0;
-        one_value(
+        read_json_value(
             &mut reader,
             Path::new("-"),
             line,

@@ -146,6 +146,30 @@ impl Reader {
         self.window = window;
     }
 
+    /// Reads one JSON object (a line of a stream, a message's payload) as an event and
+    /// hands it to `on_event`; `origin` and `line` are what the record's metadata and an
+    /// error name. An event outside the window (when one is set) is passed over. The
+    /// error says why the bytes are not an event (not UTF-8, not JSON, not an object).
+    pub fn read_json_record(
+        &mut self,
+        origin: &Path,
+        line: u64,
+        bytes: &[u8],
+        on_event: &mut dyn FnMut(&RecordMeta<'_>, &FlatEvent),
+    ) -> Result<(), String> {
+        let window = self.window;
+        let mut stats = FileStats::default();
+        crate::json_source::read_json_value(self, origin, bytes, line, &mut stats, &mut |m, e| {
+            if window.contains(m.timestamp) {
+                on_event(m, e);
+            }
+        });
+        match stats.errors.pop() {
+            Some(error) => Err(error),
+            None => Ok(()),
+        }
+    }
+
     /// Reads one part, calling `on_event` for every event (of the window, when one is set).
     pub fn read_part(
         &mut self,

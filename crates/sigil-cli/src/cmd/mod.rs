@@ -14,6 +14,7 @@ pub mod query;
 pub mod search;
 pub mod serve;
 pub mod test;
+pub mod watch;
 
 /// `1 file`, `2 files`: a count with the word that goes with it.
 pub fn count(n: usize, one: &str, many: &str) -> String {

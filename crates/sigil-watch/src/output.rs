@@ -1,0 +1,87 @@
+//! Where detections go: each output takes JSON lines and makes them durable on `flush`,
+//! which the evaluator calls once per batch before it acknowledges the batch.
+
+use std::fs::{File, OpenOptions};
+use std::io::{BufWriter, Write};
+
+use crate::WatchError;
+use crate::spec::OutputSpec;
+
+/// An output of detections.
+pub(crate) trait Output: Send {
+    /// Takes one JSON line (with its newline).
+    fn write(&mut self, line: &[u8]) -> std::io::Result<()>;
+    /// Makes everything written so far durable (written out, sent and accepted).
+    fn flush(&mut self) -> std::io::Result<()>;
+}
+
+/// Standard output, buffered, flushed per batch.
+struct Stdout(BufWriter<std::io::Stdout>);
+
+impl Output for Stdout {
+    fn write(&mut self, line: &[u8]) -> std::io::Result<()> {
+        self.0.write_all(line)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
+}
+
+/// A file, appended to, flushed per batch.
+struct Append(BufWriter<File>);
+
+impl Output for Append {
+    fn write(&mut self, line: &[u8]) -> std::io::Result<()> {
+        self.0.write_all(line)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
+}
+
+/// An output with the spec it was opened from, for messages.
+pub(crate) struct Named {
+    pub(crate) name: String,
+    pub(crate) output: Box<dyn Output>,
+}
+
+impl std::fmt::Debug for Named {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Output").field("name", &self.name).finish()
+    }
+}
+
+/// Opens an output.
+pub(crate) fn open(
+    spec: &OutputSpec,
+    spec_text: &str,
+    runtime: &tokio::runtime::Handle,
+    metrics: &std::sync::Arc<crate::metrics::Metrics>,
+) -> Result<Named, WatchError> {
+    let _ = (runtime, metrics);
+    let failed = |message: String| WatchError::Output {
+        output: spec_text.to_string(),
+        message,
+    };
+    let output: Box<dyn Output> = match spec {
+        OutputSpec::Stdout => Box::new(Stdout(BufWriter::with_capacity(
+            64 * 1024,
+            std::io::stdout(),
+        ))),
+        OutputSpec::File(path) => {
+            let file = OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .map_err(|e| failed(e.to_string()))?;
+            Box::new(Append(BufWriter::with_capacity(64 * 1024, file)))
+        }
+        OutputSpec::Webhook(_) | OutputSpec::Nats(_) => {
+            return Err(failed("this output is not available yet".to_string()));
+        }
+    };
+    Ok(Named {
+        name: spec_text.to_string(),
+        output,
+    })
+}
