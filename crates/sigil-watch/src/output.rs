@@ -47,7 +47,9 @@ pub(crate) struct Named {
 
 impl std::fmt::Debug for Named {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Output").field("name", &self.name).finish()
+        f.debug_struct("Output")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
     }
 }
 
