@@ -23,6 +23,7 @@ mod link;
 pub mod lint;
 mod meta;
 pub mod modifier;
+pub mod sigmahq;
 pub mod yaml;
 
 use std::collections::BTreeMap;

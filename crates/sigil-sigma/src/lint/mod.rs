@@ -22,9 +22,12 @@ use sigil_core::{Diagnostic, Rule, Severity, Span};
 use crate::{RuleSource, SigmaFile};
 
 pub mod autofix;
+mod conditions;
 mod config;
+mod correlation;
 mod detection;
 pub mod fix;
+mod logsource;
 mod metadata;
 mod reader;
 mod set;
@@ -32,9 +35,19 @@ mod sigmahq;
 mod tags;
 mod values;
 
+pub use conditions::{
+    AllOfThem, OfPatternWithSingleSearch, OfThemWithSingleSearch, OfWithoutWildcard,
+    ThemWithSingleSearch,
+};
 pub use config::Selection;
+pub use correlation::{CorrelationWithoutGroupBy, TemporalSingleRule};
 pub use detection::{AllWithSingleValue, EmptyValueList, MissingSearch, UnusedSearch};
 pub use fix::{Edit, Fix, Safety, apply, fixes_for};
+pub use logsource::{
+    FieldNameCase, FilenamePrefix, InvalidFieldName, InvalidHashValue, LocalizedUserName,
+    NeedlessEventId, NeedlessProviderName, RedundantField, RegexLookaround, SpaceInFieldName,
+    SpecificLogsource, SysmonWithoutEventId, UnknownLogsource, UnknownLogsourceKey,
+};
 pub use metadata::{
     InvalidLevel, InvalidStatus, MalformedAttackTag, MalformedId, MissingId, MissingLevel,
     MissingStatus, MissingTitle,
@@ -47,16 +60,16 @@ pub use reader::{
 pub use set::{DuplicateFilename, DuplicateId, DuplicateTitle, UnknownRuleReference};
 pub use sigmahq::{
     CorrelationFilename, FalsepositiveBannedWord, FalsepositiveCapital, FalsepositiveTypo,
-    FieldsKey, FilenameConvention, GithubBranchLink, LinkInDescription, LongTitle, MissingAuthor,
-    MissingDate, MissingDescription, MitreLink, ModifiedBeforeDate, ModifiedWithoutDate,
-    RedundantModified, RetiredStatus, ShortDescription, TitleCase, TitleEndsWithDot,
-    TitleStartsWithDetect, UnknownKey,
+    FieldsKey, FilenameConvention, FilenameLength, GithubBranchLink, LinkInDescription, LongTitle,
+    MissingAuthor, MissingDate, MissingDescription, MisspeltKey, MitreLink, ModifiedBeforeDate,
+    ModifiedWithoutDate, RedundantModified, RetiredStatus, ShortDescription, StatusTooHigh,
+    TitleCase, TitleEndsWithDot, TitleStartsWithDetect, UnknownKey,
 };
 pub use tags::{
-    DuplicateTag, InvalidCarTag, InvalidCveTag, InvalidDetectionTag, InvalidStpTag, InvalidTlpTag,
-    MissingDetectionTag, MultipleDetectionTags, MultipleTlpTags, SigmahqTlp, TagFormat,
-    TechniqueWithoutTactic, TlpV1Tag, TlpV2Tag, UnknownAttackTag, UnknownTagNamespace,
-    attack_tag_problem,
+    DuplicateTag, InvalidCarTag, InvalidCveTag, InvalidD3fendTag, InvalidDetectionTag,
+    InvalidStpTag, InvalidTlpTag, MissingDetectionTag, MultipleDetectionTags, MultipleTlpTags,
+    SigmahqTlp, TagFormat, TechniqueWithoutTactic, TlpV1Tag, TlpV2Tag, UnknownAttackTag,
+    UnknownTagNamespace, attack_tag_problem,
 };
 pub use values::{
     ControlCharacter, DoubleWildcard, DuplicateReference, DuplicateValue, EscapedWildcard,
@@ -284,6 +297,7 @@ pub fn registry() -> &'static [&'static dyn Lint] {
         &TagFormat,
         &UnknownTagNamespace,
         &InvalidCveTag,
+        &InvalidD3fendTag,
         &InvalidCarTag,
         &InvalidDetectionTag,
         &InvalidStpTag,
@@ -302,6 +316,28 @@ pub fn registry() -> &'static [&'static dyn Lint] {
         &DuplicateValue,
         &DuplicateReference,
         &WildcardsInsteadOfModifier,
+        &AllOfThem,
+        &ThemWithSingleSearch,
+        &OfThemWithSingleSearch,
+        &OfPatternWithSingleSearch,
+        &OfWithoutWildcard,
+        &UnknownLogsource,
+        &UnknownLogsourceKey,
+        &SpecificLogsource,
+        &SysmonWithoutEventId,
+        &NeedlessEventId,
+        &NeedlessProviderName,
+        &RedundantField,
+        &InvalidFieldName,
+        &FieldNameCase,
+        &SpaceInFieldName,
+        &LocalizedUserName,
+        &InvalidHashValue,
+        &RegexLookaround,
+        &TemporalSingleRule,
+        &CorrelationWithoutGroupBy,
+        &MisspeltKey,
+        &StatusTooHigh,
         &RetiredStatus,
         &MissingAuthor,
         &MissingDate,
@@ -324,6 +360,8 @@ pub fn registry() -> &'static [&'static dyn Lint] {
         &MitreLink,
         &FilenameConvention,
         &CorrelationFilename,
+        &FilenameLength,
+        &FilenamePrefix,
         &DuplicateId,
         &UnknownRuleReference,
         &DuplicateTitle,
@@ -414,7 +452,8 @@ pub fn docs_markdown() -> String {
         "# `sigil check` diagnostics\n\n\
          Generated from the code (`sigil check --list-lints --format markdown`); do not edit.\n\n\
          Checks marked *optional* run with `--all-lints` or when a `--config` names them:\n\
-         SigmaHQ's conventions, and ATT&CK tags against the built-in ATT&CK data. The\n\
+         SigmaHQ's conventions (some against SigmaHQ's validator data, built in), and ATT&CK\n\
+         tags against the built-in ATT&CK data. The\n\
          *pySigma* column names the validator of pySigma 1.5 (core and the SigmaHQ plugin)\n\
          that finds the same problem; `sigil check --config FILE` reads pySigma's\n\
          validation configuration ([below](#pysigma-validators)).\n\n\
@@ -479,8 +518,36 @@ pub(crate) fn known(span: Span, fallback: Span) -> Span {
 }
 
 #[cfg(test)]
+pub(crate) mod tests_support {
+    /// The codes of the findings of every check (`--all-lints`) on `text`.
+    pub(crate) fn codes(text: &str) -> Vec<&'static str> {
+        let mut f = crate::parse_str(text);
+        super::check_file_with(&mut f, &super::Selection::all());
+        f.diagnostics.iter().map(|d| d.code).collect()
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_pysigma_validator_has_a_check() {
+        for v in PYSIGMA_VALIDATORS {
+            assert!(
+                registry().iter().any(|l| l.info().pysigma == Some(v)),
+                "no check for the pySigma validator {v}"
+            );
+        }
+        for l in registry() {
+            if let Some(p) = l.info().pysigma {
+                assert!(
+                    PYSIGMA_VALIDATORS.contains(&p),
+                    "{p} is not a pySigma validator"
+                );
+            }
+        }
+    }
 
     #[test]
     fn codes_are_unique_and_documented() {

@@ -546,3 +546,182 @@ rule_lint!(CorrelationFilename, |rule, source| {
         _ => vec![],
     }
 });
+
+declare_lint! {
+    /// A top-level key that is a known misspelling of a Sigma key (`realted`, `reference`,
+    /// ...).
+    ///
+    /// Why: the key is read as custom metadata, so the rule silently loses its related
+    /// rules or references.
+    ///
+    /// Example: `reference:` (for `references:`), `realted:` (for `related:`).
+    MisspeltKey, "misspelt-key", Warning, reader: false, pysigma: "custom_attributes"
+}
+rule_lint!(MisspeltKey, |rule, _source| {
+    let known = |k: &str| match k {
+        "realted" | "relatde" | "relted" | "rlated" => Some("related"),
+        "reference" => Some("references"),
+        _ => None,
+    };
+    rule.custom
+        .keys()
+        .find_map(|k| known(k).map(|meant| (k, meant)))
+        .map(|(k, meant)| (k.as_str(), format!("`{k}` is not a Sigma key: `{meant}`?")))
+        .into_iter()
+        .collect()
+});
+
+declare_lint! {
+    /// A file name shorter than 10 or longer than 90 characters.
+    ///
+    /// Why: short names say nothing of the rule; long ones are cut in listings and break
+    /// path limits on some systems (SigmaHQ's bounds).
+    ///
+    /// Example: `rule1.yml`.
+    FilenameLength, "filename-length", Warning, reader: false, pysigma: "filename_length", optional: true
+}
+rule_lint!(FilenameLength, |_rule, source| {
+    let name = source
+        .path
+        .as_ref()
+        .and_then(|p| p.file_name())
+        .map(|n| n.to_string_lossy().into_owned());
+    match name {
+        Some(name) if !(10..=90).contains(&name.chars().count()) => vec![(
+            "title",
+            format!(
+                "`{name}` has {} characters (10 to 90)",
+                name.chars().count()
+            ),
+        )],
+        _ => vec![],
+    }
+});
+
+declare_lint! {
+    /// A new rule with a status above its age: `test` or `stable` within 60 days of its
+    /// `date`, or `stable` at once for a rule with regression tests
+    /// (`regression_tests_path`).
+    ///
+    /// Why: SigmaHQ's policy: a rule starts `experimental`, and is raised once it has been
+    /// seen in use; a rule with regression tests may start at `test`. Measured from the
+    /// day the check runs.
+    ///
+    /// Example: `status: stable` and `date:` last week.
+    StatusTooHigh, "status-too-high", Warning, reader: false,
+    pysigma: "sigmahq_status_to_high", optional: true
+}
+
+/// Days since 1970-01-01 of a date written `YYYY-MM-DD` (or with `/`), if it is one.
+fn days_of(date: &str) -> Option<i64> {
+    let key = date_key(date);
+    let mut parts = key.split('-').map(|p| p.parse::<i64>().ok());
+    let (y, m, d) = (parts.next()??, parts.next()??, parts.next()??);
+    if parts.next().is_some() || !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return None;
+    }
+    // Days from civil (Howard Hinnant's algorithm).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    Some(era * 146_097 + doe - 719_468)
+}
+
+/// Today, in days since 1970-01-01 (UTC).
+fn today() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| (d.as_secs() / 86_400) as i64)
+}
+
+/// Whether a rule of `status`, written `age` days ago, is above SigmaHQ's policy.
+fn status_too_high(status: Status, age: i64, tested: bool) -> bool {
+    let (max, min_days) = if tested {
+        (Status::Test, 0)
+    } else {
+        (Status::Experimental, 60)
+    };
+    status > max && age <= min_days
+}
+
+rule_lint!(StatusTooHigh, |rule, _source| {
+    let tested = rule.custom.contains_key("regression_tests_path");
+    match (rule.status, rule.date.as_deref().and_then(days_of)) {
+        (Some(status), Some(day)) if status_too_high(status, today() - day, tested) => vec![(
+            "status",
+            format!(
+                "a rule of {} is `{}` already",
+                rule.date.as_deref().unwrap_or_default(),
+                status.name()
+            ),
+        )],
+        _ => vec![],
+    }
+});
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests_support::codes;
+    use super::*;
+
+    #[test]
+    fn misspelt_keys() {
+        let found = codes(
+            "title: T\nreference:\n  - https://x\nlogsource:\n  product: windows\ndetection:\n  sel:\n    a: b\n  condition: sel\n",
+        );
+        assert!(found.contains(&"misspelt-key"), "{found:?}");
+    }
+
+    #[test]
+    fn dates_and_status_age() {
+        assert_eq!(days_of("1970-01-01"), Some(0));
+        assert_eq!(days_of("2024/03/01"), Some(19_783));
+        assert_eq!(days_of("2024-13-01"), None);
+        assert_eq!(days_of("soon"), None);
+        assert!(status_too_high(Status::Test, 10, false));
+        assert!(!status_too_high(Status::Test, 61, false));
+        assert!(!status_too_high(Status::Experimental, 0, false));
+        assert!(!status_too_high(Status::Test, 0, true));
+        assert!(status_too_high(Status::Stable, 0, true));
+        assert!(!status_too_high(Status::Stable, 1, true));
+        // The check itself, with a date written today and one long ago.
+        let now = today();
+        let (y, m, d) = {
+            // Civil from days (the inverse of `days_of`), for writing today's date.
+            let z = now + 719_468;
+            let era = z.div_euclid(146_097);
+            let doe = z - era * 146_097;
+            let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+            let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+            let mp = (5 * doy + 2) / 153;
+            let d = doy - (153 * mp + 2) / 5 + 1;
+            let m = if mp < 10 { mp + 3 } else { mp - 9 };
+            (yoe + era * 400 + i64::from(m <= 2), m, d)
+        };
+        let today_text = format!("{y:04}-{m:02}-{d:02}");
+        assert_eq!(days_of(&today_text), Some(now));
+        let rule = |date: &str| {
+            format!(
+                "title: T\nstatus: stable\ndate: {date}\nlogsource:\n  product: windows\ndetection:\n  sel:\n    a: b\n  condition: sel\n"
+            )
+        };
+        assert!(codes(&rule(&today_text)).contains(&"status-too-high"));
+        assert!(!codes(&rule("2019-01-01")).contains(&"status-too-high"));
+    }
+
+    #[test]
+    fn filename_length() {
+        let text = "title: T\nlogsource:\n  product: windows\ndetection:\n  sel:\n    a: b\n  condition: sel\n";
+        let at = |name: &str| {
+            let mut f = crate::parse_str(text);
+            f.set_path(std::path::Path::new(name));
+            crate::lint::check_file_with(&mut f, &crate::lint::Selection::all());
+            f.diagnostics.iter().any(|d| d.code == "filename-length")
+        };
+        assert!(at("a.yml"));
+        assert!(!at("win_something_long.yml"));
+        assert!(at(&format!("{}.yml", "a".repeat(90))));
+    }
+}

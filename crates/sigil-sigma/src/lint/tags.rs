@@ -316,6 +316,39 @@ tag_pattern_lint!(
 );
 
 declare_lint! {
+    /// A `d3fend.` tag that is neither a D3FEND tactic nor a technique id.
+    ///
+    /// Why: D3FEND's tactics are `model`, `harden`, `detect`, `isolate`, `deceive`,
+    /// `evict` and `restore`, its techniques `D3-` ids (`d3fend.d3-pa`), and its digital
+    /// artifacts one word (`d3fend.file`); tools link the tag to D3FEND only in those
+    /// forms. sigil holds no copy of the D3FEND ontology: technique ids and artifacts are
+    /// checked for their form, not looked up.
+    ///
+    /// Example: `d3fend.d3_pa` (`_` for `-`), `d3fend.process-analysis`.
+    InvalidD3fendTag, "invalid-d3fend-tag", Warning, reader: false, pysigma: "d3_fendtag"
+}
+
+/// Whether `name` has the form of a D3FEND tactic, technique id or artifact.
+fn d3fend_name(name: &str) -> bool {
+    const TACTICS: [&str; 7] = [
+        "model", "harden", "detect", "isolate", "deceive", "evict", "restore",
+    ];
+    let alnum = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric());
+    TACTICS.contains(&name)
+        || name
+            .strip_prefix("d3-")
+            .or_else(|| name.strip_prefix("D3-"))
+            .is_some_and(alnum)
+        || (alnum(name) && name.starts_with(|c: char| c.is_ascii_alphabetic()))
+}
+tag_pattern_lint!(
+    InvalidD3fendTag,
+    "d3fend",
+    d3fend_name,
+    "a D3FEND tactic, technique id (`d3-...`) or artifact"
+);
+
+declare_lint! {
     /// A `car.` tag that is not a MITRE CAR analytic id (`car.2016-04-005`).
     ///
     /// Why: CAR ids are `YYYY-MM-NNN`; any other form links to nothing.
