@@ -28,6 +28,9 @@ pub enum FieldQuote {
     /// Unless the name is word characters and dots after an optional leading `@` or `#`
     /// (LogScale's metadata fields and tags: `@timestamp`, `#event_simpleName`).
     UnlessTagOrPath,
+    /// Unless the name holds no whitespace or is an expression with a call in it (QRadar's
+    /// `"Process Path"` beside `UTF8(payload)` and `QIDNAME(qid)`).
+    UnlessNoSpaceOrCall,
 }
 
 /// When a string value is quoted.
@@ -202,6 +205,9 @@ impl Dialect {
                         .chars()
                         .all(|c| c.is_alphanumeric() || matches!(c, '_' | '.'))
             }
+            FieldQuote::UnlessNoSpaceOrCall => {
+                escaped.chars().any(char::is_whitespace) && !has_call(&escaped)
+            }
             FieldQuote::UnlessIdentifierPath => {
                 escaped.starts_with(|c: char| c.is_ascii_digit())
                     || !escaped
@@ -247,6 +253,19 @@ impl Dialect {
         }
         Some(out)
     }
+}
+
+/// Whether `name` holds a parenthesised part without parentheses inside (`f(x)`).
+fn has_call(name: &str) -> bool {
+    let mut open = None;
+    for (i, c) in name.char_indices() {
+        match c {
+            '(' => open = Some(i),
+            ')' if open.is_some() => return true,
+            _ => {}
+        }
+    }
+    false
 }
 
 /// Fills `{name}` slots of a template in one pass (so values holding braces are safe).

@@ -57,3 +57,31 @@ fn logpoint_with_logpoint_windows() {
         &["logpoint_windows"],
     );
 }
+
+/// QRadar AQL (pysigma-backend-qradar-community 0.4.0) with `qradar-aql-fields`, as in
+/// `../shared/oracle/README-wave2.md`.
+#[test]
+fn qradar_with_qradar_aql_fields() {
+    let syntax: Syntax = validity::check_aql;
+    check_valid(
+        "conv-qradar-aql.jsonl",
+        "qradar",
+        &["qradar-aql-fields"],
+        syntax,
+    );
+}
+
+#[test]
+fn the_aql_check_rejects_what_breaks_a_query() {
+    let ok = "SELECT * FROM events WHERE devicetype IN(12, 11) AND (LOWER(\"Process Path\") LIKE '%it''s%' OR INCIDR('10.0.0.0/8', sourceip)) AND NOT(Command IS NOT NULL)";
+    assert_eq!(validity::check_aql(ok), Ok(()));
+    for broken in [
+        "SELECT * FROM events WHERE Command='it's'",
+        "SELECT * FROM events WHERE (Command='x'",
+        "SELECT * FROM events WHERE Command= AND x=1",
+        "SELECT * FROM logs WHERE Command='x'",
+        "Command='x'",
+    ] {
+        assert!(validity::check_aql(broken).is_err(), "{broken}");
+    }
+}

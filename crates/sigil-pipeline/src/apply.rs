@@ -171,6 +171,11 @@ fn rewrite_root(
     }
 }
 
+/// `Changed` when `yes`, else `Keep`.
+fn changed(yes: bool) -> Action {
+    if yes { Action::Changed } else { Action::Keep }
+}
+
 fn mark(item: &mut Item, id: Option<&str>) {
     if let Some(id) = id
         && !item.applied.iter().any(|a| a == id)
@@ -759,6 +764,53 @@ impl<'v> Work<'v> {
                     })
                 }
             }
+            Transformation::WildcardToCidr => self.for_selected_items(pi, &mut |w, item| {
+                match crate::value_shape::wildcard_to_cidr(&item.pred) {
+                    Ok(Some(e)) => Ok(Action::Replace(Node::from_expr(e))),
+                    Ok(None) => Ok(Action::Keep),
+                    Err(m) => Err(w.reject(m)),
+                }
+            }),
+            Transformation::SubstringMatch => self.for_selected_items(pi, &mut |_, item| {
+                Ok(changed(crate::value_shape::substring_match(&mut item.pred)))
+            }),
+            Transformation::FieldNameInValue { separator } => {
+                self.for_selected_items(pi, &mut |_, item| {
+                    Ok(changed(crate::value_shape::field_name_in_value(
+                        &mut item.pred,
+                        separator,
+                    )))
+                })
+            }
+            Transformation::AppendState { key, values } => {
+                self.append_state(key, values.iter().map(Scalar::to_text));
+                Ok(())
+            }
+            Transformation::AppendStateFromValues {
+                key,
+                mapping,
+                keep_unmapped,
+            } => {
+                let mut found = Vec::new();
+                self.for_selected_items(pi, &mut |_, item| {
+                    for v in &item.pred.values {
+                        let text = match v {
+                            Value::Str(p) => {
+                                value_rewrite::with_op_wildcards(item.pred.op, p).to_sigma()
+                            }
+                            other => other.to_text(),
+                        };
+                        match mapping.iter().find(|(k, _)| *k == text) {
+                            Some((_, to)) => found.extend(to.iter().map(Scalar::to_text)),
+                            None if *keep_unmapped => found.push(text),
+                            None => {}
+                        }
+                    }
+                    Ok(Action::Changed)
+                })?;
+                self.append_state(key, found.into_iter());
+                Ok(())
+            }
             Transformation::QueryExpressionPlaceholders { filter, .. } => {
                 self.for_selected_items(pi, &mut |w, item| {
                     let hit = item.pred.values.iter().find_map(|v| match v {
@@ -777,6 +829,22 @@ impl<'v> Work<'v> {
                 })
             }
         }
+    }
+
+    /// Appends `values` to the comma-separated list the state key holds.
+    fn append_state(&mut self, key: &str, values: impl Iterator<Item = String>) {
+        let mut list = match self.state.get(key) {
+            Some(Scalar::Str(s)) if !s.is_empty() => s.clone(),
+            Some(Scalar::Str(_) | Scalar::Null) | None => String::new(),
+            Some(other) => other.to_text(),
+        };
+        for v in values {
+            if !list.is_empty() {
+                list.push(',');
+            }
+            list.push_str(&v);
+        }
+        self.state.insert(key.to_string(), Scalar::Str(list));
     }
 
     /// The new name(s) of `field` under a field-name transformation, before conditions.

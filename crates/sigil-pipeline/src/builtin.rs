@@ -64,6 +64,11 @@ const BUILTINS: &[(&str, &[&str], &str)] = &[
         include_str!("../pipelines/loki_promtail_sysmon.yml"),
     ),
     (
+        "qradar-aql-fields",
+        &["qradar_aql_fields"],
+        include_str!("../pipelines/qradar-aql-fields.yml"),
+    ),
+    (
         "carbonblack",
         &["carbon_black", "carbonblack_enterprise"],
         include_str!("../pipelines/carbonblack.yml"),

@@ -34,6 +34,7 @@ pub mod scope;
 mod set;
 mod set_value;
 mod value_rewrite;
+pub mod value_shape;
 pub mod yaml;
 
 pub use apply::Processed;

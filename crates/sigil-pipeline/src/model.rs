@@ -509,6 +509,35 @@ pub enum Transformation {
     /// `hashes_fields`: split `ALGO=value` values of a hashes field into one field per
     /// algorithm.
     HashesFields(HashesFields),
+    /// `wildcard_to_cidr`: string values with wildcards become the network their address
+    /// prefix names (`10.*` is `10.0.0.0/8`); a value that names none fails the rule (see
+    /// [`crate::value_shape`]).
+    WildcardToCidr,
+    /// `substring_match`: string values become substring matches and numbers their text
+    /// matched as a substring.
+    SubstringMatch,
+    /// `field_name_in_value`: string values become the field name, `separator` and the value.
+    FieldNameInValue {
+        /// Read as Sigma syntax (`*` is a wildcard).
+        separator: sigil_core::Pattern,
+    },
+    /// `append_state`: append values to the comma-separated list a state key holds.
+    AppendState {
+        /// The state key.
+        key: String,
+        /// The values appended.
+        values: Vec<Scalar>,
+    },
+    /// `append_state_from_values`: the values of the selected detection items, looked up in
+    /// `mapping`, appended to the comma-separated list a state key holds.
+    AppendStateFromValues {
+        /// The state key.
+        key: String,
+        /// Value (as text) → what is appended.
+        mapping: Vec<(String, Vec<Scalar>)>,
+        /// Append a value `mapping` does not name as it is (else it is left out).
+        keep_unmapped: bool,
+    },
     /// `field_schema_failure`: reject a rule that uses fields the table named by a state key
     /// does not have.
     FieldSchemaFailure {
@@ -676,6 +705,11 @@ impl Transformation {
             Transformation::SplitDomainUser { .. } => "split_domain_user",
             Transformation::HashesFields(_) => "hashes_fields",
             Transformation::FieldSchemaFailure { .. } => "field_schema_failure",
+            Transformation::WildcardToCidr => "wildcard_to_cidr",
+            Transformation::SubstringMatch => "substring_match",
+            Transformation::FieldNameInValue { .. } => "field_name_in_value",
+            Transformation::AppendState { .. } => "append_state",
+            Transformation::AppendStateFromValues { .. } => "append_state_from_values",
         }
     }
 }

@@ -284,6 +284,10 @@ impl<'o> Reader<'o> {
             "split_domain_user" => &["domain_fields", "default_domain_field"],
             "hashes_fields" => &["valid_hash_algos", "field_prefix", "drop_algo_prefix"],
             "field_schema_failure" => &["key", "fields", "tables"],
+            "wildcard_to_cidr" | "substring_match" => &[],
+            "field_name_in_value" => &["separator"],
+            "append_state" => &["key", "val"],
+            "append_state_from_values" => &["key", "mapping", "keep_unmapped"],
             other => {
                 if let Some((_, what)) = UNSUPPORTED_TRANSFORMATIONS
                     .iter()
@@ -529,6 +533,32 @@ impl<'o> Reader<'o> {
                     tables,
                 }
             }
+            "wildcard_to_cidr" => Transformation::WildcardToCidr,
+            "substring_match" => Transformation::SubstringMatch,
+            "field_name_in_value" => Transformation::FieldNameInValue {
+                separator: sigil_core::Pattern::parse_sigma(
+                    &self.string(required("separator")?, "`separator`")?,
+                    false,
+                ),
+            },
+            "append_state" => Transformation::AppendState {
+                key: self.string(required("key")?, "`key`")?,
+                values: self.scalar_list(required("val")?)?,
+            },
+            "append_state_from_values" => {
+                let mut mapping = Vec::new();
+                for (k, v) in self.map(required("mapping")?, "`mapping`")? {
+                    mapping.push((self.key_text(k)?, self.scalar_list(v)?));
+                }
+                Transformation::AppendStateFromValues {
+                    key: self.string(required("key")?, "`key`")?,
+                    mapping,
+                    keep_unmapped: param("keep_unmapped")
+                        .map(|n| self.bool(n, "`keep_unmapped`"))
+                        .transpose()?
+                        .unwrap_or(false),
+                }
+            }
             _ => unreachable!("type names are checked above"),
         };
         let id = param("id")
@@ -551,6 +581,14 @@ impl<'o> Reader<'o> {
             )?,
             pos,
         })
+    }
+
+    /// One scalar or a list of them.
+    fn scalar_list(&self, node: &Node) -> Result<Vec<Scalar>, PipelineError> {
+        match node {
+            Node::Seq(items, _) => items.iter().map(|n| self.scalar(n)).collect(),
+            n => Ok(vec![self.scalar(n)?]),
+        }
     }
 
     /// A mapping of names to single values, in order.

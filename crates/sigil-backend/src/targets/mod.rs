@@ -17,6 +17,7 @@ pub mod loki;
 pub mod lucene;
 pub mod opensearch;
 pub mod ppl;
+pub mod qradar;
 pub mod sentinelone;
 pub mod spark;
 pub mod spl2;
@@ -48,4 +49,5 @@ pub static ALL: &[&TargetInfo] = &[
     &logscale::TARGET,
     &logpoint::TARGET,
     &sumologic::TARGET,
+    &qradar::TARGET,
 ];

@@ -546,6 +546,63 @@ fn logscale_term(chars: &[char], start: usize) -> Result<usize, String> {
     Ok(value_end)
 }
 
+/// IBM QRadar AQL `WHERE` expressions, once [`check_aql`] has simplified them.
+pub const AQL: Lexical = Lexical {
+    quote: '\'',
+    backslash_escapes: false,
+    triple: false,
+    operators: &[
+        "=", "!=", "<>", "<", "<=", ">", ">=", "like", "ilike", "matches", "imatches", "in", "is",
+    ],
+};
+
+/// Checks a QRadar AQL query: `SELECT ... FROM events|flows WHERE condition`, the condition
+/// with `'...'` strings (`''` inside), `"..."` property names, calls (`LOWER(x)`,
+/// `INCIDR('net', field)`) and `IS [NOT] NULL`. Strings and quoted names are read with
+/// AQL's rules first, then the condition must be a boolean expression of comparisons.
+pub fn check_aql(q: &str) -> Result<(), String> {
+    let rest = q.strip_prefix("SELECT ").ok_or("no `SELECT`")?;
+    let (_, rest) = rest.split_once(" FROM ").ok_or("no `FROM`")?;
+    let (table, condition) = rest.split_once(" WHERE ").ok_or("no `WHERE`")?;
+    if table != "events" && table != "flows" {
+        return Err(format!("unknown table `{table}`"));
+    }
+    let chars: Vec<char> = condition.chars().collect();
+    let mut simple = String::with_capacity(condition.len());
+    let mut i = 0;
+    while i < chars.len() {
+        match chars[i] {
+            '\'' => {
+                i += 1;
+                loop {
+                    match chars.get(i) {
+                        None => return Err("a string is not closed".into()),
+                        Some('\'') if chars.get(i + 1) == Some(&'\'') => i += 2,
+                        Some('\'') => break,
+                        Some(_) => i += 1,
+                    }
+                }
+                i += 1;
+                simple.push_str("'s'");
+            }
+            '"' => {
+                let end = chars[i + 1..]
+                    .iter()
+                    .position(|c| *c == '"')
+                    .ok_or("a quoted name is not closed")?;
+                let name: String = chars[i + 1..i + 1 + end].iter().collect();
+                simple.push_str(&name.replace(char::is_whitespace, "_"));
+                i += end + 2;
+            }
+            c => {
+                simple.push(c);
+                i += 1;
+            }
+        }
+    }
+    check(&simple.replace(" IS NOT NULL", " IS NOTNULL"), &AQL)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
