@@ -85,3 +85,30 @@ fn the_aql_check_rejects_what_breaks_a_query() {
         assert!(validity::check_aql(broken).is_err(), "{broken}");
     }
 }
+
+/// `qradar-aql-payload` searches a field QRadar does not map in the payload (the expected query
+/// is the reference's for the same rule), and fails a value the payload cannot hold.
+#[test]
+fn qradar_payload_searches_unmapped_fields_in_the_payload() {
+    let target = sigil_backend::TargetInfo::find("qradar").expect("target");
+    let pipeline = sigil_pipeline::builtin("qradar-aql-payload").expect("built in");
+    let conversion = sigil_backend::Conversion::new(target, vec![pipeline]);
+    let convert = |detection: &str| {
+        let text = format!(
+            "title: t\nlogsource: {{product: windows, category: process_creation}}\ndetection:\n{detection}\n  condition: sel\n"
+        );
+        let rule = sigil_sigma::parse_str(&text).rules.remove(0);
+        conversion.convert(&rule).map(|c| c.queries)
+    };
+    let queries = convert(
+        "  sel:\n    CommandLine|contains: 'Foo'\n    Details|endswith: '\\Run'\n    Provider_Name: 5",
+    )
+    .expect("converts");
+    assert_eq!(
+        queries,
+        [
+            "SELECT * FROM events WHERE devicetype=12 AND LOWER(Command) LIKE '%foo%' AND LOWER(UTF8(payload)) LIKE '%\\run%' AND LOWER(UTF8(payload)) LIKE '%provider_name%5%'"
+        ]
+    );
+    assert!(convert("  sel:\n    Details|re: 'a.b'").is_err());
+}

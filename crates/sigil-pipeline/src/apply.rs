@@ -774,12 +774,26 @@ impl<'v> Work<'v> {
             Transformation::SubstringMatch => self.for_selected_items(pi, &mut |_, item| {
                 Ok(changed(crate::value_shape::substring_match(&mut item.pred)))
             }),
-            Transformation::FieldNameInValue { separator } => {
-                self.for_selected_items(pi, &mut |_, item| {
-                    Ok(changed(crate::value_shape::field_name_in_value(
-                        &mut item.pred,
-                        separator,
-                    )))
+            Transformation::FieldNameInValue {
+                separator,
+                numbers_only,
+            } => self.for_selected_items(pi, &mut |_, item| {
+                Ok(changed(crate::value_shape::field_name_in_value(
+                    &mut item.pred,
+                    separator,
+                    *numbers_only,
+                )))
+            }),
+            Transformation::FieldToKeyword => self.for_selected_items(pi, &mut |_, item| {
+                Ok(changed(item.pred.field.take().is_some()))
+            }),
+            Transformation::ValueTypeFailure { types, message } => {
+                self.for_selected_items(pi, &mut |w, item| {
+                    if crate::value_shape::has_value_type(&item.pred, types) {
+                        Err(w.reject(message.clone()))
+                    } else {
+                        Ok(Action::Keep)
+                    }
                 })
             }
             Transformation::AppendState { key, values } => {

@@ -69,6 +69,11 @@ const BUILTINS: &[(&str, &[&str], &str)] = &[
         include_str!("../pipelines/qradar-aql-fields.yml"),
     ),
     (
+        "qradar-aql-payload",
+        &["qradar_aql_payload"],
+        include_str!("../pipelines/qradar-aql-payload.yml"),
+    ),
+    (
         "carbonblack",
         &["carbon_black", "carbonblack_enterprise"],
         include_str!("../pipelines/carbonblack.yml"),

@@ -520,6 +520,20 @@ pub enum Transformation {
     FieldNameInValue {
         /// Read as Sigma syntax (`*` is a wildcard).
         separator: sigil_core::Pattern,
+        /// Only numbers and values of digits (the text `[0-9%']*`) are rewritten.
+        numbers_only: bool,
+    },
+    /// `field_to_keyword`: the selected predicates lose their field: the value is searched
+    /// anywhere in the event.
+    FieldToKeyword,
+    /// `value_type_failure`: reject the rule when a selected predicate has a value of one of
+    /// `types`.
+    ValueTypeFailure {
+        /// `null` (also the empty string), `bool` (also the strings `true` and `false`),
+        /// `regex`, `cidr`, `compare` (`lt`, `lte`, `gt`, `gte`).
+        types: Vec<String>,
+        /// The message.
+        message: String,
     },
     /// `append_state`: append values to the comma-separated list a state key holds.
     AppendState {
@@ -708,6 +722,8 @@ impl Transformation {
             Transformation::WildcardToCidr => "wildcard_to_cidr",
             Transformation::SubstringMatch => "substring_match",
             Transformation::FieldNameInValue { .. } => "field_name_in_value",
+            Transformation::FieldToKeyword => "field_to_keyword",
+            Transformation::ValueTypeFailure { .. } => "value_type_failure",
             Transformation::AppendState { .. } => "append_state",
             Transformation::AppendStateFromValues { .. } => "append_state_from_values",
         }

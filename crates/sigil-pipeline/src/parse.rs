@@ -285,7 +285,9 @@ impl<'o> Reader<'o> {
             "hashes_fields" => &["valid_hash_algos", "field_prefix", "drop_algo_prefix"],
             "field_schema_failure" => &["key", "fields", "tables"],
             "wildcard_to_cidr" | "substring_match" => &[],
-            "field_name_in_value" => &["separator"],
+            "field_name_in_value" => &["separator", "numbers_only"],
+            "field_to_keyword" => &[],
+            "value_type_failure" => &["types", "message"],
             "append_state" => &["key", "val"],
             "append_state_from_values" => &["key", "mapping", "keep_unmapped"],
             other => {
@@ -540,7 +542,31 @@ impl<'o> Reader<'o> {
                     &self.string(required("separator")?, "`separator`")?,
                     false,
                 ),
+                numbers_only: param("numbers_only")
+                    .map(|n| self.bool(n, "`numbers_only`"))
+                    .transpose()?
+                    .unwrap_or(false),
             },
+            "field_to_keyword" => Transformation::FieldToKeyword,
+            "value_type_failure" => {
+                let types = self.string_list(required("types")?)?;
+                if let Some(t) = types
+                    .iter()
+                    .find(|t| !crate::value_shape::VALUE_TYPES.contains(&t.as_str()))
+                {
+                    return Err(self.invalid(
+                        pos,
+                        format!(
+                            "unknown value type `{t}` (known: {})",
+                            crate::value_shape::VALUE_TYPES.join(", ")
+                        ),
+                    ));
+                }
+                Transformation::ValueTypeFailure {
+                    types,
+                    message: self.string(required("message")?, "`message`")?,
+                }
+            }
             "append_state" => Transformation::AppendState {
                 key: self.string(required("key")?, "`key`")?,
                 values: self.scalar_list(required("val")?)?,

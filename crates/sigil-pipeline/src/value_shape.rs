@@ -193,7 +193,11 @@ pub(crate) fn substring_match(pred: &mut Predicate) -> bool {
 /// `field_name_in_value`: every string value becomes the field's name, `separator` (read as
 /// Sigma syntax, so `*` is a wildcard) and the value, without doubling a leading wildcard.
 /// Returns whether the predicate changed.
-pub(crate) fn field_name_in_value(pred: &mut Predicate, separator: &Pattern) -> bool {
+pub(crate) fn field_name_in_value(
+    pred: &mut Predicate,
+    separator: &Pattern,
+    numbers_only: bool,
+) -> bool {
     let Some(field) = pred.field.clone() else {
         return false;
     };
@@ -203,8 +207,28 @@ pub(crate) fn field_name_in_value(pred: &mut Predicate, separator: &Pattern) -> 
     ) {
         return false;
     }
+    let digits = |t: &str| {
+        !t.is_empty()
+            && t.chars()
+                .all(|c| c.is_ascii_digit() || c == '%' || c == '\'')
+    };
     let mut patterns = Vec::new();
-    for v in &pred.values {
+    for v in &mut pred.values {
+        if numbers_only {
+            match v {
+                Value::Int(_) | Value::Float(_) => *v = Value::Str(Pattern::literal(v.to_text())),
+                Value::Str(p)
+                    if with_op_wildcards(pred.op, p)
+                        .as_literal()
+                        .is_some_and(digits) => {}
+                _ => {
+                    if let Value::Str(p) = v {
+                        patterns.push(with_op_wildcards(pred.op, p));
+                    }
+                    continue;
+                }
+            }
+        }
         if let Value::Str(p) = v {
             let view = with_op_wildcards(pred.op, p);
             let mut pieces = vec![Piece::Lit(field.clone())];
@@ -221,6 +245,29 @@ pub(crate) fn field_name_in_value(pred: &mut Predicate, separator: &Pattern) -> 
     }
     restore_op(pred, patterns);
     true
+}
+
+/// The value types `value_type_failure` knows.
+pub(crate) const VALUE_TYPES: &[&str] = &["null", "bool", "regex", "cidr", "compare"];
+
+/// Whether `pred` has a value of one of `types` (see [`VALUE_TYPES`]).
+pub(crate) fn has_value_type(pred: &Predicate, types: &[String]) -> bool {
+    let wants = |t: &str| types.iter().any(|x| x == t);
+    if wants("compare") && matches!(pred.op, Op::Lt | Op::Lte | Op::Gt | Op::Gte) {
+        return true;
+    }
+    pred.values.iter().any(|v| match v {
+        Value::Null => wants("null"),
+        Value::Str(p) => {
+            let text = with_op_wildcards(pred.op, p).to_sigma();
+            (wants("null") && text.is_empty())
+                || (wants("bool") && (text == "true" || text == "false"))
+        }
+        Value::Bool(_) => wants("bool"),
+        Value::Regex(_) => wants("regex"),
+        Value::Cidr(_) => wants("cidr"),
+        _ => false,
+    })
 }
 
 #[cfg(test)]
@@ -328,12 +375,43 @@ mod tests {
     fn field_name_goes_in_front_of_the_value() {
         let sep = Pattern::parse_sigma("*", false);
         let mut p = pred("a0", Op::Equals, &["cp", "*x"]);
-        assert!(field_name_in_value(&mut p, &sep));
+        assert!(field_name_in_value(&mut p, &sep, false));
         let texts: Vec<String> = p.values.iter().map(Value::to_text).collect();
         assert_eq!(texts, ["a0*cp", "a0*x"]);
         let mut c = pred("a1", Op::Contains, &["x"]);
-        assert!(field_name_in_value(&mut c, &sep));
+        assert!(field_name_in_value(&mut c, &sep, false));
         assert_eq!(c.op, Op::Equals);
         assert_eq!(c.values[0].to_text(), "a1*x*");
+    }
+
+    #[test]
+    fn numbers_only_rewrites_numbers_and_digit_values() {
+        let sep = Pattern::parse_sigma("*", false);
+        let mut p = pred("Details", Op::Equals, &["abc", "123"]);
+        p.values.push(Value::Int(7));
+        assert!(field_name_in_value(&mut p, &sep, true));
+        let texts: Vec<String> = p.values.iter().map(Value::to_text).collect();
+        assert_eq!(texts, ["abc", "Details*123", "Details*7"]);
+    }
+
+    #[test]
+    fn value_types_are_recognised() {
+        let types = |t: &[&str]| t.iter().map(ToString::to_string).collect::<Vec<_>>();
+        assert!(has_value_type(
+            &pred("f", Op::Equals, &["true"]),
+            &types(&["bool"])
+        ));
+        assert!(has_value_type(
+            &pred("f", Op::Equals, &[""]),
+            &types(&["null"])
+        ));
+        assert!(!has_value_type(
+            &pred("f", Op::Equals, &["x"]),
+            &types(&["null", "bool"])
+        ));
+        let mut cmp = Predicate::new(Some("f".into()), Op::Gt, vec![Value::Int(3)]);
+        assert!(has_value_type(&cmp, &types(&["compare"])));
+        cmp.op = Op::Equals;
+        assert!(!has_value_type(&cmp, &types(&["compare", "regex"])));
     }
 }
