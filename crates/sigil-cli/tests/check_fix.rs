@@ -17,15 +17,17 @@ const FOLDERS: [&str; 5] = [
 ];
 
 /// A rule with one finding of each kind `--fix` repairs, and comments to keep.
-const FIXABLE: &str = "title: Fixable Example # the title\n\
+const FIXABLE: &str = "title: Fixable Example # the title  \n\
 id: 5d0b7e0c-3c0e-4c89-9c39-2b1b6e0f4a11\n\
 status: test\n\
 description: A rule with findings that have safe fixes.\n\
 author: sigil\n\
 date: 2024-05-01\n\
+modified: 2023-01-10\n\
 tags:\n    - attack.execution\n    - attack.T1059\n    - attack.execution\n\
 logsource:\n    category: process_creation\n    product: windows\n\
 detection:\n    selection:\n        # the shells\n        Image|endswith:\n            - '\\cmd.exe'\n            - '\\pwsh.exe'\n            - '\\cmd.exe'\n\
+        CommandLine|contains: '*-enc*'\n\
     condition: selection\n\
 falsepositives:\n    - Unknown\n\
 level: low\n";
@@ -113,6 +115,11 @@ fn fixes_over_the_corpus_keep_every_rule() {
     assert!(fixed.contains("    - attack.t1059\n"), "{fixed}");
     assert_eq!(fixed.matches("attack.execution").count(), 1, "{fixed}");
     assert_eq!(fixed.matches("cmd.exe").count(), 1, "{fixed}");
+    assert!(fixed.contains("CommandLine|contains: '-enc'\n"), "{fixed}");
+    assert!(
+        fixed.contains("date: 2023-01-10\nmodified: 2024-05-01\n"),
+        "{fixed}"
+    );
     assert!(changed >= 1);
     println!("--fix changed {changed} of {} files", before.len());
 
@@ -128,4 +135,47 @@ fn fixes_over_the_corpus_keep_every_rule() {
         );
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Makes `path` unwritable, for the user running the tests: read-only permissions, and
+/// for root (whom permissions do not stop) the immutable attribute. `false` if neither
+/// works here.
+fn make_unwritable(path: &Path) -> bool {
+    let mut perms = std::fs::metadata(path).expect("file").permissions();
+    perms.set_readonly(true);
+    std::fs::set_permissions(path, perms).expect("permissions");
+    let writable = || std::fs::OpenOptions::new().write(true).open(path).is_ok();
+    if writable() {
+        let _ = Command::new("chattr").arg("+i").arg(path).status();
+    }
+    !writable()
+}
+
+#[test]
+fn a_fix_that_cannot_be_written_fails_the_run() {
+    let dir = std::env::temp_dir().join(format!("sigil-fix-ro-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("folder");
+    let path = dir.join("proc_creation_win_fixable_example.yml");
+    std::fs::write(&path, FIXABLE).expect("write");
+    let unwritable = make_unwritable(&path);
+    let out = Command::new(env!("CARGO_BIN_EXE_sigil"))
+        .args(["check", "--fix", "--format", "json"])
+        .arg(&path)
+        .output()
+        .expect("sigil runs");
+    let _ = Command::new("chattr").arg("-i").arg(&path).status();
+    let _ = std::fs::remove_dir_all(&dir);
+    if !unwritable {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "cannot make a file unwritable here"
+        );
+        println!("skipped: cannot make a file unwritable here");
+        return;
+    }
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("unwritable-file"), "{stdout}");
+    assert!(stdout.contains("cannot write the fixes"), "{stdout}");
 }

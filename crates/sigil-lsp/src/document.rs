@@ -61,6 +61,7 @@ impl Document {
             Language::Sigma => {
                 let mut file = sigil_sigma::parse_str(&text);
                 lint::check_file_with(&mut file, selection);
+                lint::check_text_with(&text, &mut file, selection);
                 // The checks across files see only this one: a reference to a rule of
                 // another file is resolved against the workspace by the server.
                 let SigmaFile {

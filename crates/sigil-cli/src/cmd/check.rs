@@ -47,7 +47,8 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Apply the fixes that cannot change what a rule matches (tag case, repeated tags
-    /// and values...) and write the files back, comments and layout kept; each file's
+    /// and values, a `*` the modifier implies, trailing whitespace, `date` and
+    /// `modified` swapped...) and write the files back, comments and layout kept; each file's
     /// rules are read again and must be the same rules. Then check as usual.
     #[arg(long)]
     pub fix: bool,
@@ -77,6 +78,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         .map(|path| {
             let mut bytes = std::fs::read(&path);
             let mut fixed = 0;
+            let mut write_error = None;
             let is_elastic = sigil_load::FileKind::of(&path) == Some(sigil_load::FileKind::Elastic);
             if args.fix
                 && !is_elastic
@@ -96,9 +98,8 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
                             fixed = outcome.fixed;
                             bytes = Ok(new.into_bytes());
                         }
-                        Err(e) => {
-                            eprintln!("error: {}: cannot write the fixes: {e}", path.display());
-                        }
+                        // Reported as an error of the file: the run fails.
+                        Err(e) => write_error = Some(e),
                     }
                 }
             }
@@ -131,6 +132,18 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             if !elastic {
                 file.set_path(&path);
                 lint::check_file_with(&mut file, &selection);
+                if let Ok(b) = &bytes
+                    && let Ok(text) = std::str::from_utf8(b)
+                {
+                    lint::check_text_with(text, &mut file, &selection);
+                }
+            }
+            if let Some(e) = write_error {
+                file.diagnostics.push(Diagnostic::error(
+                    "unwritable-file",
+                    Span::new(1, 1, 0),
+                    format!("cannot write the fixes: {e}"),
+                ));
             }
             Some(Checked { path, file, fixed })
         })

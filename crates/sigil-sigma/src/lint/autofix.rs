@@ -4,14 +4,16 @@
 //! The proof: the file is read again after the edits; it must read without new errors,
 //! hold as many rules, and each rule must equal its old self once spans are set aside
 //! and the changes safe fixes make on purpose are made on both sides (tags in lower case
-//! and without duplicates, exact duplicate values dropped from a list). A set of fixes
+//! and without duplicates, exact duplicate values dropped from a list, a `*` that
+//! `contains`, `startswith` or `endswith` implies dropped, `date` and `modified` in
+//! order). A set of fixes
 //! that fails the proof is tried one fix at a time, and a fix that fails alone is left
 //! out. Fixing is repeated until nothing is left to fix, so a second `--fix` changes
 //! nothing.
 
 use std::path::Path;
 
-use super::{Safety, Selection, apply, check_file_with, fixes_for};
+use super::{Safety, Selection, apply, check_file_with, check_text_with, fixes_for};
 use crate::SigmaFile;
 
 /// What fixing one file did.
@@ -32,6 +34,7 @@ fn read(text: &str, path: Option<&Path>, selection: &Selection) -> SigmaFile {
         file.set_path(p);
     }
     check_file_with(&mut file, selection);
+    check_text_with(text, &mut file, selection);
     file
 }
 
@@ -137,7 +140,8 @@ fn normalize(v: &mut serde_json::Value) {
     use serde_json::Value;
     match v {
         Value::Object(map) => {
-            map.remove("span");
+            // Where things were written (`span`, `condition_span`) moves with any edit.
+            map.retain(|k, _| k != "span" && !k.ends_with("_span") && !k.ends_with("_spans"));
             if let Some(Value::Array(tags)) = map.get_mut("tags") {
                 let mut seen: Vec<Value> = Vec::new();
                 for t in tags.iter() {
@@ -147,6 +151,37 @@ fn normalize(v: &mut serde_json::Value) {
                     }
                 }
                 *tags = seen;
+            }
+            // A `*` that the operator implies (`contains` of `*x*`) is dropped.
+            let ends = match map.get("op").and_then(Value::as_str) {
+                Some("contains") => Some((true, true)),
+                Some("starts_with") => Some((false, true)),
+                Some("ends_with") => Some((true, false)),
+                _ => None,
+            };
+            if let (Some((lead, trail)), Some(Value::Array(values))) = (ends, map.get_mut("values"))
+            {
+                for v in values.iter_mut() {
+                    if let Some(Value::Array(pieces)) = v.get_mut("str") {
+                        let star = Value::String("any_many".into());
+                        let literal = pieces.iter().any(|p| p.get("lit").is_some());
+                        while literal && lead && pieces.first() == Some(&star) {
+                            pieces.remove(0);
+                        }
+                        while literal && trail && pieces.last() == Some(&star) {
+                            pieces.pop();
+                        }
+                    }
+                }
+            }
+            // `modified` earlier than `date`: the two dates swapped.
+            if let (Some(Value::String(d)), Some(Value::String(m))) =
+                (map.get("date"), map.get("modified"))
+                && m.replace('/', "-") < d.replace('/', "-")
+            {
+                let (d, m) = (d.clone(), m.clone());
+                map.insert("date".into(), Value::String(m));
+                map.insert("modified".into(), Value::String(d));
             }
             if let Some(Value::Array(values)) = map.get_mut("values") {
                 let mut seen: Vec<Value> = Vec::new();
@@ -197,6 +232,54 @@ detection:\n    selection:\n        Image|endswith:\n            - '\\cmd.exe'\n
             fix_text(&fixed, None, &Selection::all()),
             FixOutcome::default()
         );
+    }
+
+    #[test]
+    fn wildcards_and_whitespace_are_fixed_and_block_text_is_kept() {
+        let text = concat!(
+            "title: Layout   \n",
+            "description: |\n  kept as written  \n",
+            "logsource:\n    product: windows\n",
+            "detection:\n    selection:\n",
+            "        CommandLine|contains: '*-enc*'\n",
+            "        Image|endswith:\n",
+            "            - '*\\cmd.exe'   # comment\n",
+            "            - pwsh.exe\n",
+            "        ParentImage|startswith: C:\\Temp\\*\n",
+            "        CurrentDirectory|startswith: C:\\Users*\n",
+            "        OriginalFileName|contains: '*'\n",
+            "    condition: selection\n",
+        );
+        let before = crate::parse_str(text);
+        let out = fix_text(text, None, &Selection::defaults());
+        let fixed = out.text.expect("fixed");
+        assert!(fixed.starts_with("title: Layout\n"), "{fixed}");
+        assert!(fixed.contains("  kept as written  \n"), "{fixed}");
+        assert!(fixed.contains("CommandLine|contains: '-enc'\n"), "{fixed}");
+        assert!(fixed.contains("- '\\cmd.exe'   # comment\n"), "{fixed}");
+        // `\*` is a literal star: not a wildcard, not removed.
+        assert!(
+            fixed.contains("ParentImage|startswith: C:\\Temp\\*\n"),
+            "{fixed}"
+        );
+        assert!(
+            fixed.contains("CurrentDirectory|startswith: C:\\Users\n"),
+            "{fixed}"
+        );
+        // A lone `*` is "any value": left alone.
+        assert!(
+            fixed.contains("OriginalFileName|contains: '*'\n"),
+            "{fixed}"
+        );
+        assert!(same_meaning(&before, &crate::parse_str(&fixed)));
+        assert_eq!(
+            fix_text(&fixed, None, &Selection::defaults()),
+            FixOutcome::default()
+        );
+        // An escaped star is a literal star, not a wildcard: not removed.
+        let literal = text.replace("'*-enc*'", "'-enc\\*'");
+        let out = fix_text(&literal, None, &Selection::defaults());
+        assert!(out.text.expect("fixed").contains("'-enc\\*'"));
     }
 
     #[test]

@@ -27,6 +27,7 @@ mod config;
 mod correlation;
 mod detection;
 pub mod fix;
+mod layout;
 mod logsource;
 mod metadata;
 mod reader;
@@ -43,6 +44,7 @@ pub use config::Selection;
 pub use correlation::{CorrelationWithoutGroupBy, TemporalSingleRule};
 pub use detection::{AllWithSingleValue, EmptyValueList, MissingSearch, UnusedSearch};
 pub use fix::{Edit, Fix, Safety, apply, fixes_for};
+pub use layout::TrailingWhitespace;
 pub use logsource::{
     FieldNameCase, FilenamePrefix, InvalidFieldName, InvalidHashValue, LocalizedUserName,
     NeedlessEventId, NeedlessProviderName, RedundantField, RegexLookaround, SpaceInFieldName,
@@ -73,7 +75,7 @@ pub use tags::{
 };
 pub use values::{
     ControlCharacter, DoubleWildcard, DuplicateReference, DuplicateValue, EscapedWildcard,
-    NumberAsString, WildcardsInsteadOfModifier,
+    NumberAsString, RedundantWildcard, WildcardsInsteadOfModifier,
 };
 
 /// What a check is, for listings and docs.
@@ -114,6 +116,9 @@ pub trait Lint: Sync + Send + std::fmt::Debug {
 
     /// Checks one rule, pushing findings to `out`.
     fn check_rule(&self, _rule: &Rule, _source: &RuleSource, _out: &mut Vec<Diagnostic>) {}
+
+    /// Checks the file's text as written, for what the reader does not keep (layout).
+    fn check_text(&self, _text: &str, _out: &mut Vec<Diagnostic>) {}
 
     /// Checks every rule of the set together. Findings are `(file index, diagnostic)`.
     fn check_set(&self, _files: &[&SigmaFile], _out: &mut Vec<(usize, Diagnostic)>) {}
@@ -316,6 +321,8 @@ pub fn registry() -> &'static [&'static dyn Lint] {
         &DuplicateValue,
         &DuplicateReference,
         &WildcardsInsteadOfModifier,
+        &RedundantWildcard,
+        &TrailingWhitespace,
         &AllOfThem,
         &ThemWithSingleSearch,
         &OfThemWithSingleSearch,
@@ -394,6 +401,18 @@ pub fn check_file_with(file: &mut SigmaFile, selection: &Selection) {
             if selection.enabled(info) && !selection.excluded(rule.id.as_deref(), info) {
                 lint.check_rule(rule, source, &mut out);
             }
+        }
+    }
+    file.diagnostics.extend(out);
+}
+
+/// Runs the text checks `selection` enables on `text`, the contents `file` was read from,
+/// and appends to its diagnostics.
+pub fn check_text_with(text: &str, file: &mut SigmaFile, selection: &Selection) {
+    let mut out = Vec::new();
+    for lint in registry() {
+        if selection.enabled(lint.info()) {
+            lint.check_text(text, &mut out);
         }
     }
     file.diagnostics.extend(out);

@@ -6,7 +6,8 @@
 
 use sigil_core::{Diagnostic, Rule, RuleBody, Status};
 
-use super::{Lint, LintInfo, declare_lint};
+use super::fix::scalar_at;
+use super::{Edit, Fix, Lint, LintInfo, Safety, declare_lint};
 use crate::RuleSource;
 
 /// Implements [`Lint`] for a check of one rule written as a function that returns
@@ -96,18 +97,63 @@ declare_lint! {
     ModifiedBeforeDate, "modified-before-date", Warning, reader: false,
     pysigma: "sigmahq_modified_date_order", optional: true
 }
-rule_lint!(
-    ModifiedBeforeDate,
-    |rule, _source| match (&rule.date, &rule.modified) {
-        (Some(d), Some(m)) if date_key(m) < date_key(d) => {
-            vec![(
-                "modified",
-                format!("`modified` ({m}) is earlier than `date` ({d})"),
-            )]
-        }
-        _ => vec![],
+impl Lint for ModifiedBeforeDate {
+    fn info(&self) -> &'static LintInfo {
+        &Self::INFO
     }
-);
+
+    fn check_rule(&self, rule: &Rule, source: &RuleSource, out: &mut Vec<Diagnostic>) {
+        if let (Some(d), Some(m)) = (&rule.date, &rule.modified)
+            && date_key(m) < date_key(d)
+        {
+            out.push(Self::at(
+                source.span_of("modified"),
+                format!("`modified` ({m}) is earlier than `date` ({d})"),
+            ));
+        }
+    }
+
+    /// Swaps the two dates: the rule was written on the earlier day and changed on the
+    /// later one. The finding points at `modified`; `date` is the top-level key of the
+    /// same document.
+    fn fix(&self, text: &str, finding: &Diagnostic) -> Option<Fix> {
+        let at = finding.span.offset as usize;
+        let modified = scalar_at(text, at)?;
+        let doc_start = text.get(..at)?.rfind("\n---").map_or(0, |i| i + 4);
+        let doc_end = text[at..].find("\n---").map_or(text.len(), |i| at + i);
+        let mut line_start = doc_start;
+        let mut date = None;
+        for line in text[doc_start..doc_end].split_inclusive('\n') {
+            if let Some(rest) = line.strip_prefix("date:") {
+                let value = line_start + 5 + (rest.len() - rest.trim_start().len());
+                date = scalar_at(text, value);
+                break;
+            }
+            line_start += line.len();
+        }
+        let date = date.filter(|r| !r.is_empty())?;
+        let (d, m) = (
+            text[date.clone()].to_string(),
+            text[modified.clone()].to_string(),
+        );
+        (date_key(m.trim_matches(['\'', '"'])) < date_key(d.trim_matches(['\'', '"']))).then(|| {
+            Fix {
+                title: "Swap `date` and `modified`".into(),
+                safety: Safety::Safe,
+                edits: vec![
+                    Edit {
+                        range: date,
+                        text: m,
+                    },
+                    Edit {
+                        range: modified,
+                        text: d,
+                    },
+                ],
+            }
+        })
+    }
+}
 
 declare_lint! {
     /// `modified` without `date`.
@@ -665,6 +711,18 @@ rule_lint!(StatusTooHigh, |rule, _source| {
 mod tests {
     use super::super::tests_support::codes;
     use super::*;
+
+    #[test]
+    fn swapped_dates_are_swapped_back() {
+        let text = "title: T\ndate: 2024-05-01 # written\nmodified: '2023/01/10'\nlogsource:\n  product: windows\ndetection:\n  sel:\n    a: b\n  condition: sel\n";
+        let out = crate::lint::autofix::fix_text(text, None, &crate::lint::Selection::all());
+        let fixed = out.text.expect("fixed");
+        assert!(
+            fixed.contains("date: '2023/01/10' # written\nmodified: 2024-05-01\n"),
+            "{fixed}"
+        );
+        assert!(!codes(&fixed).contains(&"modified-before-date"));
+    }
 
     #[test]
     fn misspelt_keys() {

@@ -340,3 +340,161 @@ impl Lint for WildcardsInsteadOfModifier {
         });
     }
 }
+
+declare_lint! {
+    /// A `*` at an end of a value that its modifier already wildcards (`contains: '*foo*'`,
+    /// `startswith: 'foo*'`, `endswith: '*foo'`).
+    ///
+    /// Why: `contains` matches anywhere, `startswith` anything after, `endswith` anything
+    /// before: the `*` says it twice. It is harmless, but it hides what the modifier
+    /// means and reads as if something else were meant. `sigil check --fix` removes it.
+    ///
+    /// Example: `CommandLine|contains: '*-enc*'` — `CommandLine|contains: '-enc'`.
+    RedundantWildcard, "redundant-wildcard", Warning, reader: false
+}
+
+/// Whether the modifier of `op` already wildcards the start and the end of a value.
+fn wildcarded_ends(op: Op) -> Option<(bool, bool)> {
+    match op {
+        Op::Contains => Some((true, true)),
+        Op::StartsWith => Some((false, true)),
+        Op::EndsWith => Some((true, false)),
+        _ => None,
+    }
+}
+
+/// Whether a value of a predicate of `op` has a `*` its modifier already adds (a value
+/// that is only wildcards is left alone: it is "any value").
+fn redundant_star(op: Op, s: &Pattern) -> bool {
+    let Some((lead, trail)) = wildcarded_ends(op) else {
+        return false;
+    };
+    let pieces = s.pieces();
+    if !pieces.iter().any(|p| matches!(p, Piece::Lit(_))) {
+        return false;
+    }
+    (lead && matches!(pieces.first(), Some(Piece::AnyMany)))
+        || (trail && matches!(pieces.last(), Some(Piece::AnyMany)))
+}
+
+impl Lint for RedundantWildcard {
+    fn info(&self) -> &'static LintInfo {
+        &Self::INFO
+    }
+
+    fn check_rule(&self, rule: &Rule, _source: &RuleSource, out: &mut Vec<Diagnostic>) {
+        predicates(rule, &mut |p| {
+            if p.flags.expand || p.flags.windash {
+                return;
+            }
+            if let Some(Value::Str(s)) = p
+                .values
+                .iter()
+                .find(|v| matches!(v, Value::Str(s) if redundant_star(p.op, s)))
+            {
+                out.push(Self::at(
+                    p.span,
+                    format!(
+                        "`{}`: `{}` already wildcards this end",
+                        s.to_sigma(),
+                        match p.op {
+                            Op::StartsWith => "startswith",
+                            Op::EndsWith => "endswith",
+                            _ => "contains",
+                        }
+                    ),
+                ));
+            }
+        });
+    }
+
+    /// Removes the redundant `*` of each value of the field, written on the field's line
+    /// (`F|contains: '*x*'`) or as block list items below it.
+    fn fix(&self, text: &str, finding: &Diagnostic) -> Option<Fix> {
+        let start = finding.span.offset as usize;
+        let key = super::fix::scalar_at(text, start)?;
+        let modifiers: Vec<&str> = text[key.clone()]
+            .trim_matches(['\'', '"'])
+            .split('|')
+            .skip(1)
+            .collect();
+        let (lead, trail) = match () {
+            () if modifiers.contains(&"contains") => (true, true),
+            () if modifiers.contains(&"startswith") && modifiers.contains(&"endswith") => {
+                (true, true)
+            }
+            () if modifiers.contains(&"startswith") => (false, true),
+            () if modifiers.contains(&"endswith") => (true, false),
+            () => return None,
+        };
+        let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+        let after_key = text[key.end..line_end].strip_prefix(':')?;
+        let mut values = Vec::new();
+        let inline = after_key.trim_start();
+        if !inline.is_empty() && !inline.starts_with('#') {
+            values.push(key.end + 1 + (after_key.len() - inline.len()));
+        } else {
+            let key_line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+            let indent = start - key_line_start;
+            let mut at = line_end + 1;
+            while at < text.len() {
+                let end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+                let line = &text[at..end];
+                let content = line.trim_start();
+                let Some(item) = content.strip_prefix("- ") else {
+                    break;
+                };
+                if line.len() - content.len() < indent {
+                    break;
+                }
+                values.push(
+                    at + (line.len() - content.len()) + 2 + (item.len() - item.trim_start().len()),
+                );
+                at = end + 1;
+            }
+        }
+        let mut edits = Vec::new();
+        for offset in values {
+            let range = super::fix::scalar_at(text, offset)?;
+            let written = &text[range.clone()];
+            let (quote, inner) = match written.chars().next()? {
+                '\'' => ('\'', written.get(1..written.len().checked_sub(1)?)?),
+                // Backslashes are YAML escapes in double quotes: left alone.
+                '"' if !written.contains('\\') => {
+                    ('"', written.get(1..written.len().checked_sub(1)?)?)
+                }
+                '"' | '[' | '{' | '&' | '*' | '!' | '|' | '>' => return None,
+                _ => (' ', written),
+            };
+            let mut new = inner;
+            if lead {
+                new = new.trim_start_matches('*');
+            }
+            if trail {
+                // A `*` after a backslash is written literally (`\*`); an even run of
+                // backslashes before it is escaped backslashes, which the proof of
+                // `--fix` checks like the rest.
+                while new.ends_with('*') && !new[..new.len() - 1].ends_with('\\') {
+                    new = &new[..new.len() - 1];
+                }
+            }
+            if new == inner || new.is_empty() || new.chars().all(|c| c == '*') {
+                continue;
+            }
+            let replacement = if quote == ' ' {
+                new.to_string()
+            } else {
+                format!("{quote}{new}{quote}")
+            };
+            edits.push(super::Edit {
+                range,
+                text: replacement,
+            });
+        }
+        (!edits.is_empty()).then(|| Fix {
+            title: "Remove the `*` the modifier already implies".into(),
+            safety: Safety::Safe,
+            edits,
+        })
+    }
+}
