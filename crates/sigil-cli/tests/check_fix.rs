@@ -26,8 +26,7 @@ date: 2024-05-01\n\
 modified: 2023-01-10\n\
 tags:\n    - attack.execution\n    - attack.T1059\n    - attack.execution\n\
 logsource:\n    category: process_creation\n    product: windows\n\
-detection:\n    selection:\n        # the shells\n        Image|endswith:\n            - '\\cmd.exe'\n            - '\\pwsh.exe'\n            - '\\cmd.exe'\n\
-        CommandLine|contains: '*-enc*'\n\
+detection:\n    selection:\n        # the shells\n        Image|endswith:\n            - '\\cmd.exe'\n            - '\\pwsh.exe'\n            - '\\cmd.exe'\n        CommandLine|contains: '*-enc*'\n\
     condition: selection\n\
 falsepositives:\n    - Unknown\n\
 level: low\n";
