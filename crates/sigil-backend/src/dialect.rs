@@ -67,6 +67,8 @@ pub enum NotStyle {
     /// `NOT COALESCE(operand, 0)`: SQL three-valued logic made two-valued, so a filter on
     /// a missing column still lets the selection match (Sigma semantics).
     Coalesce,
+    /// `NOT COALESCE(operand, false)`: the same, for engines with a boolean type.
+    CoalesceFalse,
 }
 
 /// The query language of a target, as data.

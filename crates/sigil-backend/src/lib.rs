@@ -40,6 +40,7 @@ pub mod conversion;
 pub mod dialect;
 pub mod error;
 pub mod format;
+pub mod job;
 pub mod lower;
 pub mod registry;
 pub mod render;

@@ -487,6 +487,8 @@ pub fn negate_text(d: &Dialect, s: &str, grouped: bool) -> String {
         // The operand is always parenthesised inside COALESCE, a group only once.
         NotStyle::Coalesce if grouped => format!("{} COALESCE({s}, 0)", d.not_token),
         NotStyle::Coalesce => format!("{} COALESCE(({s}), 0)", d.not_token),
+        NotStyle::CoalesceFalse if grouped => format!("{} COALESCE({s}, false)", d.not_token),
+        NotStyle::CoalesceFalse => format!("{} COALESCE(({s}), false)", d.not_token),
     }
 }
 

@@ -222,3 +222,53 @@ fn list_targets_shows_every_target_with_its_pipelines_and_formats() {
         "{table}"
     );
 }
+
+#[test]
+fn a_job_holds_every_rule_and_lists_the_ones_it_cannot_express() {
+    let dir = format!(
+        "{}/../sigil-backend/tests/fixtures",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let (code, out, err) = sigil(&["convert", "-t", "duckdb", "--format", "job", &dir]);
+    // The keyword fixture cannot be expressed: reported, listed, the rest written.
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("keywords.yml: error:"), "{err}");
+    assert!(
+        out.starts_with("-- sigil detection job for DuckDB: 5 rules"),
+        "{out}"
+    );
+    assert!(
+        out.contains("-- Rules that cannot be expressed (1):"),
+        "{out}"
+    );
+    assert!(
+        out.contains("CREATE OR REPLACE TEMP VIEW sigil_events AS"),
+        "{out}"
+    );
+    assert_eq!(out.matches("    CASE WHEN ").count(), 5, "{out}");
+    let (_, listed, _) = sigil(&["convert", "--list-targets", "--format", "jsonl"]);
+    let spark = jsonl(&listed)
+        .into_iter()
+        .find(|t| t["name"] == "spark")
+        .expect("spark");
+    assert!(
+        spark["formats"]
+            .as_array()
+            .expect("formats")
+            .contains(&"job".into())
+    );
+}
+
+#[test]
+fn a_job_is_for_one_sql_engine() {
+    let rule = fixture("conditions.yml");
+    let (code, _, err) = sigil(&["convert", "-t", "splunk", "--format", "job", &rule]);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("format `job` is not available for splunk"),
+        "{err}"
+    );
+    let (code, _, err) = sigil(&["convert", "-t", "duckdb,spark", "--format", "job", &rule]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("one target at a time"), "{err}");
+}

@@ -54,6 +54,9 @@ fn generic_pipelines() -> Vec<&'static str> {
 fn formats(t: &TargetInfo) -> Vec<&'static str> {
     let mut f = vec!["plain", "jsonl"];
     f.extend(t.formats.iter().map(|f| f.name));
+    if sigil_backend::job::Engine::of(t).is_some() {
+        f.push("job");
+    }
     f
 }
 

@@ -5,6 +5,7 @@ use std::io::Write as _;
 use std::path::PathBuf;
 
 use sigil_backend::format::{FormatInput, OutputFormat};
+use sigil_backend::job::{Engine, Job};
 use sigil_backend::{Conversion, TargetInfo};
 
 use super::RuleResult;
@@ -20,6 +21,8 @@ pub enum Format {
     /// A container every chosen target offers under the name asked for: each target's
     /// own, in target order.
     Container(Vec<&'static OutputFormat>),
+    /// The whole rule set as one detection job (one target).
+    Job(Engine),
 }
 
 impl Format {
@@ -28,6 +31,16 @@ impl Format {
         match name {
             "plain" | "default" => return Ok(Format::Plain),
             "jsonl" => return Ok(Format::Jsonl),
+            "job" => {
+                let [target] = targets else {
+                    return Err("format `job` is for one target at a time".into());
+                };
+                return Engine::of(target).map(Format::Job).ok_or_else(|| {
+                    format!(
+                        "format `job` is not available for {target} (spark, duckdb, clickhouse)"
+                    )
+                });
+            }
             _ => {}
         }
         let mut formats = Vec::with_capacity(targets.len());
@@ -47,7 +60,7 @@ impl Format {
 
     /// Whether writing needs the rules themselves (not only their queries).
     pub fn needs_rules(&self) -> bool {
-        matches!(self, Format::Container(_))
+        matches!(self, Format::Container(_) | Format::Job(_))
     }
 }
 
@@ -60,6 +73,11 @@ pub fn write(
 ) -> anyhow::Result<bool> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
+    if let (Format::Job(engine), [conversion]) = (format, conversions) {
+        let failed = write_job(&mut out, *engine, conversion, results)?;
+        out.flush()?;
+        return Ok(failed);
+    }
     let several = conversions.len() > 1;
     let mut any_failed = false;
     for (i, conversion) in conversions.iter().enumerate() {
@@ -127,6 +145,7 @@ fn write_rule(
             });
             writeln!(out, "{line}")?;
         }
+        Format::Job(_) => {}
         Format::Container(_) => {
             if let (Ok(converted), Some(rule), Some(f)) = (result, &r.rule, container) {
                 let input = FormatInput {
@@ -139,4 +158,46 @@ fn write_rule(
         }
     }
     Ok(())
+}
+
+/// Writes the rules as one detection job; rules it cannot express are reported on stderr and
+/// listed in the job's header. Returns whether any rule failed.
+fn write_job(
+    out: &mut impl std::io::Write,
+    engine: Engine,
+    conversion: &Conversion,
+    results: &[(PathBuf, Vec<RuleResult>)],
+) -> anyhow::Result<bool> {
+    let mut job = Job::new(engine);
+    let mut failed = false;
+    for (path, rules) in results {
+        for r in rules {
+            let outcome = match (&r.rule, &r.results[0]) {
+                (Some(rule), Ok(_) | Err(_)) if rule.not_evaluable.is_empty() => conversion
+                    .process(rule)
+                    .map_err(|e| e.to_string())
+                    .and_then(|p| job.add(&p.rule).map_err(|e| e.to_string())),
+                (_, Err(e)) => {
+                    let title = r.title.as_deref().unwrap_or("(unread rule)");
+                    job.skip(r.id.as_deref(), title, e.clone());
+                    Err(e.clone())
+                }
+                (rule, Ok(_)) => {
+                    let reason = rule
+                        .as_ref()
+                        .and_then(|rule| rule.not_evaluable.first())
+                        .map_or_else(|| "not read".to_string(), |n| n.reason.clone());
+                    let title = r.title.as_deref().unwrap_or("(unread rule)");
+                    job.skip(r.id.as_deref(), title, reason.clone());
+                    Err(reason)
+                }
+            };
+            if let Err(e) = outcome {
+                eprintln!("{}: error: {e}", path.display());
+                failed = true;
+            }
+        }
+    }
+    write!(out, "{}", job.render())?;
+    Ok(failed)
 }

@@ -1,0 +1,794 @@
+//! `--format job`: a whole rule set as one detection job over the events `sigil export`
+//! writes, for the engines made for large tables: a PySpark program (`spark`), or one SQL
+//! script over a table or view `events` (`duckdb`, `clickhouse`).
+//!
+//! The job reads the data once: each event is tested against every rule in one projection
+//! (an array of the indices of the rules that hold), exploded and joined with the rules'
+//! metadata. The detections have the columns [`COLUMNS`]: `source` and `record_id` as
+//! `sigil hunt` reports them, `timestamp`, `computer`, `channel` and `event_id` from the
+//! event's `SystemTime`, `Computer`, `Channel` and `EventID`.
+//!
+//! The conditions are the target's, rendered with Sigma's semantics where the target's plain
+//! queries follow a reference that differs: every string comparison ignores case, numbers
+//! compare as text (every field is read as text, as `hunt` compares), a negation holds where
+//! a field is missing (`NOT COALESCE(x, false)`), networks are expanded to prefixes. Rules
+//! the job cannot express (keywords: the table has no whole-event column; correlations) are
+//! listed in the job's header with the reason.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+
+use sigil_core::{Expr, Pattern, Rule, RuleBody};
+
+use crate::dialect::{Dialect, NotStyle};
+use crate::error::ConvertError;
+use crate::registry::TargetInfo;
+use crate::render::{Out, Render, Res, Target, default_not};
+use crate::targets::{clickhouse, duckdb, spark};
+use crate::tree::{BoolKind, CmpOp, Node, Str};
+
+/// The columns of the detections, in order.
+pub const COLUMNS: [&str; 10] = [
+    "rule_id",
+    "rule_title",
+    "level",
+    "tags",
+    "timestamp",
+    "computer",
+    "channel",
+    "event_id",
+    "record_id",
+    "source",
+];
+
+/// The event columns the detections take `timestamp`, `computer`, `channel`, `event_id`
+/// from (the names of `sigil export`'s flat view).
+const EVENT_COLUMNS: [(&str, &str); 4] = [
+    ("timestamp", "SystemTime"),
+    ("computer", "Computer"),
+    ("channel", "Channel"),
+    ("event_id", "EventID"),
+];
+
+/// The engines a job is written for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    /// A PySpark program.
+    Spark,
+    /// A DuckDB SQL script.
+    DuckDb,
+    /// A ClickHouse SQL script.
+    ClickHouse,
+}
+
+impl Engine {
+    /// The engine of a target that offers `--format job`.
+    pub fn of(target: &TargetInfo) -> Option<Self> {
+        match target.name {
+            "spark" => Some(Engine::Spark),
+            "duckdb" => Some(Engine::DuckDb),
+            "clickhouse" => Some(Engine::ClickHouse),
+            _ => None,
+        }
+    }
+
+    fn base(self) -> &'static dyn Target {
+        match self {
+            Engine::Spark => &spark::Spark,
+            Engine::DuckDb => &duckdb::DuckDb,
+            Engine::ClickHouse => &clickhouse::ClickHouse,
+        }
+    }
+
+    /// A field as text, or NULL where it cannot be read as a number.
+    fn as_number(self, field: &str) -> String {
+        match self {
+            Engine::Spark => format!("try_cast({field} AS DOUBLE)"),
+            Engine::DuckDb => format!("TRY_CAST({field} AS DOUBLE)"),
+            Engine::ClickHouse => format!("toFloat64OrNull({field})"),
+        }
+    }
+}
+
+/// The target's renderer with Sigma's semantics over a table of text columns.
+#[derive(Debug)]
+struct JobRenderer {
+    engine: Engine,
+    dialect: Dialect,
+}
+
+impl JobRenderer {
+    fn new(engine: Engine) -> Self {
+        let mut dialect = engine.base().dialect().clone();
+        dialect.not_style = NotStyle::CoalesceFalse;
+        // Networks are expanded to prefixes: `ip_cidr_contains` is Databricks' own and
+        // ClickHouse's `isIPAddressInRange` fails on a value that is not an address.
+        dialect.cidr_expression = None;
+        // Keywords need the whole event, which the table does not hold.
+        dialect.unbound_str = None;
+        dialect.unbound_num = None;
+        dialect.unbound_re = None;
+        if engine == Engine::ClickHouse {
+            // `IN` compares case-sensitively.
+            dialect.in_list = None;
+        }
+        Self { engine, dialect }
+    }
+
+    fn field(&self, name: &str) -> String {
+        self.dialect.field(name)
+    }
+
+    /// `field` equal to a text, ignoring case.
+    fn text_eq(&self, field: &str, text: &str) -> String {
+        let f = self.field(field);
+        match self.engine {
+            Engine::Spark => format!("lower({f}) = lower({})", spark_literal(text)),
+            Engine::DuckDb => duckdb::ilike(&f, &Pattern::literal(text)),
+            Engine::ClickHouse => clickhouse::ilike(&f, &Pattern::literal(text)),
+        }
+    }
+}
+
+fn spark_literal(text: &str) -> String {
+    crate::targets::sql::Literal::Backslash.quoted(text)
+}
+
+impl Target for JobRenderer {
+    fn dialect(&self) -> &Dialect {
+        &self.dialect
+    }
+
+    fn not(&self, r: &mut Render<'_>, arg: &Node) -> Res<Out> {
+        default_not(r, arg)
+    }
+
+    fn value_str(&self, p: &Pattern) -> Res<String> {
+        self.engine.base().value_str(p)
+    }
+
+    fn field_str(&self, r: &mut Render<'_>, field: &str, s: &Str) -> Res<Out> {
+        match self.engine {
+            Engine::Spark => self.engine.base().field_str(r, field, s),
+            // `=` compares case-sensitively: every comparison is an `ILIKE`.
+            Engine::DuckDb => Ok(Out::Text(duckdb::ilike(&self.field(field), &s.pattern))),
+            Engine::ClickHouse => Ok(Out::Text(clickhouse::ilike(&self.field(field), &s.pattern))),
+        }
+    }
+
+    fn field_str_cased(&self, r: &mut Render<'_>, field: &str, s: &Str) -> Res<Out> {
+        self.engine.base().field_str_cased(r, field, s)
+    }
+
+    fn field_num(&self, r: &mut Render<'_>, field: &str, num: &str) -> Res<Out> {
+        let _ = r;
+        Ok(Out::Text(self.text_eq(field, num)))
+    }
+
+    fn field_bool(&self, r: &mut Render<'_>, field: &str, b: bool) -> Res<Out> {
+        let _ = r;
+        Ok(Out::Text(
+            self.text_eq(field, if b { "true" } else { "false" }),
+        ))
+    }
+
+    fn field_regex(
+        &self,
+        r: &mut Render<'_>,
+        field: &str,
+        source: &str,
+        flags: sigil_core::RegexFlags,
+    ) -> Res<Out> {
+        self.engine.base().field_regex(r, field, source, flags)
+    }
+
+    fn field_compare(&self, r: &mut Render<'_>, field: &str, op: CmpOp, num: &str) -> Res<Out> {
+        let _ = r;
+        let op = match op {
+            CmpOp::Lt => "<",
+            CmpOp::Lte => "<=",
+            CmpOp::Gt => ">",
+            CmpOp::Gte => ">=",
+        };
+        Ok(Out::Text(format!(
+            "{} {op} {num}",
+            self.engine.as_number(&self.field(field))
+        )))
+    }
+
+    fn expansion(
+        &self,
+        r: &mut Render<'_>,
+        field: &str,
+        values: &[crate::tree::Value],
+    ) -> Res<Out> {
+        let or = crate::render::expansion_or(field, values);
+        r.convert(&Node::Or(or))
+    }
+
+    fn in_expression(&self, r: &mut Render<'_>, kind: BoolKind, args: &[Node]) -> Res<Out> {
+        match self.engine {
+            Engine::Spark => self.engine.base().in_expression(r, kind, args),
+            _ => r.bool_op(kind, args),
+        }
+    }
+}
+
+/// One rule of a job.
+#[derive(Debug, Clone)]
+struct JobRule {
+    id: String,
+    title: String,
+    level: String,
+    tags: Vec<String>,
+    condition: String,
+}
+
+/// A detection job being assembled: rules added one by one (after their pipelines), then
+/// written whole.
+#[derive(Debug)]
+pub struct Job {
+    engine: Engine,
+    rules: Vec<(Rule, Vec<String>)>,
+    skipped: Vec<(String, String)>,
+}
+
+impl Job {
+    /// An empty job for `engine`.
+    pub fn new(engine: Engine) -> Self {
+        Self {
+            engine,
+            rules: Vec::new(),
+            skipped: Vec::new(),
+        }
+    }
+
+    /// Adds a rule as its pipelines left it; a rule the job cannot express is listed in the
+    /// header with the reason and the error returned.
+    pub fn add(&mut self, rule: &Rule) -> Result<(), ConvertError> {
+        let renderer = JobRenderer::new(self.engine);
+        match conditions(&renderer, rule) {
+            Ok(parts) => {
+                self.rules.push((rule.clone(), parts));
+                Ok(())
+            }
+            Err(e) => {
+                self.skip(rule.id.as_deref(), &rule.title, e.to_string());
+                Err(e)
+            }
+        }
+    }
+
+    /// Lists a rule that cannot be expressed (or read), with the reason.
+    pub fn skip(&mut self, id: Option<&str>, title: &str, reason: String) {
+        let name = match id {
+            Some(id) => format!("{id} {title}"),
+            None => title.to_string(),
+        };
+        self.skipped.push((name, reason));
+    }
+
+    /// How many rules the job evaluates.
+    pub fn len(&self) -> usize {
+        self.rules.len()
+    }
+
+    /// Whether the job evaluates no rule.
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    /// The job's text.
+    pub fn render(&self) -> String {
+        // Field names are matched as sigil matches them (ignoring case): one spelling per
+        // field, so that an engine with case-sensitive names (ClickHouse) finds its column.
+        let mut spelling: BTreeMap<String, String> = BTreeMap::new();
+        for (_, name) in EVENT_COLUMNS {
+            spelling.insert(name.to_ascii_lowercase(), name.to_string());
+        }
+        let mut fields = BTreeSet::new();
+        for (rule, _) in &self.rules {
+            for f in rule_fields(rule) {
+                let canonical = spelling
+                    .entry(f.to_ascii_lowercase())
+                    .or_insert_with(|| f.clone())
+                    .clone();
+                fields.insert(canonical);
+            }
+        }
+        let renderer = JobRenderer::new(self.engine);
+        let mut rules = Vec::with_capacity(self.rules.len());
+        for (rule, parts) in &self.rules {
+            let respelled = respell(rule, &spelling);
+            let condition = conditions(&renderer, &respelled).unwrap_or_else(|_| parts.clone());
+            rules.push(JobRule {
+                id: rule.id.clone().unwrap_or_else(|| rule.title.clone()),
+                title: rule.title.clone(),
+                level: rule
+                    .level
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default(),
+                tags: rule.tags.clone(),
+                condition: join_or(&condition),
+            });
+        }
+        for (_, name) in EVENT_COLUMNS {
+            fields.insert(name.to_string());
+        }
+        let fields: Vec<String> = fields.into_iter().collect();
+        match self.engine {
+            Engine::Spark => spark_job(&rules, &fields, &self.skipped),
+            Engine::DuckDb => duckdb_job(&rules, &fields, &self.skipped),
+            Engine::ClickHouse => clickhouse_job(&rules, &fields, &self.skipped),
+        }
+    }
+}
+
+/// The rule's conditions in the job's renderer, one per Sigma condition.
+fn conditions(renderer: &JobRenderer, rule: &Rule) -> Result<Vec<String>, ConvertError> {
+    if let Some(n) = rule.not_evaluable.first() {
+        return Err(ConvertError::InvalidValue {
+            message: format!("not convertible: {}", n.reason),
+            span: n.span,
+        });
+    }
+    let detection = match &rule.body {
+        RuleBody::Detection(d) => d,
+        RuleBody::Filter(_) => return Err(ConvertError::NotADetection("filter")),
+        RuleBody::Correlation(_) => return Err(ConvertError::NotADetection("correlation")),
+    };
+    let mut parts = Vec::new();
+    for node in crate::lower::lower_detection(detection)? {
+        let mut r = Render::new(renderer);
+        let out = r.convert(&node)?;
+        let text = r.text_of(&out).to_string();
+        parts.push(if text.is_empty() {
+            "true".to_string()
+        } else {
+            text
+        });
+    }
+    Ok(parts)
+}
+
+fn join_or(parts: &[String]) -> String {
+    if parts.len() == 1 {
+        parts[0].clone()
+    } else {
+        parts
+            .iter()
+            .map(|p| format!("({p})"))
+            .collect::<Vec<_>>()
+            .join(" OR ")
+    }
+}
+
+/// Every field a rule names.
+fn rule_fields(rule: &Rule) -> Vec<String> {
+    let mut out = Vec::new();
+    if let RuleBody::Detection(d) = &rule.body {
+        for s in &d.searches {
+            for p in s.expr.predicates() {
+                out.extend(p.field.clone());
+                for v in &p.values {
+                    if let sigil_core::Value::FieldRef(f) = v {
+                        out.push(f.clone());
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The rule with every field named by its one spelling.
+fn respell(rule: &Rule, spelling: &BTreeMap<String, String>) -> Rule {
+    fn walk(e: &mut Expr, spelling: &BTreeMap<String, String>) {
+        match e {
+            Expr::And(v) | Expr::Or(v) => v.iter_mut().for_each(|x| walk(x, spelling)),
+            Expr::Not(x) => walk(x, spelling),
+            Expr::Pred(p) => {
+                if let Some(f) = &mut p.field
+                    && let Some(s) = spelling.get(&f.to_ascii_lowercase())
+                {
+                    f.clone_from(s);
+                }
+                for v in &mut p.values {
+                    if let sigil_core::Value::FieldRef(f) = v
+                        && let Some(s) = spelling.get(&f.to_ascii_lowercase())
+                    {
+                        f.clone_from(s);
+                    }
+                }
+            }
+        }
+    }
+    let mut rule = rule.clone();
+    if let RuleBody::Detection(d) = &mut rule.body {
+        for s in &mut d.searches {
+            walk(&mut s.expr, spelling);
+        }
+    }
+    rule
+}
+
+/// The header lines every job starts with (without the comment marker).
+fn header(engine: &str, rules: &[JobRule], skipped: &[(String, String)]) -> Vec<String> {
+    let mut out = vec![
+        format!(
+            "sigil detection job for {engine}: {} rules, evaluated in one pass over the events.",
+            rules.len()
+        ),
+        format!("Detections: {}.", COLUMNS.join(", ")),
+    ];
+    if skipped.is_empty() {
+        out.push("Every rule could be expressed.".into());
+    } else {
+        out.push(format!(
+            "Rules that cannot be expressed ({}):",
+            skipped.len()
+        ));
+        for (name, reason) in skipped {
+            out.push(format!("  {}: {}", one_line(name), one_line(reason)));
+        }
+    }
+    out
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn sql_comment(lines: &[String]) -> String {
+    let mut out = String::new();
+    for l in lines {
+        let _ = writeln!(out, "-- {l}");
+    }
+    out
+}
+
+/// The rules' metadata as SQL rows `(index, id, title, level, tags)`.
+fn rule_rows(rules: &[JobRule], lit: fn(&str) -> String, tags: fn(&[String]) -> String) -> String {
+    rules
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            format!(
+                "  ({i}, {}, {}, {}, {})",
+                lit(&r.id),
+                lit(&r.title),
+                lit(&r.level),
+                tags(&r.tags)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(",\n")
+}
+
+fn duckdb_literal(s: &str) -> String {
+    crate::targets::sql::Literal::Standard.quoted(s)
+}
+
+fn clickhouse_literal(s: &str) -> String {
+    crate::targets::sql::Literal::BackslashDoubledQuote.quoted(s)
+}
+
+/// The event columns of the detections, as `expr AS name` with `field` quoting names.
+fn event_projection(field: impl Fn(&str) -> String) -> String {
+    EVENT_COLUMNS
+        .iter()
+        .map(|(name, column)| format!("{} AS {name}", field(column)))
+        .chain(["record_id".to_string(), "source".to_string()])
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn duckdb_job(rules: &[JobRule], fields: &[String], skipped: &[(String, String)]) -> String {
+    let d = &duckdb::DIALECT;
+    let mut head = header("DuckDB", rules, skipped);
+    head.push(String::new());
+    head.push(
+        "Run it over a table or view `events`, e.g. over a folder `sigil export` wrote:".into(),
+    );
+    head.push(
+        "  CREATE VIEW events AS SELECT * FROM read_parquet('lake/*.parquet', union_by_name = true);"
+            .into(),
+    );
+    head.push("The last statement returns the detections.".into());
+    let mut out = sql_comment(&head);
+    out.push('\n');
+    // Every field a rule names, as text, and NULL where the table has no such column.
+    let template: Vec<String> = std::iter::once("NULL::BIGINT AS record_id".to_string())
+        .chain(std::iter::once("NULL::VARCHAR AS source".to_string()))
+        .chain(
+            fields
+                .iter()
+                .map(|f| format!("NULL::VARCHAR AS {}", d.field(f))),
+        )
+        .collect();
+    let _ = writeln!(
+        out,
+        "CREATE OR REPLACE TEMP VIEW sigil_events AS\nSELECT * FROM (SELECT {} LIMIT 0)\nUNION ALL BY NAME SELECT * FROM events;\n",
+        template.join(", ")
+    );
+    let _ = writeln!(
+        out,
+        "CREATE OR REPLACE TEMP TABLE sigil_rules (rule_index INTEGER, rule_id VARCHAR, rule_title VARCHAR, level VARCHAR, tags VARCHAR[]);"
+    );
+    if !rules.is_empty() {
+        let tags = |t: &[String]| {
+            format!(
+                "[{}]::VARCHAR[]",
+                t.iter()
+                    .map(|s| duckdb_literal(s))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
+        let _ = writeln!(
+            out,
+            "INSERT INTO sigil_rules VALUES\n{};",
+            rule_rows(rules, duckdb_literal, tags)
+        );
+    }
+    out.push('\n');
+    let cases: Vec<String> = rules
+        .iter()
+        .enumerate()
+        .map(|(i, r)| format!("    CASE WHEN {} THEN {i} END", r.condition))
+        .collect();
+    let list = if cases.is_empty() {
+        "[]::INTEGER[]".to_string()
+    } else {
+        format!("[\n{}\n  ]", cases.join(",\n"))
+    };
+    let _ = writeln!(
+        out,
+        "SELECT r.rule_id, r.rule_title, r.level, r.tags, h.timestamp, h.computer, h.channel, h.event_id, h.record_id, h.source\nFROM (\n  SELECT {}, unnest(list_distinct({list})) AS rule_index\n  FROM sigil_events\n) AS h\nJOIN sigil_rules AS r USING (rule_index)\nORDER BY h.source, h.record_id, r.rule_id;",
+        event_projection(|c| d.field(c))
+    );
+    out
+}
+
+fn clickhouse_job(rules: &[JobRule], fields: &[String], skipped: &[(String, String)]) -> String {
+    let d = &clickhouse::DIALECT;
+    let structure: Vec<String> = [
+        "source String".to_string(),
+        "record_id Nullable(Int64)".to_string(),
+    ]
+    .into_iter()
+    .chain(
+        fields
+            .iter()
+            .map(|f| format!("{} Nullable(String)", d.field(f))),
+    )
+    .collect();
+    let mut head = header("ClickHouse", rules, skipped);
+    head.push(String::new());
+    head.push("Run it over a table or view `events` whose columns the rules name are text, e.g. over a folder".into());
+    head.push("`sigil export` wrote (missing columns read as NULL, numbers as text):".into());
+    head.push(format!(
+        "  CREATE VIEW events AS SELECT * FROM file('lake/*.parquet', Parquet, '{}') SETTINGS input_format_parquet_allow_missing_columns = 1, input_format_parquet_case_insensitive_column_matching = 1;",
+        structure.join(", ").replace('\\', "\\\\").replace('\'', "\\'")
+    ));
+    head.push("The last statement returns the detections.".into());
+    let mut out = sql_comment(&head);
+    out.push('\n');
+    // The conditions of a large rule set make a long query.
+    out.push_str("SET max_query_size = 1073741824;\nSET max_ast_elements = 100000000;\nSET max_expanded_ast_elements = 100000000;\n\n");
+    let rows = if rules.is_empty() {
+        "SELECT toInt32(0) AS rule_index, '' AS rule_id, '' AS rule_title, '' AS level, CAST([], 'Array(String)') AS tags WHERE 0".to_string()
+    } else {
+        let tags = |t: &[String]| {
+            format!(
+                "[{}]::Array(String)",
+                t.iter()
+                    .map(|s| clickhouse_literal(s))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
+        format!(
+            "SELECT * FROM values('rule_index Int32, rule_id String, rule_title String, level String, tags Array(String)',\n{})",
+            rule_rows(rules, clickhouse_literal, tags)
+        )
+    };
+    let ifs: Vec<String> = rules
+        .iter()
+        .enumerate()
+        .map(|(i, r)| format!("    if({}, {i}, -1)", r.condition))
+        .collect();
+    let array = if ifs.is_empty() {
+        "CAST([], 'Array(Int32)')".to_string()
+    } else {
+        format!("[\n{}\n  ]", ifs.join(",\n"))
+    };
+    let _ = writeln!(
+        out,
+        "SELECT r.rule_id, r.rule_title, r.level, r.tags, h.timestamp, h.computer, h.channel, h.event_id, h.record_id, h.source\nFROM (\n  SELECT {}, arrayJoin(arrayFilter(x -> x >= 0, {array})) AS rule_index\n  FROM events\n) AS h\nINNER JOIN (\n{rows}\n) AS r USING (rule_index)\nORDER BY h.source, h.record_id, r.rule_id;",
+        event_projection(|c| d.field(c))
+    );
+    out
+}
+
+/// A Python string literal (JSON's escapes are Python's).
+fn py_str(s: &str) -> String {
+    serde_json::Value::String(s.to_string()).to_string()
+}
+
+fn spark_job(rules: &[JobRule], fields: &[String], skipped: &[(String, String)]) -> String {
+    let d = &spark::DIALECT;
+    let mut out = String::from("#!/usr/bin/env python3\n");
+    for l in header("Apache Spark", rules, skipped) {
+        let _ = writeln!(out, "# {l}");
+    }
+    out.push_str(
+        "#\n# python detect.py --input DIR --output DIR       (Spark in local mode when no master is configured)\n# spark-submit detect.py --input s3://... --output s3://...\n# reads the Parquet folder `sigil export` wrote, writes the detections as Parquet to --output.\n\nimport argparse\nimport json\n\nfrom pyspark import SparkConf\nfrom pyspark.sql import SparkSession, functions as F, types as T\n\n",
+    );
+    let meta: Vec<serde_json::Value> = rules
+        .iter()
+        .map(|r| serde_json::json!([r.id, r.title, r.level, r.tags]))
+        .collect();
+    let _ = writeln!(
+        out,
+        "RULES = json.loads({})\n",
+        py_str(&serde_json::Value::Array(meta).to_string())
+    );
+    let _ = writeln!(
+        out,
+        "FIELDS = json.loads({})\n",
+        py_str(&serde_json::json!(fields).to_string())
+    );
+    let cases: Vec<String> = rules
+        .iter()
+        .enumerate()
+        .map(|(i, r)| format!("CASE WHEN {} THEN {i} END", r.condition))
+        .collect();
+    let array = if cases.is_empty() {
+        "CAST(array() AS ARRAY<INT>)".to_string()
+    } else {
+        format!("array(\n  {}\n)", cases.join(",\n  "))
+    };
+    let select = format!(
+        "SELECT {}, explode(filter({array}, x -> x IS NOT NULL)) AS rule_index FROM events",
+        event_projection(|c| d.field(c))
+    );
+    let _ = writeln!(out, "CONDITIONS = {}\n", py_str(&select));
+    out.push_str(SPARK_MAIN);
+    out
+}
+
+const SPARK_MAIN: &str = r#"
+def main():
+    parser = argparse.ArgumentParser(description="Runs the rules over the events sigil export wrote.")
+    parser.add_argument("--input", required=True, help="folder of Parquet files")
+    parser.add_argument("--output", required=True, help="folder the detections are written to (Parquet)")
+    args = parser.parse_args()
+    builder = SparkSession.builder.appName("sigil detection job")
+    if not SparkConf().contains("spark.master"):
+        builder = builder.master("local[*]")
+    spark = builder.getOrCreate()
+    events = spark.read.parquet(args.input)
+    # Every field the rules name, as text; NULL where the data has no such column.
+    present = {c.lower(): c for c in events.columns}
+    for name in FIELDS:
+        column = present.get(name.lower())
+        if column is None:
+            events = events.withColumn(name, F.lit(None).cast("string"))
+        elif column != name:
+            events = events.withColumnRenamed(column, name).withColumn(name, F.col(name).cast("string"))
+        else:
+            events = events.withColumn(name, F.col(name).cast("string"))
+    if "record_id" not in present:
+        events = events.withColumn("record_id", F.lit(None).cast("long"))
+    events.createOrReplaceTempView("events")
+    hits = spark.sql(CONDITIONS)
+    schema = T.StructType([
+        T.StructField("rule_index", T.IntegerType()),
+        T.StructField("rule_id", T.StringType()),
+        T.StructField("rule_title", T.StringType()),
+        T.StructField("level", T.StringType()),
+        T.StructField("tags", T.ArrayType(T.StringType())),
+    ])
+    rules = spark.createDataFrame([(i, *r) for i, r in enumerate(RULES)], schema)
+    detections = hits.join(F.broadcast(rules), "rule_index").select(
+        "rule_id", "rule_title", "level", "tags", "timestamp", "computer", "channel", "event_id", "record_id", "source"
+    )
+    detections.write.mode("overwrite").parquet(args.output)
+    spark.stop()
+
+
+if __name__ == "__main__":
+    main()
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(yaml: &str) -> Rule {
+        sigil_sigma::parse_str(yaml)
+            .rules
+            .into_iter()
+            .next()
+            .expect("a rule")
+    }
+
+    const PROC: &str = "title: Cmd\nid: 11111111-0000-0000-0000-000000000000\nlevel: high\ntags: [attack.execution]\nlogsource: {product: windows}\ndetection:\n  sel:\n    image|endswith: '\\cmd.exe'\n    EventID: 1\n  filter:\n    CommandLine|contains: 'x_y'\n  condition: sel and not filter\n";
+    const KEYWORD: &str =
+        "title: Kw\nlogsource: {product: windows}\ndetection:\n  kw: [mimikatz]\n  condition: kw\n";
+
+    fn job(engine: Engine) -> String {
+        let mut job = Job::new(engine);
+        job.add(&rule(PROC)).expect("expressible");
+        assert!(job.add(&rule(KEYWORD)).is_err());
+        assert_eq!(job.len(), 1);
+        job.render()
+    }
+
+    #[test]
+    fn duckdb_job_reads_every_field_as_text_and_ignores_case() {
+        let text = job(Engine::DuckDb);
+        assert!(
+            text.contains("-- Rules that cannot be expressed (1):\n--   Kw: "),
+            "{text}"
+        );
+        // Every field the rules name is a column of text, NULL where the table lacks it.
+        assert!(text.contains("NULL::VARCHAR AS image"), "{text}");
+        assert!(
+            text.contains("(image ILIKE '%\\cmd.exe' AND EventID ILIKE '1')"),
+            "{text}"
+        );
+        assert!(text.contains("EventID ILIKE '1'"), "{text}");
+        assert!(
+            text.contains("NOT COALESCE((CommandLine ILIKE '%x\\_y%' ESCAPE '\\'), false)"),
+            "{text}"
+        );
+        assert!(text.contains(
+            "'11111111-0000-0000-0000-000000000000', 'Cmd', 'high', ['attack.execution']"
+        ));
+        assert!(
+            text.trim_end()
+                .ends_with("ORDER BY h.source, h.record_id, r.rule_id;")
+        );
+    }
+
+    #[test]
+    fn clickhouse_job_names_its_columns_and_compares_without_in_lists() {
+        let text = job(Engine::ClickHouse);
+        assert!(text.contains("image Nullable(String)"), "{text}");
+        assert!(
+            text.contains("if((image ILIKE '%\\\\\\\\cmd.exe' AND EventID ILIKE '1')"),
+            "{text}"
+        );
+        assert!(
+            text.contains("arrayJoin(arrayFilter(x -> x >= 0,"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn spark_job_is_a_program_with_the_rules_as_data() {
+        let text = job(Engine::Spark);
+        assert!(text.starts_with(
+            "#!/usr/bin/env python3\n# sigil detection job for Apache Spark: 1 rules"
+        ));
+        assert!(
+            text.contains("# Rules that cannot be expressed (1):"),
+            "{text}"
+        );
+        assert!(text.contains("RULES = json.loads("), "{text}");
+        assert!(text.contains("lower(EventID) = lower('1')"), "{text}");
+        assert!(text.contains("def main():"));
+    }
+
+    #[test]
+    fn only_the_sql_engines_have_a_job() {
+        assert_eq!(
+            Engine::of(&crate::targets::duckdb::TARGET),
+            Some(Engine::DuckDb)
+        );
+        assert_eq!(Engine::of(&crate::targets::sqlite::TARGET), None);
+    }
+}
