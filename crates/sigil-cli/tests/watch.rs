@@ -252,3 +252,617 @@ fn specs_not_understood_exit_2_with_a_clear_message() {
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("unknown output scheme `smtp`"), "{err}");
 }
+
+/// A `sigil watch` running in the background, its detections in a file.
+struct Watcher {
+    child: std::process::Child,
+    out: PathBuf,
+}
+
+impl Watcher {
+    fn start(args: &[&str], out: &Path) -> Self {
+        let child = Command::new(env!("CARGO_BIN_EXE_sigil"))
+            .arg("watch")
+            .args(args)
+            .args(["--output", &format!("file:{}", out.display())])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("starts");
+        Self {
+            child,
+            out: out.to_path_buf(),
+        }
+    }
+
+    /// The detections written so far (a line cut short by a kill is left out).
+    fn written(&self) -> String {
+        let text = std::fs::read_to_string(&self.out).unwrap_or_default();
+        text.lines()
+            .filter(|l| serde_json::from_str::<Value>(l).is_ok())
+            .flat_map(|l| [l, "\n"])
+            .collect()
+    }
+
+    fn signal(&self, name: &str) {
+        let ok = Command::new("kill")
+            .args([&format!("-{name}"), &self.child.id().to_string()])
+            .status()
+            .expect("kill runs")
+            .success();
+        assert!(ok, "kill -{name}");
+    }
+
+    /// Stops it with SIGTERM: its exit code and what it said.
+    fn stop(mut self) -> (Option<i32>, String) {
+        self.signal("TERM");
+        let status = self.child.wait().expect("waits");
+        let mut err = String::new();
+        if let Some(mut e) = self.child.stderr.take() {
+            let _ = e.read_to_string(&mut err);
+        }
+        (status.code(), err)
+    }
+
+    fn kill(mut self) {
+        self.signal("KILL");
+        let _ = self.child.wait();
+    }
+}
+
+/// Waits until `done` holds (at most two minutes).
+fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let start = std::time::Instant::now();
+    while !done() {
+        assert!(
+            start.elapsed() < std::time::Duration::from_mins(2),
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+fn example_rules() -> String {
+    examples().join("rules").display().to_string()
+}
+
+#[test]
+fn a_followed_file_gives_every_detection_across_rotation() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("events.jsonl");
+    let logs = std::fs::read_to_string(examples().join("logs/wmi-activity.jsonl")).expect("reads");
+    let lines: Vec<&str> = logs.lines().collect();
+    let (expected, _) = pairs(&hunt(
+        &examples().join("logs/wmi-activity.jsonl"),
+        &examples().join("rules"),
+        &[],
+    ));
+    let total: usize = expected.values().sum();
+    // Half before the watch starts, a quarter appended, then rotated and the rest in a new
+    // file.
+    std::fs::write(&log, lines[..4].join("\n") + "\n").expect("writes");
+    let rules = example_rules();
+    let input = format!("file:{}", log.display());
+    let w = Watcher::start(
+        &["--rules", &rules, "--input", &input],
+        &dir.path().join("out.jsonl"),
+    );
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&log)
+        .expect("opens");
+    writeln!(f, "{}", lines[4..6].join("\n")).expect("appends");
+    drop(f);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    std::fs::rename(&log, dir.path().join("events.jsonl.1")).expect("rotates");
+    std::fs::write(&log, lines[6..].join("\n") + "\n").expect("writes");
+    wait_for("every detection", || {
+        pairs(&w.written()).0.values().sum::<usize>() >= total
+    });
+    let (live, _) = pairs(&w.written());
+    let (code, err) = w.stop();
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(live, expected);
+}
+
+#[test]
+fn http_posts_give_the_hunts_detections_and_oversize_bodies_get_413() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let logs = std::fs::read(examples().join("logs/wmi-activity.jsonl")).expect("reads");
+    let (expected, _) = pairs(&hunt(
+        &examples().join("logs/wmi-activity.jsonl"),
+        &examples().join("rules"),
+        &[],
+    ));
+    let port = free_port();
+    let input = format!("http://127.0.0.1:{port}/events");
+    let rules = example_rules();
+    let metrics_port = free_port();
+    let metrics = format!("127.0.0.1:{metrics_port}");
+    let w = Watcher::start(
+        &["--rules", &rules, "--input", &input, "--metrics", &metrics],
+        &dir.path().join("out.jsonl"),
+    );
+    let post = |body: &[u8]| -> Option<String> {
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+        let head = format!(
+            "POST /events HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-ndjson\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        );
+        s.write_all(head.as_bytes()).ok()?;
+        let _ = s.write_all(body);
+        let mut answer = String::new();
+        let _ = s.read_to_string(&mut answer);
+        Some(answer)
+    };
+    wait_for("the HTTP input", || post(b"").is_some());
+    // Two bodies: the answer comes once their detections are written.
+    let half = logs.len() / 2;
+    let cut = logs[..half]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .expect("a line")
+        + 1;
+    for body in [&logs[..cut], &logs[cut..]] {
+        let answer = post(body).expect("answers");
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    }
+    assert_eq!(pairs(&w.written()).0, expected);
+    // Over the limit: refused by its announced length.
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connects");
+    s.write_all(b"POST /events HTTP/1.1\r\nHost: x\r\nContent-Length: 17000000\r\n\r\n")
+        .expect("sends");
+    s.write_all(&[b' '; 4096]).expect("sends");
+    let mut answer = [0u8; 12];
+    s.read_exact(&mut answer).expect("answers");
+    assert_eq!(&answer, b"HTTP/1.1 413");
+    let mut m = std::net::TcpStream::connect(("127.0.0.1", metrics_port)).expect("metrics");
+    m.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .expect("asks");
+    let mut text = String::new();
+    m.read_to_string(&mut text).expect("reads");
+    assert!(
+        text.contains(&format!("sigil_watch_events_total{{input=\"{input}\"}} 11")),
+        "{text}"
+    );
+    assert!(
+        text.contains("sigil_watch_detections_total{level=\"high\""),
+        "{text}"
+    );
+    let (code, err) = w.stop();
+    assert_eq!(code, Some(0), "{err}");
+}
+
+#[test]
+fn syslog_over_tcp_and_udp_gives_the_hunts_detections() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let logs = std::fs::read_to_string(examples().join("logs/wmi-activity.jsonl")).expect("reads");
+    let (expected, _) = pairs(&hunt(
+        &examples().join("logs/wmi-activity.jsonl"),
+        &examples().join("rules"),
+        &[],
+    ));
+    let rules = example_rules();
+    // TCP: octet-counted RFC 5424 frames carrying the JSON events, one broken frame.
+    let port = free_port();
+    let input = format!("syslog+tcp://127.0.0.1:{port}");
+    let w = Watcher::start(
+        &["--rules", &rules, "--input", &input],
+        &dir.path().join("tcp.jsonl"),
+    );
+    let mut stream = None;
+    wait_for("the syslog input", || {
+        stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok();
+        stream.is_some()
+    });
+    let mut stream = stream.expect("connected");
+    for (i, line) in logs.lines().enumerate() {
+        let msg = format!("<14>1 2026-11-20T09:00:00Z WS01 sysmon - - - {line}");
+        write!(stream, "{} {msg}", msg.len()).expect("sends");
+        if i == 2 {
+            stream.write_all(b"11 not a frame").expect("sends");
+        }
+    }
+    drop(stream);
+    let total: usize = expected.values().sum();
+    wait_for("every detection", || {
+        pairs(&w.written()).0.values().sum::<usize>() >= total
+    });
+    let live = pairs(&w.written()).0;
+    let (code, err) = w.stop();
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(live, expected);
+    assert!(err.contains("1 bad records skipped"), "{err}");
+    // UDP: RFC 3164 datagrams.
+    let port = free_port();
+    let input = format!("syslog+udp://127.0.0.1:{port}");
+    let w = Watcher::start(
+        &["--rules", &rules, "--input", &input],
+        &dir.path().join("udp.jsonl"),
+    );
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let socket = std::net::UdpSocket::bind("127.0.0.1:0").expect("binds");
+    for line in logs.lines() {
+        let msg = format!("<14>Nov 20 09:00:00 WS01 sysmon[4]: {line}");
+        socket
+            .send_to(msg.as_bytes(), ("127.0.0.1", port))
+            .expect("sends");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    wait_for("every detection", || {
+        pairs(&w.written()).0.values().sum::<usize>() >= total
+    });
+    let live = pairs(&w.written()).0;
+    w.stop();
+    assert_eq!(live, expected);
+}
+
+/// A JetStream server of its own on a free loopback port, stopped when dropped.
+struct Nats {
+    child: std::process::Child,
+    port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Nats {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn nats_server() -> Option<Nats> {
+    let found = Command::new("nats-server")
+        .arg("--version")
+        .output()
+        .is_ok();
+    if !found {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "nats-server is missing: .ci/run installs it"
+        );
+        println!("skipped: nats-server not installed (apt-get install nats-server)");
+        return None;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = free_port();
+    let child = Command::new("nats-server")
+        .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
+        .arg(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("nats-server starts");
+    let server = Nats {
+        child,
+        port,
+        _dir: dir,
+    };
+    wait_for("nats-server", || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    Some(server)
+}
+
+/// Publishes each line to `events.<Computer>` on stream `EV`, in order.
+fn publish(port: u16, lines: &[String]) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let client = async_nats::connect(format!("127.0.0.1:{port}"))
+            .await
+            .expect("connects");
+        let js = async_nats::jetstream::new(client);
+        js.get_or_create_stream(async_nats::jetstream::stream::Config {
+            name: "EV".into(),
+            subjects: vec!["events.>".into()],
+            ..Default::default()
+        })
+        .await
+        .expect("stream");
+        for line in lines {
+            let computer = serde_json::from_str::<Value>(line)
+                .ok()
+                .and_then(|v| {
+                    v["Computer"]
+                        .as_str()
+                        .map(|c| c.replace(['.', ' ', '*', '>'], "_"))
+                })
+                .unwrap_or_else(|| "unknown".into());
+            js.publish(format!("events.{computer}"), line.clone().into())
+                .await
+                .expect("publishes")
+                .await
+                .expect("stored");
+        }
+    });
+}
+
+/// The oracle's events with the example WMIC events spread over them (first, middle,
+/// last), and the rules: SigmaHQ's Windows rules and the examples.
+fn jetstream_corpus(dir: &Path) -> Option<(Vec<String>, String, PathBuf)> {
+    let events = oracle_events(dir)?;
+    let oracle = std::fs::read_to_string(&events).expect("reads");
+    let wmi = std::fs::read_to_string(examples().join("logs/wmi-activity.jsonl")).expect("reads");
+    let wmic: Vec<&str> = wmi.lines().take(3).collect();
+    let mut lines: Vec<String> = oracle.lines().take(3000).map(str::to_string).collect();
+    lines.insert(0, wmic[0].to_string());
+    lines.insert(lines.len() / 2, wmic[1].to_string());
+    lines.push(wmic[2].to_string());
+    let all = dir.join("all.jsonl");
+    std::fs::write(&all, lines.join("\n") + "\n").expect("writes");
+    let rules = dir.join("rules");
+    std::fs::create_dir_all(&rules).expect("mkdir");
+    let windows = shared_corpus(&["sigma/rules/windows"])?.join("sigma/rules/windows");
+    let mut n = 0;
+    for entry in walkdir(&windows)
+        .into_iter()
+        .chain(walkdir(&examples().join("rules")))
+    {
+        n += 1;
+        std::fs::copy(
+            &entry,
+            rules.join(format!("{n}-{}", entry.file_name()?.to_string_lossy())),
+        )
+        .ok()?;
+    }
+    Some((lines, rules.display().to_string(), all))
+}
+
+fn walkdir(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "yml") {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn jetstream_survives_kill_9_without_losing_a_detection() {
+    let Some(nats) = nats_server() else { return };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let Some((lines, rules, all)) = jetstream_corpus(dir.path()) else {
+        return;
+    };
+    let (batch, _) = pairs(&hunt(
+        &all,
+        Path::new(&rules),
+        &["sysmon", "windows-logsources"],
+    ));
+    assert!(
+        batch.keys().any(|(r, _)| r == WMIC_BURST),
+        "the batch fires the burst"
+    );
+    publish(nats.port, &lines);
+    let input = format!(
+        "nats://127.0.0.1:{}/events.>?stream=EV&durable=watch&ack_wait=2",
+        nats.port
+    );
+    let state = dir.path().join("state.db").display().to_string();
+    let args = [
+        "--rules",
+        &rules,
+        "-p",
+        "sysmon",
+        "-p",
+        "windows-logsources",
+        "--input",
+        &input,
+        "--state",
+        &state,
+    ];
+    let first = Watcher::start(&args, &dir.path().join("first.jsonl"));
+    let total: usize = batch.values().sum();
+    wait_for("a third of the detections", || {
+        pairs(&first.written()).0.values().sum::<usize>() >= total / 3
+    });
+    first.kill();
+    let before = first_written(&dir.path().join("first.jsonl"));
+    let (seen, _) = pairs(&before);
+    assert!(seen.values().sum::<usize>() < total, "killed mid-stream");
+    assert!(
+        !seen.contains_key(&burst_key(&batch)),
+        "the burst straddles the kill"
+    );
+    let second = Watcher::start(&args, &dir.path().join("second.jsonl"));
+    wait_for("every detection", || {
+        let (after, _) = pairs(&second.written());
+        batch
+            .keys()
+            .all(|k| seen.contains_key(k) || after.contains_key(k))
+    });
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    let after_text = second.written();
+    let (code, err) = second.stop();
+    assert_eq!(code, Some(0), "{err}");
+    // The union is the batch: nothing lost, nothing invented.
+    let (after, repeats) = pairs(&after_text);
+    let mut union = seen.clone();
+    for (k, n) in &after {
+        let e = union.entry(k.clone()).or_default();
+        *e = (*e).max(*n);
+    }
+    assert_eq!(union, batch);
+    // A detection written by both runs is marked as a repeat in the second.
+    let marked: std::collections::BTreeSet<(String, String)> = after_text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v.get("repeat") == Some(&Value::Bool(true)))
+        .map(|v| {
+            let rule = v["rule_id"].as_str().unwrap_or_default().to_string();
+            (rule, without_source(&v["event"]).to_string())
+        })
+        .collect();
+    assert!(marked.len() <= repeats);
+    for k in after.keys().filter(|k| seen.contains_key(*k)) {
+        assert!(marked.contains(k), "written twice but not marked: {k:?}");
+    }
+    assert!(
+        after.contains_key(&burst_key(&batch)),
+        "the straddling burst fires after the restart"
+    );
+}
+
+fn first_written(path: &Path) -> String {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| serde_json::from_str::<Value>(l).is_ok())
+        .flat_map(|l| [l, "\n"])
+        .collect()
+}
+
+fn burst_key(batch: &BTreeMap<(String, String), usize>) -> (String, String) {
+    batch
+        .keys()
+        .find(|(r, _)| r == WMIC_BURST)
+        .cloned()
+        .expect("the burst")
+}
+
+#[test]
+fn three_watchers_on_one_durable_consumer_give_the_single_watchers_detections() {
+    let Some(nats) = nats_server() else { return };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let Some((lines, rules, all)) = jetstream_corpus(dir.path()) else {
+        return;
+    };
+    let (batch, _) = pairs(&hunt(
+        &all,
+        Path::new(&rules),
+        &["sysmon", "windows-logsources"],
+    ));
+    publish(nats.port, &lines);
+    let total: usize = batch.values().sum();
+    let run = |durable: &str, watchers: usize| -> String {
+        let input = format!(
+            "nats://127.0.0.1:{}/events.>?stream=EV&durable={durable}",
+            nats.port
+        );
+        let state = dir
+            .path()
+            .join(format!("{durable}.db"))
+            .display()
+            .to_string();
+        let args = [
+            "--rules",
+            &rules,
+            "-p",
+            "sysmon",
+            "-p",
+            "windows-logsources",
+            "--input",
+            &input,
+            "--state",
+            &state,
+        ];
+        let ws: Vec<Watcher> = (0..watchers)
+            .map(|i| Watcher::start(&args, &dir.path().join(format!("{durable}-{i}.jsonl"))))
+            .collect();
+        wait_for("every detection", || {
+            ws.iter()
+                .map(|w| pairs(&w.written()).0.values().sum::<usize>())
+                .sum::<usize>()
+                >= total
+        });
+        std::thread::sleep(std::time::Duration::from_secs(2));
+        let text: String = ws.iter().map(Watcher::written).collect();
+        for w in ws {
+            let (code, err) = w.stop();
+            assert_eq!(code, Some(0), "{err}");
+        }
+        text
+    };
+    let single = pairs(&run("one", 1));
+    let shared = pairs(&run("three", 3));
+    assert_eq!(single.0, batch);
+    assert_eq!(shared.0, single.0);
+    assert_eq!((single.1, shared.1), (0, 0), "no repeats without a restart");
+}
+
+#[test]
+fn an_unreachable_nats_server_exits_2() {
+    let port = free_port();
+    let rules = example_rules();
+    let spec = format!("nats://127.0.0.1:{port}/events?stream=EV&durable=d");
+    let (code, _, err) = sigil(&["watch", "--rules", &rules, "--input", &spec]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("cannot reach the NATS server"), "{err}");
+}
+
+#[test]
+fn a_webhook_that_fails_for_a_while_gets_every_detection() {
+    use std::sync::{Arc, Mutex};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let logs = std::fs::read(examples().join("logs/wmi-activity.jsonl")).expect("reads");
+    let (expected, _) = pairs(&hunt(
+        &examples().join("logs/wmi-activity.jsonl"),
+        &examples().join("rules"),
+        &[],
+    ));
+    // A server that answers 503 to its first three requests, then 200, keeping the bodies it
+    // accepted.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("binds");
+    let port = listener.local_addr().expect("addr").port();
+    let accepted = Arc::new(Mutex::new(String::new()));
+    let kept = Arc::clone(&accepted);
+    std::thread::spawn(move || {
+        for (n, stream) in listener.incoming().enumerate() {
+            let Ok(mut s) = stream else { continue };
+            let mut reader = std::io::BufReader::new(s.try_clone().expect("clone"));
+            let mut len = 0;
+            loop {
+                let mut line = String::new();
+                if std::io::BufRead::read_line(&mut reader, &mut line).unwrap_or(0) == 0 {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    len = v.trim().parse().unwrap_or(0);
+                }
+                if line == "\r\n" {
+                    break;
+                }
+            }
+            let mut body = vec![0; len];
+            let _ = reader.read_exact(&mut body);
+            if n < 3 {
+                let _ = s.write_all(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+            } else {
+                kept.lock()
+                    .expect("lock")
+                    .push_str(&String::from_utf8_lossy(&body));
+                let _ = s.write_all(
+                    b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                );
+            }
+        }
+    });
+    let rules = example_rules();
+    let hook = format!("http://127.0.0.1:{port}/hook");
+    let (code, _, err) = watch_stdin(
+        &["--rules", &rules, "--input", "-", "--output", &hook],
+        &logs,
+    );
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("503"), "{err}");
+    let _ = dir;
+    assert_eq!(pairs(&accepted.lock().expect("lock")).0, expected);
+}

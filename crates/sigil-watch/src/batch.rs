@@ -35,6 +35,18 @@ pub(crate) struct Batch {
     pub(crate) done: Option<oneshot::Sender<()>>,
     /// When the input received it (for the lag metric).
     pub(crate) received: Instant,
+    /// For a followed file: where reading would resume after this batch, committed with
+    /// it to the state.
+    pub(crate) position: Option<Position>,
+}
+
+/// Where a followed file has been read to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Position {
+    /// The file's inode (a rotated file is another one).
+    pub(crate) inode: u64,
+    /// Bytes read, up to the end of the last whole line.
+    pub(crate) offset: u64,
 }
 
 /// One record of a batch.
@@ -61,6 +73,7 @@ impl Batch {
             records: Vec::new(),
             done: None,
             received: Instant::now(),
+            position: None,
         }
     }
 
@@ -73,6 +86,17 @@ impl Batch {
             range: start..self.data.len(),
             repeat,
             bad: None,
+        });
+    }
+
+    /// Adds a record the input could not read, to be counted and reported.
+    pub(crate) fn push_bad(&mut self, line: u64, why: String) {
+        let at = self.data.len();
+        self.records.push(Record {
+            line,
+            range: at..at,
+            repeat: false,
+            bad: Some(why),
         });
     }
 

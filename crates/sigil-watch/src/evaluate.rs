@@ -71,11 +71,7 @@ pub fn run(options: &WatchOptions, hunter: Hunter) -> Result<WatchSummary, Watch
             &metrics,
         )?);
     }
-    let mut state = options.state.as_deref().map(State::open).transpose()?;
-    let windows = match &state {
-        Some(s) => s.load()?,
-        None => HashMap::new(),
-    };
+    let state = options.state.as_deref().map(State::open).transpose()?;
     let capacity = if options.queue == 0 {
         64
     } else {
@@ -94,6 +90,7 @@ pub fn run(options: &WatchOptions, hunter: Hunter) -> Result<WatchSummary, Watch
                 queue: queue.clone(),
                 stop: stop.clone(),
                 metrics: Arc::clone(&metrics),
+                resume: state.as_ref().and_then(|s| s.position(&spec.to_string())),
             },
             runtime.handle(),
         )?;
@@ -107,8 +104,12 @@ pub fn run(options: &WatchOptions, hunter: Hunter) -> Result<WatchSummary, Watch
     let mut evaluator = Evaluator {
         metrics: &metrics,
         outputs,
-        windows,
+        windows: HashMap::new(),
+        state,
+        in_transaction: false,
         changed: HashSet::new(),
+        positions: HashMap::new(),
+        names: names.clone(),
         reader: sigil_logs::Reader::new(),
         found: Vec::new(),
         line: Vec::with_capacity(4096),
@@ -117,10 +118,12 @@ pub fn run(options: &WatchOptions, hunter: Hunter) -> Result<WatchSummary, Watch
         detections: 0,
         reloads: 0,
     };
-    metrics
-        .open_windows
-        .store(evaluator.windows.len() as u64, Ordering::Relaxed);
-    let result = evaluator.run(hunter, items, &mut state);
+    if let Some(s) = &evaluator.state {
+        metrics
+            .open_windows
+            .store(s.open_windows(), Ordering::Relaxed);
+    }
+    let result = evaluator.run(hunter, items);
     let (events, bad) = metrics.totals();
     let summary = WatchSummary {
         events,
@@ -136,8 +139,17 @@ pub fn run(options: &WatchOptions, hunter: Hunter) -> Result<WatchSummary, Watch
 struct Evaluator<'a> {
     metrics: &'a Metrics,
     outputs: Vec<Named>,
+    /// The open windows: all of them without a state file; with one, those the current
+    /// transaction read (the file holds them all).
     windows: HashMap<WindowName, Vec<WindowHit>>,
+    state: Option<State>,
+    /// Whether a state transaction is open (a batch touched a window).
+    in_transaction: bool,
     changed: HashSet<WindowName>,
+    /// Where followed files have been read to, by input, since the last commit.
+    positions: HashMap<usize, crate::batch::Position>,
+    /// The inputs' names, as the state keys their positions.
+    names: Vec<String>,
     reader: sigil_logs::Reader,
     found: Vec<Finding>,
     line: Vec<u8>,
@@ -161,37 +173,38 @@ impl Evaluator<'_> {
         &mut self,
         mut hunter: Hunter,
         mut items: mpsc::Receiver<Item>,
-        state: &mut Option<State>,
     ) -> Result<(), WatchError> {
         loop {
-            match self.under(&hunter, &mut items, state)? {
+            match self.under(&hunter, &mut items)? {
                 Next::Swap(new) => {
                     hunter = *new;
                     self.reloads += 1;
                     self.metrics.reloads.fetch_add(1, Ordering::Relaxed);
                     // Windows of correlations that are gone are closed.
                     let before = self.windows.len();
-                    let gone: Vec<WindowName> = self
-                        .windows
-                        .keys()
-                        .filter(|n| hunter.window_key(n).is_none())
-                        .cloned()
-                        .collect();
-                    for name in gone {
-                        self.windows.remove(&name);
-                        self.changed.insert(name);
+                    self.windows.retain(|n, _| hunter.window_key(n).is_some());
+                    let mut closed = before - self.windows.len();
+                    if let Some(s) = self.state.as_mut() {
+                        let keep: Vec<String> = (0..hunter.engine().correlation_count() as u32)
+                            .filter_map(|i| {
+                                hunter.window_name(&sigil_engine::WindowKey {
+                                    correlation: i,
+                                    group: Vec::new(),
+                                })
+                            })
+                            .map(|n| n.correlation)
+                            .collect();
+                        s.begin()?;
+                        closed += s.keep_only(&keep)?;
+                        s.commit()?;
                     }
-                    if let Some(s) = state.as_mut() {
-                        s.commit(&self.windows, &self.changed)?;
-                    }
-                    self.changed.clear();
                     eprintln!(
                         "sigil watch: rules loaded again: {} rules compiled{}",
                         hunter.compiled().len(),
-                        if before == self.windows.len() {
+                        if closed == 0 {
                             String::new()
                         } else {
-                            format!(", {} windows closed", before - self.windows.len())
+                            format!(", {closed} windows of correlations no longer there closed")
                         }
                     );
                 }
@@ -205,7 +218,6 @@ impl Evaluator<'_> {
         &mut self,
         hunter: &Hunter,
         items: &mut mpsc::Receiver<Item>,
-        state: &mut Option<State>,
     ) -> Result<Next, WatchError> {
         let mut live = hunter.live();
         let mut done = Vec::new();
@@ -223,6 +235,9 @@ impl Evaluator<'_> {
                         self.metrics.queued.fetch_sub(1, Ordering::Relaxed);
                         oldest = Some(oldest.map_or(batch.received, |o| o.min(batch.received)));
                         self.batch(hunter, &mut live, &batch)?;
+                        if let Some(p) = batch.position {
+                            self.positions.insert(batch.input, p);
+                        }
                         done.extend(batch.done);
                         taken += 1;
                     }
@@ -238,11 +253,30 @@ impl Evaluator<'_> {
                 }
                 pending = items.try_recv().ok();
             }
-            self.flush(state, &mut done, oldest.take())?;
+            self.flush(&mut done, oldest.take())?;
             if let Some(next) = next {
                 return Ok(next);
             }
         }
+    }
+
+    /// The open window of `name`: kept in memory, or read from the state file inside the
+    /// batch's transaction.
+    fn window(&mut self, name: &WindowName) -> Result<&mut Vec<WindowHit>, WatchError> {
+        if !self.windows.contains_key(name) {
+            let hits = match self.state.as_mut() {
+                Some(s) => {
+                    if !self.in_transaction {
+                        s.begin()?;
+                        self.in_transaction = true;
+                    }
+                    s.window(name)?
+                }
+                None => Vec::new(),
+            };
+            self.windows.insert(name.clone(), hits);
+        }
+        Ok(self.windows.entry(name.clone()).or_default())
     }
 
     /// Evaluates one batch: parses each record, evaluates it, advances the windows and
@@ -287,8 +321,10 @@ impl Evaluator<'_> {
                     continue;
                 };
                 self.latest = self.latest.max(hit.time);
-                let window = self.windows.entry(name.clone()).or_default();
-                live.correlate(&key, window, hit, &mut self.found);
+                let mut fired = Vec::new();
+                let window = self.window(&name)?;
+                live.correlate(&key, window, hit, &mut fired);
+                self.found.append(&mut fired);
                 self.changed.insert(name);
             }
             for f in self.found.drain(..) {
@@ -320,7 +356,7 @@ impl Evaluator<'_> {
             self.metrics.detections_out(counts);
         }
         self.batches += 1;
-        if self.batches.is_multiple_of(SWEEP_EVERY) {
+        if self.state.is_none() && self.batches.is_multiple_of(SWEEP_EVERY) {
             self.sweep(hunter);
         }
         Ok(())
@@ -331,27 +367,19 @@ impl Evaluator<'_> {
     fn sweep(&mut self, hunter: &Hunter) {
         let latest = self.latest;
         let mut spans: HashMap<String, Option<i64>> = HashMap::new();
-        let mut expired = Vec::new();
-        for (name, hits) in &self.windows {
+        self.windows.retain(|name, hits| {
             let span = *spans
                 .entry(name.correlation.clone())
                 .or_insert_with(|| hunter.window_key(name).map(|(_, s)| s));
             let newest = hits.last().map_or(i64::MIN, |h| h.time);
-            if span.is_none_or(|s| latest.saturating_sub(newest) > s) {
-                expired.push(name.clone());
-            }
-        }
-        for name in expired {
-            self.windows.remove(&name);
-            self.changed.insert(name);
-        }
+            span.is_some_and(|s| latest.saturating_sub(newest) <= s)
+        });
     }
 
-    /// Makes the batches' detections durable, commits the windows they changed, and then
-    /// tells their inputs they are done.
+    /// Makes the batches' detections durable, commits the windows they changed and the
+    /// positions read to, and then tells their inputs they are done.
     fn flush(
         &mut self,
-        state: &mut Option<State>,
         done: &mut Vec<tokio::sync::oneshot::Sender<()>>,
         oldest: Option<Instant>,
     ) -> Result<(), WatchError> {
@@ -361,14 +389,34 @@ impl Evaluator<'_> {
                 message: e.to_string(),
             })?;
         }
-        if let Some(s) = state.as_mut() {
-            s.commit(&self.windows, &self.changed)?;
+        if let Some(s) = self.state.as_mut() {
+            if !self.positions.is_empty() && !self.in_transaction {
+                s.begin()?;
+                self.in_transaction = true;
+            }
+            for name in &self.changed {
+                s.put(name, self.windows.get(name).map_or(&[][..], Vec::as_slice))?;
+            }
+            for (&i, &p) in &self.positions {
+                s.put_position(&self.names[i], p)?;
+            }
+            if self.in_transaction {
+                s.commit()?;
+                self.in_transaction = false;
+                self.metrics
+                    .open_windows
+                    .store(s.open_windows(), Ordering::Relaxed);
+            }
+            // The file holds the windows; the next batch reads what is committed then.
+            self.windows.clear();
+        } else {
+            self.windows.retain(|_, w| !w.is_empty());
+            self.metrics
+                .open_windows
+                .store(self.windows.len() as u64, Ordering::Relaxed);
         }
+        self.positions.clear();
         self.changed.clear();
-        self.windows.retain(|_, w| !w.is_empty());
-        self.metrics
-            .open_windows
-            .store(self.windows.len() as u64, Ordering::Relaxed);
         for d in done.drain(..) {
             let _ = d.send(());
         }

@@ -31,6 +31,8 @@ mod serve;
 mod signals;
 mod spec;
 mod state;
+pub mod syslog;
+mod webhook;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

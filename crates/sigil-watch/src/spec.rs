@@ -51,6 +51,9 @@ pub struct NatsSpec {
     pub stream: Option<String>,
     /// The durable consumer's name (`durable=`); watchers sharing it share the events.
     pub durable: Option<String>,
+    /// How long a delivered message may stay unacknowledged before JetStream delivers it
+    /// again (`ack_wait=SECONDS`, when the consumer is created; default 30 s).
+    pub ack_wait: Option<std::time::Duration>,
 }
 
 const INPUT_FORMS: &str = "`-`, `file:PATH`, `http://127.0.0.1:PORT/PATH`, `syslog+udp://ADDR`, \
@@ -95,15 +98,24 @@ fn nats(spec: &str, rest: &str) -> Result<NatsSpec, WatchError> {
         subject: subject.to_string(),
         stream: None,
         durable: None,
+        ack_wait: None,
     };
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         match pair.split_once('=') {
             Some(("stream", v)) if !v.is_empty() => out.stream = Some(v.to_string()),
             Some(("durable", v)) if !v.is_empty() => out.durable = Some(v.to_string()),
+            Some(("ack_wait", v)) if v.parse::<f64>().is_ok_and(|s| s > 0.0) => {
+                out.ack_wait = v
+                    .parse::<f64>()
+                    .ok()
+                    .map(std::time::Duration::from_secs_f64);
+            }
             _ => {
                 return Err(bad(
                     spec,
-                    format!("unknown parameter `{pair}` (stream=NAME, durable=NAME)"),
+                    format!(
+                        "unknown parameter `{pair}` (stream=NAME, durable=NAME, ack_wait=SECONDS)"
+                    ),
                 ));
             }
         }

@@ -2,12 +2,17 @@
 //!
 //! One row per open window: the correlation (by id, name or title: what stays the same
 //! when the rules are compiled again), its group as a JSON array, and its hits as a JSON
-//! array. The evaluator writes the windows a batch changed in one transaction before it
-//! acknowledges the batch, in WAL mode with `synchronous = NORMAL`: a process killed at
-//! any point (even `kill -9`) leaves the state of the last committed batch, and the
-//! batches after it are delivered again (and marked as repeats) by inputs that redeliver.
+//! array. The database is the windows' only copy: a batch with correlation hits opens a
+//! write transaction (`BEGIN IMMEDIATE`), reads the windows it touches, advances them,
+//! writes its detections out, writes the windows back and commits, and only then is the
+//! batch acknowledged. WAL mode with `synchronous = NORMAL`: a process killed at any point
+//! (even `kill -9`) leaves the state of the last committed batch, and the batches after it
+//! are delivered again (and marked as repeats) by inputs that redeliver.
+//!
+//! Watchers that share one state file (scale-out on one host, one durable consumer)
+//! thereby share their windows: the write lock orders their batches that touch windows,
+//! and each reads what the others committed.
 
-use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use rusqlite::{Connection, params};
@@ -16,6 +21,7 @@ use sigil_engine::{EventSummary, WindowHit};
 use sigil_hunt::WindowName;
 
 use crate::WatchError;
+use crate::batch::Position;
 
 /// The state file.
 #[derive(Debug)]
@@ -76,6 +82,11 @@ impl State {
                  grp TEXT NOT NULL,
                  hits TEXT NOT NULL,
                  PRIMARY KEY (correlation, grp)
+             );
+             CREATE TABLE IF NOT EXISTS positions (
+                 input TEXT PRIMARY KEY,
+                 inode INTEGER NOT NULL,
+                 offset INTEGER NOT NULL
              );",
         )
         .map_err(failed)?;
@@ -89,79 +100,112 @@ impl State {
         }
     }
 
-    /// Every open window kept. Rows that do not read (written by another version) are
-    /// passed over.
-    pub(crate) fn load(&self) -> Result<HashMap<WindowName, Vec<WindowHit>>, WatchError> {
-        let mut out = HashMap::new();
-        let mut stmt = self
-            .db
-            .prepare("SELECT correlation, grp, hits FROM windows")
-            .map_err(|e| self.failed(&e))?;
-        let rows = stmt
-            .query_map([], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                ))
-            })
-            .map_err(|e| self.failed(&e))?;
-        for row in rows {
-            let (correlation, group, hits) = row.map_err(|e| self.failed(&e))?;
-            let Ok(group) = serde_json::from_str::<Vec<Option<String>>>(&group) else {
-                continue;
-            };
-            let Ok(Value::Array(hits)) = serde_json::from_str::<Value>(&hits) else {
-                continue;
-            };
-            let hits: Vec<WindowHit> = hits.iter().filter_map(hit_of).collect();
-            out.insert(WindowName { correlation, group }, hits);
-        }
-        Ok(out)
+    /// Opens a write transaction, waiting for other watchers sharing the file.
+    pub(crate) fn begin(&mut self) -> Result<(), WatchError> {
+        self.db
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(|e| self.failed(&e))
     }
 
-    /// Writes the windows named in `changed` as they are in `windows` (a window no longer
-    /// there, or empty, is deleted), in one transaction.
-    pub(crate) fn commit(
-        &mut self,
-        windows: &HashMap<WindowName, Vec<WindowHit>>,
-        changed: &HashSet<WindowName>,
-    ) -> Result<(), WatchError> {
-        if changed.is_empty() {
-            return Ok(());
+    /// Commits the open transaction.
+    pub(crate) fn commit(&mut self) -> Result<(), WatchError> {
+        self.db.execute_batch("COMMIT").map_err(|e| self.failed(&e))
+    }
+
+    /// The window of `name` (empty when none is open). A row that does not read (written
+    /// by another version) counts as no window.
+    pub(crate) fn window(&self, name: &WindowName) -> Result<Vec<WindowHit>, WatchError> {
+        let group = serde_json::to_string(&name.group).unwrap_or_default();
+        let hits: Option<String> = match self.db.query_row(
+            "SELECT hits FROM windows WHERE correlation = ?1 AND grp = ?2",
+            params![name.correlation, group],
+            |r| r.get(0),
+        ) {
+            Ok(h) => Some(h),
+            Err(rusqlite::Error::QueryReturnedNoRows) => None,
+            Err(e) => return Err(self.failed(&e)),
+        };
+        Ok(
+            match hits.and_then(|h| serde_json::from_str::<Value>(&h).ok()) {
+                Some(Value::Array(hits)) => hits.iter().filter_map(hit_of).collect(),
+                _ => Vec::new(),
+            },
+        )
+    }
+
+    /// Writes the window of `name` (an empty one is deleted).
+    pub(crate) fn put(&self, name: &WindowName, hits: &[WindowHit]) -> Result<(), WatchError> {
+        let group = serde_json::to_string(&name.group).unwrap_or_default();
+        let done = if hits.is_empty() {
+            self.db.execute(
+                "DELETE FROM windows WHERE correlation = ?1 AND grp = ?2",
+                params![name.correlation, group],
+            )
+        } else {
+            let hits = Value::Array(hits.iter().map(hit_json).collect()).to_string();
+            self.db.execute(
+                "INSERT INTO windows (correlation, grp, hits) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (correlation, grp) DO UPDATE SET hits = excluded.hits",
+                params![name.correlation, group, hits],
+            )
+        };
+        done.map(drop).map_err(|e| self.failed(&e))
+    }
+
+    /// Closes the windows of correlations not in `keep`.
+    pub(crate) fn keep_only(&mut self, keep: &[String]) -> Result<usize, WatchError> {
+        let names: Vec<String> = {
+            let mut stmt = self
+                .db
+                .prepare("SELECT DISTINCT correlation FROM windows")
+                .map_err(|e| self.failed(&e))?;
+            let rows = stmt
+                .query_map([], |r| r.get::<_, String>(0))
+                .map_err(|e| self.failed(&e))?;
+            rows.filter_map(Result::ok).collect()
+        };
+        let mut closed = 0;
+        for name in names.iter().filter(|n| !keep.contains(n)) {
+            closed += self
+                .db
+                .execute("DELETE FROM windows WHERE correlation = ?1", params![name])
+                .map_err(|e| self.failed(&e))?;
         }
-        let tx = self.db.transaction().map_err(|e| WatchError::State {
-            path: self.path.clone(),
-            message: e.to_string(),
-        })?;
-        let result = (|| {
-            for name in changed {
-                let group = serde_json::to_string(&name.group).unwrap_or_default();
-                match windows.get(name).filter(|w| !w.is_empty()) {
-                    Some(hits) => {
-                        let hits = Value::Array(hits.iter().map(hit_json).collect()).to_string();
-                        tx.execute(
-                            "INSERT INTO windows (correlation, grp, hits) VALUES (?1, ?2, ?3)
-                             ON CONFLICT (correlation, grp) DO UPDATE SET hits = excluded.hits",
-                            params![name.correlation, group, hits],
-                        )?;
-                    }
-                    None => {
-                        tx.execute(
-                            "DELETE FROM windows WHERE correlation = ?1 AND grp = ?2",
-                            params![name.correlation, group],
-                        )?;
-                    }
-                }
-            }
-            Ok::<(), rusqlite::Error>(())
-        })();
-        result
-            .and_then(|()| tx.commit())
-            .map_err(|e| WatchError::State {
-                path: self.path.clone(),
-                message: e.to_string(),
+        Ok(closed)
+    }
+
+    /// The number of open windows.
+    pub(crate) fn open_windows(&self) -> u64 {
+        self.db
+            .query_row("SELECT count(*) FROM windows", [], |r| r.get::<_, i64>(0))
+            .map_or(0, |n| n as u64)
+    }
+
+    /// Where the last run's committed batches of a followed file ended.
+    pub(crate) fn position(&self, input: &str) -> Option<Position> {
+        self.db
+            .query_row(
+                "SELECT inode, offset FROM positions WHERE input = ?1",
+                params![input],
+                |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)),
+            )
+            .ok()
+            .map(|(inode, offset)| Position {
+                inode: inode as u64,
+                offset: offset as u64,
             })
+    }
+
+    /// Records where a followed file has been read to.
+    pub(crate) fn put_position(&self, input: &str, p: Position) -> Result<(), WatchError> {
+        self.db
+            .execute(
+                "INSERT INTO positions (input, inode, offset) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (input) DO UPDATE SET inode = excluded.inode, offset = excluded.offset",
+                params![input, p.inode as i64, p.offset as i64],
+            )
+            .map(drop)
+            .map_err(|e| self.failed(&e))
     }
 }
 
@@ -190,20 +234,35 @@ mod tests {
             },
             source: Some("-".into()),
         };
-        let mut windows = HashMap::new();
-        windows.insert(name.clone(), vec![hit.clone(), hit.clone()]);
-        let changed: HashSet<_> = [name.clone()].into_iter().collect();
         {
             let mut state = State::open(&path).unwrap();
-            state.commit(&windows, &changed).unwrap();
+            state.begin().unwrap();
+            state.put(&name, &[hit.clone(), hit.clone()]).unwrap();
+            state
+                .put_position(
+                    "f",
+                    Position {
+                        inode: 7,
+                        offset: 99,
+                    },
+                )
+                .unwrap();
+            state.commit().unwrap();
+            // Not committed: gone with the process.
+            state.begin().unwrap();
+            state.put(&name, &[]).unwrap();
         }
-        let state = State::open(&path).unwrap();
-        let loaded = state.load().unwrap();
-        assert_eq!(loaded.get(&name), Some(&vec![hit.clone(), hit]));
-        // An emptied window is deleted.
-        let mut state = state;
-        windows.insert(name.clone(), Vec::new());
-        state.commit(&windows, &changed).unwrap();
-        assert!(state.load().unwrap().is_empty());
+        let mut state = State::open(&path).unwrap();
+        assert_eq!(state.window(&name).unwrap(), vec![hit.clone(), hit]);
+        assert_eq!(
+            state.position("f"),
+            Some(Position {
+                inode: 7,
+                offset: 99
+            })
+        );
+        assert_eq!(state.open_windows(), 1);
+        assert_eq!(state.keep_only(&["c2".to_string()]).unwrap(), 1);
+        assert!(state.window(&name).unwrap().is_empty());
     }
 }

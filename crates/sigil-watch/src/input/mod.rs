@@ -12,7 +12,11 @@ use crate::batch::{Batch, Item};
 use crate::metrics::Metrics;
 use crate::spec::InputSpec;
 
+mod file;
+mod http;
+pub(crate) mod nats;
 mod stdin;
+mod syslog;
 
 /// What every input is given.
 #[derive(Debug, Clone)]
@@ -25,6 +29,8 @@ pub(crate) struct Context {
     pub(crate) stop: watch::Receiver<bool>,
     /// The watch's counters.
     pub(crate) metrics: Arc<Metrics>,
+    /// For a followed file: where the state says the last run stopped.
+    pub(crate) resume: Option<crate::batch::Position>,
 }
 
 /// Starts an input on `runtime` (or a thread of its own); an error when it cannot start.
@@ -33,20 +39,86 @@ pub(crate) fn start(
     context: Context,
     runtime: &tokio::runtime::Handle,
 ) -> Result<(), WatchError> {
-    let _ = runtime;
+    let failed = |message: String| WatchError::Input {
+        input: spec.to_string(),
+        message,
+    };
     match spec {
         InputSpec::Stdin => stdin::start(context),
-        other => Err(WatchError::Input {
-            input: other.to_string(),
-            message: "this input is not available yet".to_string(),
-        }),
+        InputSpec::File(path) => file::start(path, context),
+        InputSpec::Http { addr, path } => {
+            http::start(*addr, path, context, runtime).map_err(failed)
+        }
+        InputSpec::SyslogUdp(addr) => syslog::start_udp(*addr, context, runtime).map_err(failed),
+        InputSpec::SyslogTcp(addr) => syslog::start_tcp(*addr, context, runtime).map_err(failed),
+        InputSpec::Nats(n) => nats::start(n, context, runtime).map_err(failed),
     }
 }
 
-/// Reads complete lines from `input` and sends them in batches: whatever one read gave,
-/// so a trickle goes on line by line and a flood in large batches. A last line without
-/// its newline counts at the end. Returns when the input ends, the queue is closed or the
-/// watch stops.
+/// Splits a byte stream into lines, across reads: what follows the last newline of a
+/// read waits for the next.
+#[derive(Debug, Default)]
+pub(crate) struct Lines {
+    pending: Vec<u8>,
+}
+
+impl Lines {
+    /// Adds the complete lines of `chunk` (after what was pending) to `batch`.
+    pub(crate) fn split(&mut self, chunk: &[u8], line: &mut u64, batch: &mut Batch) {
+        let mut rest = chunk;
+        while let Some(at) = memchr(rest) {
+            *line += 1;
+            if self.pending.is_empty() {
+                batch.push(*line, &rest[..at], false);
+            } else {
+                self.pending.extend_from_slice(&rest[..at]);
+                batch.push(*line, &self.pending, false);
+                self.pending.clear();
+            }
+            rest = &rest[at + 1..];
+        }
+        self.pending.extend_from_slice(rest);
+    }
+
+    /// Bytes waiting for their line's end.
+    pub(crate) fn pending(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// Adds what is pending (a last line without its newline) to `batch`.
+    pub(crate) fn finish(&mut self, line: &mut u64, batch: &mut Batch) {
+        if !self.pending.is_empty() {
+            *line += 1;
+            batch.push(*line, &self.pending, false);
+            self.pending.clear();
+        }
+    }
+}
+
+/// Sends a batch into the queue, waiting while it is full (from a thread, not a task).
+/// `false` when the evaluator is gone.
+pub(crate) fn send_blocking(context: &Context, batch: Batch) -> bool {
+    context
+        .metrics
+        .queued
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    context.queue.blocking_send(Item::Batch(batch)).is_ok()
+}
+
+/// Sends a batch into the queue from a task, waiting while it is full. `false` when the
+/// evaluator is gone.
+pub(crate) async fn send(context: &Context, batch: Batch) -> bool {
+    context
+        .metrics
+        .queued
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    context.queue.send(Item::Batch(batch)).await.is_ok()
+}
+
+/// Reads lines from `input` until it ends and sends them in batches: whatever one read
+/// gave, so a trickle goes on line by line and a flood in large batches. A last line
+/// without its newline counts at the end. Returns when the input ends, the queue is
+/// closed or the watch stops.
 pub(crate) fn send_lines(
     input: &mut dyn std::io::Read,
     origin: &Arc<str>,
@@ -54,46 +126,25 @@ pub(crate) fn send_lines(
     line: &mut u64,
 ) -> std::io::Result<()> {
     let mut buffer = vec![0u8; 256 * 1024];
-    let mut filled = 0;
+    let mut lines = Lines::default();
     loop {
         if *context.stop.borrow() {
             return Ok(());
         }
-        if filled == buffer.len() {
-            // A line longer than the buffer: grow it.
-            buffer.resize(buffer.len() * 2, 0);
-        }
-        let n = match input.read(&mut buffer[filled..]) {
+        let n = match input.read(&mut buffer) {
             Ok(n) => n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(e),
         };
-        let end = n == 0;
-        filled += n;
         let mut batch = Batch::new(context.index, origin);
-        let mut start = 0;
-        while let Some(at) = memchr(&buffer[start..filled]) {
-            *line += 1;
-            batch.push(*line, &buffer[start..start + at], false);
-            start += at + 1;
+        lines.split(&buffer[..n], line, &mut batch);
+        if n == 0 {
+            lines.finish(line, &mut batch);
         }
-        if end && start < filled {
-            *line += 1;
-            batch.push(*line, &buffer[start..filled], false);
-            start = filled;
+        if !batch.is_empty() && !send_blocking(context, batch) {
+            return Ok(());
         }
-        buffer.copy_within(start..filled, 0);
-        filled -= start;
-        if !batch.is_empty() {
-            context
-                .metrics
-                .queued
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            if context.queue.blocking_send(Item::Batch(batch)).is_err() {
-                return Ok(());
-            }
-        }
-        if end {
+        if n == 0 {
             return Ok(());
         }
     }
