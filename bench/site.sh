@@ -11,7 +11,9 @@ cd "$(dirname "$0")/.."
 corpus=../shared/corpus
 args=(--corpus "$corpus/sigma" --corpus "$corpus/elastic" --corpus "$corpus/atomic-red-team" --corpus "$corpus/attack")
 
-cargo build --release -p sigil-cli -p sigil-site --example load
+# Two commands: with `--example`, cargo builds only the examples of the packages named.
+cargo build --release -p sigil-cli
+cargo build --release -p sigil-site --example load
 bin=$(mktemp -d)
 trap 'rm -rf "$bin"' EXIT
 # Copies, so that another build in the same target folder cannot swap them mid-run.

@@ -42,7 +42,7 @@ fn build_writes_index_layer_html_and_markdown() {
     // index.json: the catalog as data, without the rule sources or simulated events.
     let index: serde_json::Value =
         serde_json::from_str(&read(&out.join("index.json"))).expect("index.json is JSON");
-    assert_eq!(index["format"], "sigil-catalog/1");
+    assert_eq!(index["format"], "sigil-catalog/2");
     let rules = index["rules"].as_array().expect("rules");
     assert_eq!(rules.len(), 7);
     let wmi = rules
@@ -73,6 +73,34 @@ fn build_writes_index_layer_html_and_markdown() {
             .expect("list")
             .is_empty()
     );
+    // Indicators, ATT&CK entries, data needed and the reasons of related rules are
+    // positions in top-level tables; a related rule is a position in `rules`.
+    for (list, table) in [
+        (&wmi["analysis"]["indicators"], "indicators"),
+        (&wmi["analysis"]["attack"], "attack"),
+        (&wmi["analysis"]["data_needed"], "data_needed"),
+    ] {
+        let positions = list.as_array().expect("positions");
+        assert!(!positions.is_empty(), "{table}");
+        for i in positions {
+            let i = i.as_u64().expect("a position") as usize;
+            assert!(index[table][i].is_object(), "{table}[{i}]");
+        }
+    }
+    let first = &index["indicators"][wmi["analysis"]["indicators"][0]
+        .as_u64()
+        .expect("a position") as usize];
+    assert!(
+        first["kind"].is_string() && first["value"].is_string() && first["negated"].is_boolean()
+    );
+    for rel in wmi["analysis"]["related"].as_array().expect("related") {
+        let i = rel["rule"].as_u64().expect("a rule position") as usize;
+        assert!(rules[i]["key"].is_string());
+        for r in rel["reasons"].as_array().expect("reasons") {
+            let r = r.as_u64().expect("a position") as usize;
+            assert!(index["reasons"][r].is_string());
+        }
+    }
     let atomics = index["atomics"].as_array().expect("atomics");
     assert!(!atomics.is_empty());
     assert!(atomics.iter().all(|a| a.get("events").is_none()));

@@ -9,20 +9,22 @@
 //! - an Atomic test's simulated events are counted (`simulated_events`), not listed;
 //! - an indicator names the page of the rules sharing it (`shared`) instead of repeating
 //!   its normalised form;
-//! - a related rule is named by `key`, `score` and `reasons` (the key finds the rest);
+//! - what many rules have in common is written once, in a top-level table, and rules refer
+//!   to it by position: indicators (`indicators`), the reasons of related rules
+//!   (`reasons`), ATT&CK entries (`attack`) and data needed (`data_needed`); a related rule
+//!   is the position of the rule in `rules`, a `score` and its reasons' positions;
 //! - the rules of a test's technique that do not fire it are left out: they are the
 //!   technique's `rules` minus the test's `fired`.
 //!
 //! `sigil analyze --format json` keeps the full per-rule analysis for one rule at a time.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use serde::Serialize;
 use sigil_catalog::{
     AtomicEntry, AttackEntry, CatalogRule, CatalogStats, DataNeeded, Exclusion, Indicator,
-    InputArgument, Problem, RelatedRule, RuleRef, Stage, TacticEntry, TechniqueEntry, TestRef,
-    UnresolvedAttack,
+    InputArgument, Problem, RuleRef, Stage, TacticEntry, TechniqueEntry, TestRef, UnresolvedAttack,
 };
 use sigil_core::{LogSource, QuerySource, Related, RuleLanguage};
 
@@ -31,7 +33,13 @@ use crate::publication::Publication;
 use crate::render::page;
 
 /// The format of `index.json`; raised when a field changes meaning or goes away.
-pub const FORMAT: &str = "sigil-catalog/1";
+///
+/// `sigil-catalog/2`: a rule's `analysis.indicators`, `analysis.attack` and
+/// `analysis.data_needed` are positions in the top-level tables of the same names, and a
+/// related rule is `{"rule": position in rules, "score", "reasons": positions in the
+/// top-level reasons}` (in `sigil-catalog/1` each rule held the entries themselves and a
+/// related rule was `{"key", "score", "reasons": [text]}`).
+pub const FORMAT: &str = "sigil-catalog/2";
 
 /// The whole catalog, as `index.json` holds it.
 #[derive(Debug, Serialize)]
@@ -56,6 +64,15 @@ pub struct CatalogExport<'a> {
     pub unresolved_attack: &'a [UnresolvedAttack],
     /// Files that could not be read or parsed.
     pub problems: &'a [Problem],
+    /// Every distinct indicator of the rules (a rule's `analysis.indicators` are positions
+    /// here), in order of first use.
+    pub indicators: Vec<IndicatorExport<'a>>,
+    /// Every distinct reason of a related rule, in order of first use.
+    pub reasons: Vec<&'a str>,
+    /// Every distinct ATT&CK entry of the rules, in order of first use.
+    pub attack: Vec<&'a AttackEntry>,
+    /// Every distinct way to get the events a rule needs, in order of first use.
+    pub data_needed: Vec<&'a DataNeeded>,
 }
 
 /// One rule: metadata, analysis, the tests that fire it.
@@ -114,18 +131,20 @@ pub struct AnalysisExport<'a> {
     pub stages: &'a [Stage],
     /// Predicates of the top-level NOT conjuncts.
     pub exclusions: &'a [Exclusion],
-    /// Every value the rule looks for, with corpus counts.
-    pub indicators: Vec<IndicatorExport<'a>>,
+    /// Every value the rule looks for, with corpus counts: positions in the top-level
+    /// `indicators`.
+    pub indicators: Vec<usize>,
     /// Related rules, closest first.
-    pub related: Vec<RelatedExport<'a>>,
-    /// Tactics and techniques.
-    pub attack: &'a [AttackEntry],
-    /// The log sources and event ids the rule needs.
-    pub data_needed: &'a [DataNeeded],
+    pub related: Vec<RelatedExport>,
+    /// Tactics and techniques: positions in the top-level `attack`.
+    pub attack: Vec<usize>,
+    /// The log sources and event ids the rule needs: positions in the top-level
+    /// `data_needed`.
+    pub data_needed: Vec<usize>,
 }
 
 /// One indicator with its corpus counts.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, PartialEq, Eq, Hash)]
 pub struct IndicatorExport<'a> {
     /// The field as written (`None` for a keyword).
     pub field: Option<&'a str>,
@@ -145,15 +164,15 @@ pub struct IndicatorExport<'a> {
     pub shared: Option<String>,
 }
 
-/// A related rule, by key.
+/// A related rule, by position.
 #[derive(Debug, Serialize)]
-pub struct RelatedExport<'a> {
-    /// Catalog key of the related rule.
-    pub key: &'a str,
+pub struct RelatedExport {
+    /// The related rule's position in `rules`.
+    pub rule: usize,
     /// Ranking score (higher is closer).
     pub score: f64,
-    /// Why.
-    pub reasons: &'a [String],
+    /// Why: positions in the top-level `reasons`.
+    pub reasons: Vec<usize>,
 }
 
 /// An Atomic Red Team test.
@@ -191,27 +210,140 @@ pub struct AtomicExport<'a> {
     pub fired: &'a [RuleRef],
 }
 
+/// Values written once and referred to by position, in order of first use.
+struct Table<K, V> {
+    values: Vec<V>,
+    positions: HashMap<K, usize>,
+}
+
+impl<K: std::hash::Hash + Eq, V> Table<K, V> {
+    fn new() -> Self {
+        Self {
+            values: Vec::new(),
+            positions: HashMap::new(),
+        }
+    }
+
+    /// The position of the value known by `key`, added (as `value()`) when new.
+    fn position(&mut self, key: K, value: impl FnOnce() -> V) -> usize {
+        let next = self.values.len();
+        let at = *self.positions.entry(key).or_insert(next);
+        if at == next {
+            self.values.push(value());
+        }
+        at
+    }
+}
+
+/// The tables rules refer to, filled as the rules are exported.
+struct Tables<'a> {
+    indicators: Table<IndicatorExport<'a>, ()>,
+    reasons: Table<&'a str, &'a str>,
+    attack: Table<AttackKey<'a>, &'a AttackEntry>,
+    data_needed: Table<DataNeededKey<'a>, &'a DataNeeded>,
+}
+
+/// Every field of an [`AttackEntry`] (destructured, so a new field cannot be missed).
+type AttackKey<'a> = (
+    Option<&'a str>,
+    Option<&'a str>,
+    Option<&'a str>,
+    Option<&'a str>,
+    bool,
+);
+
+fn attack_key(e: &AttackEntry) -> AttackKey<'_> {
+    let AttackEntry {
+        tactic,
+        tactic_id,
+        technique,
+        name,
+        resolved,
+    } = e;
+    (
+        tactic.as_deref(),
+        tactic_id.as_deref(),
+        technique.as_deref(),
+        name.as_deref(),
+        *resolved,
+    )
+}
+
+/// Every field of a [`DataNeeded`] (destructured, so a new field cannot be missed).
+type DataNeededKey<'a> = (
+    &'a str,
+    Option<&'a str>,
+    &'a [i64],
+    &'a [String],
+    &'a [String],
+    Option<&'a str>,
+    &'a [String],
+    &'a str,
+);
+
+fn data_needed_key(e: &DataNeeded) -> DataNeededKey<'_> {
+    let DataNeeded {
+        via,
+        channel,
+        event_ids,
+        fields,
+        index,
+        note,
+        data_components,
+        label,
+    } = e;
+    (
+        via,
+        channel.as_deref(),
+        event_ids,
+        fields,
+        index,
+        note.as_deref(),
+        data_components,
+        label,
+    )
+}
+
 impl<'a> CatalogExport<'a> {
     /// The export of a publication's catalog.
     pub fn new(p: &'a Publication) -> Self {
         let c = &p.catalog;
+        let mut t = Tables {
+            indicators: Table::new(),
+            reasons: Table::new(),
+            attack: Table::new(),
+            data_needed: Table::new(),
+        };
+        let rules = c
+            .rules
+            .iter()
+            .map(|r| RuleExport::new(p, r, &mut t))
+            .collect();
+        // The indicators are their own keys: ordered by position.
+        let mut indicators: Vec<(IndicatorExport<'a>, usize)> =
+            t.indicators.positions.into_iter().collect();
+        indicators.sort_unstable_by_key(|(_, at)| *at);
         Self {
             format: FORMAT,
             attack_version: c.attack_version.as_deref(),
             stats: &c.stats,
-            rules: c.rules.iter().map(|r| RuleExport::new(p, r)).collect(),
+            rules,
             tactics: &c.tactics,
             techniques: &c.techniques,
             atomics: c.atomics.iter().map(AtomicExport::new).collect(),
             gaps: &c.gaps,
             unresolved_attack: &c.unresolved_attack,
             problems: &c.problems,
+            indicators: indicators.into_iter().map(|(i, _)| i).collect(),
+            reasons: t.reasons.values,
+            attack: t.attack.values,
+            data_needed: t.data_needed.values,
         }
     }
 }
 
 impl<'a> RuleExport<'a> {
-    fn new(p: &Publication, r: &'a CatalogRule) -> Self {
+    fn new(p: &Publication, r: &'a CatalogRule, t: &mut Tables<'a>) -> Self {
         let a = &r.analysis;
         Self {
             key: &r.key,
@@ -240,11 +372,34 @@ impl<'a> RuleExport<'a> {
                 indicators: a
                     .indicators
                     .iter()
-                    .map(|i| IndicatorExport::new(p, i))
+                    .map(|i| t.indicators.position(IndicatorExport::new(p, i), || ()))
                     .collect(),
-                related: a.related.iter().map(RelatedExport::new).collect(),
-                attack: &a.attack,
-                data_needed: &a.data_needed,
+                related: a
+                    .related
+                    .iter()
+                    .filter_map(|x| {
+                        Some(RelatedExport {
+                            // Related rules are rules of the catalog.
+                            rule: p.rule_index(&x.key)?,
+                            score: x.score,
+                            reasons: x
+                                .reasons
+                                .iter()
+                                .map(|s| t.reasons.position(s, || s))
+                                .collect(),
+                        })
+                    })
+                    .collect(),
+                attack: a
+                    .attack
+                    .iter()
+                    .map(|e| t.attack.position(attack_key(e), || e))
+                    .collect(),
+                data_needed: a
+                    .data_needed
+                    .iter()
+                    .map(|e| t.data_needed.position(data_needed_key(e), || e))
+                    .collect(),
             },
             fired_by: &r.fired_by,
         }
@@ -266,16 +421,6 @@ impl<'a> IndicatorExport<'a> {
                     Publication::indicator_page(&i.normalized)
                 )
             }),
-        }
-    }
-}
-
-impl<'a> RelatedExport<'a> {
-    fn new(r: &'a RelatedRule) -> Self {
-        Self {
-            key: &r.key,
-            score: r.score,
-            reasons: &r.reasons,
         }
     }
 }

@@ -37,4 +37,4 @@ mod site;
 pub use error::SiteError;
 pub use export::CatalogExport;
 pub use publication::Publication;
-pub use site::{Site, SiteOptions};
+pub use site::{Site, SiteOptions, Written};

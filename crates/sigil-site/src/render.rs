@@ -552,54 +552,78 @@ pub fn html(p: &Publication) -> Result<Files, SiteError> {
 }
 
 /// The HTML site at the root and the Markdown pages under `markdown/`, each when asked
-/// for. Rule and test pages are rendered in parallel, both formats from one context.
+/// for, collected in memory (sorted by path).
 pub fn pages(p: &Publication, html: bool, markdown: bool) -> Result<Files, SiteError> {
-    let r = Renderer::new(p);
-    let c = &p.catalog;
-    let md_path = |rel: String| format!("markdown/{rel}");
-    let per_rule: Vec<(Option<String>, Option<String>)> = (0..c.rules.len())
-        .into_par_iter()
-        .map(|i| r.rule_pages(i, html, markdown))
-        .collect::<Result<_, SiteError>>()?;
-    let per_test: Vec<(Option<String>, Option<String>)> = c
-        .atomics
-        .par_iter()
-        .map(|a| r.atomic_pages(a, html, markdown))
-        .collect::<Result<_, SiteError>>()?;
-    let mut files: Files = Vec::with_capacity(2 * (per_rule.len() + per_test.len()) + 4096);
-    for (rule, (page_html, page_md)) in c.rules.iter().zip(per_rule) {
-        if let Some(h) = page_html {
-            files.push((page::rule(&rule.key), h.into_bytes()));
-        }
-        if let Some(m) = page_md {
-            files.push((
-                md_path(format!("rules/{}.md", file_name(&rule.key))),
-                m.into_bytes(),
-            ));
-        }
-    }
-    for (a, (page_html, page_md)) in c.atomics.iter().zip(per_test) {
-        if let Some(h) = page_html {
-            files.push((page::atomic(&a.guid), h.into_bytes()));
-        }
-        if let Some(m) = page_md {
-            files.push((
-                md_path(format!("atomics/{}.md", file_name(&a.guid))),
-                m.into_bytes(),
-            ));
-        }
-    }
-    if markdown {
-        markdown_rest(&r, &mut files)?;
-    }
-    if html {
-        html_rest(&r, &mut files)?;
-    }
+    let files = std::sync::Mutex::new(Files::new());
+    pages_into(p, html, markdown, &|path, bytes| {
+        files
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push((path, bytes));
+        Ok(())
+    })?;
+    let mut files = files
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    files.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     Ok(files)
 }
 
+/// Where rendered files go, one at a time and from several threads: relative path (with
+/// `/`) and content. An error stops the rendering.
+pub type Emit<'a> = &'a (dyn Fn(String, Vec<u8>) -> Result<(), SiteError> + Sync);
+
+/// Renders the HTML site at the root and the Markdown pages under `markdown/`, each when
+/// asked for, handing each file to `emit` as soon as it is rendered, so that no more than
+/// the pages in flight are held. Rule, test and indicator pages are rendered in parallel
+/// (both formats of a rule or test from one context), in no fixed order.
+pub fn pages_into(
+    p: &Publication,
+    html: bool,
+    markdown: bool,
+    emit: Emit<'_>,
+) -> Result<(), SiteError> {
+    let r = Renderer::new(p);
+    let c = &p.catalog;
+    let md_path = |rel: String| format!("markdown/{rel}");
+    (0..c.rules.len()).into_par_iter().try_for_each(|i| {
+        let rule = &c.rules[i];
+        let (page_html, page_md) = r.rule_pages(i, html, markdown)?;
+        if let Some(h) = page_html {
+            emit(page::rule(&rule.key), h.into_bytes())?;
+        }
+        if let Some(m) = page_md {
+            emit(
+                md_path(format!("rules/{}.md", file_name(&rule.key))),
+                m.into_bytes(),
+            )?;
+        }
+        Ok::<(), SiteError>(())
+    })?;
+    c.atomics.par_iter().try_for_each(|a| {
+        let (page_html, page_md) = r.atomic_pages(a, html, markdown)?;
+        if let Some(h) = page_html {
+            emit(page::atomic(&a.guid), h.into_bytes())?;
+        }
+        if let Some(m) = page_md {
+            emit(
+                md_path(format!("atomics/{}.md", file_name(&a.guid))),
+                m.into_bytes(),
+            )?;
+        }
+        Ok::<(), SiteError>(())
+    })?;
+    if markdown {
+        markdown_rest(&r, emit)?;
+    }
+    if html {
+        html_rest(&r, emit)?;
+    }
+    Ok(())
+}
+
 /// The Markdown technique pages and README.
-fn markdown_rest(r: &Renderer<'_>, files: &mut Files) -> Result<(), SiteError> {
+fn markdown_rest(r: &Renderer<'_>, emit: Emit<'_>) -> Result<(), SiteError> {
     let p = r.p;
     let c = &p.catalog;
     let subs = p.subtechniques();
@@ -609,10 +633,10 @@ fn markdown_rest(r: &Renderer<'_>, files: &mut Files) -> Result<(), SiteError> {
         }
         let own_subs = subs.get(t.id.as_str()).cloned().unwrap_or_default();
         let ctx = r.technique_ctx(t, &own_subs);
-        files.push((
+        emit(
             format!("markdown/techniques/{}.md", file_name(&t.id)),
             render("technique.md", r.ctx("../", ctx))?.into_bytes(),
-        ));
+        )?;
     }
     let techniques: Vec<Json> = c
         .techniques
@@ -622,10 +646,10 @@ fn markdown_rest(r: &Renderer<'_>, files: &mut Files) -> Result<(), SiteError> {
         .collect();
     let tests: Vec<Json> = c.atomics.iter().map(|a| atomic_ref_json(a, "")).collect();
     let readme = context! { rules => r.refs_here, techniques => techniques, tests => tests };
-    files.push((
+    emit(
         "markdown/README.md".into(),
         render("readme.md", r.ctx("", readme))?.into_bytes(),
-    ));
+    )?;
     Ok(())
 }
 
@@ -666,17 +690,17 @@ pub fn search_index_js(p: &Publication) -> Result<String, SiteError> {
 
 /// The HTML pages other than rules and tests, the assets, the search index, `index.json`
 /// and the Navigator layer.
-fn html_rest(r: &Renderer<'_>, files: &mut Files) -> Result<(), SiteError> {
+fn html_rest(r: &Renderer<'_>, emit: Emit<'_>) -> Result<(), SiteError> {
     let p = r.p;
     let c = &p.catalog;
     let subs = p.subtechniques();
     for t in &c.techniques {
         let own_subs = subs.get(t.id.as_str()).cloned().unwrap_or_default();
         let ctx = r.technique_ctx(t, &own_subs);
-        files.push((
+        emit(
             page::technique(&t.id),
             render("technique.html", r.ctx("../", ctx))?.into_bytes(),
-        ));
+        )?;
     }
 
     // Tactics and the matrix: techniques (not sub-techniques) per tactic, counted with
@@ -712,7 +736,7 @@ fn html_rest(r: &Renderer<'_>, files: &mut Files) -> Result<(), SiteError> {
                 })
                 .collect()
         };
-        files.push((
+        emit(
             page::tactic(&ta.shortname),
             render(
                 "tactic.html",
@@ -722,7 +746,7 @@ fn html_rest(r: &Renderer<'_>, files: &mut Files) -> Result<(), SiteError> {
                 ),
             )?
             .into_bytes(),
-        ));
+        )?;
         tactic_rows.push(json!({
             "id": ta.id, "name": ta.name, "rules": ta.rules, "techniques": cells.len(),
             "page": format!("{}.html", file_name(&ta.shortname)),
@@ -734,18 +758,18 @@ fn html_rest(r: &Renderer<'_>, files: &mut Files) -> Result<(), SiteError> {
             }));
         }
     }
-    files.push((
+    emit(
         "tactics/index.html".into(),
         render(
             "tactics_index.html",
             r.ctx("../", context! {tactics => tactic_rows}),
         )?
         .into_bytes(),
-    ));
-    files.push((
+    )?;
+    emit(
         "matrix.html".into(),
         render("matrix.html", r.ctx("", context! {columns => columns}))?.into_bytes(),
-    ));
+    )?;
 
     // Gaps.
     let gap_tests: Vec<Json> = c
@@ -765,7 +789,7 @@ fn html_rest(r: &Renderer<'_>, files: &mut Files) -> Result<(), SiteError> {
         .iter()
         .map(|u| json!({"tag": u.tag, "rules": u.rules.len()}))
         .collect();
-    files.push((
+    emit(
         "gaps.html".into(),
         render(
             "gaps.html",
@@ -775,91 +799,87 @@ fn html_rest(r: &Renderer<'_>, files: &mut Files) -> Result<(), SiteError> {
             ),
         )?
         .into_bytes(),
-    ));
+    )?;
 
     // Indicator pages: one per indicator that two or more rules share.
     let shared: Vec<_> = p.shared.iter().collect();
-    let indicator_pages: Files = shared
-        .par_iter()
-        .map(|(n, rules)| {
-            let rows: Vec<Value> = rules
-                .iter()
-                .map(|&i| {
-                    let rule = &c.rules[i];
-                    let written: BTreeSet<String> = rule
-                        .analysis
-                        .indicators
-                        .iter()
-                        .filter(|x| &x.normalized == *n)
-                        .map(|x| {
-                            format!(
-                                "{} {} {}",
-                                x.field.as_deref().unwrap_or("(keyword)"),
-                                x.kind,
-                                x.value
-                            )
-                        })
-                        .collect();
-                    context! {r => r.refs_up[i], written => written}
-                })
-                .collect();
-            Ok((
-                format!("indicators/{}.html", Publication::indicator_page(n)),
-                render(
-                    "indicator.html",
-                    r.ctx("../", context! {n => n, rules => rows}),
-                )?
-                .into_bytes(),
-            ))
-        })
-        .collect::<Result<_, SiteError>>()?;
-    files.extend(indicator_pages);
+    shared.par_iter().try_for_each(|(n, rules)| {
+        let rows: Vec<Value> = rules
+            .iter()
+            .map(|&i| {
+                let rule = &c.rules[i];
+                let written: BTreeSet<String> = rule
+                    .analysis
+                    .indicators
+                    .iter()
+                    .filter(|x| &x.normalized == *n)
+                    .map(|x| {
+                        format!(
+                            "{} {} {}",
+                            x.field.as_deref().unwrap_or("(keyword)"),
+                            x.kind,
+                            x.value
+                        )
+                    })
+                    .collect();
+                context! {r => r.refs_up[i], written => written}
+            })
+            .collect();
+        emit(
+            format!("indicators/{}.html", Publication::indicator_page(n)),
+            render(
+                "indicator.html",
+                r.ctx("../", context! {n => n, rules => rows}),
+            )?
+            .into_bytes(),
+        )
+    })?;
 
     // Lists and the index.
-    files.push((
+    emit(
         "rules/index.html".into(),
         render(
             "rules_index.html",
             r.ctx("../", context! {rules => r.refs_here}),
         )?
         .into_bytes(),
-    ));
+    )?;
     let test_rows: Vec<Json> = c.atomics.iter().map(|a| atomic_ref_json(a, "")).collect();
-    files.push((
+    emit(
         "atomics/index.html".into(),
         render(
             "atomics_index.html",
             r.ctx("../", context! {tests => test_rows}),
         )?
         .into_bytes(),
-    ));
+    )?;
     let levels: BTreeSet<&str> = c.rules.iter().filter_map(|x| x.level.as_deref()).collect();
-    files.push((
+    emit(
         "index.html".into(),
         render("index.html", r.ctx("", context! {levels => levels}))?.into_bytes(),
-    ));
-    files.push((
+    )?;
+    emit(
         "assets/search-index.js".into(),
         search_index_js(p)?.into_bytes(),
-    ));
-    files.push((
+    )?;
+    emit(
         "assets/site.css".into(),
         include_bytes!("../assets/site.css").to_vec(),
-    ));
-    files.push((
+    )?;
+    emit(
         "assets/site.js".into(),
         include_bytes!("../assets/site.js").to_vec(),
-    ));
-    files.push((
+    )?;
+    emit(
         "index.json".into(),
         serde_json::to_vec(&CatalogExport::new(p))?,
-    ));
-    files.push((
+    )?;
+    emit(
         "navigator-layer.json".into(),
         serde_json::to_vec_pretty(&sigil_catalog::navigator::layer(
             c,
             "sigil catalog coverage",
         ))?,
-    ));
+    )?;
     Ok(())
 }

@@ -14,7 +14,8 @@
 //! it), malformed input gets 400 with a JSON message, unknown ids 404, and pages come from
 //! the in-memory [`Site`] by exact path, so no request can reach the file system.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use axum::Router;
 use axum::body::Bytes;
@@ -41,13 +42,30 @@ pub const MAX_BODY: usize = 1024 * 1024;
 /// The security policy of every page: nothing loads from anywhere but the site itself.
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-/// What the server holds: the publication, its rendered site, the search index.
+/// How many distinct searches [`AppState`] keeps the answers of; past it, the kept
+/// answers are dropped and it starts again (searches are cheap to redo, memory is not
+/// free, and the queries people send repeat).
+pub const SEARCH_CACHE: usize = 4096;
+
+/// A search request as the server received it (the cache key).
+type SearchKey = (
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    usize,
+);
+
+/// What the server holds: the publication, its rendered site, the search index and the
+/// answers to the searches already made (the catalog does not change while it serves, so
+/// an answer stays true).
 #[derive(Debug)]
 pub struct AppState {
     publication: Publication,
     site: Site,
     search: SearchIndex,
     converter: Converter,
+    searches: Mutex<HashMap<SearchKey, Bytes>>,
 }
 
 impl AppState {
@@ -60,6 +78,7 @@ impl AppState {
             site,
             search,
             converter: Converter::new(),
+            searches: Mutex::new(HashMap::new()),
         })
     }
 
@@ -138,20 +157,64 @@ async fn search_rules(
         Ok(p) => p,
         Err(e) => return error(StatusCode::BAD_REQUEST, e.body_text()),
     };
+    let key: SearchKey = (
+        p.q.unwrap_or_default(),
+        p.technique,
+        p.level,
+        p.source,
+        p.page.unwrap_or(0),
+    );
+    let cached = s
+        .searches
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(&key)
+        .cloned();
+    if let Some(body) = cached {
+        return json_bytes(body);
+    }
     let query = SearchQuery {
-        q: p.q.unwrap_or_default(),
-        technique: p.technique,
-        level: p.level,
-        source: p.source,
-        page: p.page.unwrap_or(0),
+        q: key.0.clone(),
+        technique: key.1.clone(),
+        level: key.2.clone(),
+        source: key.3.clone(),
+        page: key.4,
     };
     // Searching is CPU work; keep it off the reactor threads.
     let state = Arc::clone(&s);
-    match tokio::task::spawn_blocking(move || state.search.search(&query)).await {
-        Ok(Ok(results)) => json_response(StatusCode::OK, &json!(results)),
+    let work = move || -> Result<Bytes, String> {
+        let results = state.search.search(&query).map_err(|e| e.to_string())?;
+        let body = Bytes::from(serde_json::to_vec(&results).map_err(|e| e.to_string())?);
+        let mut searches = state
+            .searches
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if searches.len() >= SEARCH_CACHE {
+            searches.clear();
+        }
+        searches.insert(key, body.clone());
+        Ok(body)
+    };
+    match tokio::task::spawn_blocking(work).await {
+        Ok(Ok(body)) => json_bytes(body),
         Ok(Err(e)) => error(StatusCode::SERVICE_UNAVAILABLE, e),
         Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, e),
     }
+}
+
+/// A 200 answer with a JSON body already serialised.
+fn json_bytes(body: Bytes) -> Response {
+    let mut resp = (StatusCode::OK, body).into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    resp
 }
 
 async fn get_rule(State(s): State<Arc<AppState>>, Path(id): Path<String>) -> Response {
@@ -347,10 +410,10 @@ async fn static_file(State(s): State<Arc<AppState>>, method: Method, uri: Uri) -
     if !is_safe_relative(&path) {
         return error(StatusCode::BAD_REQUEST, "bad path");
     }
-    let Some(bytes) = s.site.get(&path) else {
+    let Some(bytes) = s.site.get_shared(&path) else {
         return error(StatusCode::NOT_FOUND, format!("no page `{path}`"));
     };
-    let mut resp = (StatusCode::OK, Bytes::copy_from_slice(bytes)).into_response();
+    let mut resp = (StatusCode::OK, bytes).into_response();
     let h = resp.headers_mut();
     h.insert(
         header::CONTENT_TYPE,

@@ -270,3 +270,43 @@ async fn hostile_rule_is_escaped_everywhere() {
         "pipes cannot break the table"
     );
 }
+
+#[tokio::test]
+async fn a_repeated_search_gets_the_same_answer() {
+    // One server for every request, so the second answer of each query is the kept one.
+    let app = router(common::state());
+    let ask = |uri: &'static str| {
+        let app = app.clone();
+        async move {
+            let resp = app
+                .oneshot(Request::get(uri).body(Body::empty()).expect("request"))
+                .await
+                .expect("the router answers");
+            let status = resp.status();
+            let kind = resp.headers().get(header::CONTENT_TYPE).cloned();
+            let body = resp.into_body().collect().await.expect("body").to_bytes();
+            (status, kind, body)
+        }
+    };
+    for uri in [
+        "/api/rules?q=wmic",
+        "/api/rules?q=wmi&source=elastic",
+        "/api/rules?technique=t1047&level=high",
+        "/api/rules?q=nothingmatchesthisword",
+    ] {
+        let first = ask(uri).await;
+        let again = ask(uri).await;
+        assert_eq!(first.0, StatusCode::OK, "{uri}");
+        assert_eq!(first, again, "{uri}");
+        assert_eq!(
+            first.1.as_ref().and_then(|v| v.to_str().ok()),
+            Some("application/json")
+        );
+        assert!(json(&String::from_utf8_lossy(&first.2))["total"].is_u64());
+    }
+    // Different queries, different answers.
+    assert_ne!(
+        ask("/api/rules?q=wmic").await.2,
+        ask("/api/rules?q=nothingmatchesthisword").await.2
+    );
+}

@@ -109,6 +109,7 @@ fn whole_shared_corpus_publishes_with_the_seed_pages() {
     // index.json is the catalog as data, not the pages again: no rule sources, no
     // simulated events, and far smaller than the 124 MB it was when it held them.
     let index = site.get("index.json").expect("index.json");
+    common::assert_index_holds_the_analysis(&p, index);
     assert!(
         index.len() < 80_000_000,
         "index.json is {} bytes",

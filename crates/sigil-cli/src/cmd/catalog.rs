@@ -67,29 +67,28 @@ fn run_build(args: &BuildArgs) -> anyhow::Result<ExitCode> {
     let catalog = build(corpus, BuildOptions::default());
     let analysed = start.elapsed();
     let publication = Publication::new(catalog);
-    let site = Site::build(
+    let written = Site::publish(
         &publication,
         SiteOptions {
             html: !args.no_html,
             markdown: !args.no_markdown,
         },
+        &args.out,
     )?;
-    site.write_to(&args.out)?;
     let c = &publication.catalog;
     eprintln!(
         "sigil catalog: {}, {}, {} -> {} ({:.1} MB) in {} (analysis {:.1}s, total {:.1}s)",
         count(c.rules.len(), "rule", "rules"),
         count(c.atomics.len(), "Atomic test", "Atomic tests"),
         count(c.techniques.len(), "technique", "techniques"),
-        count(site.len(), "file", "files"),
-        site.bytes() as f64 / 1e6,
+        count(written.files, "file", "files"),
+        written.bytes as f64 / 1e6,
         args.out.display(),
         analysed.as_secs_f64(),
         start.elapsed().as_secs_f64()
     );
-    // The process ends here: freeing the site and the catalog piece by piece (millions of
-    // small allocations) would only delay the exit.
-    std::mem::forget(site);
+    // The process ends here: freeing the catalog piece by piece (millions of small
+    // allocations) would only delay the exit.
     std::mem::forget(publication);
     Ok(ExitCode::SUCCESS)
 }
