@@ -17,7 +17,7 @@ use crate::condition_predicate;
 use crate::error::PipelineError;
 use crate::model::{
     CmpOp, DetectionItemCondition, FieldNameCondition, ProcessingItem, RuleCondition, Scalar,
-    StateFromRule, Transformation, ValueQuantifier,
+    StateFromRule, Transformation, ValueLookup, ValueQuantifier,
 };
 use crate::value_rewrite;
 
@@ -825,6 +825,34 @@ impl<'v> Work<'v> {
                 self.append_state(key, found.into_iter());
                 Ok(())
             }
+            Transformation::SetStateFromValues { key, lookup } => {
+                let found = self.values_found(lookup, false);
+                if !found.is_empty() {
+                    let text: Vec<String> = found.iter().map(Scalar::to_text).collect();
+                    self.state.insert(key.clone(), Scalar::Str(text.join(",")));
+                }
+                Ok(())
+            }
+            Transformation::UdmFieldFailure => {
+                let schema = crate::udm::udm();
+                let mut invalid = None;
+                self.all_items(&mut |i| {
+                    if invalid.is_none()
+                        && let Some(f) = &i.pred.field
+                        && self.item_selected(pi, i)
+                        && !schema.is_valid_field(f)
+                    {
+                        invalid = Some(f.clone());
+                    }
+                });
+                match invalid {
+                    Some(f) => Err(PipelineError::Rejected {
+                        rule: self.rule_name(),
+                        message: format!("Invalid UDM field: Field {f} is not a valid UDM field"),
+                    }),
+                    None => Ok(()),
+                }
+            }
             Transformation::QueryExpressionPlaceholders { filter, .. } => {
                 self.for_selected_items(pi, &mut |w, item| {
                     let hit = item.pred.values.iter().find_map(|v| match v {
@@ -1137,44 +1165,10 @@ impl<'v> Work<'v> {
                 .iter()
                 .find(|(c, _)| c == category)
                 .map(|(_, v)| v.clone()),
-            None => cfg.by_value.as_ref().and_then(|lookup| {
-                self.searches
-                    .iter()
-                    .filter(|(name, _, _)| lookup.searches.is_match(name))
-                    .find_map(|(_, _, node)| {
-                        let top: Vec<&Item> = match node {
-                            Node::Item(i) => vec![i],
-                            Node::And(children) => children
-                                .iter()
-                                .filter_map(|c| match c {
-                                    Node::Item(i) => Some(i),
-                                    _ => None,
-                                })
-                                .collect(),
-                            _ => Vec::new(),
-                        };
-                        top.into_iter()
-                            .filter(|i| {
-                                i.pred
-                                    .field
-                                    .as_ref()
-                                    .is_some_and(|f| lookup.fields.contains(f))
-                            })
-                            .flat_map(|i| &i.pred.values)
-                            .find_map(|v| {
-                                let text = match v {
-                                    Value::Int(n) => n.to_string(),
-                                    Value::Str(p) => p.as_literal()?.to_string(),
-                                    _ => return None,
-                                };
-                                lookup
-                                    .values
-                                    .iter()
-                                    .find(|(k, _)| *k == text)
-                                    .map(|(_, v)| v.clone())
-                            })
-                    })
-            }),
+            None => cfg
+                .by_value
+                .as_ref()
+                .and_then(|lookup| self.values_found(lookup, true).into_iter().next()),
         };
         match found {
             Some(v) => {
@@ -1183,6 +1177,68 @@ impl<'v> Work<'v> {
             }
             None => Err(self.reject(cfg.message.clone())),
         }
+    }
+
+    /// The values of `lookup.fields` among the top-level items of the searches whose name
+    /// matches, looked up in `lookup.values`, in the order found (each search contributes the
+    /// values of its first item that has a field of the list); `first` stops at the first.
+    fn values_found(&self, lookup: &ValueLookup, first: bool) -> Vec<Scalar> {
+        let mut out: Vec<Scalar> = Vec::new();
+        for (_, _, node) in self
+            .searches
+            .iter()
+            .filter(|(name, _, _)| lookup.searches.is_match(name))
+        {
+            let top: Vec<&Item> = match node {
+                Node::Item(i) => vec![i],
+                Node::And(children) => children
+                    .iter()
+                    .filter_map(|c| match c {
+                        Node::Item(i) => Some(i),
+                        _ => None,
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            };
+            let items = top.into_iter().filter(|i| {
+                i.pred
+                    .field
+                    .as_ref()
+                    .is_some_and(|f| lookup.fields.contains(f))
+            });
+            for item in items {
+                let found: Vec<Scalar> = item
+                    .pred
+                    .values
+                    .iter()
+                    .filter_map(|v| {
+                        let text = match v {
+                            Value::Int(n) => n.to_string(),
+                            Value::Str(p) => p.as_literal()?.to_string(),
+                            _ => return None,
+                        };
+                        lookup
+                            .values
+                            .iter()
+                            .find(|(k, _)| *k == text)
+                            .map(|(_, v)| v.clone())
+                    })
+                    .collect();
+                if found.is_empty() {
+                    continue;
+                }
+                if first {
+                    return found.into_iter().take(1).collect();
+                }
+                for v in found {
+                    if !out.contains(&v) {
+                        out.push(v);
+                    }
+                }
+                break;
+            }
+        }
+        out
     }
 
     fn strict_check(&self) -> Result<(), PipelineError> {

@@ -98,6 +98,11 @@ const BUILTINS: &[(&str, &[&str], &str)] = &[
         &["sumologic-cse", "sumologic_cse_pipeline"],
         include_str!("../pipelines/sumologic_cse.yml"),
     ),
+    (
+        "secops_udm",
+        &["secops-udm", "secops"],
+        include_str!("../pipelines/secops_udm.yml"),
+    ),
 ];
 
 /// The names of the built-in pipelines (without aliases), in a stable order.

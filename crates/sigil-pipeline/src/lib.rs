@@ -33,6 +33,7 @@ mod parse;
 pub mod scope;
 mod set;
 mod set_value;
+pub mod udm;
 mod value_rewrite;
 pub mod value_shape;
 pub mod yaml;

@@ -562,6 +562,18 @@ pub enum Transformation {
         /// Table → its fields. A table not listed is not checked.
         tables: BTreeMap<String, BTreeSet<String>>,
     },
+    /// `set_state_from_values`: set a state key to every value found for `fields` among the
+    /// top-level items of the matching searches, looked up in `values` (distinct, in the order
+    /// found, joined by `,`); nothing found leaves the state as it is.
+    SetStateFromValues {
+        /// The state key.
+        key: String,
+        /// The fields, searches and value table.
+        lookup: ValueLookup,
+    },
+    /// `udm_field_failure`: reject a rule that uses a field that is not a Google SecOps UDM
+    /// field path ([`crate::udm`]).
+    UdmFieldFailure,
 }
 
 /// A field-name function of `field_name_transform`.
@@ -726,6 +738,8 @@ impl Transformation {
             Transformation::ValueTypeFailure { .. } => "value_type_failure",
             Transformation::AppendState { .. } => "append_state",
             Transformation::AppendStateFromValues { .. } => "append_state_from_values",
+            Transformation::SetStateFromValues { .. } => "set_state_from_values",
+            Transformation::UdmFieldFailure => "udm_field_failure",
         }
     }
 }

@@ -290,6 +290,8 @@ impl<'o> Reader<'o> {
             "value_type_failure" => &["types", "message"],
             "append_state" => &["key", "val"],
             "append_state_from_values" => &["key", "mapping", "keep_unmapped"],
+            "set_state_from_values" => &["key", "fields", "searches", "values"],
+            "udm_field_failure" => &[],
             other => {
                 if let Some((_, what)) = UNSUPPORTED_TRANSFORMATIONS
                     .iter()
@@ -585,6 +587,18 @@ impl<'o> Reader<'o> {
                         .unwrap_or(false),
                 }
             }
+            "set_state_from_values" => Transformation::SetStateFromValues {
+                key: self.string(required("key")?, "`key`")?,
+                lookup: ValueLookup {
+                    fields: self.string_list(required("fields")?)?,
+                    searches: match param("searches") {
+                        Some(n) => self.regex(n, "`searches`", true)?,
+                        None => Regex::new("").map_err(|e| self.invalid(pos, e.to_string()))?,
+                    },
+                    values: self.scalar_map(required("values")?, "`values`")?,
+                },
+            },
+            "udm_field_failure" => Transformation::UdmFieldFailure,
             _ => unreachable!("type names are checked above"),
         };
         let id = param("id")
