@@ -112,7 +112,9 @@ impl UdmSchema {
             match ty {
                 FieldType::Level(l) => current = Some(l),
                 FieldType::Name(n) if n.starts_with("@enum:") => return true,
-                FieldType::Name(n) if matches!(n.as_str(), "string" | "integer" | "boolean" | "list") => {
+                FieldType::Name(n)
+                    if matches!(n.as_str(), "string" | "integer" | "boolean" | "list") =>
+                {
                     return true;
                 }
                 FieldType::Name(n) => current = self.subtypes.get(n.trim_start_matches('@')),
