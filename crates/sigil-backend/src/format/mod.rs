@@ -13,6 +13,7 @@ pub mod loki;
 pub mod opensearch;
 pub mod splunk;
 pub mod sumologic;
+pub mod yara_l;
 
 /// One rule's conversion, as a format sees it.
 #[derive(Debug, Clone, Copy)]

@@ -18,6 +18,7 @@ pub mod lucene;
 pub mod opensearch;
 pub mod ppl;
 pub mod qradar;
+pub mod secops;
 pub mod sentinelone;
 pub mod spark;
 pub mod spl2;
@@ -50,4 +51,5 @@ pub static ALL: &[&TargetInfo] = &[
     &logpoint::TARGET,
     &sumologic::TARGET,
     &qradar::TARGET,
+    &secops::TARGET,
 ];
