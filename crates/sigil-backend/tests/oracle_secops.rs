@@ -379,3 +379,154 @@ fn secops_with_secops_udm() {
         &[reference()],
     );
 }
+
+/// A YARA-L rule as text: its name, its `meta` values (in order) and its `events` lines.
+#[derive(Debug, PartialEq)]
+struct YaraL {
+    name: String,
+    meta: Vec<(String, String)>,
+    events: Vec<String>,
+}
+
+const META_KEYS: [&str; 9] = [
+    "id",
+    "title",
+    "description",
+    "author",
+    "reference",
+    "date",
+    "tags",
+    "severity",
+    "falsepositives",
+];
+
+/// A YARA-L string's text without its escapes.
+fn unescape(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    let mut chars = raw.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('t') => out.push('\t'),
+            Some(other) => out.push(other),
+            None => {}
+        }
+    }
+    out
+}
+
+/// Reads a YARA-L rule; `escaped` when the strings are escaped (sigil's), else raw text up to
+/// the next key (the reference's, which does not escape).
+fn read_yara_l(text: &str, escaped: bool) -> Option<YaraL> {
+    let text = text.trim();
+    let name = text.strip_prefix("rule ")?.split(' ').next()?.to_string();
+    let meta_start = text.find("  meta:\n")? + "  meta:\n".len();
+    let events_start = text.find("\n  events:\n")?;
+    let conditions = text.find("\n  conditions:\n")?;
+    let meta_text = &text[meta_start..events_start];
+    let mut meta = Vec::new();
+    for (i, key) in META_KEYS.iter().enumerate() {
+        let open = format!("    {key} = \"");
+        let start = meta_text.find(&open)? + open.len();
+        let end = match META_KEYS.get(i + 1) {
+            Some(next) => meta_text.find(&format!("\n    {next} = \""))?,
+            None => meta_text.len(),
+        };
+        let raw = meta_text[start..end].trim_end().strip_suffix('"')?;
+        let value = if escaped {
+            unescape(raw)
+        } else {
+            raw.to_string()
+        };
+        meta.push((key.to_string(), value.trim().to_string()));
+    }
+    let events = text[events_start + "\n  events:\n".len()..conditions]
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|l| !l.is_empty())
+        .collect();
+    Some(YaraL { name, meta, events })
+}
+
+/// The `yara_l` format against the reference's, on the rules of
+/// `conv-secops-udm-yara_l.jsonl` (`make_oracle.py ... --format yara_l`, not in
+/// `../shared/oracle`: run with `SIGIL_ORACLE_DIR` pointing at it) whose plain query sigil
+/// writes as the reference does: same `meta` values, same `events`, and the rule name the
+/// reference's wherever that is an identifier.
+#[test]
+fn yara_l_like_the_reference() {
+    use sigil_backend::format::FormatInput;
+    use sigil_backend::format::yara_l::YARA_L;
+    let Some(dir) = std::env::var_os("SIGIL_ORACLE_DIR").map(std::path::PathBuf::from) else {
+        println!("skipped: SIGIL_ORACLE_DIR is not set (the yara_l reference is not in ../shared)");
+        return;
+    };
+    let Ok(text) = std::fs::read_to_string(dir.join("conv-secops-udm-yara_l.jsonl")) else {
+        println!("skipped: conv-secops-udm-yara_l.jsonl not found");
+        return;
+    };
+    let corpus =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/sigma");
+    let target = TargetInfo::find("secops").expect("registered");
+    let conversion = sigil_backend::Conversion::new(
+        target,
+        vec![sigil_pipeline::builtin("secops_udm").expect("built in")],
+    );
+    let (mut compared, mut equal) = (0usize, 0usize);
+    let mut different = Vec::new();
+    for line in text.lines() {
+        let Ok(row) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        let Some(expected) = row["queries"][0].as_str() else {
+            continue;
+        };
+        let path = row["path"].as_str().unwrap_or_default();
+        let source = std::fs::read_to_string(corpus.join(path)).unwrap_or_default();
+        let parsed = sigil_sigma::parse_str(&source);
+        let Some(rule) = parsed.rules.first() else {
+            continue;
+        };
+        let Ok(converted) = conversion.convert(rule) else {
+            continue;
+        };
+        let got = (YARA_L.rule)(&FormatInput {
+            rule,
+            queries: &converted.queries,
+            target,
+        });
+        let (Some(want), Some(have)) = (read_yara_l(expected, false), read_yara_l(&got, true))
+        else {
+            different.push(format!("{path}: unreadable"));
+            continue;
+        };
+        // Only rules whose query sigil writes as the reference does: the rest differ in
+        // `events` as their plain queries do (docs/conversion-differences.md).
+        if want.events != have.events {
+            continue;
+        }
+        compared += 1;
+        let name_is_identifier = want
+            .name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if want.meta == have.meta && (!name_is_identifier || want.name == have.name) {
+            equal += 1;
+        } else {
+            different.push(format!("{path}\n    {want:?}\n    {have:?}"));
+        }
+    }
+    for d in different.iter().take(5) {
+        println!("{d}");
+    }
+    println!("yara_l: {equal} / {compared} equal");
+    assert!(compared > 0, "no rule compared");
+    assert!(
+        equal * 100 >= compared * 97,
+        "yara_l: only {equal} / {compared} equal"
+    );
+}
