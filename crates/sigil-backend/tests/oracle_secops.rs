@@ -426,7 +426,10 @@ fn read_yara_l(text: &str, escaped: bool) -> Option<YaraL> {
     let name = text.strip_prefix("rule ")?.split(' ').next()?.to_string();
     let meta_start = text.find("  meta:\n")? + "  meta:\n".len();
     let events_start = text.find("\n  events:\n")?;
-    let conditions = text.find("\n  conditions:\n")?;
+    // The reference names the section `conditions:`, YARA-L and sigil `condition:`.
+    let conditions = text
+        .find("\n  condition:\n")
+        .or_else(|| text.find("\n  conditions:\n"))?;
     let meta_text = &text[meta_start..events_start];
     let mut meta = Vec::new();
     for (i, key) in META_KEYS.iter().enumerate() {
@@ -457,6 +460,60 @@ fn read_yara_l(text: &str, escaped: bool) -> Option<YaraL> {
 /// `../shared/oracle`: run with `SIGIL_ORACLE_DIR` pointing at it) whose plain query sigil
 /// writes as the reference does: same `meta` values, same `events`, and the rule name the
 /// reference's wherever that is an identifier.
+#[test]
+fn a_foreign_pipeline_is_refused() {
+    use sigil_backend::{Conversion, Pipelines};
+    let secops = TargetInfo::find("secops").expect("registered");
+    let loki = TargetInfo::find("loki").expect("registered");
+    let udm = sigil_pipeline::builtin("secops_udm").expect("built in");
+    let err = Conversion::plan(&[loki], &Pipelines::Chosen(vec![udm.clone()]))
+        .expect_err("secops_udm is not for loki");
+    assert!(
+        err.to_string().contains("secops_udm") && err.to_string().contains("loki"),
+        "{err}"
+    );
+    let sumo = sigil_pipeline::builtin("sumologic_cse").expect("built in");
+    assert!(Conversion::plan(&[secops], &Pipelines::Chosen(vec![sumo])).is_err());
+    assert!(Conversion::plan(&[secops], &Pipelines::Chosen(vec![udm])).is_ok());
+}
+
+#[test]
+fn yara_l_rules_have_the_sections_of_yara_l() {
+    use sigil_backend::format::FormatInput;
+    use sigil_backend::format::yara_l::YARA_L;
+    let text = "title: Odd \"Title\" (x)\nid: 1\ndescription: |\n  two\n  lines\nlogsource: {category: process_creation, product: windows}\n\
+                detection:\n  sel: {CommandLine|contains: 'a \"b'}\n  condition: sel\n";
+    let rule = sigil_sigma::parse_str(text).rules.remove(0);
+    let target = TargetInfo::find("secops").expect("registered");
+    let conversion = sigil_backend::Conversion::new(
+        target,
+        vec![sigil_pipeline::builtin("secops_udm").expect("built in")],
+    );
+    let converted = conversion.convert(&rule).expect("converts");
+    let got = (YARA_L.rule)(&FormatInput {
+        rule: &rule,
+        queries: &converted.queries,
+        target,
+    });
+    assert!(
+        got.starts_with("rule odd__title___x_ {\n  meta:\n"),
+        "{got}"
+    );
+    assert!(
+        got.contains("    title = \"Odd \\\"Title\\\" (x)\"\n"),
+        "{got}"
+    );
+    assert!(
+        got.contains("    description = \"two\\nlines\\n\"\n"),
+        "{got}"
+    );
+    assert!(
+        got.contains("  events:\n    $event1.metadata.event_type = \"PROCESS_LAUNCH\"\n    $event1.target.process.command_line = /a \"b/ nocase\n"),
+        "{got}"
+    );
+    assert!(got.contains("\n  condition:\n    $event1\n}\n"), "{got}");
+}
+
 #[test]
 fn yara_l_like_the_reference() {
     use sigil_backend::format::FormatInput;

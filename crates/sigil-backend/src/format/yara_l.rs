@@ -3,7 +3,8 @@
 //! (the event types on a line of their own), its `condition` that event (pySigma's `yara_l`
 //! format of pysigma-backend-secops).
 //!
-//! Unlike the reference, the rule name is an identifier (every character that is not a
+//! Unlike the reference, the section is `condition:` as YARA-L 2.0 names it (the reference
+//! writes `conditions:`, which Google SecOps does not read), the rule name is an identifier (every character that is not a
 //! letter, digit or `_` becomes `_`) and the `meta` strings are escaped (`\"`, `\\`, `\n`), so
 //! that a title or description holding quotes or several lines still makes a valid rule; a
 //! missing date is an empty string, not `None`.
@@ -179,7 +180,7 @@ fn rule_text(input: &FormatInput<'_>, query: &str, index: usize) -> String {
     for e in events {
         let _ = writeln!(out, "    {e}");
     }
-    out.push_str("\n  conditions:\n    $event1\n}\n\n");
+    out.push_str("\n  condition:\n    $event1\n}\n\n");
     out
 }
 
