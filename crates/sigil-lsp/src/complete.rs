@@ -174,9 +174,23 @@ fn fields(
     let ls = outline::logsource(&doc.text, &doc.index, range);
     knowledge::fields_for(&ls)
         .into_iter()
-        .map(|(f, pipelines)| {
+        .map(|(f, sources)| {
             let mut it = item(&f, CompletionItemKind::FIELD, replace(typed.len()));
-            it.detail = Some(format!("mapped by {}", pipelines.join(", ")));
+            let listed = sources.iter().any(|s| s == knowledge::TAXONOMY);
+            let pipelines: Vec<&str> = sources
+                .iter()
+                .map(String::as_str)
+                .filter(|s| *s != knowledge::TAXONOMY)
+                .collect();
+            it.detail = Some(match (listed, pipelines.is_empty()) {
+                (true, true) => format!("in the {}", knowledge::TAXONOMY),
+                (true, false) => format!(
+                    "in the {}; mapped by {}",
+                    knowledge::TAXONOMY,
+                    pipelines.join(", ")
+                ),
+                (false, _) => format!("mapped by {}", pipelines.join(", ")),
+            });
             it
         })
         .collect()

@@ -199,8 +199,13 @@ fn logsource_holds(c: &RuleCondition, ls: &Logsource) -> bool {
     eq(category, &ls.0) && eq(product, &ls.1) && eq(service, &ls.2)
 }
 
-/// The field names a rule of logsource `ls` can use: those the built-in pipelines map for
-/// that logsource, each with the pipelines that map it. Sorted by name.
+/// The source of a field name that SigmaHQ's taxonomy lists for a logsource (in
+/// [`fields_for`]'s lists, next to the pipelines that map the field).
+pub const TAXONOMY: &str = "SigmaHQ taxonomy";
+
+/// The field names a rule of logsource `ls` can use: those SigmaHQ's taxonomy lists for that
+/// logsource ([`TAXONOMY`]) and those the built-in pipelines map for it, each with where it
+/// comes from (the taxonomy first, then the pipelines that map it). Sorted by name.
 pub fn fields_for(ls: &Logsource) -> Vec<(String, Vec<String>)> {
     let mut out: std::collections::BTreeMap<String, BTreeSet<String>> =
         std::collections::BTreeMap::new();
@@ -224,9 +229,29 @@ pub fn fields_for(ls: &Logsource) -> Vec<(String, Vec<String>)> {
             }
         }
     }
-    out.into_iter()
+    let logsource = sigil_core::LogSource {
+        category: ls.0.clone(),
+        product: ls.1.clone(),
+        service: ls.2.clone(),
+        ..sigil_core::LogSource::default()
+    };
+    let listed = sigil_sigma::sigmahq::builtin().fields(&logsource);
+    let mut fields: Vec<(String, Vec<String>)> = out
+        .into_iter()
         .map(|(f, p)| (f, p.into_iter().collect()))
-        .collect()
+        .collect();
+    for (f, sources) in &mut fields {
+        if listed.contains(f) {
+            sources.insert(0, TAXONOMY.to_string());
+        }
+    }
+    for f in listed {
+        if !fields.iter().any(|(name, _)| name == f) {
+            fields.push((f.clone(), vec![TAXONOMY.to_string()]));
+        }
+    }
+    fields.sort_by(|a, b| a.0.cmp(&b.0));
+    fields
 }
 
 /// How each built-in pipeline writes `field` for a rule of logsource `ls`: `(pipeline,
@@ -359,6 +384,15 @@ mod tests {
     fn process_creation_fields_and_their_ecs_names() {
         let fields = fields_for(&process_creation());
         assert!(fields.iter().any(|(f, _)| f == "Image"), "{fields:?}");
+        // From SigmaHQ's taxonomy as well as the pipelines, and the taxonomy's own fields.
+        let image = fields.iter().find(|(f, _)| f == "Image").expect("Image");
+        assert_eq!(image.1.first().map(String::as_str), Some(TAXONOMY));
+        assert!(image.1.len() > 1, "{image:?}");
+        assert!(
+            fields
+                .iter()
+                .any(|(f, s)| f == "ParentImage" && s.iter().any(|s| s == TAXONOMY))
+        );
         assert!(fields.iter().any(|(f, _)| f == "CommandLine"));
         let mapped = field_mappings("Image", &process_creation());
         let ecs = mapped

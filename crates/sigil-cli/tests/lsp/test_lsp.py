@@ -144,6 +144,30 @@ async def test_completion_after_a_bar_offers_the_modifiers(client: LanguageClien
 
 
 @pytest.mark.asyncio
+async def test_completion_of_a_field_name_offers_the_logsources_fields(
+    client: LanguageClient,
+):
+    text = RULE.replace("Image|contain: '\\wmic.exe'", "Paren")
+    assert "Paren" in text
+    uri = await open_doc(client, "fields.yml", text)
+    at = position_of(text, "Paren", len("Paren"))
+    result = await client.text_document_completion_async(
+        types.CompletionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri), position=at
+        )
+    )
+    items = result.items if hasattr(result, "items") else result
+    by_label = {i.label: i for i in items}
+    # SigmaHQ's taxonomy for process_creation lists these; the pipelines map them too.
+    for field in ("ParentImage", "ParentCommandLine", "OriginalFileName"):
+        assert field in by_label, sorted(by_label)
+    assert "SigmaHQ taxonomy" in by_label["ParentImage"].detail
+    assert "sysmon" in by_label["ParentImage"].detail
+    # Fields of other logsources are not offered.
+    assert "TargetObject" not in by_label
+
+
+@pytest.mark.asyncio
 async def test_hover_on_an_attack_tag_names_the_technique(client: LanguageClient):
     uri = await open_doc(client, "hover.yml", RULE)
     result = await client.text_document_hover_async(
