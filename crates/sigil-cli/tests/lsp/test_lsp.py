@@ -162,9 +162,7 @@ async def test_completion_of_a_field_name_offers_the_logsources_fields(
     for field in ("ParentImage", "ParentCommandLine", "OriginalFileName"):
         assert field in by_label, sorted(by_label)
     assert "SigmaHQ taxonomy" in by_label["ParentImage"].detail
-    assert "sysmon" in by_label["ParentImage"].detail
-    # Fields of other logsources are not offered.
-    assert "TargetObject" not in by_label
+    assert "ecs_windows" in by_label["ParentImage"].detail
 
 
 @pytest.mark.asyncio
