@@ -35,6 +35,9 @@ enum Command {
     Coverage(cmd::coverage::Args),
     /// Convert rules to queries for SIEMs and EDRs (`--list-targets` lists them).
     Convert(cmd::convert::Args),
+    /// Every event of EVTX and JSON logs as one row of Parquet (or JSON lines), for
+    /// Spark, ClickHouse and DuckDB.
+    Export(Box<cmd::export::Args>),
     /// Run rules over EVTX and JSON logs and report every detection.
     Hunt(Box<cmd::hunt::Args>),
     /// The language server for editors (Sigma YAML, Elastic TOML), on stdin/stdout.
@@ -74,6 +77,7 @@ fn main() -> ExitCode {
         Command::Catalog(args) => cmd::catalog::run(&args),
         Command::Check(args) => cmd::check::run(&args),
         Command::Convert(args) => cmd::convert::run(&args),
+        Command::Export(args) => cmd::export::run(&args),
         Command::Hunt(args) => cmd::hunt::run(&args),
         Command::Lsp(args) => cmd::lsp::run(&args),
         Command::Metrics(args) => cmd::metrics::run(&args),

@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod check;
 pub mod convert;
 pub mod coverage;
+pub mod export;
 pub mod filter_args;
 pub mod hunt;
 pub mod lsp;
