@@ -174,16 +174,15 @@ fn encode(out: &mut Vec<u8>, value: &FieldValue<'_>) {
             out.push(INT);
             out.extend_from_slice(&i.to_le_bytes());
         }
-        FieldValue::UInt(u) => match i64::try_from(*u) {
-            Ok(i) => {
+        FieldValue::UInt(u) => {
+            if let Ok(i) = i64::try_from(*u) {
                 out.push(INT);
                 out.extend_from_slice(&i.to_le_bytes());
-            }
-            Err(_) => {
+            } else {
                 out.push(UINT);
                 out.extend_from_slice(&u.to_le_bytes());
             }
-        },
+        }
         FieldValue::Float(f) => {
             out.push(FLOAT);
             out.extend_from_slice(&f.to_le_bytes());
