@@ -12,6 +12,7 @@ use ipnet::IpNet;
 use sigil_core::{Expr, Op, Pattern, Predicate, TimePart, Value};
 
 use crate::error::CompileError;
+use crate::phrase::Phrase;
 use crate::regex_literals;
 use crate::text::{LazyRegex, LiteralSet, RegexOptions, TextMatch, required_literal};
 
@@ -97,6 +98,8 @@ pub(crate) enum ValueTest {
     Literals(Box<LiteralSet>),
     /// An unanchored regular expression over the original text.
     Regex(Box<LazyRegex>),
+    /// A phrase of words over the folded text (analysed full text).
+    Phrase(Box<Phrase>),
     /// A boolean: the value `true`/`false`, or the text `true`/`1`, `false`/`0`.
     Bool(bool),
     /// A numeric comparison; text that parses as a number counts.
@@ -489,7 +492,18 @@ fn compile_value(
         (Value::Null, Op::Equals | Op::NotEquals) => (ValueTest::Absent, None),
         // Analysed full text (an Elastic `text` field): the value is a phrase of words.
         (Value::Str(s), Op::Equals | Op::NotEquals) if p.flags.words => {
-            compile_regex(&sigil_core::words::phrase_regex(s), p)?
+            // Matched word by word; the prefilter's literals are those of the expression
+            // the converters write for it.
+            let flags = p.flags.regex;
+            let options = RegexOptions {
+                ignore_case: flags.ignore_case,
+                multi_line: flags.multi_line,
+                dot_all: flags.dot_all,
+            };
+            (
+                ValueTest::Phrase(Box::new(Phrase::compile(s))),
+                regex_literals::required_literals(&sigil_core::words::phrase_regex(s), options),
+            )
         }
         (Value::Regex(src), _) => compile_regex(src, p)?,
         (Value::Str(s), Op::Regex) => {

@@ -58,6 +58,7 @@ mod engine;
 mod error;
 pub mod fold;
 mod index;
+mod phrase;
 mod prefilter;
 mod regex_literals;
 mod scan;

@@ -520,6 +520,7 @@ impl<'e> Scan<'e> {
                 alts.iter().any(|m| m.is_match(text))
             }
             ValueTest::Regex(re) => re.is_match(self.orig(slot)),
+            ValueTest::Phrase(phrase) => phrase.is_match(self.folded(slot)),
             ValueTest::Bool(b) => {
                 if let Kind::Bool(x) = slot.kind {
                     return x == *b;
