@@ -7,9 +7,10 @@
 //! `mailboxexportrequest` occur there one after the other. An unquoted wildcard applies to
 //! one word.
 //!
-//! Everything that evaluates or converts such a predicate goes through [`phrase_regex`]:
-//! the phrase as a case-insensitive regular expression over the field's text, its words
-//! separated by runs of non-word characters and bounded by word boundaries. It differs from
+//! Everything that converts such a predicate goes through [`phrase_regex`]: the phrase as
+//! a case-insensitive regular expression over the field's text, its words separated by
+//! runs of non-word characters and bounded by word boundaries. The hunting engine compares
+//! the words of [`split`] one by one instead, with the same result. It differs from
 //! the analyser in one way, on the side of matching more: the analyser keeps `.` and `'`
 //! between letters inside a word (`cmd.exe` is one word), where the expression accepts any
 //! separator between `cmd` and `exe`.
