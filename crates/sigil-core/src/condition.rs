@@ -1,6 +1,6 @@
 //! The condition of a detection: a boolean expression over named searches.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::Span;
 
@@ -8,7 +8,7 @@ use crate::Span;
 ///
 /// `1 of` / `all of` selectors stay as written (so analyses can show them); use
 /// [`Selector::matches`] or [`crate::Detection::selected`] to resolve them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Condition {
     /// All must hold.
@@ -53,7 +53,7 @@ pub enum ConditionLeaf<'a> {
 
 /// What `1 of` / `all of` applies to: `them` (every search whose name does not start with
 /// `_`) or a name pattern with `*` wildcards (e.g. `selection_*`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Selector {
     /// `them`, or the pattern as written.
     pub pattern: String,

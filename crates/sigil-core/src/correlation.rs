@@ -1,11 +1,11 @@
 //! Sigma correlation rules and filters (meta rules that refer to other rules).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::{Detection, Op, Span};
 
 /// The kind of a correlation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CorrelationKind {
     /// Number of events per group in the time span.
@@ -68,7 +68,7 @@ impl CorrelationKind {
 }
 
 /// A reference from a meta rule to another rule, by id or by name.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CorrelationRef {
     /// The id or name as written.
     pub reference: String,
@@ -77,7 +77,7 @@ pub struct CorrelationRef {
 }
 
 /// A field alias of a correlation: one name for fields that differ between rules.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldAlias {
     /// The alias used in `group-by` / the condition.
     pub alias: String,
@@ -87,7 +87,7 @@ pub struct FieldAlias {
 
 /// The threshold of a correlation: `field` (for value_* kinds) and comparisons that
 /// must all hold (e.g. `gte: 10` and `lt: 100`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CorrelationCondition {
     /// The aggregated field, for kinds that need one.
     pub field: Option<String>,
@@ -112,7 +112,7 @@ impl CorrelationCondition {
 }
 
 /// A correlation rule.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Correlation {
     /// What is counted or sequenced.
     pub kind: CorrelationKind,
@@ -134,7 +134,7 @@ pub struct Correlation {
 
 /// A Sigma filter (meta filter rule): extra conditions that exclude events from the
 /// rules it names. Its detection's condition is combined as `rule and not filter`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Filter {
     /// The rules the filter applies to.
     pub rules: Vec<CorrelationRef>,

@@ -1,11 +1,11 @@
 //! Diagnostics: problems found while reading or checking rules.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::Span;
 
 /// How bad a diagnostic is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// The rule works, but something about it is likely wrong or unidiomatic.

@@ -1,12 +1,12 @@
 //! Search expressions: boolean combinations of predicates.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::{Pattern, Span};
 
 /// A boolean expression over predicates. A Sigma search (one search identifier) lowers to
 /// one `Expr`: a map is an `And` of its items, a list of maps an `Or`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Expr {
     /// All must hold (an empty `And` is true).
@@ -42,7 +42,7 @@ impl Expr {
 /// The values are alternatives (any one may match) unless [`Flags::all`] is set, in which
 /// case all must match. The operator applies to each value after the value encodings of
 /// [`Flags`] (see [`crate::encode`]).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Predicate {
     /// The event field, or `None` for a keyword search (matches any value of the event).
     pub field: Option<String>,
@@ -75,7 +75,7 @@ impl Predicate {
 }
 
 /// The comparison of a predicate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Op {
     /// Whole-value match; the value may hold wildcards (then it is a wildcard match).
@@ -130,7 +130,7 @@ impl Op {
 }
 
 /// A value of a predicate.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Value {
     /// A string, possibly with wildcards and placeholders.
@@ -179,7 +179,7 @@ impl std::fmt::Display for Value {
 }
 
 /// The flags that qualify a predicate (Sigma's value modifiers other than the operator).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Flags {
     /// Case-sensitive comparison (`cased`); Sigma compares case-insensitively by default.
     pub cased: bool,
@@ -203,7 +203,7 @@ pub struct Flags {
 }
 
 /// A byte encoding of a string value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Encoding {
     /// Base64 of the bytes (`base64`).
@@ -219,7 +219,7 @@ pub enum Encoding {
 }
 
 /// Regular-expression flags.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct RegexFlags {
     /// `i`: case-insensitive.
     pub ignore_case: bool,
@@ -230,7 +230,7 @@ pub struct RegexFlags {
 }
 
 /// A part of a timestamp (`minute`, `hour`, `day`, `week`, `month`, `year`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TimePart {
     /// Minute of the hour.

@@ -5,10 +5,10 @@
 //! before anything else is a plain backslash (so Windows paths need no doubling). Keeping
 //! the pieces apart means backends and the engine never re-parse escapes.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One piece of a [`Pattern`].
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Piece {
     /// Literal text.
@@ -23,7 +23,7 @@ pub enum Piece {
 
 /// A string value: literal text interleaved with wildcards and placeholders.
 /// Adjacent literals are always merged, so a wildcard-free pattern has at most one piece.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Pattern {
     pieces: Vec<Piece>,

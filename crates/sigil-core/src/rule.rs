@@ -2,12 +2,12 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::{AttackRef, Condition, Correlation, Expr, Filter, Span, parse_attack_tag};
 
 /// The language a rule was written in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RuleLanguage {
     /// Sigma YAML.
@@ -27,7 +27,7 @@ impl RuleLanguage {
 }
 
 /// Maturity of a rule.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     /// Unsupported by common backends (special syntax).
@@ -68,7 +68,7 @@ impl Status {
 }
 
 /// Severity of what a rule detects, ordered from least to most severe.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
     /// Informational.
@@ -115,7 +115,7 @@ impl std::fmt::Display for Level {
 }
 
 /// Where the events a rule needs come from.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct LogSource {
     /// e.g. `process_creation`.
     pub category: Option<String>,
@@ -130,7 +130,7 @@ pub struct LogSource {
 }
 
 /// A link from a rule to another rule (`related:`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Related {
     /// The other rule's id.
     pub id: String,
@@ -140,7 +140,7 @@ pub struct Related {
 }
 
 /// A named search (a Sigma search identifier; sigil calls it a *stage*).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Search {
     /// The identifier.
     pub name: String,
@@ -151,7 +151,7 @@ pub struct Search {
 }
 
 /// Named searches and the condition over them.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Detection {
     /// The searches, in source order.
     pub searches: Vec<Search>,
@@ -225,8 +225,46 @@ pub enum RuleBody {
     Filter(Filter),
 }
 
+/// Reads what `Serialize` writes: a map whose first entry is `type`, then the variant's
+/// fields. Serde's derived reader of an internally tagged enum buffers the whole map
+/// first (the tag may come anywhere); with the tag first, the rest is read straight into
+/// the variant.
+impl<'de> Deserialize<'de> for RuleBody {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Body;
+        impl<'de> serde::de::Visitor<'de> for Body {
+            type Value = RuleBody;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a rule body: a map with `type` first")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<RuleBody, A::Error> {
+                use serde::de::{Error, value::MapAccessDeserializer};
+                match map.next_key::<String>()?.as_deref() {
+                    Some("type") => {}
+                    _ => return Err(A::Error::custom("a rule body starts with `type`")),
+                }
+                let kind: String = map.next_value()?;
+                let rest = MapAccessDeserializer::new(map);
+                match kind.as_str() {
+                    "detection" => Detection::deserialize(rest).map(RuleBody::Detection),
+                    "correlation" => Correlation::deserialize(rest).map(RuleBody::Correlation),
+                    "filter" => Filter::deserialize(rest).map(RuleBody::Filter),
+                    other => Err(A::Error::unknown_variant(
+                        other,
+                        &["detection", "correlation", "filter"],
+                    )),
+                }
+            }
+        }
+        deserializer.deserialize_map(Body)
+    }
+}
+
 /// A detection rule of any language.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Rule {
     /// The language it was written in.
     pub language: RuleLanguage,
@@ -284,7 +322,7 @@ pub struct Rule {
 }
 
 /// A rule's query as written, with its language and position.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QuerySource {
     /// The query language as the rule names it (`eql`, `kuery`, `esql`, `lucene`).
     pub language: String,
@@ -295,7 +333,7 @@ pub struct QuerySource {
 }
 
 /// A part of a rule that the IR cannot express, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NotEvaluable {
     /// What is missing, in one sentence (e.g. "ES|QL queries are not evaluated yet").
     pub reason: String,
@@ -370,5 +408,49 @@ impl Rule {
             .as_deref()
             .or(self.name.as_deref())
             .unwrap_or(&self.title)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{CorrelationKind, Filter};
+
+    #[test]
+    fn rule_bodies_read_back_what_they_write() {
+        let detection = Detection {
+            condition_span: Span {
+                line: 3,
+                column: 4,
+                ..Span::default()
+            },
+            ..Detection::default()
+        };
+        let bodies = [
+            RuleBody::Detection(detection.clone()),
+            RuleBody::Correlation(Correlation {
+                kind: CorrelationKind::TemporalOrdered,
+                rules: Vec::new(),
+                aliases: Vec::new(),
+                group_by: vec!["Computer".to_string()],
+                timespan_secs: 300,
+                timespan: "5m".to_string(),
+                condition: None,
+                generate: true,
+            }),
+            RuleBody::Filter(Filter {
+                rules: Vec::new(),
+                detection,
+            }),
+        ];
+        for body in bodies {
+            let text = serde_json::to_string(&body).unwrap();
+            assert!(text.starts_with(r#"{"type":"#), "{text}");
+            let back: RuleBody = serde_json::from_str(&text).unwrap();
+            assert_eq!(back, body, "{text}");
+        }
+        // The tag must come first; an unknown tag is an error, not a guess.
+        assert!(serde_json::from_str::<RuleBody>(r#"{"searches":[],"type":"detection"}"#).is_err());
+        assert!(serde_json::from_str::<RuleBody>(r#"{"type":"sequence"}"#).is_err());
     }
 }

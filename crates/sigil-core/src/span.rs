@@ -1,11 +1,13 @@
 //! Source positions.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A position in a source file: 1-based line and column (in characters), and the byte
 /// offset where the node starts. A default span (`line == 0`) means "no position known",
 /// e.g. for nodes synthesised by a pipeline.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
 pub struct Span {
     /// 1-based line; 0 when unknown.
     pub line: u32,

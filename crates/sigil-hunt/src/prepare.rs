@@ -206,8 +206,18 @@ impl Hunter {
     /// are listed in [`Hunter::skipped`]; the error is for a run that has no rule left,
     /// or pipelines that cannot be read.
     pub fn load(paths: &[PathBuf], options: &HuntOptions) -> Result<Self, HuntError> {
+        Self::load_cached(paths, options, None)
+    }
+
+    /// [`Hunter::load`], with the rules of files read before taken from `cache`, which
+    /// never changes a result (see [`sigil_load::RuleCache`]).
+    pub fn load_cached(
+        paths: &[PathBuf],
+        options: &HuntOptions,
+        cache: Option<&sigil_load::RuleCache>,
+    ) -> Result<Self, HuntError> {
         let sets = pipeline_sets(&options.pipelines)?;
-        let loaded = sigil_load::load(paths, sigil_load::Options::default());
+        let loaded = sigil_load::load_cached(paths, sigil_load::Options::default(), cache);
         Self::prepare(loaded, &sets, options)
     }
 

@@ -12,6 +12,10 @@ use std::sync::Arc;
 use rayon::prelude::*;
 use sigil_core::{Diagnostic, Rule, Severity, Span};
 
+mod cache;
+
+pub use cache::RuleCache;
+
 /// The language of a rule file, from its extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum FileKind {
@@ -80,6 +84,8 @@ pub struct RuleSet {
     /// YAML files found in folders that are not Sigma rules (no `detection`,
     /// `correlation`, `filter` or `logsource`), passed over.
     pub not_rules: Vec<Arc<Path>>,
+    /// Files whose rules came from the rule cache instead of the front end.
+    pub from_cache: usize,
 }
 
 impl RuleSet {
@@ -160,20 +166,24 @@ fn io_problem(path: &Path, message: &str) -> FileDiagnostic {
 /// loads rules here leaves it out. Its errors are among the diagnostics, which name the
 /// file, line and column.
 pub fn read_file(path: &Path) -> (Vec<LoadedRule>, Vec<FileDiagnostic>) {
+    match std::fs::read(path) {
+        Ok(bytes) => read_bytes(path, &bytes),
+        Err(e) => (Vec::new(), vec![io_problem(path, &e.to_string())]),
+    }
+}
+
+/// [`read_file`] of a file already read.
+fn read_bytes(path: &Path, bytes: &[u8]) -> (Vec<LoadedRule>, Vec<FileDiagnostic>) {
     let shared: Arc<Path> = Arc::from(path);
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) => return (Vec::new(), vec![io_problem(path, &e.to_string())]),
-    };
     // One UTF-8 check serves the front end and the shared text (`from_utf8` is much
     // faster on valid text than `from_utf8_lossy`).
-    let utf8 = std::str::from_utf8(&bytes);
+    let utf8 = std::str::from_utf8(bytes);
     let (rules, mut diagnostics) = match FileKind::of(path).unwrap_or(FileKind::Sigma) {
         FileKind::Sigma => {
             // Valid text without NUL bytes is exactly what `parse_bytes` would read as text.
             let mut f = match utf8 {
                 Ok(text) if !text.contains('\0') => sigil_sigma::parse_str(text),
-                _ => sigil_sigma::parse_bytes(&bytes),
+                _ => sigil_sigma::parse_bytes(bytes),
             };
             for (rule, source) in f.rules.iter().zip(&f.sources) {
                 f.diagnostics
@@ -207,7 +217,7 @@ pub fn read_file(path: &Path) -> (Vec<LoadedRule>, Vec<FileDiagnostic>) {
     diagnostics.sort_by_key(|d| (d.span.line, d.span.column));
     let text: Arc<str> = match utf8 {
         Ok(text) => Arc::from(text),
-        Err(_) => Arc::from(String::from_utf8_lossy(&bytes).as_ref()),
+        Err(_) => Arc::from(String::from_utf8_lossy(bytes).as_ref()),
     };
     let rules = rules
         .into_iter()
@@ -251,38 +261,132 @@ fn without_broken(rules: Vec<Rule>, starts: &[Span], diagnostics: &[Diagnostic])
 
 /// Finds and reads every rule file under `paths`, in parallel on the current rayon pool.
 pub fn load(paths: &[PathBuf], options: Options) -> RuleSet {
+    load_cached(paths, options, None)
+}
+
+/// What reading one file found.
+struct FileRead {
+    rules: Vec<LoadedRule>,
+    problems: Vec<FileDiagnostic>,
+    /// A file found in a folder, with errors, that is not meant as a rule.
+    other_yaml: Option<Arc<Path>>,
+    /// The file's cache key, when its rules may be kept (read without any diagnostic).
+    key: Option<cache::Key>,
+    /// Whether its rules came from the cache.
+    hit: bool,
+}
+
+/// [`load`], with the rules of files read before taken from `cache` (see [`RuleCache`]):
+/// the result is the same, field by field, as without the cache.
+pub fn load_cached(paths: &[PathBuf], options: Options, cache: Option<&RuleCache>) -> RuleSet {
     let (files, mut diagnostics) = find_files(paths, options);
-    let read: Vec<_> = files
+    let cache_file = cache.map(|c| c.file_for(paths, options));
+    let mut cached = cache_file.as_deref().map(cache::read).unwrap_or_default();
+    let contents: Vec<(std::io::Result<Vec<u8>>, Option<cache::Key>)> = files
         .par_iter()
         .map(|p| {
-            let (rules, problems) = read_file(p);
-            // A file found in a folder, with errors, that is not meant as a rule.
-            let other_yaml = FileKind::of(p) == Some(FileKind::Sigma)
-                && !paths.contains(p)
-                && problems
-                    .iter()
-                    .any(|d| d.diagnostic.severity == Severity::Error)
-                && std::fs::read(p).is_ok_and(|bytes| {
-                    !sigil_sigma::looks_like_rule(&String::from_utf8_lossy(&bytes))
-                });
-            (rules, problems, other_yaml.then(|| Arc::from(p.as_path())))
+            let bytes = std::fs::read(p);
+            let kind = FileKind::of(p).unwrap_or(FileKind::Sigma);
+            let key = match &bytes {
+                Ok(b) if cache_file.is_some() => Some(cache::key(kind, b)),
+                _ => None,
+            };
+            (bytes, key)
         })
         .collect();
+    // Each entry is taken by the first file it belongs to; what is left is stale.
+    let hits: Vec<Option<Vec<Rule>>> = contents
+        .iter()
+        .map(|(_, key)| key.and_then(|k| cached.remove(&k)))
+        .collect();
+    let read: Vec<FileRead> = files
+        .par_iter()
+        .zip(contents)
+        .zip(hits)
+        .map(|((p, (bytes, key)), hit)| read_one(p, paths, bytes, key, hit))
+        .collect();
+    if let Some(file) = &cache_file {
+        // Written anew when a file was read by its front end or an entry is no longer used.
+        let fresh = read.iter().any(|r| r.key.is_some() && !r.hit);
+        if fresh || !cached.is_empty() {
+            let entries: Vec<(cache::Key, Vec<&Rule>)> = read
+                .iter()
+                .filter_map(|r| Some((r.key?, r.rules.iter().map(|lr| &lr.rule).collect())))
+                .collect();
+            cache::write(file, &entries);
+        }
+    }
     let mut set = RuleSet {
         files: files.len(),
+        from_cache: read.iter().filter(|r| r.hit).count(),
         ..RuleSet::default()
     };
-    for (rules, problems, other_yaml) in read {
-        if let Some(path) = other_yaml {
+    for r in read {
+        if let Some(path) = r.other_yaml {
             set.not_rules.push(path);
         } else {
-            set.rules.extend(rules);
-            diagnostics.extend(problems);
+            set.rules.extend(r.rules);
+            diagnostics.extend(r.problems);
         }
     }
     set.files -= set.not_rules.len();
     set.diagnostics = diagnostics;
     set
+}
+
+/// Reads one file found under `paths` from its `bytes`, or takes the rules the cache
+/// held for its `key`.
+fn read_one(
+    p: &Path,
+    paths: &[PathBuf],
+    bytes: std::io::Result<Vec<u8>>,
+    key: Option<cache::Key>,
+    hit: Option<Vec<Rule>>,
+) -> FileRead {
+    let bytes = match bytes {
+        Ok(b) => b,
+        Err(e) => {
+            return FileRead {
+                rules: Vec::new(),
+                problems: vec![io_problem(p, &e.to_string())],
+                other_yaml: None,
+                key: None,
+                hit: false,
+            };
+        }
+    };
+    // Only files read without any diagnostic are cached, and those are UTF-8 text.
+    if let (Some(rules), Ok(text)) = (hit, std::str::from_utf8(&bytes)) {
+        let (path, text): (Arc<Path>, Arc<str>) = (Arc::from(p), Arc::from(text));
+        return FileRead {
+            rules: rules
+                .into_iter()
+                .map(|rule| LoadedRule {
+                    rule,
+                    path: Arc::clone(&path),
+                    text: Arc::clone(&text),
+                })
+                .collect(),
+            problems: Vec::new(),
+            other_yaml: None,
+            key,
+            hit: true,
+        };
+    }
+    let (rules, problems) = read_bytes(p, &bytes);
+    let other_yaml = FileKind::of(p) == Some(FileKind::Sigma)
+        && !paths.iter().any(|given| given == p)
+        && problems
+            .iter()
+            .any(|d| d.diagnostic.severity == Severity::Error)
+        && !sigil_sigma::looks_like_rule(&String::from_utf8_lossy(&bytes));
+    FileRead {
+        key: key.filter(|_| problems.is_empty()),
+        rules,
+        problems,
+        other_yaml: other_yaml.then(|| Arc::from(p)),
+        hit: false,
+    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,183 @@
+//! The rule cache never changes what loading finds: the whole shared corpus (Sigma and
+//! Elastic rules) loaded without a cache, through a cache being written, and from the
+//! written cache is the same rule set, rule by rule; a damaged, stale or foreign cache is
+//! read anew.
+
+use std::path::{Path, PathBuf};
+
+use sigil_load::{Options, RuleCache, RuleSet, load, load_cached};
+
+fn corpus() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus");
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "../shared/corpus is missing (CI needs it)"
+        );
+        eprintln!("skipped: ../shared/corpus not found");
+        None
+    }
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("sigil-cache-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// Everything a rule set holds, comparable.
+fn assert_same(a: &RuleSet, b: &RuleSet, what: &str) {
+    assert_eq!(a.files, b.files, "{what}: files");
+    assert_eq!(a.rules.len(), b.rules.len(), "{what}: rules");
+    for (x, y) in a.rules.iter().zip(&b.rules) {
+        assert_eq!(x.path, y.path, "{what}");
+        assert!(x.rule == y.rule, "{what}: {} differs", x.path.display());
+        assert_eq!(x.text, y.text, "{what}: {}", x.path.display());
+    }
+    let shown = |s: &RuleSet| -> Vec<String> {
+        s.diagnostics
+            .iter()
+            .map(|d| format!("{d} [{}]", d.diagnostic.code))
+            .collect()
+    };
+    assert_eq!(shown(a), shown(b), "{what}: diagnostics");
+    assert_eq!(a.not_rules, b.not_rules, "{what}: not rules");
+}
+
+#[test]
+fn cached_loading_equals_uncached_over_the_corpus() {
+    let Some(corpus) = corpus() else { return };
+    let paths = vec![corpus.join("sigma"), corpus.join("elastic")];
+    let dir = temp_dir("corpus");
+    let cache = RuleCache::new(&dir);
+    let plain = load(&paths, Options::default());
+    assert!(plain.rules.len() > 3000, "{} rules", plain.rules.len());
+    assert_eq!(plain.from_cache, 0);
+
+    let writing = load_cached(&paths, Options::default(), Some(&cache));
+    assert_eq!(writing.from_cache, 0, "an empty cache holds nothing");
+    assert_same(&plain, &writing, "writing the cache");
+
+    let reading = load_cached(&paths, Options::default(), Some(&cache));
+    // Every file read without a diagnostic comes from the cache.
+    let clean = plain.files
+        - plain
+            .diagnostics
+            .iter()
+            .map(|d| &d.path)
+            .collect::<std::collections::BTreeSet<_>>()
+            .len();
+    assert!(
+        reading.from_cache >= clean - 1 && reading.from_cache > 3000,
+        "{} from the cache, {clean} clean files",
+        reading.from_cache
+    );
+    assert_same(&plain, &reading, "reading the cache");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A small folder of rules to edit.
+fn rules_folder(name: &str) -> PathBuf {
+    let dir = temp_dir(name);
+    std::fs::create_dir_all(&dir).expect("test folder");
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/rules");
+    for entry in std::fs::read_dir(examples).expect("test folder") {
+        let path = entry.expect("test folder").path();
+        if path.is_file() {
+            std::fs::copy(&path, dir.join(path.file_name().expect("test folder")))
+                .expect("test folder");
+        }
+    }
+    dir
+}
+
+fn cache_files(dir: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(dir)
+        .expect("test folder")
+        .map(|e| e.expect("test folder").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "cache"))
+        .collect()
+}
+
+#[test]
+fn a_damaged_or_stale_cache_is_read_anew() {
+    let rules = rules_folder("rules");
+    let dir = temp_dir("damaged");
+    let cache = RuleCache::new(&dir);
+    let paths = vec![rules.clone()];
+    let plain = load(&paths, Options::default());
+    assert!(!plain.rules.is_empty());
+    load_cached(&paths, Options::default(), Some(&cache));
+    let files = cache_files(&dir);
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert!(load_cached(&paths, Options::default(), Some(&cache)).from_cache > 0);
+
+    // One byte of the body changed: the body no longer hashes to the head's hash.
+    let mut bytes = std::fs::read(&files[0]).unwrap();
+    let at = bytes.len() - 10;
+    bytes[at] = if bytes[at] == b'a' { b'b' } else { b'a' };
+    std::fs::write(&files[0], &bytes).unwrap();
+    let damaged = load_cached(&paths, Options::default(), Some(&cache));
+    assert_eq!(damaged.from_cache, 0);
+    assert_same(&plain, &damaged, "damaged cache");
+    // ... and it was written anew.
+    assert!(load_cached(&paths, Options::default(), Some(&cache)).from_cache > 0);
+
+    // Cut short.
+    let whole = std::fs::read(&files[0]).unwrap();
+    std::fs::write(&files[0], &whole[..whole.len() / 2]).unwrap();
+    let short = load_cached(&paths, Options::default(), Some(&cache));
+    assert_eq!(short.from_cache, 0);
+    assert_same(&plain, &short, "truncated cache");
+
+    // A rule edited after the cache was written: the new text is read, not the cached one.
+    let victim = std::fs::read_dir(&rules)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| std::fs::read_to_string(p).is_ok_and(|t| t.starts_with("title:")))
+        .expect("a rule that starts with its title");
+    let text = std::fs::read_to_string(&victim).unwrap();
+    let edited = text.replacen("title:", "title: Edited", 1);
+    std::fs::write(&victim, edited).unwrap();
+    let after = load_cached(&paths, Options::default(), Some(&cache));
+    let fresh = load(&paths, Options::default());
+    assert_same(&fresh, &after, "edited rule");
+    assert!(
+        after
+            .rules
+            .iter()
+            .any(|r| r.rule.title.starts_with("Edited"))
+    );
+    assert_eq!(after.from_cache, fresh.files - 1);
+
+    std::fs::remove_dir_all(&dir).unwrap();
+    std::fs::remove_dir_all(&rules).unwrap();
+}
+
+#[test]
+fn another_build_does_not_read_the_cache() {
+    let rules = rules_folder("foreign-rules");
+    let dir = temp_dir("foreign");
+    let cache = RuleCache::new(&dir);
+    let paths = vec![rules.clone()];
+    load_cached(&paths, Options::default(), Some(&cache));
+    let file = &cache_files(&dir)[0];
+    let text = std::fs::read(file).unwrap();
+    let newline = text.iter().position(|&b| b == b'\n').unwrap();
+    let head = String::from_utf8(text[..newline].to_vec()).unwrap();
+    let mut words: Vec<&str> = head.split(' ').collect();
+    // The stamp of another build; the body and its hash untouched.
+    let other = "0".repeat(words[1].len());
+    words[1] = &other;
+    let mut forged = words.join(" ").into_bytes();
+    forged.extend_from_slice(&text[newline..]);
+    std::fs::write(file, forged).unwrap();
+    assert_eq!(
+        load_cached(&paths, Options::default(), Some(&cache)).from_cache,
+        0
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+    std::fs::remove_dir_all(&rules).unwrap();
+}
