@@ -42,6 +42,7 @@ const MODELS: &[(&str, &str)] = &[
         include_str!("models/security_service_install.yml"),
     ),
     ("user_created", include_str!("models/user_created.yml")),
+    ("process_access", include_str!("models/process_access.yml")),
 ];
 
 /// One piece of a field template.
@@ -249,6 +250,21 @@ pub struct Program {
     pub network: bool,
     /// Files it writes.
     pub writes: Vec<String>,
+    /// Processes it opens when its command line holds a text.
+    pub opens_if: Vec<(String, Access)>,
+    /// It writes the file its arguments name with this extension (a dump).
+    pub writes_argument: Option<String>,
+}
+
+/// A process another one opens (Sysmon's process access event).
+#[derive(Debug, Default)]
+pub struct Access {
+    /// The opened process's image.
+    pub target: String,
+    /// The access mask asked for.
+    pub access: String,
+    /// The call stack of the open, as Sysmon writes it.
+    pub call_trace: String,
 }
 
 /// `programs.yml`, read.
@@ -317,6 +333,23 @@ fn parse_programs(text: &str) -> Result<Programs, String> {
                     ));
                 }
             }
+            if let Some(Yaml::Sequence(conds)) = v.as_mapping_get("opens_if") {
+                for c in conds {
+                    let field = |f: &str| {
+                        scalar(c.as_mapping_get(f)).ok_or(format!("`opens_if` needs `{f}`"))
+                    };
+                    p.opens_if.push((
+                        field("contains")?.to_ascii_lowercase(),
+                        Access {
+                            target: field("target")?,
+                            access: field("access")?,
+                            call_trace: field("call_trace")?,
+                        },
+                    ));
+                }
+            }
+            p.writes_argument =
+                scalar(v.as_mapping_get("writes_argument")).map(|e| e.to_ascii_lowercase());
             out.programs.insert(name.to_ascii_lowercase(), p);
         }
     }
@@ -379,5 +412,12 @@ mod tests {
         let p = programs();
         assert!(p.programs["net.exe"].starts[0].0.ends_with("net1.exe"));
         assert!(p.com.contains_key("word.application"));
+        let (needle, access) = &p.programs["procdump.exe"].opens_if[0];
+        assert_eq!(needle, "lsass");
+        assert!(access.target.ends_with(r"\lsass.exe"));
+        assert_eq!(
+            p.programs["procdump.exe"].writes_argument.as_deref(),
+            Some(".dmp")
+        );
     }
 }

@@ -4,8 +4,8 @@
 use std::collections::{HashMap, HashSet};
 
 use super::SimEvent;
-use super::model::{Slots, model, programs};
-use super::text::{file_name, full_path, host_port, is_ipv4, urls};
+use super::model::{Access, Slots, model, programs};
+use super::text::{file_name, full_path, host_port, is_ipv4, split_args, urls};
 
 /// A process of the simulation, by index.
 pub type Pid = usize;
@@ -263,6 +263,18 @@ impl Sim {
             for w in &p.writes {
                 self.file(pid, w, cause);
             }
+            for (needle, a) in &p.opens_if {
+                if lower.contains(needle.as_str()) {
+                    self.process_access(pid, a, cause);
+                }
+            }
+            if let Some(ext) = &p.writes_argument {
+                for arg in split_args(args_after_program(command_line)) {
+                    if arg.to_ascii_lowercase().ends_with(ext.as_str()) {
+                        self.file(pid, &arg, cause);
+                    }
+                }
+            }
         }
         let shell = matches!(name.as_str(), "cmd.exe" | "powershell.exe" | "pwsh.exe");
         if !shell
@@ -275,6 +287,15 @@ impl Sim {
             self.registry_set(pid, &key, Some("EulaAccepted"), "DWORD (0x00000001)", cause);
         }
         pid
+    }
+
+    /// `pid` opens another process (`programs.yml` `opens_if`).
+    pub fn process_access(&mut self, pid: Pid, access: &Access, cause: &str) {
+        let mut s = self.base_slots(pid);
+        s.insert("target", access.target.clone());
+        s.insert("access", access.access.clone());
+        s.insert("call_trace", access.call_trace.clone());
+        self.emit("process_access", &s, cause);
     }
 
     /// A module load.

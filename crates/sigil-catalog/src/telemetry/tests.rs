@@ -438,6 +438,47 @@ fn a_module_that_compiles_when_imported_runs_csc_once() {
 }
 
 #[test]
+fn memory_dumpers_open_lsass_and_write_their_dump() {
+    let ev = events(&test(
+        "command_prompt",
+        r#""PathToAtomicsFolder\..\ExternalPayloads\procdump.exe" -accepteula -ma lsass.exe C:\Windows\Temp\lsass_dump.dmp"#,
+    ));
+    let access = of_kind(&ev, "process_access");
+    assert_eq!(access.len(), 1);
+    assert!(field(access[0], "SourceImage").ends_with(r"\procdump.exe"));
+    assert!(field(access[0], "TargetImage").ends_with(r"\lsass.exe"));
+    assert_eq!(field(access[0], "GrantedAccess"), "0x1fffff");
+    assert!(field(access[0], "CallTrace").contains("dbghelp.dll"));
+    let files: Vec<String> = of_kind(&ev, "file_event")
+        .iter()
+        .map(|e| field(e, "TargetFilename"))
+        .collect();
+    assert!(files.contains(&r"C:\Windows\Temp\lsass_dump.dmp".to_string()));
+
+    // comsvcs.dll's MiniDump export under rundll32, from PowerShell.
+    let ev = events(&test(
+        "powershell",
+        r"C:\Windows\System32\rundll32.exe C:\windows\System32\comsvcs.dll, MiniDump (Get-Process lsass).id $env:TEMP\lsass-comsvcs.dmp full",
+    ));
+    let access = of_kind(&ev, "process_access");
+    assert_eq!(access.len(), 1);
+    assert!(field(access[0], "SourceImage").ends_with(r"\rundll32.exe"));
+    assert!(field(access[0], "CallTrace").contains("comsvcs.dll"));
+    assert!(
+        of_kind(&ev, "file_event")
+            .iter()
+            .any(|e| field(e, "TargetFilename").ends_with(r"\AppData\Local\Temp\lsass-comsvcs.dmp"))
+    );
+
+    // Neither opens anything for other work.
+    let ev = events(&test(
+        "command_prompt",
+        r"procdump.exe -ma notepad.exe & rundll32.exe shell32.dll,Control_RunDLL",
+    ));
+    assert!(of_kind(&ev, "process_access").is_empty());
+}
+
+#[test]
 fn every_event_names_its_cause_and_elastic_names() {
     let ev = events(&test(
         "powershell",
