@@ -18,7 +18,8 @@
 //!
 //! Anything else (no cache, a cache that fails one check, a body that does not decode)
 //! reads every file with its front end and writes the cache again, whole, through a
-//! temporary file and a rename, so a reader never sees half a cache.
+//! temporary file and a rename, so a reader never sees half a cache. Writing a cache
+//! removes the folder's others that were not written for 30 days.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -130,10 +131,30 @@ fn try_read(file: &Path) -> Option<HashMap<Key, Vec<Rule>>> {
         return None;
     }
     let entries: HashMap<String, Vec<Rule>> = serde_json::from_slice(body).ok()?;
-    entries
+    let entries = entries
         .into_iter()
         .map(|(k, rules)| Some((parse_key(&k)?, rules)))
-        .collect()
+        .collect();
+    mark_used(file);
+    entries
+}
+
+/// Sets a cache's modification time to now when it is older than a day, so that a cache
+/// read every day but never rewritten is not taken for unused (see [`prune`]).
+fn mark_used(file: &Path) {
+    let day = std::time::Duration::from_hours(24);
+    let Ok(handle) = std::fs::OpenOptions::new().append(true).open(file) else {
+        return;
+    };
+    let stale = handle
+        .metadata()
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.elapsed().ok())
+        .is_some_and(|age| age > day);
+    if stale {
+        let _ = handle.set_modified(std::time::SystemTime::now());
+    }
 }
 
 fn parse_key(hex: &str) -> Option<Key> {
@@ -182,7 +203,37 @@ fn try_write(file: &Path, entries: &[(Key, Vec<&Rule>)]) -> Option<()> {
     if written.is_none() {
         let _ = std::fs::remove_file(&temp);
     }
+    prune(dir, file);
     written
+}
+
+/// Caches not written for this long are removed when another is written: each set of
+/// rule paths has its own, and paths (temporary folders, old checkouts) come and go.
+const UNUSED_FOR: std::time::Duration = std::time::Duration::from_hours(30 * 24);
+
+/// Removes the cache files of `dir` other than `keep` that were not written for
+/// [`UNUSED_FOR`].
+fn prune(dir: &Path, keep: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let is_cache = path.extension().is_some_and(|e| e == "cache")
+            && path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("rules-"));
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > UNUSED_FOR);
+        if is_cache && old && path != keep {
+            let _ = std::fs::remove_file(&path);
+        }
+    }
 }
 
 #[cfg(test)]

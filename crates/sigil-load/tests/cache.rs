@@ -181,3 +181,58 @@ fn another_build_does_not_read_the_cache() {
     std::fs::remove_dir_all(&dir).unwrap();
     std::fs::remove_dir_all(&rules).unwrap();
 }
+
+#[test]
+fn writing_a_cache_removes_caches_unused_for_a_month() {
+    let rules = rules_folder("prune-rules");
+    let dir = temp_dir("prune");
+    std::fs::create_dir_all(&dir).unwrap();
+    let set_age = |path: &Path, days: u64| {
+        let file = std::fs::OpenOptions::new().append(true).open(path).unwrap();
+        let then = std::time::SystemTime::now() - std::time::Duration::from_secs(days * 24 * 3600);
+        file.set_modified(then).unwrap();
+    };
+    let (old, recent, other) = (
+        dir.join("rules-old.cache"),
+        dir.join("rules-recent.cache"),
+        dir.join("notes.txt"),
+    );
+    for path in [&old, &recent, &other] {
+        std::fs::write(path, "x").unwrap();
+        set_age(path, 40);
+    }
+    set_age(&recent, 3);
+    load_cached(
+        std::slice::from_ref(&rules),
+        Options::default(),
+        Some(&RuleCache::new(&dir)),
+    );
+    assert!(!old.exists(), "a cache unused for 40 days is removed");
+    assert!(recent.exists() && other.exists());
+    assert_eq!(cache_files(&dir).len(), 2, "the recent one and the new one");
+
+    // A cache read (not rewritten) counts as used: it is marked when older than a day.
+    let ours = cache_files(&dir)
+        .into_iter()
+        .find(|p| *p != recent)
+        .unwrap();
+    set_age(&ours, 40);
+    assert!(
+        load_cached(
+            std::slice::from_ref(&rules),
+            Options::default(),
+            Some(&RuleCache::new(&dir))
+        )
+        .from_cache
+            > 0
+    );
+    let age = std::fs::metadata(&ours)
+        .unwrap()
+        .modified()
+        .unwrap()
+        .elapsed()
+        .unwrap();
+    assert!(age.as_secs() < 24 * 3600, "{age:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
+    std::fs::remove_dir_all(&rules).unwrap();
+}
