@@ -446,17 +446,21 @@ fn variants(
             written_for: None,
         });
     }
-    let admit = |processed: Option<&Processed>| Variant {
-        rule: processed.map_or_else(|| rule.clone(), |p| p.rule.clone()),
-        windows: if scopes.windows {
-            LogScope::windows().admits(rule, processed)
+    let admit = |processed: Option<Processed>| {
+        let windows = if scopes.windows {
+            LogScope::windows().admits(rule, processed.as_ref())
         } else {
             Admission::In
-        },
-        declared: scopes
+        };
+        let declared = scopes
             .declared
             .as_ref()
-            .map_or(Admission::In, |s| s.admits(rule, processed)),
+            .map_or(Admission::In, |s| s.admits(rule, processed.as_ref()));
+        Variant {
+            rule: processed.map_or_else(|| rule.clone(), |p| p.rule),
+            windows,
+            declared,
+        }
     };
     if !matches!(rule.body, RuleBody::Detection(_)) {
         return Ok(vec![admit(None)]);
@@ -468,12 +472,12 @@ fn variants(
         match set.process(rule) {
             Ok(p) if i == 0 => {
                 first_applied.clone_from(&p.applied);
-                list.push(admit(Some(&p)));
+                list.push(admit(Some(p)));
             }
             // A further set counts only where it does something the first did not.
             Ok(p) if !p.applied.is_subset(&first_applied) => {
                 if !list.iter().any(|v| v.rule == p.rule) {
-                    list.push(admit(Some(&p)));
+                    list.push(admit(Some(p)));
                 }
             }
             Ok(_) => {}
