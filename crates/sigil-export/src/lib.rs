@@ -2,7 +2,7 @@
 //! that Spark, ClickHouse and DuckDB read as one table, or in JSON lines.
 //!
 //! An export reads the logs as `hunt` does (the same parts, readers, time window and
-//! counts, [`sigil_hunt::read_in_order`]) and writes one row per event: the columns
+//! counts, [`sigil_hunt::Logs`]) and writes one row per event: the columns
 //! `source` (the log's path, as `hunt` reports it) and `record_id` (the event's
 //! `EventRecordID`, as `hunt` reports it), then one column per field of the event in
 //! sigil's event model ([`View::Flat`]) or its ECS view ([`View::Ecs`]).
@@ -31,8 +31,8 @@ use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use sigil_hunt::EventFilter;
-use sigil_logs::{Event, FileStats, Part};
+use sigil_hunt::{EventFilter, Logs, PartReader, ReadSummary};
+use sigil_logs::{Event, Part};
 
 pub use rows::{Kind, RECORD_ID, SOURCE};
 pub use view::View;
@@ -92,10 +92,8 @@ impl Default for ExportOptions {
 /// What an export did, for its summary.
 #[derive(Debug, Clone, Default)]
 pub struct ExportSummary {
-    /// Inputs read.
-    pub files: usize,
-    /// Events read, records and chunks skipped, read errors.
-    pub stats: FileStats,
+    /// What was read: files, events, records and chunks skipped, read errors.
+    pub read: ReadSummary,
     /// Rows written (one per event).
     pub rows: u64,
     /// The columns of the table (with `source` and `record_id`).
@@ -258,50 +256,33 @@ fn spill_block(out: &mut impl Write, map: &[u32], block: &rows::Block) -> std::i
     Ok(written)
 }
 
-/// Hands each admitted event of a part, in the chosen view, to `f`.
-fn each_event(
-    reader: &mut sigil_logs::Reader,
-    part: &Part,
-    options: &ExportOptions,
-    f: &mut dyn FnMut(&sigil_logs::RecordMeta<'_>, &dyn Event),
-) -> FileStats {
-    let filter = &options.filter;
-    filter.prepare(reader);
-    let ecs = (options.view == View::Ecs).then(sigil_pipeline::ecs::windows_to_ecs);
-    reader.read_part(part, &mut |meta, event| {
-        if !filter.admits(meta) {
-            return;
-        }
-        match ecs {
-            Some(mapping) => f(
-                meta,
-                &view::EcsOnly {
-                    view: mapping.view(event),
-                },
-            ),
-            None => f(meta, event),
-        }
-    })
+/// Hands each event of a part that the run's filter admits, in the chosen view, to `f`.
+fn each_event(events: &mut PartReader<'_>, part: &Part, view: View, f: &mut dyn FnMut(&dyn Event)) {
+    let ecs = (view == View::Ecs).then(sigil_pipeline::ecs::windows_to_ecs);
+    events.each(part, &mut |_meta, event| match ecs {
+        Some(mapping) => f(&view::EcsOnly {
+            view: mapping.view(event),
+        }),
+        None => f(event),
+    });
 }
 
-/// Exports the events of `parts` (of `files` inputs) into `dir`, which
-/// [`prepare_dir`] made ready, on the current rayon pool. `progress` hears of each step.
+/// Exports the events of `logs` into `dir`, which [`prepare_dir`] made ready, on the
+/// current rayon pool. `progress` hears of each step.
 pub fn export(
-    parts: &[Part],
-    files: usize,
+    logs: &Logs,
     dir: &Path,
     options: &ExportOptions,
     progress: &(dyn Fn(Step) + Sync),
 ) -> Result<ExportSummary, ExportError> {
     match options.format {
-        Format::Parquet => export_parquet(parts, files, dir, options, progress),
-        Format::Jsonl => export_jsonl(parts, files, dir, options, progress),
+        Format::Parquet => export_parquet(logs, dir, options, progress),
+        Format::Jsonl => export_jsonl(logs, dir, options, progress),
     }
 }
 
 fn export_parquet(
-    parts: &[Part],
-    files: usize,
+    logs: &Logs,
     dir: &Path,
     options: &ExportOptions,
     progress: &(dyn Fn(Step) + Sync),
@@ -312,23 +293,19 @@ fn export_parquet(
     let mut offset = 0u64;
     let mut blocks = Vec::new();
     let mut columns = rows::Columns::default();
-    let mut summary = ExportSummary {
-        files,
-        ..ExportSummary::default()
-    };
-    sigil_hunt::read_in_order(
-        parts,
+    let mut rows = 0;
+    let read = logs.read(
+        &options.filter,
+        &|| progress(Step::PartRead),
         || (),
-        |(), reader, _i, part| {
+        |(), events, part| {
             let mut block = rows::Block::new(part.input.path.to_string_lossy().into_owned());
-            let stats = each_event(reader, part, options, &mut |_meta, event| {
+            each_event(events, part, options.view, &mut |event| {
                 block.push(rows::record_id(event), event);
             });
-            progress(Step::PartRead);
-            (block, stats)
+            block
         },
-        |_i, (block, stats): (rows::Block, FileStats)| {
-            summary.stats.merge(stats);
+        |block: rows::Block| {
             if block.rows == 0 {
                 return Ok(());
             }
@@ -339,7 +316,7 @@ fn export_parquet(
                 rows: block.rows,
             });
             offset += len;
-            summary.rows += block.rows;
+            rows += block.rows;
             Ok::<(), ExportError>(())
         },
     )?;
@@ -352,47 +329,46 @@ fn export_parquet(
         blocks,
         columns,
     };
-    summary.columns = spill.columns.names.len() + 2;
-    summary.written = parquet_out::write(&spill, dir, options, progress)?;
-    Ok(summary)
+    Ok(ExportSummary {
+        read,
+        rows,
+        columns: spill.columns.names.len() + 2,
+        written: parquet_out::write(&spill, dir, options, progress)?,
+    })
 }
 
 fn export_jsonl(
-    parts: &[Part],
-    files: usize,
+    logs: &Logs,
     dir: &Path,
     options: &ExportOptions,
     progress: &(dyn Fn(Step) + Sync),
 ) -> Result<ExportSummary, ExportError> {
-    let mut summary = ExportSummary {
-        files,
-        ..ExportSummary::default()
-    };
+    let mut written = Vec::new();
+    let mut rows = 0;
     let mut out: Option<(PathBuf, BufWriter<std::fs::File>)> = None;
     let mut in_file = 0u64;
-    sigil_hunt::read_in_order(
-        parts,
+    let read = logs.read(
+        &options.filter,
+        &|| progress(Step::PartRead),
         || (),
-        |(), reader, _i, part| {
+        |(), events, part| {
             let source: Arc<str> = Arc::from(part.input.path.to_string_lossy().as_ref());
             let mut lines: Vec<Vec<u8>> = Vec::new();
-            let stats = each_event(reader, part, options, &mut |_meta, event| {
+            each_event(events, part, options.view, &mut |event| {
                 lines.push(json_line(&source, rows::record_id(event), event));
             });
-            progress(Step::PartRead);
-            (lines, stats)
+            lines
         },
-        |_i, (lines, stats): (Vec<Vec<u8>>, FileStats)| {
-            summary.stats.merge(stats);
+        |lines: Vec<Vec<u8>>| {
             for line in lines {
                 if out.is_none() || in_file >= options.rows_per_file {
                     if let Some((path, mut w)) = out.take() {
                         w.flush().map_err(io(&path))?;
                         progress(Step::FileWritten);
                     }
-                    let path = dir.join(file_name(summary.written.len(), Format::Jsonl));
+                    let path = dir.join(file_name(written.len(), Format::Jsonl));
                     let file = std::fs::File::create(&path).map_err(io(&path))?;
-                    summary.written.push(path.clone());
+                    written.push(path.clone());
                     out = Some((path, BufWriter::with_capacity(1 << 18, file)));
                     in_file = 0;
                 }
@@ -400,7 +376,7 @@ fn export_jsonl(
                     w.write_all(&line).map_err(io(path))?;
                 }
                 in_file += 1;
-                summary.rows += 1;
+                rows += 1;
             }
             Ok::<(), ExportError>(())
         },
@@ -409,7 +385,12 @@ fn export_jsonl(
         w.flush().map_err(io(&path))?;
         progress(Step::FileWritten);
     }
-    Ok(summary)
+    Ok(ExportSummary {
+        read,
+        rows,
+        columns: 0,
+        written,
+    })
 }
 
 /// One event as a JSON line: `source`, `record_id`, then the event's fields (a field

@@ -8,30 +8,34 @@
 //!    be hunted with — broken, disabled, not for the logs at hand, rejected by the
 //!    pipelines — each with its reason ([`Hunter::skipped`]), runs the others through the
 //!    pipelines (`sigil-pipeline`) and compiles them once (`sigil-engine`).
-//! 2. [`Hunter::run`] reads the logs (`sigil-logs`) in parts on the current rayon pool,
-//!    evaluates every event against the rules that are for it, and hands each
-//!    [`Finding`] to a sink in input order whatever the thread count; correlations
-//!    come last. [`read_in_order`] is that ordered parallel reading on its own, for
-//!    commands that read logs without rules.
-//! 3. [`TimeSorter`] puts findings in time order across logs (`--sort time`), merging
+//! 2. [`Logs::find`] finds the logs under the paths a command was given (`sigil-logs`),
+//!    split into parts; [`Logs::read`] reads them in parallel through the time window and
+//!    computer filter, results in input order, and counts what was read, skipped and
+//!    unreadable ([`ReadSummary`]): every log-reading command (`hunt`, `search`,
+//!    `metrics`, `export`) starts there. [`read_in_order`] is the ordered parallel reading
+//!    beneath it.
+//! 3. [`Hunter::hunt`] reads the logs so, evaluates every event against the rules that
+//!    are for it, and hands each [`Finding`] to a sink in input order whatever the thread
+//!    count; correlations come last.
+//! 4. [`TimeSorter`] puts findings in time order across logs (`--sort time`), merging
 //!    sorted runs kept in temporary files, so memory stays bounded.
-//! 4. [`Hunter::live`] evaluates events one at a time as they arrive (`sigil watch`),
-//!    each as [`Hunter::run`] would; correlations fire as their hits come in, over
+//! 5. [`Hunter::live`] evaluates events one at a time as they arrive (`sigil watch`),
+//!    each as [`Hunter::hunt`] would; correlations fire as their hits come in, over
 //!    windows the caller keeps ([`LiveScan::correlate`]).
-//! 5. [`rule_tests`] runs rules against the samples their authors recorded (SigmaHQ's
+//! 6. [`rule_tests`] runs rules against the samples their authors recorded (SigmaHQ's
 //!    regression data) and against logs known to be benign (`sigil test`).
 //!
 //! ```no_run
-//! use sigil_hunt::{HuntOptions, Hunter, LogMix, RunOptions};
+//! use sigil_hunt::{HuntOptions, Hunter, Logs, RunOptions};
 //!
-//! let logs = sigil_logs::discover(&["logs/"]);
+//! let logs = Logs::find(&["logs/".into()], &|_| false)?;
 //! let options = HuntOptions {
-//!     logs: LogMix { evtx: true, json: true },
+//!     logs: logs.mix(),
 //!     ..HuntOptions::default()
 //! };
 //! let hunter = Hunter::load(&["rules/".into()], &options)?;
 //! let mut line = Vec::new();
-//! hunter.run(&logs.inputs, &RunOptions::default(), &|| {}, &mut |finding| {
+//! hunter.hunt(&logs, &RunOptions::default(), &|| {}, &mut |finding| {
 //!     finding.write_jsonl(&mut line);
 //!     Ok(())
 //! })?;
@@ -42,6 +46,7 @@ mod details;
 mod filter;
 mod finding;
 mod live;
+mod logs;
 mod metrics;
 mod ordered;
 mod prepare;
@@ -54,6 +59,7 @@ pub use details::{BUILTIN_DETAILS, Details, DetailsError, KeyKind, Template};
 pub use filter::{ComputerPattern, EventFilter};
 pub use finding::{Finding, event_json, json_value};
 pub use live::{LiveScan, WindowName};
+pub use logs::{Logs, LogsError, PartReader, ReadSummary};
 pub use metrics::{ComputerRow, EventRow, FileRow, LogonRow, Metrics, MetricsReport};
 pub use ordered::{MAX_PARTS_AHEAD, read_in_order};
 pub use prepare::{

@@ -5,11 +5,11 @@ use std::sync::Arc;
 
 use sigil_core::Level;
 use sigil_engine::{CorrelationHits, Detection, Scan};
-use sigil_logs::{FileStats, FlatEvent, Input, InputKind, Part};
+use sigil_logs::{FileStats, FlatEvent, Input, InputKind};
 
 use crate::filter::EventFilter;
 use crate::finding::Finding;
-use crate::ordered::read_in_order;
+use crate::logs::Logs;
 use crate::prepare::{Hunter, SkipKind, SkippedRule};
 
 /// EVTX files are read in parts of this many 64 KiB chunks.
@@ -29,8 +29,10 @@ pub struct RunOptions {
 pub struct RunSummary {
     /// Inputs read.
     pub files: usize,
-    /// Events read, records and chunks skipped, read errors.
+    /// Events read, records and chunks skipped, read errors inside files.
     pub stats: FileStats,
+    /// Paths found that could not be read as logs, then errors inside files, as messages.
+    pub read_errors: Vec<String>,
     /// Findings handed on.
     pub findings: usize,
     /// Matches left out of correlations for want of a readable timestamp.
@@ -49,7 +51,6 @@ pub struct RunSummary {
 struct PartResult {
     hits: CorrelationHits,
     found: Vec<Finding>,
-    stats: FileStats,
     unknown: u64,
 }
 
@@ -72,20 +73,13 @@ impl Hunter {
         progress: &(dyn Fn() + Sync),
         sink: &mut (dyn FnMut(&Finding) -> std::io::Result<()> + Send),
     ) -> std::io::Result<RunSummary> {
-        let parts = sigil_logs::split_into_parts(inputs, DEFAULT_CHUNKS_PER_PART);
-        self.run_parts(&parts, inputs.len(), options, progress, sink)
+        self.hunt(&Logs::of(inputs.to_vec()), options, progress, sink)
     }
 
-    /// The parts to read for `inputs`, for callers that report progress per part.
-    pub fn parts(inputs: &[Input]) -> Vec<Part> {
-        sigil_logs::split_into_parts(inputs, DEFAULT_CHUNKS_PER_PART)
-    }
-
-    /// [`Hunter::run`] over parts already split.
-    pub fn run_parts(
+    /// [`Hunter::run`] over logs found with [`Logs::find`].
+    pub fn hunt(
         &self,
-        parts: &[Part],
-        files: usize,
+        logs: &Logs,
         options: &RunOptions,
         progress: &(dyn Fn() + Sync),
         sink: &mut (dyn FnMut(&Finding) -> std::io::Result<()> + Send),
@@ -93,42 +87,32 @@ impl Hunter {
         let engine = &self.engine;
         let fields = &engine.options().summary_fields;
         let min_level = options.min_level;
-        let filter = &options.filter;
         let is_reported = |d: &Detection<'_>| self.reports(d.rule, min_level);
-        let mut summary = RunSummary {
-            files,
-            ..RunSummary::default()
-        };
+        let mut summary = RunSummary::default();
         let mut hits = CorrelationHits::default();
         let masks = &self.masks;
-        read_in_order(
-            parts,
+        let read = logs.read(
+            &options.filter,
+            progress,
             || engine.scan(),
-            |scan, reader, _i, part| {
+            |scan, events, part| {
                 scan.set_source(Some(Arc::from(part.input.path.to_string_lossy().as_ref())));
                 let evtx = part.input.kind == InputKind::Evtx;
                 let mut found = Vec::new();
                 let mut unknown = 0;
-                filter.prepare(reader);
-                let stats = reader.read_part(part, &mut |meta, event| {
-                    if !filter.admits(meta) {
-                        return;
-                    }
+                events.each(part, &mut |_meta, event| {
                     if self.evaluate(scan, event, evtx, min_level, &mut found) {
                         unknown += 1;
                     }
                 });
-                progress();
                 PartResult {
                     hits: scan.take_hits(),
                     found,
-                    stats,
                     unknown,
                 }
             },
-            |_i, part: PartResult| {
+            |part: PartResult| {
                 hits.merge(part.hits);
-                summary.stats.merge(part.stats);
                 summary.unknown_events += part.unknown;
                 for f in &part.found {
                     summary.findings += 1;
@@ -137,6 +121,9 @@ impl Hunter {
                 Ok::<(), std::io::Error>(())
             },
         )?;
+        summary.files = read.files;
+        summary.stats = read.stats;
+        summary.read_errors = read.read_errors;
         summary.untimed = hits.untimed;
         let mut correlated = Vec::new();
         engine.finish(hits, &mut |d: &Detection<'_>| {

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use sigil_export::{ExportOptions, Step};
+use sigil_hunt::Logs;
 
 use super::{count, join_paths};
 
@@ -75,17 +76,15 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
 
 fn export(args: &Args) -> anyhow::Result<ExitCode> {
     let filter = args.filter.event_filter()?;
-    let mut discovery = sigil_logs::discover(&args.logs);
-    super::no_missing_logs(&discovery, &args.logs)?;
     // The output folder may lie among the logs: what an earlier export wrote there is not
     // a log to read.
-    if let Ok(out) = args.output.canonicalize() {
-        discovery
-            .inputs
-            .retain(|input| !input.path.canonicalize().is_ok_and(|p| p.starts_with(&out)));
-    }
-    if discovery.inputs.is_empty() {
-        for e in &discovery.errors {
+    let out = args.output.canonicalize().ok();
+    let logs = Logs::find(&args.logs, &|path| {
+        out.as_deref()
+            .is_some_and(|out| path.canonicalize().is_ok_and(|p| p.starts_with(out)))
+    })?;
+    if logs.is_empty() {
+        for e in logs.unreadable() {
             eprintln!("read error: {e}");
         }
         anyhow::bail!("no event could be read from {}", join_paths(&args.logs));
@@ -103,53 +102,27 @@ fn export(args: &Args) -> anyhow::Result<ExitCode> {
         filter,
         ..ExportOptions::default()
     };
-    let parts =
-        sigil_logs::split_into_parts(&discovery.inputs, sigil_logs::DEFAULT_CHUNKS_PER_PART);
-    let progress = progress_bar(args, parts.len() as u64);
-    let summary = sigil_export::export(
-        &parts,
-        discovery.inputs.len(),
-        &args.output,
-        &options,
-        &|step| match step {
-            Step::PartRead => progress.inc(1),
-            Step::Writing(files) => {
-                progress.set_position(0);
-                progress.set_length(files as u64);
-                progress.set_message("writing");
-            }
-            Step::FileWritten if options.format == sigil_export::Format::Parquet => {
-                progress.inc(1);
-            }
-            Step::FileWritten => {}
-        },
-    )?;
+    let progress = progress_bar(args, logs.parts().len() as u64);
+    let summary = sigil_export::export(&logs, &args.output, &options, &|step| match step {
+        Step::PartRead => progress.inc(1),
+        Step::Writing(files) => {
+            progress.set_position(0);
+            progress.set_length(files as u64);
+            progress.set_message("writing");
+        }
+        Step::FileWritten if options.format == sigil_export::Format::Parquet => {
+            progress.inc(1);
+        }
+        Step::FileWritten => {}
+    })?;
     progress.finish_and_clear();
-    let stats = &summary.stats;
-    for e in discovery
-        .errors
-        .iter()
-        .map(ToString::to_string)
-        .chain(stats.errors.iter().cloned())
-    {
+    let read = &summary.read;
+    let stats = &read.stats;
+    for e in &read.read_errors {
         eprintln!("read error: {e}");
     }
-    let errors = discovery.errors.len() + stats.errors.len();
-    eprintln!(
-        "{}, {} ({} and {} skipped, {})",
-        count(summary.files, "file", "files"),
-        count(stats.events as usize, "event", "events"),
-        count(stats.skipped_records as usize, "record", "records"),
-        count(stats.skipped_chunks as usize, "chunk", "chunks"),
-        count(errors, "read error", "read errors"),
-    );
-    if stats.outside_window > 0 || stats.chunks_outside_window > 0 {
-        eprintln!(
-            "{} outside the time window, and {} not read for it",
-            count(stats.outside_window as usize, "event", "events"),
-            count(stats.chunks_outside_window as usize, "chunk", "chunks"),
-        );
-    }
+    let errors = read.read_errors.len();
+    super::print_read_counts(read.files, stats, errors);
     if errors > 0 || stats.skipped_chunks > 0 {
         eprintln!(
             "warning: some logs could not be read in full (see above); --strict makes this an error"
@@ -166,10 +139,10 @@ fn export(args: &Args) -> anyhow::Result<ExitCode> {
             String::new()
         },
     );
-    if stats.events + stats.outside_window + stats.chunks_outside_window == 0 {
+    if read.nothing_read() {
         anyhow::bail!("no event could be read from {}", join_paths(&args.logs));
     }
-    if args.strict && (errors > 0 || stats.skipped_chunks > 0) {
+    if args.strict && read.incomplete() {
         eprintln!("sigil: --strict: some logs could not be read in full");
         return Ok(ExitCode::from(2));
     }

@@ -13,8 +13,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use sigil_core::{Level, Status};
 use sigil_hunt::{
-    Finding, HuntError, HuntOptions, Hunter, LogMix, RuleSelection, RunOptions, SkipKind,
-    SkippedRule,
+    Finding, HuntError, HuntOptions, Hunter, Logs, RuleSelection, RunOptions, SkipKind, SkippedRule,
 };
 use sigil_pipeline::LogScope;
 
@@ -148,18 +147,17 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
 }
 
 fn hunt(args: &Args) -> anyhow::Result<ExitCode> {
-    let mut discovery = sigil_logs::discover(&args.logs);
-    super::no_missing_logs(&discovery, &args.logs)?;
     // The output file may lie among the logs (`hunt logs/ -o logs/found.jsonl`): a previous
     // run's output is not a log to hunt in, and this run's is being written.
-    if let Some(output) = args.output.as_deref().and_then(resolved) {
-        discovery.inputs.retain(|input| {
-            input.path.file_name() != output.file_name()
-                || input.path.canonicalize().ok().as_deref() != Some(output.as_path())
-        });
-    }
-    if discovery.inputs.is_empty() {
-        for e in &discovery.errors {
+    let output = args.output.as_deref().and_then(resolved);
+    let logs = Logs::find(&args.logs, &|path| {
+        output.as_deref().is_some_and(|output| {
+            path.file_name() == output.file_name()
+                && path.canonicalize().ok().as_deref() == Some(output)
+        })
+    })?;
+    if logs.is_empty() {
+        for e in logs.unreadable() {
             eprintln!("read error: {e}");
         }
         anyhow::bail!("no event could be read from {}", join_paths(&args.logs));
@@ -178,7 +176,7 @@ fn hunt(args: &Args) -> anyhow::Result<ExitCode> {
         json_logsource: args.logsource.clone(),
         all_logsources: args.all_logsources,
         include_disabled: args.include_disabled,
-        logs: LogMix::of(&discovery.inputs),
+        logs: logs.mix(),
         select,
     };
     let details = match &args.details {
@@ -196,9 +194,7 @@ fn hunt(args: &Args) -> anyhow::Result<ExitCode> {
     if let Some(details) = details {
         hunter.set_details(details);
     }
-    let read_errors: Vec<String> = discovery.errors.iter().map(ToString::to_string).collect();
-    let parts = Hunter::parts(&discovery.inputs);
-    let progress = progress_bar(args, parts.len() as u64);
+    let progress = progress_bar(args, logs.parts().len() as u64);
     let mut out = Output::open(args.format, args.profile, args.output.as_deref())?;
     let mut tally = Tally::default();
     let mut sorter = (args.sort == Sort::Time).then(sigil_hunt::TimeSorter::default);
@@ -206,9 +202,8 @@ fn hunt(args: &Args) -> anyhow::Result<ExitCode> {
         .report
         .as_ref()
         .map(|_| sigil_site::report::HuntReport::new());
-    let summary = hunter.run_parts(
-        &parts,
-        discovery.inputs.len(),
+    let summary = hunter.hunt(
+        &logs,
         &RunOptions {
             min_level: args.min_level,
             filter,
@@ -233,11 +228,10 @@ fn hunt(args: &Args) -> anyhow::Result<ExitCode> {
     if let (Some(r), Some(path)) = (hunt_report, &args.report) {
         report::write(r, path, &hunter, &summary, &args.logs, &args.rules)?;
     }
-    let unreadable = read_errors.len() + summary.stats.errors.len();
+    let unreadable = summary.read_errors.len();
     report(&Report {
         hunter: &hunter,
         summary: &summary,
-        read_errors: &read_errors,
         tally: &tally,
     });
     // The process ends with the hunt: freeing thousands of compiled rules and their
@@ -297,7 +291,6 @@ impl Tally {
 struct Report<'a> {
     hunter: &'a Hunter,
     summary: &'a sigil_hunt::RunSummary,
-    read_errors: &'a [String],
     tally: &'a Tally,
 }
 
@@ -334,7 +327,7 @@ fn report_skipped(skipped: &[SkippedRule]) {
 
 fn report(r: &Report<'_>) {
     let s = r.summary;
-    for e in r.read_errors.iter().chain(&s.stats.errors) {
+    for e in &s.read_errors {
         eprintln!("read error: {e}");
     }
     let mut skipped: Vec<SkippedRule> = r.hunter.skipped().to_vec();
@@ -348,22 +341,8 @@ fn report(r: &Report<'_>) {
         .rev()
         .map(|(l, n)| format!("{} {n}", l.map_or("no level", Level::name)))
         .collect();
-    let errors = r.read_errors.len() + s.stats.errors.len();
-    eprintln!(
-        "{}, {} ({} and {} skipped, {})",
-        count(s.files, "file", "files"),
-        count(s.stats.events as usize, "event", "events"),
-        count(s.stats.skipped_records as usize, "record", "records"),
-        count(s.stats.skipped_chunks as usize, "chunk", "chunks"),
-        count(errors, "read error", "read errors"),
-    );
-    if s.stats.outside_window > 0 || s.stats.chunks_outside_window > 0 {
-        eprintln!(
-            "{} outside the time window, and {} not read for it",
-            count(s.stats.outside_window as usize, "event", "events"),
-            count(s.stats.chunks_outside_window as usize, "chunk", "chunks"),
-        );
-    }
+    let errors = s.read_errors.len();
+    super::print_read_counts(s.files, &s.stats, errors);
     let loaded = r.hunter.loaded();
     let left_out = skipped
         .iter()

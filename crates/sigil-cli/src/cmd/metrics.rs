@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use sigil_hunt::{Metrics, MetricsReport};
+use sigil_hunt::{Logs, Metrics, MetricsReport};
 
 /// Output formats of `sigil metrics`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -55,20 +55,17 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
 
 fn metrics(args: &Args) -> anyhow::Result<ExitCode> {
     let filter = args.filter.event_filter()?;
-    let discovery = sigil_logs::discover(&args.logs);
-    super::no_missing_logs(&discovery, &args.logs)?;
-    for e in &discovery.errors {
+    let logs = Logs::find(&args.logs, &|_| false)?;
+    for e in logs.unreadable() {
         eprintln!("read error: {e}");
     }
-    if discovery.inputs.is_empty() {
+    if logs.is_empty() {
         anyhow::bail!("no log to read in {}", super::join_paths(&args.logs));
     }
-    let parts =
-        sigil_logs::split_into_parts(&discovery.inputs, sigil_logs::DEFAULT_CHUNKS_PER_PART);
     let progress = if args.no_progress || !std::io::stderr().is_terminal() {
         indicatif::ProgressBar::hidden()
     } else {
-        let bar = indicatif::ProgressBar::new(parts.len() as u64);
+        let bar = indicatif::ProgressBar::new(logs.parts().len() as u64);
         if let Ok(style) = indicatif::ProgressStyle::with_template(
             "{spinner} counting [{bar:30}] {pos}/{len} parts {elapsed}",
         ) {
@@ -77,29 +74,24 @@ fn metrics(args: &Args) -> anyhow::Result<ExitCode> {
         bar
     };
     let mut total = Metrics::new(args.logons);
-    let mut stats = sigil_logs::FileStats::default();
-    sigil_hunt::read_in_order(
-        &parts,
-        || (),
-        |(), reader, _i, part| {
-            filter.prepare(reader);
-            let mut m = Metrics::new(args.logons);
-            m.file_read(&part.input.path.to_string_lossy());
-            let stats = reader.read_part(part, &mut |meta, event| {
-                if filter.admits(meta) {
-                    m.add(meta, event);
-                }
-            });
-            progress.inc(1);
-            (m, stats)
-        },
-        |_i, (m, s): (Metrics, sigil_logs::FileStats)| {
-            total.merge(m);
-            stats.merge(s);
-            Ok::<(), std::convert::Infallible>(())
-        },
-    )
-    .unwrap_or_else(|never| match never {});
+    let read = logs
+        .read(
+            &filter,
+            &|| progress.inc(1),
+            || (),
+            |(), events, part| {
+                let mut m = Metrics::new(args.logons);
+                m.file_read(&part.input.path.to_string_lossy());
+                events.each(part, &mut |meta, event| m.add(meta, event));
+                m
+            },
+            |m: Metrics| {
+                total.merge(m);
+                Ok::<(), std::convert::Infallible>(())
+            },
+        )
+        .unwrap_or_else(|never| match never {});
+    let stats = read.stats;
     progress.finish_and_clear();
     for e in &stats.errors {
         eprintln!("read error: {e}");

@@ -42,21 +42,29 @@ pub fn worker_pool(threads: Option<usize>) -> anyhow::Result<rayon::ThreadPool> 
     pool.build().context("cannot start worker threads")
 }
 
-/// A log path given on the command line that does not exist is a mistake in the command,
-/// not a clean log: an error naming every such path.
-pub fn no_missing_logs(
-    discovery: &sigil_logs::Discovery,
-    given: &[std::path::PathBuf],
-) -> anyhow::Result<()> {
-    let missing: Vec<String> = discovery
-        .errors
-        .iter()
-        .filter(|e| given.iter().any(|p| p.as_path() == e.path()))
-        .filter(|e| !e.path().exists())
-        .map(ToString::to_string)
-        .collect();
-    anyhow::ensure!(missing.is_empty(), "{}", missing.join("; "));
-    Ok(())
+/// The counts of a log-reading command's summary: `N files, N events (N records and N
+/// chunks skipped, N read errors)`, and what the time window left out.
+pub fn print_read_counts(files: usize, stats: &sigil_logs::FileStats, errors: usize) {
+    eprintln!(
+        "{}, {} ({} and {} skipped, {})",
+        count(files, "file", "files"),
+        count(stats.events as usize, "event", "events"),
+        count(stats.skipped_records as usize, "record", "records"),
+        count(stats.skipped_chunks as usize, "chunk", "chunks"),
+        count(errors, "read error", "read errors"),
+    );
+    print_window_counts(stats);
+}
+
+/// What the time window left out, when it left out anything.
+pub fn print_window_counts(stats: &sigil_logs::FileStats) {
+    if stats.outside_window > 0 || stats.chunks_outside_window > 0 {
+        eprintln!(
+            "{} outside the time window, and {} not read for it",
+            count(stats.outside_window as usize, "event", "events"),
+            count(stats.chunks_outside_window as usize, "chunk", "chunks"),
+        );
+    }
 }
 
 /// Worker threads beyond a few per core only cost memory and start-up time: a request for

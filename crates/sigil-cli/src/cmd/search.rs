@@ -1,8 +1,8 @@
 //! `sigil search LOGS... (PATTERN | -e REGEX | --field NAME=VALUE | --eql Q)...`: every
 //! event that matches, without rules.
 //!
-//! The search itself is `sigil-hunt`'s ([`sigil_hunt::Search`]); logs are read in parallel
-//! parts with hits in input order ([`sigil_hunt::read_in_order`]), through the same
+//! The search itself is `sigil-hunt`'s ([`sigil_hunt::Search`]); logs are found and read
+//! in parallel parts with hits in input order ([`sigil_hunt::Logs`]), through the same
 //! filters as `hunt`. This module turns arguments into needles, writes hits and maps the
 //! outcome to an exit code.
 
@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use sigil_hunt::{Hit, Needle, Search};
+use sigil_hunt::{Hit, Logs, Needle, Search};
 
 /// Output formats of `sigil search`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -96,23 +96,20 @@ fn needles(args: &Args) -> anyhow::Result<(Vec<PathBuf>, Vec<Needle>)> {
 }
 
 fn search(args: &Args) -> anyhow::Result<ExitCode> {
-    let (logs, needles) = needles(args)?;
+    let (paths, needles) = needles(args)?;
     let search = Search::new(&needles, args.case_sensitive, args.all)?;
     let filter = args.filter.event_filter()?;
-    let discovery = sigil_logs::discover(&logs);
-    super::no_missing_logs(&discovery, &logs)?;
-    for e in &discovery.errors {
+    let logs = Logs::find(&paths, &|_| false)?;
+    for e in logs.unreadable() {
         eprintln!("read error: {e}");
     }
-    if discovery.inputs.is_empty() {
-        anyhow::bail!("no log to search in {}", super::join_paths(&logs));
+    if logs.is_empty() {
+        anyhow::bail!("no log to search in {}", super::join_paths(&paths));
     }
-    let parts =
-        sigil_logs::split_into_parts(&discovery.inputs, sigil_logs::DEFAULT_CHUNKS_PER_PART);
     let progress = if args.no_progress || !std::io::stderr().is_terminal() {
         indicatif::ProgressBar::hidden()
     } else {
-        let bar = indicatif::ProgressBar::new(parts.len() as u64);
+        let bar = indicatif::ProgressBar::new(logs.parts().len() as u64);
         if let Ok(style) = indicatif::ProgressStyle::with_template(
             "{spinner} searching [{bar:30}] {pos}/{len} parts {elapsed}",
         ) {
@@ -123,16 +120,15 @@ fn search(args: &Args) -> anyhow::Result<ExitCode> {
     let mut out = Output::open(args.format, args.output.as_ref())?;
     // The table shows each event's key fields (its details template) where there is one.
     let details = (args.format == Format::Table).then(sigil_hunt::Details::builtin);
-    let mut stats = sigil_logs::FileStats::default();
     let mut found = 0usize;
-    sigil_hunt::read_in_order(
-        &parts,
+    let read = logs.read(
+        &filter,
+        &|| progress.inc(1),
         || search.scan(),
-        |scan, reader, _i, part| {
-            filter.prepare(reader);
+        |scan, events, part| {
             let mut hits = Vec::new();
-            let stats = reader.read_part(part, &mut |meta, event| {
-                if filter.admits(meta) && search.matches(scan, event) {
+            events.each(part, &mut |meta, event| {
+                if search.matches(scan, event) {
                     let text = details
                         .as_ref()
                         .map(|d| d.render(event, &[]))
@@ -140,11 +136,9 @@ fn search(args: &Args) -> anyhow::Result<ExitCode> {
                     hits.push((Hit::of(meta, event), text));
                 }
             });
-            progress.inc(1);
-            (hits, stats)
+            hits
         },
-        |_i, (hits, part_stats): (Vec<(Hit, String)>, sigil_logs::FileStats)| {
-            stats.merge(part_stats);
+        |hits: Vec<(Hit, String)>| {
             for (hit, text) in &hits {
                 found += 1;
                 out.write(hit, text)?;
@@ -154,6 +148,7 @@ fn search(args: &Args) -> anyhow::Result<ExitCode> {
     )?;
     progress.finish_and_clear();
     out.finish()?;
+    let stats = &read.stats;
     for e in &stats.errors {
         eprintln!("read error: {e}");
     }
@@ -161,18 +156,12 @@ fn search(args: &Args) -> anyhow::Result<ExitCode> {
     eprintln!(
         "{} searched in {} ({} and {} skipped); {} found",
         count(stats.events as usize, "event", "events"),
-        count(discovery.inputs.len(), "file", "files"),
+        count(read.files, "file", "files"),
         count(stats.skipped_records as usize, "record", "records"),
         count(stats.skipped_chunks as usize, "chunk", "chunks"),
         count(found, "event", "events"),
     );
-    if stats.outside_window > 0 || stats.chunks_outside_window > 0 {
-        eprintln!(
-            "{} outside the time window, and {} not read for it",
-            count(stats.outside_window as usize, "event", "events"),
-            count(stats.chunks_outside_window as usize, "chunk", "chunks"),
-        );
-    }
+    super::print_window_counts(stats);
     Ok(if found > 0 {
         ExitCode::SUCCESS
     } else {
