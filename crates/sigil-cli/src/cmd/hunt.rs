@@ -73,6 +73,12 @@ pub struct Args {
     /// Do not show a progress bar.
     #[arg(long)]
     pub no_progress: bool,
+    /// Read every rule file with its front end. By default the rules of files read
+    /// before are taken from the rule cache in the user's cache folder
+    /// (`$XDG_CACHE_HOME/sigil` or `~/.cache/sigil`), which holds them by each file's
+    /// content and never changes a result.
+    #[arg(long)]
+    pub no_cache: bool,
     /// What the JSON logs hold, e.g. `product=linux,service=auditd`: rules for other
     /// logsources are not evaluated against them. Without it, JSON events with `Channel`
     /// and `EventID` are Windows events and other events are checked against every rule.
@@ -183,7 +189,12 @@ fn hunt(args: &Args) -> anyhow::Result<ExitCode> {
         Some(path) => Some(sigil_hunt::Details::with_file(path)?),
         None => None,
     };
-    let mut hunter = match Hunter::load(&args.rules, &options) {
+    let cache = if args.no_cache {
+        None
+    } else {
+        sigil_load::RuleCache::user()
+    };
+    let mut hunter = match Hunter::load_cached(&args.rules, &options, cache.as_ref()) {
         Ok(h) => h,
         Err(HuntError::NoRules { skipped }) => {
             report_skipped(&skipped);
