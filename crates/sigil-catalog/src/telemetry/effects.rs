@@ -320,6 +320,17 @@ pub fn inline(sim: &mut Sim, pid: Pid, statement: &str) {
             }
         }
     }
+    // `$Class.Derive("Name")` on a variable the script made a Win32_Process class.
+    if let Some(at) = lower.find(".derive(")
+        && let Some(var) = lower[..at]
+            .rsplit(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '$'))
+            .next()
+            .filter(|v| v.starts_with('$') && v.len() > 1)
+        && assigns(&sim.script, var, "win32_process")
+        && let Some(name) = call_args(&statement[at + ".derive(".len()..]).first()
+    {
+        sim.process_classes.insert(name.to_ascii_lowercase());
+    }
     if lower.contains("win32_process")
         && let Some(at) = lower.find(".create(")
     {
@@ -338,6 +349,18 @@ pub fn inline(sim: &mut Sim, pid: Pid, statement: &str) {
             cmd::start_program(sim, pid, &line, statement);
         }
     }
+}
+
+/// Whether `script` assigns `var` (lower case, with its `$`) a value that mentions `what`
+/// (lower case) in a statement of its own.
+fn assigns(script: &str, var: &str, what: &str) -> bool {
+    script.lines().flat_map(|l| l.split(';')).any(|st| {
+        let st = st.trim().to_ascii_lowercase();
+        st.strip_prefix(var)
+            .map(str::trim_start)
+            .and_then(|rest| rest.strip_prefix('='))
+            .is_some_and(|value| value.contains(what))
+    })
 }
 
 /// The literal arguments of a call, up to its closing parenthesis: quoted strings as text,
@@ -512,7 +535,8 @@ pub fn cmdlet(sim: &mut Sim, pid: Pid, name: &str, args: &[String], statement: &
         "invoke-wmimethod" => {
             let class = p(&["Class", "Path"], None).unwrap_or_default();
             let method = p(&["Name"], None).unwrap_or_default();
-            if class.to_ascii_lowercase().contains("win32_process")
+            let class = unquote(&class).to_ascii_lowercase();
+            if (class.contains("win32_process") || sim.process_classes.contains(&class))
                 && method.eq_ignore_ascii_case("create")
                 && p(&["ComputerName"], None).is_none()
                 && let Some(line) = p(&["ArgumentList"], None)

@@ -95,6 +95,9 @@ pub struct Sim {
     pub depth: usize,
     /// Modules imported, as (host, module name).
     pub imported: HashSet<(Pid, String)>,
+    /// WMI classes the test derived from Win32_Process (lower case): their `Create` starts
+    /// a process as Win32_Process's does.
+    pub process_classes: HashSet<String>,
     wmi_host: Option<Pid>,
     dcom_host: Option<Pid>,
     service_host: Option<Pid>,
@@ -120,6 +123,7 @@ impl Sim {
             script: String::new(),
             depth: 0,
             imported: HashSet::new(),
+            process_classes: HashSet::new(),
             wmi_host: None,
             dcom_host: None,
             service_host: None,

@@ -438,6 +438,21 @@ fn a_module_that_compiles_when_imported_runs_csc_once() {
 }
 
 #[test]
+fn a_class_derived_from_win32_process_creates_processes_too() {
+    let script = "$Class = New-Object Management.ManagementClass(New-Object Management.ManagementPath(\"Win32_Process\"))\n$NewClass = $Class.Derive(\"Win32_Atomic\")\n$NewClass.Put()\nInvoke-WmiMethod -Path Win32_Atomic -Name create -ArgumentList notepad.exe\n";
+    let ev = events(&test("powershell", script));
+    assert!(
+        tree(&ev).contains(&"notepad.exe <- wmiprvse.exe".to_string()),
+        "{:?}",
+        tree(&ev)
+    );
+    // A class derived from another class is not a process class.
+    let other = script.replace("Win32_Process", "Win32_Service");
+    let ev = events(&test("powershell", &other));
+    assert!(!tree(&ev).iter().any(|t| t.starts_with("notepad.exe")));
+}
+
+#[test]
 fn memory_dumpers_open_lsass_and_write_their_dump() {
     let ev = events(&test(
         "command_prompt",
