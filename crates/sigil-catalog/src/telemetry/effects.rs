@@ -6,7 +6,7 @@
 use super::cmd;
 use super::powershell::{self, mentions, param};
 use super::sim::{Pid, Sim, args_after_program, registry_details};
-use super::text::{file_name, split_args, unquote, urls, words};
+use super::text::{expand_env, file_name, split_args, unquote, urls, words};
 
 /// What a started program does, by its file name.
 pub fn program(sim: &mut Sim, pid: Pid, image: &str, line: &str) {
@@ -583,6 +583,50 @@ pub fn cmdlet(sim: &mut Sim, pid: Pid, name: &str, args: &[String], statement: &
         }
         _ => {}
     }
+}
+
+/// PowerShell remoting (`Invoke-Command -ComputerName`, `New-PSSession`, `Enter-PSSession`):
+/// the client connects to the computer's WinRM port (5985); on this computer (its name,
+/// `localhost`, `.`) the session is a `wsmprovhost.exe` the DCOM launcher starts, returned
+/// for the statement's script block to run in. Another computer's side is not simulated.
+pub fn remoting(
+    sim: &mut Sim,
+    pid: Pid,
+    name: &str,
+    args: &[String],
+    statement: &str,
+) -> Option<Pid> {
+    let lower = name.to_ascii_lowercase();
+    let position = match lower.as_str() {
+        "invoke-command" => None,
+        "new-pssession" | "enter-pssession" => Some(0),
+        _ => return None,
+    };
+    let computer = param(args, &["ComputerName", "Cn"], position)?;
+    let computer = expand_env(unquote(&computer)).to_ascii_lowercase();
+    let computer = computer
+        .split(',')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_string();
+    if computer.is_empty() || computer.contains(['$', '(', '@']) {
+        return None;
+    }
+    sim.web(pid, &format!("http://{computer}:5985/wsman"), statement);
+    let local = computer.eq_ignore_ascii_case(super::HOST)
+        || matches!(computer.as_str(), "localhost" | "." | "127.0.0.1" | "::1");
+    if !local {
+        return None;
+    }
+    let launcher = sim.dcom_host();
+    let image = r"C:\Windows\System32\wsmprovhost.exe";
+    Some(sim.start(
+        launcher,
+        image,
+        r"C:\Windows\system32\wsmprovhost.exe -Embedding",
+        statement,
+    ))
 }
 
 /// The first call of a function of a module that compiles C# when imported (`programs.yml`)

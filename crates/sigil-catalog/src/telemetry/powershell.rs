@@ -619,6 +619,8 @@ fn is_cmdlet_name(name: &str) -> bool {
 /// Runs one statement in the PowerShell host `pid`.
 fn run_statement(sim: &mut Sim, pid: Pid, statement: &str) {
     effects::inline(sim, pid, statement);
+    // A session on this computer runs the statement's script block in its own host.
+    let mut remote = None;
     match command_of(statement) {
         Command::Cmdlet(name, args) => {
             if module_logged(&name, &sim.script) {
@@ -626,6 +628,7 @@ fn run_statement(sim: &mut Sim, pid: Pid, statement: &str) {
                 sim.module_event(pid, &name, &payload, statement);
             }
             effects::cmdlet(sim, pid, &name, &args, statement);
+            remote = effects::remoting(sim, pid, &name, &args, statement);
         }
         Command::Program(name, _) if is_function(&name, &sim.script) => {}
         Command::Program(name, rest) => {
@@ -640,9 +643,13 @@ fn run_statement(sim: &mut Sim, pid: Pid, statement: &str) {
         if sim.depth > 8 {
             break;
         }
-        sim.depth += 1;
-        run_statements(sim, pid, &b);
-        sim.depth -= 1;
+        if let Some(server) = remote {
+            run_script(sim, server, &b, "the script block run over WinRM");
+        } else {
+            sim.depth += 1;
+            run_statements(sim, pid, &b);
+            sim.depth -= 1;
+        }
     }
 }
 

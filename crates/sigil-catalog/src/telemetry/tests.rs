@@ -453,6 +453,55 @@ fn a_class_derived_from_win32_process_creates_processes_too() {
 }
 
 #[test]
+fn remoting_connects_to_winrm_and_runs_the_block_in_a_session_host() {
+    let ev = events(&test(
+        "powershell",
+        "Invoke-Command -ComputerName $env:COMPUTERNAME -ScriptBlock {whoami}",
+    ));
+    let conn = of_kind(&ev, "network_connection");
+    assert_eq!(conn.len(), 1);
+    assert_eq!(field(conn[0], "DestinationPort"), "5985");
+    assert!(field(conn[0], "Image").ends_with(r"\powershell.exe"));
+    let t = tree(&ev);
+    assert!(
+        t.contains(&"wsmprovhost.exe <- svchost.exe".to_string()),
+        "{t:?}"
+    );
+    assert!(
+        t.contains(&"whoami.exe <- wsmprovhost.exe".to_string()),
+        "{t:?}"
+    );
+    assert!(
+        !t.contains(&"whoami.exe <- powershell.exe".to_string()),
+        "{t:?}"
+    );
+    assert!(
+        of_kind(&ev, "image_load")
+            .iter()
+            .any(|e| field(e, "Image").ends_with(r"\wsmprovhost.exe")
+                && field(e, "ImageLoaded").ends_with(r"\WsmSvc.dll"))
+    );
+    assert!(
+        of_kind(&ev, "ps_script")
+            .iter()
+            .any(|e| field(e, "ScriptBlockText") == "whoami")
+    );
+
+    // A session with another computer: the connection only.
+    let ev = events(&test("powershell", "New-PSSession -ComputerName dc01"));
+    assert_eq!(
+        field(of_kind(&ev, "network_connection")[0], "DestinationHostname"),
+        "dc01"
+    );
+    assert!(!tree(&ev).iter().any(|t| t.starts_with("wsmprovhost.exe")));
+
+    // Without a computer the block runs here.
+    let ev = events(&test("powershell", "Invoke-Command -ScriptBlock {whoami}"));
+    assert!(of_kind(&ev, "network_connection").is_empty());
+    assert!(tree(&ev).contains(&"whoami.exe <- powershell.exe".to_string()));
+}
+
+#[test]
 fn memory_dumpers_open_lsass_and_write_their_dump() {
     let ev = events(&test(
         "command_prompt",
