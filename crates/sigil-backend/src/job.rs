@@ -179,7 +179,9 @@ impl Target for JobRenderer {
         source: &str,
         flags: sigil_core::RegexFlags,
     ) -> Res<Out> {
-        self.engine.base().field_regex(r, field, source, flags)
+        self.engine
+            .base()
+            .field_regex(r, field, &unpadded_regex(source), flags)
     }
 
     fn field_compare(&self, r: &mut Render<'_>, field: &str, op: CmpOp, num: &str) -> Res<Out> {
@@ -207,10 +209,9 @@ impl Target for JobRenderer {
     }
 
     fn in_expression(&self, r: &mut Render<'_>, kind: BoolKind, args: &[Node]) -> Res<Out> {
-        match self.engine {
-            Engine::Spark => self.engine.base().in_expression(r, kind, args),
-            _ => r.bool_op(kind, args),
-        }
+        // Spark's own form of a list (`rlike '.*(a|b).*'`) backtracks over the whole text at
+        // every position: comparisons one by one, long lists folded (see [`fold`]).
+        r.bool_op(kind, args)
     }
 }
 
@@ -221,7 +222,54 @@ struct JobRule {
     title: String,
     level: String,
     tags: Vec<String>,
-    condition: String,
+}
+
+/// The most rules one array of a job tests: an engine plans and compiles a few hundred
+/// conditions at a time well, thousands in one expression badly (minutes, or never).
+const RULES_PER_BRANCH: usize = 150;
+
+/// Rules that share the conditions selecting their events (the comparisons of `Channel` and
+/// `EventID` the rule and its pipelines require): the job tests an event against a group's
+/// rules only where the shared conditions hold, so each event meets only the rules written
+/// for its kind of event.
+#[derive(Debug, Default)]
+struct Group {
+    /// The shared conditions; `None` for the rules that have none.
+    selector: Option<String>,
+    /// Each rule's index and what it requires beyond the shared conditions.
+    rules: Vec<(usize, String)>,
+}
+
+impl Group {
+    /// The group's rules in arrays of at most [`RULES_PER_BRANCH`].
+    fn branches(&self) -> impl Iterator<Item = &[(usize, String)]> {
+        self.rules.chunks(RULES_PER_BRANCH)
+    }
+}
+
+/// The rules grouped by the conditions selecting their events, in order of their selectors.
+fn group(rules: Vec<(usize, Option<String>, String)>) -> Vec<Group> {
+    let mut groups: BTreeMap<Option<String>, Group> = BTreeMap::new();
+    for (index, selector, rest) in rules {
+        groups
+            .entry(selector.clone())
+            .or_insert_with(|| Group {
+                selector,
+                rules: Vec::new(),
+            })
+            .rules
+            .push((index, rest));
+    }
+    groups.into_values().collect()
+}
+
+/// `a AND b`, each parenthesised, `true` for none, as SQL.
+fn sql_and(a: Option<&str>, b: &str) -> String {
+    match a {
+        None => b.to_string(),
+        Some(a) if b == "true" => a.to_string(),
+        Some(a) => format!("({a}) AND ({b})"),
+    }
 }
 
 /// A detection job being assembled: rules added one by one (after their pipelines), then
@@ -298,9 +346,12 @@ impl Job {
         }
         let renderer = JobRenderer::new(self.engine);
         let mut rules = Vec::with_capacity(self.rules.len());
-        for (rule, parts) in &self.rules {
+        let mut selected = Vec::with_capacity(self.rules.len());
+        for (index, (rule, parts)) in self.rules.iter().enumerate() {
             let respelled = respell(rule, &spelling);
-            let condition = conditions(&renderer, &respelled).unwrap_or_else(|_| parts.clone());
+            let (selector, rest) =
+                split(&renderer, &respelled).unwrap_or_else(|_| (None, join_or(parts)));
+            selected.push((index, selector, rest));
             rules.push(JobRule {
                 id: rule.id.clone().unwrap_or_else(|| rule.title.clone()),
                 title: rule.title.clone(),
@@ -310,18 +361,240 @@ impl Job {
                     .map(ToString::to_string)
                     .unwrap_or_default(),
                 tags: rule.tags.clone(),
-                condition: join_or(&condition),
             });
         }
+        let groups = group(selected);
         for (_, name) in EVENT_COLUMNS {
             fields.insert(name.to_string());
         }
         let fields: Vec<String> = fields.into_iter().collect();
         match self.engine {
-            Engine::Spark => spark_job(&rules, &fields, &self.skipped),
-            Engine::DuckDb => duckdb_job(&rules, &fields, &self.skipped),
-            Engine::ClickHouse => clickhouse_job(&rules, &fields, &self.skipped),
+            Engine::Spark => spark_job(&rules, &groups, &fields, &self.skipped),
+            Engine::DuckDb => duckdb_job(&rules, &groups, &fields, &self.skipped),
+            Engine::ClickHouse => clickhouse_job(&rules, &groups, &fields, &self.skipped),
         }
+    }
+}
+
+/// The rule's condition split into the comparisons selecting its events (see [`Group`]) and
+/// the rest, each rendered; a rule with several Sigma conditions, or none that selects, has
+/// no selector.
+fn split(renderer: &JobRenderer, rule: &Rule) -> Result<(Option<String>, String), ConvertError> {
+    let parts = conditions(renderer, rule)?;
+    let RuleBody::Detection(detection) = &rule.body else {
+        return Ok((None, join_or(&parts)));
+    };
+    let mut nodes = lowered(detection)?;
+    if nodes.len() != 1 {
+        return Ok((None, join_or(&parts)));
+    }
+    let mut conjuncts = Vec::new();
+    flatten_and(nodes.remove(0), &mut conjuncts);
+    let (selectors, rest): (Vec<Node>, Vec<Node>) = conjuncts.into_iter().partition(selects);
+    if selectors.is_empty() {
+        return Ok((None, join_or(&parts)));
+    }
+    let render = |nodes: Vec<Node>| -> Result<String, ConvertError> {
+        let node = if nodes.len() == 1 {
+            nodes.into_iter().next().unwrap_or(Node::And(Vec::new()))
+        } else {
+            Node::And(nodes)
+        };
+        let mut r = Render::new(renderer);
+        let out = r.convert(&node)?;
+        let text = r.text_of(&out).to_string();
+        Ok(if text.is_empty() {
+            "true".to_string()
+        } else {
+            text
+        })
+    };
+    // One order of the selectors, so that rules selecting the same events share a group.
+    let mut keyed = selectors
+        .into_iter()
+        .map(|n| Ok((render(vec![n.clone()])?, n)))
+        .collect::<Result<Vec<_>, ConvertError>>()?;
+    keyed.sort_by(|a, b| a.0.cmp(&b.0));
+    keyed.dedup_by(|a, b| a.0 == b.0);
+    let selector = render(keyed.into_iter().map(|(_, n)| n).collect())?;
+    let rest = if rest.is_empty() {
+        "true".to_string()
+    } else {
+        render(rest)?
+    };
+    Ok((Some(selector), rest))
+}
+
+/// The fewest alternatives of one field an OR folds into one regular expression.
+const FOLD_ALTERNATIVES: usize = 16;
+
+/// The detection's conditions as trees, long ORs of one field folded (see [`fold`]).
+fn lowered(detection: &sigil_core::Detection) -> Result<Vec<Node>, ConvertError> {
+    Ok(crate::lower::lower_detection(detection)?
+        .into_iter()
+        .map(fold)
+        .collect())
+}
+
+/// The node with every OR of many plain comparisons of one field (a list of hashes, of
+/// paths) folded into one case-insensitive regular expression of the alternatives: an
+/// engine plans one regular expression in a moment and thousands of `ILIKE`s in seconds
+/// (DuckDB, ClickHouse) and tests it in one pass over the text.
+fn fold(node: Node) -> Node {
+    match node {
+        Node::And(v) => Node::And(v.into_iter().map(fold).collect()),
+        Node::Not(n) => Node::Not(Box::new(fold(*n))),
+        Node::Or(v) => {
+            let v: Vec<Node> = v.into_iter().map(fold).collect();
+            let mut by_field: BTreeMap<String, usize> = BTreeMap::new();
+            for n in &v {
+                if let Some((field, _)) = plain(n) {
+                    *by_field.entry(field.to_string()).or_default() += 1;
+                }
+            }
+            if by_field.values().all(|&n| n < FOLD_ALTERNATIVES) {
+                return Node::Or(v);
+            }
+            let mut out = Vec::new();
+            let mut folded: BTreeMap<String, (usize, Vec<String>)> = BTreeMap::new();
+            for n in v {
+                match plain(&n) {
+                    Some((field, p)) if by_field[field] >= FOLD_ALTERNATIVES => {
+                        let key = field.to_string();
+                        let alternative = unanchored_regex(p);
+                        let slot = out.len();
+                        let entry = folded.entry(key).or_insert((slot, Vec::new()));
+                        if entry.1.is_empty() {
+                            out.push(Node::Or(Vec::new()));
+                        }
+                        entry.1.push(alternative);
+                    }
+                    _ => out.push(n),
+                }
+            }
+            for (field, (slot, alternatives)) in folded {
+                out[slot] = Node::Field {
+                    field,
+                    value: crate::tree::Value::Regex {
+                        source: format!("(?:{})", alternatives.join("|")),
+                        flags: sigil_core::RegexFlags {
+                            ignore_case: true,
+                            multi_line: false,
+                            dot_all: false,
+                        },
+                    },
+                };
+            }
+            if out.len() == 1 {
+                out.pop().unwrap_or(Node::Or(Vec::new()))
+            } else {
+                Node::Or(out)
+            }
+        }
+        n => n,
+    }
+}
+
+/// A comparison of a field with a plain (case-insensitive) text, as `(field, pattern)`:
+/// equal to, containing, starting or ending with the text, no wildcard within (which would
+/// make a backtracking engine, Java's, retry every alternative at every position).
+fn plain(node: &Node) -> Option<(&str, &Pattern)> {
+    use sigil_core::pattern::Piece;
+    match node {
+        Node::Field {
+            field,
+            value: crate::tree::Value::Str(s),
+        } if !s.cased => {
+            let pieces = s.pattern.pieces();
+            let inner = match pieces {
+                [Piece::AnyMany, inner @ .., Piece::AnyMany] => inner,
+                [Piece::AnyMany, inner @ ..] | [inner @ .., Piece::AnyMany] => inner,
+                inner => inner,
+            };
+            matches!(inner, [Piece::Lit(_)]).then_some((field.as_str(), &s.pattern))
+        }
+        _ => None,
+    }
+}
+
+/// A regular expression found anywhere in a text exactly where the pattern matches the
+/// whole text: anchored at an end unless the pattern starts (ends) with `*`.
+fn unanchored_regex(p: &Pattern) -> String {
+    use sigil_core::pattern::Piece;
+    let pieces = p.pieces();
+    let start = usize::from(matches!(pieces.first(), Some(Piece::AnyMany)));
+    let trailing = matches!(pieces.last(), Some(Piece::AnyMany));
+    let end = pieces.len() - usize::from(trailing && pieces.len() > start);
+    let mut out = String::new();
+    if start == 0 {
+        out.push('^');
+    }
+    for piece in &pieces[start..end] {
+        match piece {
+            Piece::Lit(s) => out.push_str(&sigil_core::pattern::regex_escape(s)),
+            Piece::AnyMany | Piece::Placeholder(_) => out.push_str("(?s:.*)"),
+            Piece::AnyOne => out.push_str("(?s:.)"),
+        }
+    }
+    if !trailing {
+        out.push('$');
+    }
+    out
+}
+
+/// A regular expression without a leading or trailing `.*`, which change nothing where the
+/// expression is searched anywhere in the text (as Sigma's `re` is), but make a backtracking
+/// engine (Java's, Spark's) try every end of the text from every position.
+fn unpadded_regex(source: &str) -> String {
+    // Inline flags first, as `(?i)`.
+    let flags_end = source
+        .strip_prefix("(?")
+        .and_then(|rest| rest.find(')').map(|end| (rest, end)))
+        .filter(|(rest, end)| rest[..*end].chars().all(|c| c.is_ascii_alphabetic()))
+        .map_or(0, |(_, end)| end + 3);
+    let (flags, mut s) = source.split_at(flags_end);
+    if let Some(rest) = s.strip_prefix(".*")
+        && !rest.starts_with(['*', '+', '?', '{'])
+    {
+        s = rest;
+    }
+    if let Some(rest) = s.strip_suffix(".*") {
+        // Not an escaped dot (an odd run of backslashes before it), not a lazy `.*?`.
+        let backslashes = rest.len() - rest.trim_end_matches('\\').len();
+        if backslashes % 2 == 0 && !rest.ends_with(['*', '+', '?', '}', '|', '(']) {
+            s = rest;
+        }
+    }
+    format!("{flags}{s}")
+}
+
+/// The conjuncts of nested ANDs.
+fn flatten_and(node: Node, out: &mut Vec<Node>) {
+    match node {
+        Node::And(v) => v.into_iter().for_each(|n| flatten_and(n, out)),
+        n => out.push(n),
+    }
+}
+
+/// Whether a conjunct compares `Channel` or `EventID` with plain values (one or several).
+fn selects(node: &Node) -> bool {
+    fn field(node: &Node) -> Option<&str> {
+        match node {
+            Node::Field {
+                field,
+                value: crate::tree::Value::Str(_) | crate::tree::Value::Num(_),
+            } if field.eq_ignore_ascii_case("Channel") || field.eq_ignore_ascii_case("EventID") => {
+                Some(field)
+            }
+            _ => None,
+        }
+    }
+    match node {
+        Node::Or(v) => {
+            let first = v.first().and_then(field);
+            first.is_some() && v.iter().all(|n| field(n) == first)
+        }
+        n => field(n).is_some(),
     }
 }
 
@@ -339,7 +612,7 @@ fn conditions(renderer: &JobRenderer, rule: &Rule) -> Result<Vec<String>, Conver
         RuleBody::Correlation(_) => return Err(ConvertError::NotADetection("correlation")),
     };
     let mut parts = Vec::new();
-    for node in crate::lower::lower_detection(detection)? {
+    for node in lowered(detection)? {
         let mut r = Render::new(renderer);
         let out = r.convert(&node)?;
         let text = r.text_of(&out).to_string();
@@ -484,7 +757,12 @@ fn event_projection(field: impl Fn(&str) -> String) -> String {
         .join(", ")
 }
 
-fn duckdb_job(rules: &[JobRule], fields: &[String], skipped: &[(String, String)]) -> String {
+fn duckdb_job(
+    rules: &[JobRule],
+    groups: &[Group],
+    fields: &[String],
+    skipped: &[(String, String)],
+) -> String {
     let d = &duckdb::DIALECT;
     let mut head = header("DuckDB", rules, skipped);
     head.push(String::new());
@@ -498,7 +776,13 @@ fn duckdb_job(rules: &[JobRule], fields: &[String], skipped: &[(String, String)]
     head.push("The last statement returns the detections.".into());
     let mut out = sql_comment(&head);
     out.push('\n');
-    // Every field a rule names, as text, and NULL where the table has no such column.
+    // Every field a rule names, as text, and NULL where the table has no such column: read
+    // once into a temporary table, which every group's SELECT reads (a view would be planned
+    // again for each).
+    let columns: Vec<String> = ["record_id".to_string(), "source".to_string()]
+        .into_iter()
+        .chain(fields.iter().map(|f| d.field(f)))
+        .collect();
     let template: Vec<String> = std::iter::once("NULL::BIGINT AS record_id".to_string())
         .chain(std::iter::once("NULL::VARCHAR AS source".to_string()))
         .chain(
@@ -509,7 +793,8 @@ fn duckdb_job(rules: &[JobRule], fields: &[String], skipped: &[(String, String)]
         .collect();
     let _ = writeln!(
         out,
-        "CREATE OR REPLACE TEMP VIEW sigil_events AS\nSELECT * FROM (SELECT {} LIMIT 0)\nUNION ALL BY NAME SELECT * FROM events;\n",
+        "CREATE OR REPLACE TEMP TABLE sigil_events AS\nSELECT {} FROM (\n  SELECT * FROM (SELECT {} LIMIT 0)\n  UNION ALL BY NAME SELECT * FROM events\n);\n",
+        columns.join(", "),
         template.join(", ")
     );
     let _ = writeln!(
@@ -533,25 +818,55 @@ fn duckdb_job(rules: &[JobRule], fields: &[String], skipped: &[(String, String)]
         );
     }
     out.push('\n');
-    let cases: Vec<String> = rules
-        .iter()
-        .enumerate()
-        .map(|(i, r)| format!("    CASE WHEN {} THEN {i} END", r.condition))
-        .collect();
-    let list = if cases.is_empty() {
-        "[]::INTEGER[]".to_string()
-    } else {
-        format!("[\n{}\n  ]", cases.join(",\n"))
-    };
+    let projection = event_projection(|c| d.field(c));
+    let branches = union_branches(groups, |selector, branch| {
+        let from = "FROM sigil_events";
+        if let [(i, rest)] = branch {
+            return format!(
+                "  SELECT {projection}, {i} AS rule_index\n  {from}\n  WHERE {}",
+                sql_and(selector, rest)
+            );
+        }
+        let cases: Vec<String> = branch
+            .iter()
+            .map(|(i, rest)| format!("    CASE WHEN {rest} THEN {i} END"))
+            .collect();
+        let filter = selector
+            .map(|s| format!("\n  WHERE {s}"))
+            .unwrap_or_default();
+        format!(
+            "  SELECT {projection}, unnest(list_distinct([\n{}\n  ])) AS rule_index\n  {from}{filter}",
+            cases.join(",\n")
+        )
+    })
+    .unwrap_or_else(|| {
+        format!("  SELECT {projection}, NULL::INTEGER AS rule_index FROM sigil_events WHERE false")
+    });
     let _ = writeln!(
         out,
-        "SELECT r.rule_id, r.rule_title, r.level, r.tags, h.timestamp, h.computer, h.channel, h.event_id, h.record_id, h.source\nFROM (\n  SELECT {}, unnest(list_distinct({list})) AS rule_index\n  FROM sigil_events\n) AS h\nJOIN sigil_rules AS r USING (rule_index)\nORDER BY h.source, h.record_id, r.rule_id;",
-        event_projection(|c| d.field(c))
+        "SELECT r.rule_id, r.rule_title, r.level, r.tags, h.timestamp, h.computer, h.channel, h.event_id, h.record_id, h.source\nFROM (\n{branches}\n) AS h\nJOIN sigil_rules AS r USING (rule_index)\nORDER BY h.source, h.record_id, r.rule_id;"
     );
     out
 }
 
-fn clickhouse_job(rules: &[JobRule], fields: &[String], skipped: &[(String, String)]) -> String {
+/// One SELECT per branch of every group, as `UNION ALL`; `None` for no rules.
+fn union_branches(
+    groups: &[Group],
+    branch: impl Fn(Option<&str>, &[(usize, String)]) -> String,
+) -> Option<String> {
+    let selects: Vec<String> = groups
+        .iter()
+        .flat_map(|g| g.branches().map(|b| branch(g.selector.as_deref(), b)))
+        .collect();
+    (!selects.is_empty()).then(|| selects.join("\n  UNION ALL\n"))
+}
+
+fn clickhouse_job(
+    rules: &[JobRule],
+    groups: &[Group],
+    fields: &[String],
+    skipped: &[(String, String)],
+) -> String {
     let d = &clickhouse::DIALECT;
     let structure: Vec<String> = [
         "source String".to_string(),
@@ -594,20 +909,30 @@ fn clickhouse_job(rules: &[JobRule], fields: &[String], skipped: &[(String, Stri
             rule_rows(rules, clickhouse_literal, tags)
         )
     };
-    let ifs: Vec<String> = rules
-        .iter()
-        .enumerate()
-        .map(|(i, r)| format!("    if({}, {i}, -1)", r.condition))
-        .collect();
-    let array = if ifs.is_empty() {
-        "CAST([], 'Array(Int32)')".to_string()
-    } else {
-        format!("[\n{}\n  ]", ifs.join(",\n"))
-    };
+    let projection = event_projection(|c| d.field(c));
+    let branches = union_branches(groups, |selector, branch| {
+        if let [(i, rest)] = branch {
+            return format!(
+                "  SELECT {projection}, toInt32({i}) AS rule_index\n  FROM events\n  WHERE {}",
+                sql_and(selector, rest)
+            );
+        }
+        let ifs: Vec<String> = branch
+            .iter()
+            .map(|(i, rest)| format!("    if({rest}, {i}, -1)"))
+            .collect();
+        let filter = selector
+            .map(|s| format!("\n  WHERE {s}"))
+            .unwrap_or_default();
+        format!(
+            "  SELECT {projection}, arrayJoin(arrayFilter(x -> x >= 0, [\n{}\n  ])) AS rule_index\n  FROM events{filter}",
+            ifs.join(",\n")
+        )
+    })
+    .unwrap_or_else(|| format!("  SELECT {projection}, toInt32(-1) AS rule_index FROM events WHERE 0"));
     let _ = writeln!(
         out,
-        "SELECT r.rule_id, r.rule_title, r.level, r.tags, h.timestamp, h.computer, h.channel, h.event_id, h.record_id, h.source\nFROM (\n  SELECT {}, arrayJoin(arrayFilter(x -> x >= 0, {array})) AS rule_index\n  FROM events\n) AS h\nINNER JOIN (\n{rows}\n) AS r USING (rule_index)\nORDER BY h.source, h.record_id, r.rule_id;",
-        event_projection(|c| d.field(c))
+        "SELECT r.rule_id, r.rule_title, r.level, r.tags, h.timestamp, h.computer, h.channel, h.event_id, h.record_id, h.source\nFROM (\n{branches}\n) AS h\nINNER JOIN (\n{rows}\n) AS r USING (rule_index)\nORDER BY h.source, h.record_id, r.rule_id;"
     );
     out
 }
@@ -617,7 +942,12 @@ fn py_str(s: &str) -> String {
     serde_json::Value::String(s.to_string()).to_string()
 }
 
-fn spark_job(rules: &[JobRule], fields: &[String], skipped: &[(String, String)]) -> String {
+fn spark_job(
+    rules: &[JobRule],
+    groups: &[Group],
+    fields: &[String],
+    skipped: &[(String, String)],
+) -> String {
     let d = &spark::DIALECT;
     let mut out = String::from("#!/usr/bin/env python3\n");
     for l in header("Apache Spark", rules, skipped) {
@@ -640,21 +970,45 @@ fn spark_job(rules: &[JobRule], fields: &[String], skipped: &[(String, String)])
         "FIELDS = json.loads({})\n",
         py_str(&serde_json::json!(fields).to_string())
     );
-    let cases: Vec<String> = rules
+    // One array of rule indices per branch, empty unless the branch's selector holds; the
+    // arrays of an event are concatenated and exploded (one pass over the data).
+    let branches: Vec<String> = groups
         .iter()
-        .enumerate()
-        .map(|(i, r)| format!("CASE WHEN {} THEN {i} END", r.condition))
+        .flat_map(|g| {
+            g.branches().map(|branch| {
+                let selector = g.selector.as_deref();
+                if let [(i, rest)] = branch {
+                    format!(
+                        "CASE WHEN {} THEN array({i}) ELSE CAST(array() AS ARRAY<INT>) END",
+                        sql_and(selector, rest)
+                    )
+                } else {
+                    let cases: Vec<String> = branch
+                        .iter()
+                        .map(|(i, rest)| format!("CASE WHEN {rest} THEN {i} ELSE -1 END"))
+                        .collect();
+                    // `array_remove`, not a `filter` lambda: Spark generates code for it.
+                    let array = format!("array_remove(array(\n  {}\n), -1)", cases.join(",\n  "));
+                    match selector {
+                        Some(s) => format!(
+                            "CASE WHEN {s} THEN {array} ELSE CAST(array() AS ARRAY<INT>) END"
+                        ),
+                        None => array,
+                    }
+                }
+            })
+        })
         .collect();
-    let array = if cases.is_empty() {
-        "CAST(array() AS ARRAY<INT>)".to_string()
-    } else {
-        format!("array(\n  {}\n)", cases.join(",\n  "))
-    };
-    let select = format!(
-        "SELECT {}, explode(filter({array}, x -> x IS NOT NULL)) AS rule_index FROM events",
-        event_projection(|c| d.field(c))
+    let _ = writeln!(
+        out,
+        "PROJECTION = {}\n",
+        py_str(&event_projection(|c| d.field(c)))
     );
-    let _ = writeln!(out, "CONDITIONS = {}\n", py_str(&select));
+    let _ = writeln!(
+        out,
+        "BRANCHES = json.loads({})\n",
+        py_str(&serde_json::json!(branches).to_string())
+    );
     out.push_str(SPARK_MAIN);
     out
 }
@@ -683,7 +1037,8 @@ def main():
     if "record_id" not in present:
         events = events.withColumn("record_id", F.lit(None).cast("long"))
     events.createOrReplaceTempView("events")
-    hits = spark.sql(CONDITIONS)
+    matches = "concat({})".format(", ".join(BRANCHES)) if BRANCHES else "CAST(array() AS ARRAY<INT>)"
+    hits = spark.sql("SELECT {}, explode({}) AS rule_index FROM events".format(PROJECTION, matches))
     schema = T.StructType([
         T.StructField("rule_index", T.IntegerType()),
         T.StructField("rule_id", T.StringType()),
@@ -734,15 +1089,18 @@ mod tests {
             text.contains("-- Rules that cannot be expressed (1):\n--   Kw: "),
             "{text}"
         );
-        // Every field the rules name is a column of text, NULL where the table lacks it.
+        // Every field the rules name is a column of text, NULL where the table lacks it,
+        // read once into a table.
         assert!(text.contains("NULL::VARCHAR AS image"), "{text}");
         assert!(
-            text.contains("(image ILIKE '%\\cmd.exe' AND EventID ILIKE '1')"),
+            text.contains(
+                "CREATE OR REPLACE TEMP TABLE sigil_events AS\nSELECT record_id, source, "
+            ),
             "{text}"
         );
-        assert!(text.contains("EventID ILIKE '1'"), "{text}");
+        // The comparison of EventID selects the events; the rest is tested on them.
         assert!(
-            text.contains("NOT COALESCE((CommandLine ILIKE '%x\\_y%' ESCAPE '\\'), false)"),
+            text.contains("  FROM sigil_events\n  WHERE (EventID ILIKE '1') AND (image ILIKE '%\\cmd.exe' AND (NOT COALESCE((CommandLine ILIKE '%x\\_y%' ESCAPE '\\'), false)))"),
             "{text}"
         );
         assert!(text.contains(
@@ -759,11 +1117,7 @@ mod tests {
         let text = job(Engine::ClickHouse);
         assert!(text.contains("image Nullable(String)"), "{text}");
         assert!(
-            text.contains("if((image ILIKE '%\\\\\\\\cmd.exe' AND EventID ILIKE '1')"),
-            "{text}"
-        );
-        assert!(
-            text.contains("arrayJoin(arrayFilter(x -> x >= 0,"),
+            text.contains("toInt32(0) AS rule_index\n  FROM events\n  WHERE (EventID ILIKE '1') AND (image ILIKE '%\\\\\\\\cmd.exe' AND "),
             "{text}"
         );
     }
@@ -779,8 +1133,106 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("RULES = json.loads("), "{text}");
+        assert!(text.contains("BRANCHES = json.loads("), "{text}");
         assert!(text.contains("lower(EventID) = lower('1')"), "{text}");
         assert!(text.contains("def main():"));
+    }
+
+    fn selecting(event_id: u32, image: &str) -> String {
+        format!(
+            "title: R{event_id}{image}\nlogsource: {{product: windows}}\ndetection:\n  sel:\n    EventID: {event_id}\n    Image|endswith: '{image}'\n  condition: sel\n"
+        )
+    }
+
+    #[test]
+    fn rules_selecting_the_same_events_share_one_array() {
+        let mut job = Job::new(Engine::DuckDb);
+        for yaml in [
+            selecting(1, "a.exe"),
+            selecting(3, "b.exe"),
+            selecting(1, "c.exe"),
+            PROC.to_string(),
+        ] {
+            job.add(&rule(&yaml)).expect("expressible");
+        }
+        job.add(&rule("title: Any\nlogsource: {product: windows}\ndetection:\n  sel:\n    Image: x.exe\n  condition: sel\n"))
+            .expect("expressible");
+        let text = job.render();
+        // EventID 1: three rules in one array, tested only where EventID is 1.
+        let one = "  WHERE EventID ILIKE '1'";
+        assert_eq!(text.matches(one).count(), 1, "{text}");
+        let branch = &text[..text.find(one).expect("the group")];
+        let branch = &branch[branch.rfind("SELECT").expect("its SELECT")..];
+        assert!(
+            branch.contains("CASE WHEN Image ILIKE '%a.exe' THEN 0 END"),
+            "{branch}"
+        );
+        assert!(
+            branch.contains("CASE WHEN Image ILIKE '%c.exe' THEN 2 END"),
+            "{branch}"
+        );
+        assert!(branch.contains("THEN 3 END"), "{branch}");
+        // EventID 3 alone, and the rule that selects nothing tested on every event.
+        assert!(
+            text.contains("1 AS rule_index\n  FROM sigil_events\n  WHERE (EventID ILIKE '3') AND (Image ILIKE '%b.exe')"),
+            "{text}"
+        );
+        assert!(
+            text.contains("4 AS rule_index\n  FROM sigil_events\n  WHERE Image ILIKE 'x.exe'"),
+            "{text}"
+        );
+        assert_eq!(text.matches("UNION ALL\n").count(), 2, "{text}");
+    }
+
+    #[test]
+    fn a_long_list_of_one_field_is_one_regular_expression() {
+        let values: Vec<String> = (0..20).map(|i| format!("      - 'h{i}.x'")).collect();
+        let yaml = format!(
+            "title: Hashes\nlogsource: {{product: windows}}\ndetection:\n  sel:\n    Hashes|contains:\n{}\n  sel2:\n    Image|startswith: 'C:\\a'\n  condition: sel or sel2\n",
+            values.join("\n")
+        );
+        for (engine, expected) in [
+            (
+                Engine::DuckDb,
+                "regexp_matches(Hashes, '(?i)(?:h0\\.x|h1\\.x|",
+            ),
+            (
+                Engine::ClickHouse,
+                "match(Hashes, '(?i)(?:h0\\\\.x|h1\\\\.x|",
+            ),
+            (Engine::Spark, "Hashes rlike '(?iu)(?:h0"),
+        ] {
+            let mut job = Job::new(engine);
+            job.add(&rule(&yaml)).expect("expressible");
+            let text = job.render();
+            assert!(text.contains(expected), "{engine:?}: {text}");
+            assert!(text.contains("|h19"), "{engine:?}: {text}");
+            assert!(!text.contains("%h7"), "{engine:?}: {text}");
+            assert!(text.contains("'C:"), "{engine:?}: {text}");
+        }
+    }
+
+    #[test]
+    fn a_searched_regex_loses_its_padding() {
+        assert_eq!(unpadded_regex(".*(a|b).*"), "(a|b)");
+        assert_eq!(unpadded_regex("(?i).*a"), "(?i)a");
+        assert_eq!(unpadded_regex("^.*a.*$"), "^.*a.*$");
+        assert_eq!(unpadded_regex(r"a\.*"), r"a\.*");
+        assert_eq!(unpadded_regex(r"a\\.*"), r"a\\");
+        assert_eq!(unpadded_regex(".*?a"), ".*?a");
+        assert_eq!(unpadded_regex(".*"), "");
+    }
+
+    #[test]
+    fn alternatives_are_anchored_where_the_pattern_has_no_wildcard() {
+        let re = |s: &str| unanchored_regex(&Pattern::parse_sigma(s, false));
+        assert_eq!(re("*a.b*"), "a\\.b");
+        assert_eq!(re("a*"), "^a");
+        assert_eq!(re("*a"), "a$");
+        assert_eq!(re("a?b"), "^a(?s:.)b$");
+        assert_eq!(re("*a*b*"), "a(?s:.*)b");
+        assert_eq!(re("*"), "");
+        assert_eq!(re(""), "^$");
     }
 
     #[test]
