@@ -651,7 +651,19 @@ fn jetstream_survives_kill_9_without_losing_a_detection() {
         batch.keys().any(|(r, _)| r == WMIC_BURST),
         "the batch fires the burst"
     );
-    publish(nats.port, &lines);
+    // The stream gets its first third, the watcher is killed as soon as it has written that part's
+    // detections (its last acknowledgements may still be in flight), then the rest arrives: the kill
+    // falls mid-stream whatever the machine's speed, between the burst's first event and its others.
+    let cut = lines.len() / 3;
+    let head = dir.path().join("head.jsonl");
+    std::fs::write(&head, lines[..cut].join("\n") + "\n").expect("writes");
+    let (head_batch, _) = pairs(&hunt(
+        &head,
+        Path::new(&rules),
+        &["sysmon", "windows-logsources"],
+    ));
+    assert!(!head_batch.is_empty(), "the first third has detections");
+    publish(nats.port, &lines[..cut]);
     let input = format!(
         "nats://127.0.0.1:{}/events.>?stream=EV&durable=watch&ack_wait=2",
         nats.port
@@ -671,10 +683,12 @@ fn jetstream_survives_kill_9_without_losing_a_detection() {
     ];
     let first = Watcher::start(&args, &dir.path().join("first.jsonl"));
     let total: usize = batch.values().sum();
-    wait_for("a third of the detections", || {
-        pairs(&first.written()).0.values().sum::<usize>() >= total / 3
+    wait_for("the first third's detections", || {
+        let (written, _) = pairs(&first.written());
+        head_batch.keys().all(|k| written.contains_key(k))
     });
     first.kill();
+    publish(nats.port, &lines[cut..]);
     let before = first_written(&dir.path().join("first.jsonl"));
     let (seen, _) = pairs(&before);
     assert!(seen.values().sum::<usize>() < total, "killed mid-stream");
