@@ -8,6 +8,8 @@ use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use common::{shared_corpus, sigil};
 use serde_json::Value;
@@ -253,36 +255,46 @@ fn specs_not_understood_exit_2_with_a_clear_message() {
     assert!(err.contains("unknown output scheme `smtp`"), "{err}");
 }
 
-/// A `sigil watch` running in the background, its detections in a file.
+/// A `sigil watch` running in the background, its detections in a file, what it says in
+/// another.
 struct Watcher {
     child: std::process::Child,
     out: PathBuf,
+    err: PathBuf,
 }
 
 impl Watcher {
     fn start(args: &[&str], out: &Path) -> Self {
+        Self::start_with(args, out, Stdio::null())
+    }
+
+    /// Started with `stdin` as its standard input (`Stdio::piped()`: `child.stdin`).
+    fn start_with(args: &[&str], out: &Path, stdin: Stdio) -> Self {
+        let err = out.with_extension("stderr");
         let child = Command::new(env!("CARGO_BIN_EXE_sigil"))
             .arg("watch")
             .args(args)
             .args(["--output", &format!("file:{}", out.display())])
-            .stdin(Stdio::null())
+            .stdin(stdin)
             .stdout(Stdio::null())
-            .stderr(Stdio::piped())
+            .stderr(std::fs::File::create(&err).expect("creates"))
             .spawn()
             .expect("starts");
         Self {
             child,
             out: out.to_path_buf(),
+            err,
         }
     }
 
     /// The detections written so far (a line cut short by a kill is left out).
     fn written(&self) -> String {
-        let text = std::fs::read_to_string(&self.out).unwrap_or_default();
-        text.lines()
-            .filter(|l| serde_json::from_str::<Value>(l).is_ok())
-            .flat_map(|l| [l, "\n"])
-            .collect()
+        whole_lines(&self.out)
+    }
+
+    /// What it said so far on standard error.
+    fn said(&self) -> String {
+        std::fs::read_to_string(&self.err).unwrap_or_default()
     }
 
     fn signal(&self, name: &str) {
@@ -294,21 +306,77 @@ impl Watcher {
         assert!(ok, "kill -{name}");
     }
 
-    /// Stops it with SIGTERM: its exit code and what it said.
-    fn stop(mut self) -> (Option<i32>, String) {
-        self.signal("TERM");
+    /// Waits for it to end by itself: its exit code and what it said.
+    fn wait(mut self) -> (Option<i32>, String) {
+        drop(self.child.stdin.take());
         let status = self.child.wait().expect("waits");
-        let mut err = String::new();
-        if let Some(mut e) = self.child.stderr.take() {
-            let _ = e.read_to_string(&mut err);
-        }
-        (status.code(), err)
+        (status.code(), self.said())
+    }
+
+    /// Stops it with SIGTERM: its exit code and what it said.
+    fn stop(self) -> (Option<i32>, String) {
+        self.signal("TERM");
+        self.wait()
+    }
+
+    /// Waits until it has written `total` detections, then stops it, which must exit 0:
+    /// the (rule, event) pairs written, and what it said.
+    fn collect(self, total: usize) -> (BTreeMap<(String, String), usize>, String) {
+        wait_for("every detection", || {
+            pairs(&self.written()).0.values().sum::<usize>() >= total
+        });
+        let live = pairs(&self.written()).0;
+        let (code, err) = self.stop();
+        assert_eq!(code, Some(0), "{err}");
+        (live, err)
     }
 
     fn kill(mut self) {
         self.signal("KILL");
         let _ = self.child.wait();
     }
+}
+
+/// The whole JSON lines of a file (a line cut short by a kill is left out).
+fn whole_lines(path: &Path) -> String {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| serde_json::from_str::<Value>(l).is_ok())
+        .flat_map(|l| [l, "\n"])
+        .collect()
+}
+
+/// The example rules' detections over the example WMI events, as `hunt` finds them, and
+/// how many there are.
+fn example_detections() -> (BTreeMap<(String, String), usize>, usize) {
+    let (expected, _) = pairs(&hunt(
+        &examples().join("logs/wmi-activity.jsonl"),
+        &examples().join("rules"),
+        &[],
+    ));
+    let total = expected.values().sum();
+    assert!(total > 0, "the examples detect something");
+    (expected, total)
+}
+
+fn example_lines() -> Vec<String> {
+    std::fs::read_to_string(examples().join("logs/wmi-activity.jsonl"))
+        .expect("reads")
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+/// The Prometheus text a watcher serves on `port`.
+fn scrape(port: u16) -> String {
+    let Ok(mut m) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+        return String::new();
+    };
+    let _ = m.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    let mut text = String::new();
+    let _ = m.read_to_string(&mut text);
+    text
 }
 
 /// Waits until `done` holds (at most two minutes).
@@ -338,14 +406,8 @@ fn example_rules() -> String {
 fn a_followed_file_gives_every_detection_across_rotation() {
     let dir = tempfile::tempdir().expect("tempdir");
     let log = dir.path().join("events.jsonl");
-    let logs = std::fs::read_to_string(examples().join("logs/wmi-activity.jsonl")).expect("reads");
-    let lines: Vec<&str> = logs.lines().collect();
-    let (expected, _) = pairs(&hunt(
-        &examples().join("logs/wmi-activity.jsonl"),
-        &examples().join("rules"),
-        &[],
-    ));
-    let total: usize = expected.values().sum();
+    let lines = example_lines();
+    let (expected, total) = example_detections();
     // Half before the watch starts, a quarter appended, then rotated and the rest in a new
     // file.
     std::fs::write(&log, lines[..4].join("\n") + "\n").expect("writes");
@@ -364,24 +426,14 @@ fn a_followed_file_gives_every_detection_across_rotation() {
     std::thread::sleep(std::time::Duration::from_millis(500));
     std::fs::rename(&log, dir.path().join("events.jsonl.1")).expect("rotates");
     std::fs::write(&log, lines[6..].join("\n") + "\n").expect("writes");
-    wait_for("every detection", || {
-        pairs(&w.written()).0.values().sum::<usize>() >= total
-    });
-    let (live, _) = pairs(&w.written());
-    let (code, err) = w.stop();
-    assert_eq!(code, Some(0), "{err}");
-    assert_eq!(live, expected);
+    assert_eq!(w.collect(total).0, expected);
 }
 
 #[test]
 fn http_posts_give_the_hunts_detections_and_oversize_bodies_get_413() {
     let dir = tempfile::tempdir().expect("tempdir");
     let logs = std::fs::read(examples().join("logs/wmi-activity.jsonl")).expect("reads");
-    let (expected, _) = pairs(&hunt(
-        &examples().join("logs/wmi-activity.jsonl"),
-        &examples().join("rules"),
-        &[],
-    ));
+    let (expected, _) = example_detections();
     let port = free_port();
     let input = format!("http://127.0.0.1:{port}/events");
     let rules = example_rules();
@@ -424,11 +476,7 @@ fn http_posts_give_the_hunts_detections_and_oversize_bodies_get_413() {
     let mut answer = [0u8; 12];
     s.read_exact(&mut answer).expect("answers");
     assert_eq!(&answer, b"HTTP/1.1 413");
-    let mut m = std::net::TcpStream::connect(("127.0.0.1", metrics_port)).expect("metrics");
-    m.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        .expect("asks");
-    let mut text = String::new();
-    m.read_to_string(&mut text).expect("reads");
+    let text = scrape(metrics_port);
     assert!(
         text.contains(&format!("sigil_watch_events_total{{input=\"{input}\"}} 11")),
         "{text}"
@@ -444,12 +492,8 @@ fn http_posts_give_the_hunts_detections_and_oversize_bodies_get_413() {
 #[test]
 fn syslog_over_tcp_and_udp_gives_the_hunts_detections() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let logs = std::fs::read_to_string(examples().join("logs/wmi-activity.jsonl")).expect("reads");
-    let (expected, _) = pairs(&hunt(
-        &examples().join("logs/wmi-activity.jsonl"),
-        &examples().join("rules"),
-        &[],
-    ));
+    let logs = example_lines();
+    let (expected, total) = example_detections();
     let rules = example_rules();
     // TCP: octet-counted RFC 5424 frames carrying the JSON events, one broken frame.
     let port = free_port();
@@ -464,7 +508,7 @@ fn syslog_over_tcp_and_udp_gives_the_hunts_detections() {
         stream.is_some()
     });
     let mut stream = stream.expect("connected");
-    for (i, line) in logs.lines().enumerate() {
+    for (i, line) in logs.iter().enumerate() {
         let msg = format!("<14>1 2026-11-20T09:00:00Z WS01 sysmon - - - {line}");
         write!(stream, "{} {msg}", msg.len()).expect("sends");
         if i == 2 {
@@ -472,13 +516,7 @@ fn syslog_over_tcp_and_udp_gives_the_hunts_detections() {
         }
     }
     drop(stream);
-    let total: usize = expected.values().sum();
-    wait_for("every detection", || {
-        pairs(&w.written()).0.values().sum::<usize>() >= total
-    });
-    let live = pairs(&w.written()).0;
-    let (code, err) = w.stop();
-    assert_eq!(code, Some(0), "{err}");
+    let (live, err) = w.collect(total);
     assert_eq!(live, expected);
     assert!(err.contains("1 bad records skipped"), "{err}");
     // UDP: RFC 3164 datagrams.
@@ -490,19 +528,14 @@ fn syslog_over_tcp_and_udp_gives_the_hunts_detections() {
     );
     std::thread::sleep(std::time::Duration::from_millis(500));
     let socket = std::net::UdpSocket::bind("127.0.0.1:0").expect("binds");
-    for line in logs.lines() {
+    for line in &logs {
         let msg = format!("<14>Nov 20 09:00:00 WS01 sysmon[4]: {line}");
         socket
             .send_to(msg.as_bytes(), ("127.0.0.1", port))
             .expect("sends");
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
-    wait_for("every detection", || {
-        pairs(&w.written()).0.values().sum::<usize>() >= total
-    });
-    let live = pairs(&w.written()).0;
-    w.stop();
-    assert_eq!(live, expected);
+    assert_eq!(w.collect(total).0, expected);
 }
 
 /// A JetStream server of its own on a free loopback port, stopped when dropped.
@@ -520,6 +553,11 @@ impl Drop for Nats {
 }
 
 fn nats_server() -> Option<Nats> {
+    nats_server_with("")
+}
+
+/// A JetStream server with `conf` added to its configuration (authorization, TLS).
+fn nats_server_with(conf: &str) -> Option<Nats> {
     let found = Command::new("nats-server")
         .arg("--version")
         .output()
@@ -534,9 +572,18 @@ fn nats_server() -> Option<Nats> {
     }
     let dir = tempfile::tempdir().expect("tempdir");
     let port = free_port();
+    let config = dir.path().join("nats.conf");
+    std::fs::write(
+        &config,
+        format!(
+            "listen: 127.0.0.1:{port}\njetstream {{ store_dir: {:?} }}\n{conf}\n",
+            dir.path().join("js").display().to_string()
+        ),
+    )
+    .expect("writes");
     let child = Command::new("nats-server")
-        .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
-        .arg(dir.path())
+        .arg("-c")
+        .arg(&config)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -554,14 +601,21 @@ fn nats_server() -> Option<Nats> {
 
 /// Publishes each line to `events.<Computer>` on stream `EV`, in order.
 fn publish(port: u16, lines: &[String]) {
+    publish_as(
+        async_nats::ConnectOptions::new(),
+        &format!("nats://127.0.0.1:{port}"),
+        lines,
+    );
+}
+
+/// Publishes as `publish` does, to `url` connecting with `options`.
+fn publish_as(options: async_nats::ConnectOptions, url: &str, lines: &[String]) {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("runtime");
     runtime.block_on(async {
-        let client = async_nats::connect(format!("127.0.0.1:{port}"))
-            .await
-            .expect("connects");
+        let client = options.connect(url).await.expect("connects");
         let js = async_nats::jetstream::new(client);
         js.get_or_create_stream(async_nats::jetstream::stream::Config {
             name: "EV".into(),
@@ -651,19 +705,7 @@ fn jetstream_survives_kill_9_without_losing_a_detection() {
         batch.keys().any(|(r, _)| r == WMIC_BURST),
         "the batch fires the burst"
     );
-    // The stream gets its first third, the watcher is killed as soon as it has written that part's
-    // detections (its last acknowledgements may still be in flight), then the rest arrives: the kill
-    // falls mid-stream whatever the machine's speed, between the burst's first event and its others.
-    let cut = lines.len() / 3;
-    let head = dir.path().join("head.jsonl");
-    std::fs::write(&head, lines[..cut].join("\n") + "\n").expect("writes");
-    let (head_batch, _) = pairs(&hunt(
-        &head,
-        Path::new(&rules),
-        &["sysmon", "windows-logsources"],
-    ));
-    assert!(!head_batch.is_empty(), "the first third has detections");
-    publish(nats.port, &lines[..cut]);
+    publish(nats.port, &lines);
     let input = format!(
         "nats://127.0.0.1:{}/events.>?stream=EV&durable=watch&ack_wait=2",
         nats.port
@@ -683,13 +725,11 @@ fn jetstream_survives_kill_9_without_losing_a_detection() {
     ];
     let first = Watcher::start(&args, &dir.path().join("first.jsonl"));
     let total: usize = batch.values().sum();
-    wait_for("the first third's detections", || {
-        let (written, _) = pairs(&first.written());
-        head_batch.keys().all(|k| written.contains_key(k))
+    wait_for("a third of the detections", || {
+        pairs(&first.written()).0.values().sum::<usize>() >= total / 3
     });
     first.kill();
-    publish(nats.port, &lines[cut..]);
-    let before = first_written(&dir.path().join("first.jsonl"));
+    let before = whole_lines(&dir.path().join("first.jsonl"));
     let (seen, _) = pairs(&before);
     assert!(seen.values().sum::<usize>() < total, "killed mid-stream");
     assert!(
@@ -733,15 +773,6 @@ fn jetstream_survives_kill_9_without_losing_a_detection() {
         after.contains_key(&burst_key(&batch)),
         "the straddling burst fires after the restart"
     );
-}
-
-fn first_written(path: &Path) -> String {
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
-        .filter(|l| serde_json::from_str::<Value>(l).is_ok())
-        .flat_map(|l| [l, "\n"])
-        .collect()
 }
 
 fn burst_key(batch: &BTreeMap<(String, String), usize>) -> (String, String) {
@@ -822,61 +853,318 @@ fn an_unreachable_nats_server_exits_2() {
     assert!(err.contains("cannot reach the NATS server"), "{err}");
 }
 
+/// A webhook receiver on loopback (HTTPS when given a TLS configuration).
+struct Hook {
+    port: u16,
+    /// The bodies answered 200, one after another.
+    accepted: Arc<Mutex<String>>,
+    /// Requests read (answered or not).
+    requests: Arc<AtomicUsize>,
+    /// While set, requests are read but not answered.
+    held: Arc<AtomicBool>,
+}
+
+impl Hook {
+    /// Answers 503 to its first `failures` requests, then 200.
+    fn start(tls: Option<Arc<rustls::ServerConfig>>, failures: usize) -> Self {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("binds");
+        let port = listener.local_addr().expect("addr").port();
+        let hook = Self {
+            port,
+            accepted: Arc::default(),
+            requests: Arc::default(),
+            held: Arc::default(),
+        };
+        let (accepted, requests, held) = (
+            Arc::clone(&hook.accepted),
+            Arc::clone(&hook.requests),
+            Arc::clone(&hook.held),
+        );
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(tcp) = stream else { continue };
+                let answer = |body: Option<Vec<u8>>| {
+                    let body = body?;
+                    let n = requests.fetch_add(1, Ordering::SeqCst);
+                    while held.load(Ordering::SeqCst) {
+                        std::thread::sleep(std::time::Duration::from_millis(20));
+                    }
+                    if n < failures {
+                        Some(&b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"[..])
+                    } else {
+                        accepted
+                            .lock()
+                            .expect("lock")
+                            .push_str(&String::from_utf8_lossy(&body));
+                        Some(
+                            &b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"[..],
+                        )
+                    }
+                };
+                match &tls {
+                    None => {
+                        let mut tcp = tcp;
+                        if let Some(a) = answer(read_request(&mut tcp)) {
+                            let _ = tcp.write_all(a);
+                        }
+                    }
+                    Some(config) => {
+                        let Ok(conn) = rustls::ServerConnection::new(Arc::clone(config)) else {
+                            continue;
+                        };
+                        // A client that refuses the certificate ends the handshake: no
+                        // request.
+                        let mut tls = rustls::StreamOwned::new(conn, tcp);
+                        if let Some(a) = answer(read_request(&mut tls)) {
+                            let _ = tls.write_all(a);
+                            tls.conn.send_close_notify();
+                            let _ = tls.flush();
+                        }
+                    }
+                }
+            }
+        });
+        hook
+    }
+
+    fn accepted(&self) -> String {
+        self.accepted.lock().expect("lock").clone()
+    }
+}
+
+/// Reads one HTTP request: its body.
+fn read_request(stream: &mut impl Read) -> Option<Vec<u8>> {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        if stream.read(&mut byte).ok()? == 0 {
+            return None;
+        }
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&head).to_ascii_lowercase();
+    let len: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
+    let mut body = vec![0; len];
+    stream.read_exact(&mut body).ok()?;
+    Some(body)
+}
+
 #[test]
 fn a_webhook_that_fails_for_a_while_gets_every_detection() {
-    use std::sync::{Arc, Mutex};
-    let dir = tempfile::tempdir().expect("tempdir");
     let logs = std::fs::read(examples().join("logs/wmi-activity.jsonl")).expect("reads");
-    let (expected, _) = pairs(&hunt(
-        &examples().join("logs/wmi-activity.jsonl"),
-        &examples().join("rules"),
-        &[],
-    ));
-    // A server that answers 503 to its first three requests, then 200, keeping the bodies it
-    // accepted.
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("binds");
-    let port = listener.local_addr().expect("addr").port();
-    let accepted = Arc::new(Mutex::new(String::new()));
-    let kept = Arc::clone(&accepted);
-    std::thread::spawn(move || {
-        for (n, stream) in listener.incoming().enumerate() {
-            let Ok(mut s) = stream else { continue };
-            let mut reader = std::io::BufReader::new(s.try_clone().expect("clone"));
-            let mut len = 0;
-            loop {
-                let mut line = String::new();
-                if std::io::BufRead::read_line(&mut reader, &mut line).unwrap_or(0) == 0 {
-                    break;
-                }
-                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                    len = v.trim().parse().unwrap_or(0);
-                }
-                if line == "\r\n" {
-                    break;
-                }
-            }
-            let mut body = vec![0; len];
-            let _ = reader.read_exact(&mut body);
-            if n < 3 {
-                let _ = s.write_all(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
-            } else {
-                kept.lock()
-                    .expect("lock")
-                    .push_str(&String::from_utf8_lossy(&body));
-                let _ = s.write_all(
-                    b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-                );
-            }
-        }
-    });
+    let (expected, _) = example_detections();
+    let hook = Hook::start(None, 3);
     let rules = example_rules();
-    let hook = format!("http://127.0.0.1:{port}/hook");
+    let url = format!("http://127.0.0.1:{}/hook", hook.port);
     let (code, _, err) = watch_stdin(
-        &["--rules", &rules, "--input", "-", "--output", &hook],
+        &["--rules", &rules, "--input", "-", "--output", &url],
         &logs,
     );
     assert_eq!(code, Some(0), "{err}");
     assert!(err.contains("503"), "{err}");
-    let _ = dir;
-    assert_eq!(pairs(&accepted.lock().expect("lock")).0, expected);
+    assert_eq!(pairs(&hook.accepted()).0, expected);
+}
+
+/// A throwaway CA and a certificate it signed for 127.0.0.1 and localhost, as PEM files in
+/// `dir`, and the server's certificate chain and key.
+struct Pki {
+    ca: PathBuf,
+    cert: PathBuf,
+    key: PathBuf,
+    server: Arc<rustls::ServerConfig>,
+}
+
+fn throwaway_pki(dir: &Path, name: &str) -> Pki {
+    let ca_key = rcgen::KeyPair::generate().expect("key");
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("params");
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, format!("{name} test CA"));
+    let ca_cert = ca_params.self_signed(&ca_key).expect("CA");
+    let key = rcgen::KeyPair::generate().expect("key");
+    let params =
+        rcgen::CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()])
+            .expect("params");
+    let cert = params.signed_by(&key, &ca_cert, &ca_key).expect("signs");
+    let pki = |file: &str| dir.join(format!("{name}-{file}"));
+    std::fs::write(pki("ca.pem"), ca_cert.pem()).expect("writes");
+    std::fs::write(pki("cert.pem"), cert.pem()).expect("writes");
+    std::fs::write(pki("key.pem"), key.serialize_pem()).expect("writes");
+    #[allow(deprecated)] // the provider sigil uses (no post-quantum key exchange)
+    let provider = rustls::crypto::ring::default_provider();
+    let server = rustls::ServerConfig::builder_with_provider(Arc::new(provider))
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![cert.der().clone()],
+            rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+        )
+        .expect("server config");
+    Pki {
+        ca: pki("ca.pem"),
+        cert: pki("cert.pem"),
+        key: pki("key.pem"),
+        server: Arc::new(server),
+    }
+}
+
+#[test]
+fn an_https_webhook_gets_every_detection_and_an_untrusted_certificate_stops_the_watch() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let logs = std::fs::read(examples().join("logs/wmi-activity.jsonl")).expect("reads");
+    let (expected, _) = example_detections();
+    let pki = throwaway_pki(dir.path(), "hook");
+    let rules = example_rules();
+    // Trusted through `?ca=`: every detection arrives, over TLS.
+    let hook = Hook::start(Some(Arc::clone(&pki.server)), 0);
+    let url = format!(
+        "https://127.0.0.1:{}/hook?ca={}",
+        hook.port,
+        pki.ca.display()
+    );
+    let (code, _, err) = watch_stdin(
+        &["--rules", &rules, "--input", "-", "--output", &url],
+        &logs,
+    );
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(pairs(&hook.accepted()).0, expected);
+    // Without the CA, or with another one, the certificate is not trusted: a clear error,
+    // exit 2, and nothing sent.
+    let other = throwaway_pki(dir.path(), "other");
+    let hook = Hook::start(Some(Arc::clone(&pki.server)), 0);
+    for url in [
+        format!("https://127.0.0.1:{}/hook", hook.port),
+        format!(
+            "https://127.0.0.1:{}/hook?ca={}",
+            hook.port,
+            other.ca.display()
+        ),
+    ] {
+        let (code, _, err) = watch_stdin(
+            &["--rules", &rules, "--input", "-", "--output", &url],
+            &logs,
+        );
+        assert_eq!(code, Some(2), "{url}: {err}");
+        assert!(err.contains("certificate is not trusted"), "{err}");
+        assert!(
+            err.contains(&format!("127.0.0.1:{}/hook", hook.port)),
+            "{err}"
+        );
+    }
+    assert_eq!(hook.requests.load(Ordering::SeqCst), 0);
+    assert!(hook.accepted().is_empty());
+    // A CA file that is not one: refused before the watch starts.
+    let url = format!(
+        "https://127.0.0.1:{}/hook?ca={}",
+        hook.port,
+        pki.key.display()
+    );
+    let (code, _, err) = sigil(&["watch", "--rules", &rules, "--input", "-", "--output", &url]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("CA file"), "{err}");
+}
+
+#[test]
+fn nats_with_a_user_and_password_or_a_token() {
+    let (expected, total) = example_detections();
+    let lines = example_lines();
+    let rules = example_rules();
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (conf, good, bad, publisher) in [
+        (
+            "authorization { user: watch, password: \"s3cret-pw\" }",
+            "watch:s3cret-pw@",
+            "watch:n0t-the-pw@",
+            async_nats::ConnectOptions::with_user_and_password("watch".into(), "s3cret-pw".into()),
+        ),
+        (
+            "authorization { token: \"t0ken-xyz\" }",
+            "t0ken-xyz@",
+            "n0t-the-t0ken@",
+            async_nats::ConnectOptions::with_token("t0ken-xyz".into()),
+        ),
+    ] {
+        let Some(nats) = nats_server_with(conf) else {
+            return;
+        };
+        publish_as(
+            publisher,
+            &format!("nats://127.0.0.1:{}", nats.port),
+            &lines,
+        );
+        let spec = |who: &str| {
+            format!(
+                "nats://{who}127.0.0.1:{}/events.>?stream=EV&durable=w",
+                nats.port
+            )
+        };
+        // Wrong credentials, or none: a clear message (without the secret) and exit 2.
+        for who in [bad, ""] {
+            let (code, _, err) = sigil(&["watch", "--rules", &rules, "--input", &spec(who)]);
+            assert_eq!(code, Some(2), "{conf}: {err}");
+            assert!(err.contains("refused the credentials"), "{conf}: {err}");
+            assert!(!err.contains("n0t-the"), "the secret is not shown: {err}");
+        }
+        let w = Watcher::start(
+            &["--rules", &rules, "--input", &spec(good)],
+            &dir.path().join("out.jsonl"),
+        );
+        let (live, err) = w.collect(total);
+        assert_eq!(live, expected, "{conf}");
+        assert!(!err.contains("s3cret") && !err.contains("t0ken"), "{err}");
+        std::fs::remove_file(dir.path().join("out.jsonl")).expect("removes");
+    }
+    // A credentials file that is not there.
+    let (code, _, err) = sigil(&[
+        "watch",
+        "--rules",
+        &rules,
+        "--input",
+        "nats://127.0.0.1:4222/events?stream=EV&durable=w&creds=/nonexistent/w.creds",
+    ]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("credentials file /nonexistent/w.creds"),
+        "{err}"
+    );
+}
+
+#[test]
+fn nats_over_tls_with_a_private_ca() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pki = throwaway_pki(dir.path(), "nats");
+    let conf = format!(
+        "tls {{ cert_file: {:?}, key_file: {:?} }}",
+        pki.cert.display().to_string(),
+        pki.key.display().to_string()
+    );
+    let Some(nats) = nats_server_with(&conf) else {
+        return;
+    };
+    let (expected, total) = example_detections();
+    publish_as(
+        async_nats::ConnectOptions::new()
+            .require_tls(true)
+            .add_root_certificates(pki.ca.clone()),
+        &format!("tls://127.0.0.1:{}", nats.port),
+        &example_lines(),
+    );
+    let rules = example_rules();
+    // The server's certificate is not signed by a CA the system trusts.
+    let untrusted = format!("tls://127.0.0.1:{}/events.>?stream=EV&durable=w", nats.port);
+    let (code, _, err) = sigil(&["watch", "--rules", &rules, "--input", &untrusted]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("TLS failed"), "{err}");
+    let input = format!("{untrusted}&ca={}", pki.ca.display());
+    let w = Watcher::start(
+        &["--rules", &rules, "--input", &input],
+        &dir.path().join("out.jsonl"),
+    );
+    assert_eq!(w.collect(total).0, expected);
 }

@@ -98,7 +98,13 @@ pub fn run(options: &WatchOptions, hunter: Hunter) -> Result<WatchSummary, Watch
     if let Some(addr) = options.metrics {
         crate::serve::start(addr, Arc::clone(&metrics), runtime.handle())?;
     }
-    crate::signals::start(runtime.handle(), queue.downgrade(), stop_tx, options);
+    crate::signals::start(
+        runtime.handle(),
+        queue.downgrade(),
+        stop_tx,
+        options,
+        crate::signals::broken(&hunter),
+    );
     // Only the inputs hold the queue open now: when all have ended, the evaluator ends.
     drop(queue);
     let mut evaluator = Evaluator {

@@ -1,8 +1,10 @@
 //! Stopping and reloading: SIGTERM and SIGINT stop the inputs and let the evaluator drain
 //! the queue; SIGHUP, or a change to a rule file (checked every two seconds), loads the
 //! rules again aside and hands them to the evaluator, which swaps them in between two
-//! batches. A set that fails to load is reported and the old one stays.
+//! batches. A set that fails to load, or in which a rule that compiled before (or a new
+//! one) no longer compiles, is reported and the old one stays.
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
@@ -10,6 +12,7 @@ use tokio::sync::{mpsc, watch};
 
 use crate::WatchOptions;
 use crate::batch::Item;
+use sigil_hunt::SkipKind;
 
 /// How often rule files are checked for changes.
 const RULE_POLL: Duration = Duration::from_secs(2);
@@ -35,12 +38,25 @@ fn rules_stamp(paths: &[PathBuf]) -> (Option<SystemTime>, usize) {
     (newest, count)
 }
 
-/// Starts the task that watches signals and rule files.
+/// The rules of a set that do not compile (broken files, rules the engine cannot build),
+/// with why.
+pub(crate) fn broken(hunter: &sigil_hunt::Hunter) -> BTreeSet<(String, String)> {
+    hunter
+        .skipped()
+        .iter()
+        .filter(|s| matches!(s.kind, SkipKind::Broken | SkipKind::Engine))
+        .map(|s| (s.who.clone(), s.reason.clone()))
+        .collect()
+}
+
+/// Starts the task that watches signals and rule files. `broken` are the rules of the
+/// running set that do not compile: a reload that breaks another is refused.
 pub(crate) fn start(
     runtime: &tokio::runtime::Handle,
     queue: mpsc::WeakSender<Item>,
     stop: watch::Sender<bool>,
     options: &WatchOptions,
+    mut broken: BTreeSet<(String, String)>,
 ) {
     let options = options.clone();
     runtime.spawn(async move {
@@ -85,7 +101,23 @@ pub(crate) fn start(
             }
             let load = options.clone();
             let item = match tokio::task::spawn_blocking(move || crate::load_rules(&load)).await {
-                Ok(Ok(hunter)) => Item::Swap(Box::new(hunter)),
+                Ok(Ok(hunter)) => {
+                    let now = self::broken(&hunter);
+                    let newly: Vec<String> = now
+                        .difference(&broken)
+                        .map(|(who, why)| format!("{who}: {why}"))
+                        .collect();
+                    if newly.is_empty() {
+                        broken = now;
+                        Item::Swap(Box::new(hunter))
+                    } else {
+                        Item::ReloadFailed(format!(
+                            "{} rule(s) do not compile: {}",
+                            newly.len(),
+                            newly.join("; ")
+                        ))
+                    }
+                }
                 Ok(Err(e)) => Item::ReloadFailed(e.to_string()),
                 Err(e) => Item::ReloadFailed(e.to_string()),
             };

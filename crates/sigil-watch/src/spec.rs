@@ -23,7 +23,8 @@ pub enum InputSpec {
     SyslogUdp(SocketAddr),
     /// `syslog+tcp://ADDR`: syslog messages over TCP, octet-counted or one per line.
     SyslogTcp(SocketAddr),
-    /// `nats://HOST:PORT/SUBJECT?stream=S&durable=D`: a JetStream durable consumer.
+    /// `nats://[USER:PASS@|TOKEN@]HOST:PORT/SUBJECT?stream=S&durable=D` (or `tls://…`): a
+    /// JetStream durable consumer.
     Nats(NatsSpec),
 }
 
@@ -36,7 +37,8 @@ pub enum OutputSpec {
     File(PathBuf),
     /// `http://…` or `https://…`: each batch POSTed as NDJSON, with retries and backoff.
     Webhook(String),
-    /// `nats://HOST:PORT/SUBJECT`: each detection published to JetStream.
+    /// `nats://HOST:PORT/SUBJECT` (or `tls://…`, with the same credentials as inputs): each
+    /// detection published to JetStream.
     Nats(NatsSpec),
 }
 
@@ -54,15 +56,89 @@ pub struct NatsSpec {
     /// How long a delivered message may stay unacknowledged before JetStream delivers it
     /// again (`ack_wait=SECONDS`, when the consumer is created; default 30 s).
     pub ack_wait: Option<std::time::Duration>,
+    /// How the client authenticates.
+    pub auth: NatsAuth,
+    /// Whether the connection must be TLS (`tls://`, or a `ca=` given).
+    pub tls: bool,
+    /// A CA certificate (PEM) to trust besides the system's (`ca=FILE`), for a server
+    /// whose certificate a private CA signed.
+    pub ca: Option<PathBuf>,
+}
+
+/// How a NATS client authenticates.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub enum NatsAuth {
+    /// No credentials.
+    #[default]
+    None,
+    /// `USER:PASS@` in the URL.
+    UserPassword {
+        /// The user.
+        user: String,
+        /// The password.
+        password: String,
+    },
+    /// `TOKEN@` in the URL, or `token=TOKEN`.
+    Token(String),
+    /// `creds=FILE`: a credentials file (user JWT and NKey seed), as `nsc` writes it.
+    Creds(PathBuf),
+}
+
+impl std::fmt::Debug for NatsAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::None => write!(f, "None"),
+            Self::UserPassword { user, .. } => write!(f, "UserPassword({user}:***)"),
+            Self::Token(_) => write!(f, "Token(***)"),
+            Self::Creds(p) => write!(f, "Creds({})", p.display()),
+        }
+    }
 }
 
 const INPUT_FORMS: &str = "`-`, `file:PATH`, `http://127.0.0.1:PORT/PATH`, `syslog+udp://ADDR`, \
-     `syslog+tcp://ADDR`, `nats://HOST:PORT/SUBJECT?stream=S&durable=D`";
-const OUTPUT_FORMS: &str =
-    "`-` (stdout), `file:PATH`, `http(s)://HOST/PATH` (webhook), `nats://HOST:PORT/SUBJECT`";
+     `syslog+tcp://ADDR`, `nats://HOST:PORT/SUBJECT?stream=S&durable=D` (or `tls://`)";
+const OUTPUT_FORMS: &str = "`-` (stdout), `file:PATH`, `http(s)://HOST/PATH` (webhook), \
+     `nats://HOST:PORT/SUBJECT` (or `tls://`)";
 
 fn bad(spec: &str, problem: impl std::fmt::Display) -> WatchError {
-    WatchError::Spec(format!("`{spec}`: {problem}"))
+    WatchError::Spec(format!("`{}`: {problem}", redact(spec)))
+}
+
+/// The spec with the password (or token) in its URL replaced by `***`, for messages.
+pub(crate) fn redact(spec: &str) -> String {
+    let Some((scheme, rest)) = spec.split_once("://") else {
+        return spec.to_string();
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let Some(at) = rest[..authority_end].rfind('@') else {
+        return spec.to_string();
+    };
+    let secret = match rest[..at].split_once(':') {
+        Some((user, _)) => format!("{user}:***"),
+        None => "***".to_string(),
+    };
+    format!("{scheme}://{secret}{}", &rest[at..])
+}
+
+/// `%XX` escapes decoded (a user or password in a URL).
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && let Some(v) = text
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(v);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn scheme_of(spec: &str) -> Option<(&str, &str)> {
@@ -80,14 +156,29 @@ fn socket(spec: &str, text: &str) -> Result<SocketAddr, WatchError> {
     })
 }
 
-fn nats(spec: &str, rest: &str) -> Result<NatsSpec, WatchError> {
+fn nats(spec: &str, rest: &str, tls: bool) -> Result<NatsSpec, WatchError> {
     let (location, query) = rest.split_once('?').unwrap_or((rest, ""));
     let Some((server, subject)) = location.split_once('/') else {
         return Err(bad(spec, "no subject: write nats://HOST:PORT/SUBJECT"));
     };
+    let (userinfo, server) = match server.rsplit_once('@') {
+        Some((u, s)) => (Some(u), s),
+        None => (None, server),
+    };
     if server.is_empty() || subject.is_empty() {
         return Err(bad(spec, "write nats://HOST:PORT/SUBJECT"));
     }
+    let auth = match userinfo {
+        None => NatsAuth::None,
+        Some(u) => match u.split_once(':') {
+            Some((user, password)) => NatsAuth::UserPassword {
+                user: percent_decode(user),
+                password: percent_decode(password),
+            },
+            None if !u.is_empty() => NatsAuth::Token(percent_decode(u)),
+            None => return Err(bad(spec, "nothing before `@`: write USER:PASS@ or TOKEN@")),
+        },
+    };
     let server = if server.contains(':') {
         server.to_string()
     } else {
@@ -99,7 +190,11 @@ fn nats(spec: &str, rest: &str) -> Result<NatsSpec, WatchError> {
         stream: None,
         durable: None,
         ack_wait: None,
+        auth,
+        tls,
+        ca: None,
     };
+    let mut credentials = usize::from(out.auth != NatsAuth::None);
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         match pair.split_once('=') {
             Some(("stream", v)) if !v.is_empty() => out.stream = Some(v.to_string()),
@@ -110,15 +205,39 @@ fn nats(spec: &str, rest: &str) -> Result<NatsSpec, WatchError> {
                     .ok()
                     .map(std::time::Duration::from_secs_f64);
             }
+            Some(("creds", v)) if !v.is_empty() => {
+                out.auth = NatsAuth::Creds(PathBuf::from(percent_decode(v)));
+                credentials += 1;
+            }
+            Some(("token", v)) if !v.is_empty() => {
+                out.auth = NatsAuth::Token(percent_decode(v));
+                credentials += 1;
+            }
+            Some(("ca", v)) if !v.is_empty() => {
+                out.ca = Some(PathBuf::from(percent_decode(v)));
+                out.tls = true;
+            }
             _ => {
+                let pair = if pair.starts_with("token=") {
+                    "token=***"
+                } else {
+                    pair
+                };
                 return Err(bad(
                     spec,
                     format!(
-                        "unknown parameter `{pair}` (stream=NAME, durable=NAME, ack_wait=SECONDS)"
+                        "unknown parameter `{pair}` (stream=NAME, durable=NAME, \
+                         ack_wait=SECONDS, creds=FILE, token=TOKEN, ca=FILE)"
                     ),
                 ));
             }
         }
+    }
+    if credentials > 1 {
+        return Err(bad(
+            spec,
+            "more than one way to authenticate: give one of USER:PASS@, TOKEN@, token=, creds=",
+        ));
     }
     Ok(out)
 }
@@ -148,8 +267,8 @@ impl InputSpec {
             }
             "syslog+udp" => Ok(Self::SyslogUdp(socket(spec, rest)?)),
             "syslog+tcp" => Ok(Self::SyslogTcp(socket(spec, rest)?)),
-            "nats" => {
-                let n = nats(spec, rest)?;
+            "nats" | "tls" => {
+                let n = nats(spec, rest, scheme == "tls")?;
                 if n.stream.is_none() || n.durable.is_none() {
                     return Err(bad(spec, "a NATS input needs ?stream=NAME&durable=NAME"));
                 }
@@ -179,7 +298,9 @@ impl OutputSpec {
             Some(("http" | "https", rest)) if !rest.is_empty() => {
                 Ok(Self::Webhook(spec.to_string()))
             }
-            Some(("nats", rest)) => Ok(Self::Nats(nats(spec, rest)?)),
+            Some((scheme @ ("nats" | "tls"), rest)) => {
+                Ok(Self::Nats(nats(spec, rest, scheme == "tls")?))
+            }
             Some((other, _)) => Err(bad(
                 spec,
                 format!("unknown output scheme `{other}`; outputs are {OUTPUT_FORMS}"),
@@ -200,8 +321,16 @@ impl std::fmt::Display for InputSpec {
             Self::Http { addr, path } => write!(f, "http://{addr}{path}"),
             Self::SyslogUdp(a) => write!(f, "syslog+udp://{a}"),
             Self::SyslogTcp(a) => write!(f, "syslog+tcp://{a}"),
-            Self::Nats(n) => write!(f, "nats://{}/{}", n.server, n.subject),
+            Self::Nats(n) => write!(f, "{n}"),
         }
+    }
+}
+
+impl std::fmt::Display for NatsSpec {
+    /// The server and subject, without credentials.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let scheme = if self.tls { "tls" } else { "nats" };
+        write!(f, "{scheme}://{}/{}", self.server, self.subject)
     }
 }
 
@@ -211,13 +340,15 @@ impl std::fmt::Display for OutputSpec {
             Self::Stdout => write!(f, "-"),
             Self::File(p) => write!(f, "file:{}", p.display()),
             Self::Webhook(url) => write!(f, "{url}"),
-            Self::Nats(n) => write!(f, "nats://{}/{}", n.server, n.subject),
+            Self::Nats(n) => write!(f, "{n}"),
         }
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
     use super::*;
 
     #[test]
@@ -278,5 +409,43 @@ mod tests {
             Some(OutputSpec::Webhook("https://hooks.example/x".into()))
         );
         assert!(OutputSpec::parse("smtp://x").is_err());
+    }
+
+    #[test]
+    fn nats_credentials_and_tls() {
+        let Ok(InputSpec::Nats(n)) =
+            InputSpec::parse("nats://watch:p%40ss@10.0.0.5/ev.>?stream=EV&durable=w")
+        else {
+            panic!("nats spec")
+        };
+        assert_eq!(n.server, "10.0.0.5:4222");
+        assert_eq!(
+            n.auth,
+            NatsAuth::UserPassword {
+                user: "watch".into(),
+                password: "p@ss".into()
+            }
+        );
+        assert!(!n.tls);
+        assert!(!format!("{n} {n:?}").contains("p@ss"));
+        let Ok(OutputSpec::Nats(n)) = OutputSpec::parse("tls://s3cret@bus:4443/detections") else {
+            panic!("nats spec")
+        };
+        assert_eq!(n.auth, NatsAuth::Token("s3cret".into()));
+        assert!(n.tls);
+        assert_eq!(n.to_string(), "tls://bus:4443/detections");
+        let Ok(OutputSpec::Nats(n)) =
+            OutputSpec::parse("nats://bus/detections?creds=/etc/w.creds&ca=/etc/ca.pem")
+        else {
+            panic!("nats spec")
+        };
+        assert_eq!(n.auth, NatsAuth::Creds("/etc/w.creds".into()));
+        assert_eq!(n.ca.as_deref(), Some(Path::new("/etc/ca.pem")));
+        assert!(n.tls, "a CA means TLS");
+        let e = OutputSpec::parse("nats://u:hidden@bus/d?creds=/x.creds")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("more than one way"), "{e}");
+        assert!(e.contains("u:***@bus") && !e.contains("hidden"), "{e}");
     }
 }

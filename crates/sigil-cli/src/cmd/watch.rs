@@ -25,11 +25,13 @@ pub struct Args {
     pub pipeline: Vec<String>,
     /// Where events come from: `-` (JSON lines on stdin), `file:PATH` (followed across
     /// rotation), `http://127.0.0.1:PORT/PATH` (NDJSON POST bodies), `syslog+udp://ADDR`,
-    /// `syslog+tcp://ADDR`, `nats://HOST:PORT/SUBJECT?stream=S&durable=D` (JetStream).
+    /// `syslog+tcp://ADDR`, `nats://HOST:PORT/SUBJECT?stream=S&durable=D` (JetStream; with
+    /// `USER:PASS@` or `TOKEN@` before the host, `creds=FILE`, `ca=FILE`, or `tls://`).
     #[arg(long, short = 'i', required = true, value_name = "SPEC")]
     pub input: Vec<String>,
     /// Where detections go, as `hunt`'s JSON lines: `-` (stdout, the default),
-    /// `file:PATH` (appended), `http(s)://…` (a webhook), `nats://HOST:PORT/SUBJECT`.
+    /// `file:PATH` (appended), `http(s)://…` (a webhook; `?ca=FILE` trusts a private CA),
+    /// `nats://HOST:PORT/SUBJECT` (credentials and TLS as for inputs).
     #[arg(long, short = 'o', value_name = "SPEC")]
     pub output: Vec<String>,
     /// A SQLite file keeping open correlation windows across restarts.
@@ -71,7 +73,12 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         } else {
             format!(" ({left_out} left out: `sigil hunt` lists why)")
         },
-        args.input.join(", ")
+        options
+            .inputs
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     let summary = sigil_watch::run(&options, hunter)?;
     eprintln!(

@@ -17,20 +17,59 @@ use tokio::sync::oneshot;
 
 use super::{Context, Lines, send};
 use crate::batch::Batch;
-use crate::spec::NatsSpec;
+use crate::spec::{NatsAuth, NatsSpec};
+use async_nats::ConnectErrorKind;
 
 /// How long to wait for the server when starting.
 pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Messages evaluated as one batch, at most.
 const BATCH: usize = 512;
 
-/// Connects to the server of `spec`; the error says it is not reachable.
+/// Connects to the server of `spec` with its credentials (and TLS, when asked); the error
+/// says whether the server is not reachable, refused the credentials, or failed TLS.
 pub(crate) async fn connect(spec: &NatsSpec) -> Result<async_nats::Client, String> {
-    async_nats::ConnectOptions::new()
+    let mut options = match &spec.auth {
+        NatsAuth::None => async_nats::ConnectOptions::new(),
+        NatsAuth::UserPassword { user, password } => {
+            async_nats::ConnectOptions::with_user_and_password(user.clone(), password.clone())
+        }
+        NatsAuth::Token(token) => async_nats::ConnectOptions::with_token(token.clone()),
+        NatsAuth::Creds(path) => async_nats::ConnectOptions::with_credentials_file(path)
+            .await
+            .map_err(|e| format!("credentials file {}: {e}", path.display()))?,
+    };
+    if spec.tls {
+        options = options.require_tls(true);
+    }
+    if let Some(ca) = &spec.ca {
+        if let Err(e) = std::fs::metadata(ca) {
+            return Err(format!("CA file {}: {e}", ca.display()));
+        }
+        options = options.add_root_certificates(ca.clone());
+    }
+    let scheme = if spec.tls { "tls" } else { "nats" };
+    options
         .connection_timeout(CONNECT_TIMEOUT)
-        .connect(spec.server.as_str())
+        .connect(format!("{scheme}://{}", spec.server))
         .await
-        .map_err(|e| format!("cannot reach the NATS server at {}: {e}", spec.server))
+        .map_err(|e| match e.kind() {
+            // The handshake's certificate check fails as an I/O error.
+            ConnectErrorKind::Io if e.to_string().contains("certificate") => format!(
+                "TLS failed: the server's certificate is not trusted (`ca=FILE` trusts a \
+                 private CA): {e}"
+            ),
+            ConnectErrorKind::AuthorizationViolation => {
+                "the server refused the credentials (authorization violation)".to_string()
+            }
+            ConnectErrorKind::Authentication => {
+                format!("authentication failed (the credentials do not sign): {e}")
+            }
+            ConnectErrorKind::Tls => format!(
+                "TLS failed (is the server's certificate signed by a trusted CA? \
+                     `ca=FILE` adds one): {e}"
+            ),
+            _ => format!("cannot reach the NATS server: {e}"),
+        })
 }
 
 pub(super) fn start(
@@ -70,7 +109,7 @@ pub(super) fn start(
             .await
             .map_err(|e| format!("durable consumer {durable}: {e}"))
     })?;
-    let origin: Arc<str> = Arc::from(format!("nats://{}/{}", spec.server, spec.subject));
+    let origin: Arc<str> = Arc::from(spec.to_string());
     runtime.spawn(async move {
         let mut messages = messages.ready_chunks(BATCH);
         let mut stop = context.stop.clone();
