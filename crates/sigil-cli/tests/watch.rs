@@ -271,10 +271,11 @@ impl Watcher {
     /// Started with `stdin` as its standard input (`Stdio::piped()`: `child.stdin`).
     fn start_with(args: &[&str], out: &Path, stdin: Stdio) -> Self {
         let err = out.with_extension("stderr");
+        // The file output first: flushed before any output given in `args`.
         let child = Command::new(env!("CARGO_BIN_EXE_sigil"))
             .arg("watch")
-            .args(args)
             .args(["--output", &format!("file:{}", out.display())])
+            .args(args)
             .stdin(stdin)
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&err).expect("creates"))
@@ -377,6 +378,12 @@ fn scrape(port: u16) -> String {
     let mut text = String::new();
     let _ = m.read_to_string(&mut text);
     text
+}
+
+/// A metric's value in Prometheus text (`name` with its labels, as written).
+fn metric(text: &str, name: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
 }
 
 /// Waits until `done` holds (at most two minutes).
@@ -624,6 +631,7 @@ fn publish_as(options: async_nats::ConnectOptions, url: &str, lines: &[String]) 
         })
         .await
         .expect("stream");
+        let mut stored = Vec::new();
         for line in lines {
             let computer = serde_json::from_str::<Value>(line)
                 .ok()
@@ -633,11 +641,20 @@ fn publish_as(options: async_nats::ConnectOptions, url: &str, lines: &[String]) 
                         .map(|c| c.replace(['.', ' ', '*', '>'], "_"))
                 })
                 .unwrap_or_else(|| "unknown".into());
-            js.publish(format!("events.{computer}"), line.clone().into())
-                .await
-                .expect("publishes")
-                .await
-                .expect("stored");
+            // In order (one client), acknowledged a thousand at a time.
+            stored.push(
+                js.publish(format!("events.{computer}"), line.clone().into())
+                    .await
+                    .expect("publishes"),
+            );
+            if stored.len() >= 1000 {
+                for ack in stored.drain(..) {
+                    ack.await.expect("stored");
+                }
+            }
+        }
+        for ack in stored {
+            ack.await.expect("stored");
         }
     });
 }
@@ -1167,4 +1184,336 @@ fn nats_over_tls_with_a_private_ca() {
         &dir.path().join("out.jsonl"),
     );
     assert_eq!(w.collect(total).0, expected);
+}
+
+/// The example rules without the correlation, in `dir/rules`.
+fn detection_rules(dir: &Path) -> PathBuf {
+    let rules = dir.join("rules");
+    std::fs::create_dir_all(&rules).expect("mkdir");
+    for e in std::fs::read_dir(examples().join("rules"))
+        .expect("lists")
+        .flatten()
+    {
+        let text = std::fs::read_to_string(e.path()).expect("reads");
+        if !text.contains("correlation:") {
+            std::fs::write(rules.join(e.file_name()), text).expect("writes");
+        }
+    }
+    rules
+}
+
+const WMIC_CREATE: &str = "9a4d2c1b-6e3f-4f8a-b1c7-0d5e8f2a4b69";
+const WMI_CONSUMER: &str = "b2f6e8a4-1d3c-4e5b-9a7f-c0d2e4f6a8b1";
+
+/// Detections per rule id (or title) in JSON lines.
+fn by_rule(jsonl: &str) -> BTreeMap<String, usize> {
+    let mut out = BTreeMap::new();
+    for ((rule, _), n) in pairs(jsonl).0 {
+        *out.entry(rule).or_default() += n;
+    }
+    out
+}
+
+/// Waits until the watcher's metrics on `port` give `name` at least `value`.
+fn wait_for_metric(port: u16, name: &str, value: f64) {
+    wait_for(&format!("{name} >= {value}"), || {
+        metric(&scrape(port), name).is_some_and(|v| v >= value)
+    });
+}
+
+#[test]
+fn rules_reload_on_sighup_and_on_a_rule_file_change_without_missing_an_event() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rules = dir.path().join("rules");
+    std::fs::create_dir(&rules).expect("mkdir");
+    let example = |name: &str| examples().join("rules").join(name);
+    std::fs::copy(
+        example("proc_creation_wmic_process_call_create.yml"),
+        rules.join("a.yml"),
+    )
+    .expect("copies");
+    let round = example_lines().join("\n") + "\n";
+    // One round of the example events: what each rule finds in it.
+    let (_, once, _) = watch_stdin(
+        &[
+            "--rules",
+            &examples().join("rules").display().to_string(),
+            "--input",
+            "-",
+        ],
+        round.as_bytes(),
+    );
+    let once = by_rule(&once);
+    let (a, b) = (once[WMIC_CREATE], once[WMI_CONSUMER]);
+    assert!(a > 0 && b > 0, "{once:?}");
+    let port = free_port();
+    let metrics = format!("127.0.0.1:{port}");
+    let rules_arg = rules.display().to_string();
+    let mut w = Watcher::start_with(
+        &["--rules", &rules_arg, "--input", "-", "--metrics", &metrics],
+        &dir.path().join("out.jsonl"),
+        Stdio::piped(),
+    );
+    let mut stdin = w.child.stdin.take().expect("stdin");
+    stdin.write_all(round.as_bytes()).expect("writes");
+    let mut sent = 1;
+    wait_for("the first round", || !w.written().is_empty());
+    wait_for("the metrics", || !scrape(port).is_empty());
+    // 1. Events keep coming while SIGHUP swaps the rules twice: every event is evaluated
+    //    once, by one set or the other.
+    for i in 0..30 {
+        stdin.write_all(round.as_bytes()).expect("writes");
+        sent += 1;
+        if i == 5 || i == 17 {
+            w.signal("HUP");
+        }
+    }
+    stdin.flush().expect("flushes");
+    wait_for_metric(port, "sigil_watch_reloads_total", 2.0);
+    wait_for("every round's detections", || {
+        by_rule(&w.written()).get(WMIC_CREATE) == Some(&(a * sent))
+    });
+    // 2. A rule file added: loaded by itself, and it fires on the events sent after.
+    std::fs::copy(
+        example("wmi_event_consumer_persistence.yml"),
+        rules.join("b.yml"),
+    )
+    .expect("copies");
+    wait_for_metric(port, "sigil_watch_reloads_total", 3.0);
+    stdin.write_all(round.as_bytes()).expect("writes");
+    sent += 1;
+    wait_for("the new rule's detections", || {
+        let n = by_rule(&w.written());
+        n.get(WMIC_CREATE) == Some(&(a * sent)) && n.get(WMI_CONSUMER) == Some(&b)
+    });
+    // 3. A broken rule: reported with its file, and the old set goes on, whole.
+    std::fs::write(rules.join("c.yml"), "title: broken\ndetection: [\n").expect("writes");
+    wait_for_metric(port, "sigil_watch_reload_failures_total", 1.0);
+    assert!(w.said().contains("c.yml"), "{}", w.said());
+    assert!(w.said().contains("the old ones stay"), "{}", w.said());
+    stdin.write_all(round.as_bytes()).expect("writes");
+    sent += 1;
+    wait_for("the old set's detections", || {
+        let n = by_rule(&w.written());
+        n.get(WMIC_CREATE) == Some(&(a * sent)) && n.get(WMI_CONSUMER) == Some(&(2 * b))
+    });
+    // 4. SIGHUP loads a change the file check does not see (same count, same newest time):
+    //    rule b fixed in place under another title, the broken one gone.
+    std::fs::remove_file(rules.join("c.yml")).expect("removes");
+    wait_for_metric(port, "sigil_watch_reloads_total", 4.0);
+    let b_file = rules.join("b.yml");
+    let newest = std::fs::metadata(rules.join("a.yml"))
+        .and_then(|m| m.modified())
+        .expect("mtime")
+        .max(
+            std::fs::metadata(&b_file)
+                .and_then(|m| m.modified())
+                .expect("mtime"),
+        );
+    let text = std::fs::read_to_string(&b_file).expect("reads");
+    std::fs::write(
+        &b_file,
+        text.replace("id: b2f6e8a4-1d3c-4e5b-9a7f-c0d2e4f6a8b1\n", ""),
+    )
+    .expect("writes");
+    std::fs::File::options()
+        .write(true)
+        .open(&b_file)
+        .and_then(|f| f.set_modified(newest))
+        .expect("sets the time");
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    assert_eq!(
+        metric(&scrape(port), "sigil_watch_reloads_total"),
+        Some(4.0),
+        "the file check does not see it"
+    );
+    w.signal("HUP");
+    wait_for_metric(port, "sigil_watch_reloads_total", 5.0);
+    stdin.write_all(round.as_bytes()).expect("writes");
+    sent += 1;
+    drop(stdin);
+    let (code, err) = w.wait();
+    assert_eq!(code, Some(0), "{err}");
+    let n = by_rule(&whole_lines(&dir.path().join("out.jsonl")));
+    assert_eq!(n.get(WMIC_CREATE), Some(&(a * sent)), "{n:?}");
+    assert_eq!(n.get(WMI_CONSUMER), Some(&(2 * b)), "{n:?}");
+    // Without its id, rule b's detections name it by title.
+    assert_eq!(
+        n.get("WMI Event Consumer Registered for Persistence"),
+        Some(&b),
+        "{n:?}"
+    );
+    assert_eq!(n.len(), 3, "{n:?}");
+}
+
+#[test]
+fn a_slow_webhook_slows_the_input_and_the_queue_stays_at_its_bound() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // About 12 MiB of events, many more reads than the queue holds.
+    let round = example_lines().join("\n") + "\n";
+    let data = round.repeat(12 * 1024 * 1024 / round.len());
+    let all = dir.path().join("all.jsonl");
+    std::fs::write(&all, &data).expect("writes");
+    // The rounds go back in time: no correlation.
+    let rules = detection_rules(dir.path());
+    let (expected, _) = pairs(&hunt(&all, &rules, &[]));
+    let total: usize = expected.values().sum();
+    let hook = Hook::start(None, 0);
+    hook.held.store(true, Ordering::SeqCst);
+    let port = free_port();
+    let metrics = format!("127.0.0.1:{port}");
+    let url = format!("http://127.0.0.1:{}/hook", hook.port);
+    let rules = rules.display().to_string();
+    let mut w = Watcher::start_with(
+        &[
+            "--rules",
+            &rules,
+            "--input",
+            "-",
+            "--metrics",
+            &metrics,
+            "--output",
+            &url,
+        ],
+        &dir.path().join("out.jsonl"),
+        Stdio::piped(),
+    );
+    let mut stdin = w.child.stdin.take().expect("stdin");
+    let fed = Arc::new(AtomicUsize::new(0));
+    let fed_by_writer = Arc::clone(&fed);
+    let bytes = data.into_bytes();
+    let size = bytes.len();
+    let writer = std::thread::spawn(move || {
+        for chunk in bytes.chunks(64 * 1024) {
+            if stdin.write_all(chunk).is_err() {
+                return;
+            }
+            fed_by_writer.fetch_add(chunk.len(), Ordering::SeqCst);
+        }
+    });
+    // The webhook holds the first batch: the queue fills to its bound and the input waits.
+    wait_for("the webhook's first request", || {
+        hook.requests.load(Ordering::SeqCst) >= 1
+    });
+    wait_for_metric(port, "sigil_watch_queue_depth", 64.0);
+    let text = scrape(port);
+    let capacity = metric(&text, "sigil_watch_queue_capacity").expect("capacity");
+    assert_eq!(capacity, 64.0);
+    let stalled = fed.load(Ordering::SeqCst);
+    assert!(
+        stalled < size,
+        "the input is held back: {stalled} of {size}"
+    );
+    for _ in 0..10 {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        let text = scrape(port);
+        // Batches in the queue, and at most the one an input waits to put in.
+        let depth = metric(&text, "sigil_watch_queue_depth").expect("depth");
+        assert!((capacity..=capacity + 1.0).contains(&depth), "{depth}");
+        assert_eq!(hook.requests.load(Ordering::SeqCst), 1);
+    }
+    assert_eq!(fed.load(Ordering::SeqCst), stalled, "the writer waits");
+    // Released: everything goes through, once.
+    hook.held.store(false, Ordering::SeqCst);
+    writer.join().expect("writes");
+    let (code, err) = w.wait();
+    assert_eq!(code, Some(0), "{err}");
+    let got = pairs(&hook.accepted()).0;
+    assert_eq!(got.values().sum::<usize>(), total);
+    assert_eq!(got, expected);
+}
+
+#[test]
+fn sigterm_under_load_drains_writes_and_acks_what_it_took() {
+    let Some(nats) = nats_server() else { return };
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Redelivery after the stop may reorder events: no correlation.
+    let rules = detection_rules(dir.path());
+    let lines: Vec<String> = (0..4000).flat_map(|_| example_lines()).collect();
+    let all = dir.path().join("all.jsonl");
+    std::fs::write(&all, lines.join("\n") + "\n").expect("writes");
+    let (expected, _) = pairs(&hunt(&all, &rules, &[]));
+    let total: usize = expected.values().sum();
+    publish(nats.port, &lines);
+    let input = format!(
+        "nats://127.0.0.1:{}/events.>?stream=EV&durable=drain&ack_wait=1",
+        nats.port
+    );
+    let rules = rules.display().to_string();
+    let args = ["--rules", &rules, "--input", &input];
+    let first = Watcher::start(&args, &dir.path().join("first.jsonl"));
+    wait_for("some detections", || !first.written().is_empty());
+    let (code, err) = first.stop();
+    assert_eq!(code, Some(0), "{err}");
+    let before = whole_lines(&dir.path().join("first.jsonl"));
+    let (seen, _) = pairs(&before);
+    let n_seen: usize = seen.values().sum();
+    assert!(n_seen < total, "stopped under load: {n_seen} of {total}");
+    // What the first one wrote it acknowledged: the second gets only the rest (and
+    // messages the first had fetched but not taken, which it never wrote).
+    let second = Watcher::start(&args, &dir.path().join("second.jsonl"));
+    let (after, err) = second.collect(total - n_seen);
+    let mut union = seen;
+    for (k, n) in after {
+        *union.entry(k).or_default() += n;
+    }
+    assert_eq!(union, expected, "{err}");
+}
+
+#[test]
+fn a_followed_file_marks_repeats_after_a_kill_between_write_and_commit() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("events.jsonl");
+    let round = example_lines().join("\n") + "\n";
+    std::fs::write(&log, &round).expect("writes");
+    let (expected, total) = example_detections();
+    let rules = example_rules();
+    let input = format!("file:{}", log.display());
+    let state = dir.path().join("state.db").display().to_string();
+    // Outputs: the file first, then a webhook that holds the batch: the detections are
+    // written to the file, the batch is not committed, and the watcher is killed there.
+    let hook = Hook::start(None, 0);
+    hook.held.store(true, Ordering::SeqCst);
+    let url = format!("http://127.0.0.1:{}/hook", hook.port);
+    let first = Watcher::start(
+        &[
+            "--rules", &rules, "--input", &input, "--state", &state, "--output", &url,
+        ],
+        &dir.path().join("first.jsonl"),
+    );
+    wait_for("the detections written and the webhook holding", || {
+        hook.requests.load(Ordering::SeqCst) >= 1
+            && pairs(&first.written()).0.values().sum::<usize>() >= total
+    });
+    first.kill();
+    assert_eq!(
+        pairs(&whole_lines(&dir.path().join("first.jsonl"))).0,
+        expected
+    );
+    // Restarted: the uncommitted batch is read again, and its detections are marked.
+    let second = Watcher::start(
+        &["--rules", &rules, "--input", &input, "--state", &state],
+        &dir.path().join("second.jsonl"),
+    );
+    wait_for("the batch again", || {
+        pairs(&second.written()).0.values().sum::<usize>() >= total
+    });
+    let (again, repeats) = pairs(&second.written());
+    assert_eq!(again, expected);
+    assert_eq!(repeats, total, "every one marked");
+    // Events after it are not repeats.
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&log)
+        .and_then(|mut f| f.write_all(round.as_bytes()))
+        .expect("appends");
+    wait_for("the new events' detections", || {
+        pairs(&second.written()).0.values().sum::<usize>() > total
+    });
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let (code, err) = second.stop();
+    assert_eq!(code, Some(0), "{err}");
+    let text = whole_lines(&dir.path().join("second.jsonl"));
+    let (_, repeats) = pairs(&text);
+    assert_eq!(repeats, total, "only the batch read again is marked");
 }

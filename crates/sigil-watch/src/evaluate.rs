@@ -19,6 +19,8 @@ use crate::{WatchError, WatchOptions, WatchSummary, input};
 
 /// Batches evaluated together before one flush, commit and acknowledgement, at most.
 const COALESCE: usize = 32;
+/// How long a stopping watch waits for its last acknowledgements upstream, at most.
+const ACK_DRAIN: Duration = Duration::from_secs(10);
 /// How often open windows are checked for expiry, in batches.
 const SWEEP_EVERY: u64 = 256;
 
@@ -91,6 +93,7 @@ pub fn run(options: &WatchOptions, hunter: Hunter) -> Result<WatchSummary, Watch
                 stop: stop.clone(),
                 metrics: Arc::clone(&metrics),
                 resume: state.as_ref().and_then(|s| s.position(&spec.to_string())),
+                repeat_until: state.as_ref().and_then(|s| s.in_flight(&spec.to_string())),
             },
             runtime.handle(),
         )?;
@@ -138,6 +141,12 @@ pub fn run(options: &WatchOptions, hunter: Hunter) -> Result<WatchSummary, Watch
         reloads: evaluator.reloads,
     };
     drop(evaluator);
+    // Acknowledgements of the last batches are still on their way: wait for them (a
+    // server gone quiet is waited for 10 s at most; what is not acknowledged comes again).
+    let start = Instant::now();
+    while metrics.pending_acks.load(Ordering::SeqCst) > 0 && start.elapsed() < ACK_DRAIN {
+        std::thread::sleep(Duration::from_millis(5));
+    }
     runtime.shutdown_timeout(Duration::from_secs(1));
     result.map(|()| summary)
 }
@@ -239,6 +248,19 @@ impl Evaluator<'_> {
                 match item {
                     Item::Batch(batch) => {
                         self.metrics.queued.fetch_sub(1, Ordering::Relaxed);
+                        if let Some(p) = batch.position
+                            && self.state.is_some()
+                        {
+                            // A followed file: its records' end is committed before their
+                            // detections are written (outside a window transaction, so
+                            // what came before is flushed first).
+                            if self.in_transaction {
+                                self.flush(&mut done, oldest.take())?;
+                            }
+                            if let Some(s) = self.state.as_mut() {
+                                s.put_in_flight(&self.names[batch.input], p)?;
+                            }
+                        }
                         oldest = Some(oldest.map_or(batch.received, |o| o.min(batch.received)));
                         self.batch(hunter, &mut live, &batch)?;
                         if let Some(p) = batch.position {

@@ -24,6 +24,9 @@ pub struct Metrics {
     pub open_windows: AtomicU64,
     /// Outputs' failed attempts (each retried).
     pub output_retries: AtomicU64,
+    /// Acknowledgements upstream (JetStream acks) sent but not yet confirmed: a stopping
+    /// watch waits for them.
+    pub pending_acks: AtomicU64,
 }
 
 #[derive(Debug, Default)]

@@ -87,6 +87,11 @@ impl State {
                  input TEXT PRIMARY KEY,
                  inode INTEGER NOT NULL,
                  offset INTEGER NOT NULL
+             );
+             CREATE TABLE IF NOT EXISTS in_flight (
+                 input TEXT PRIMARY KEY,
+                 inode INTEGER NOT NULL,
+                 offset INTEGER NOT NULL
              );",
         )
         .map_err(failed)?;
@@ -198,10 +203,42 @@ impl State {
 
     /// Records where a followed file has been read to.
     pub(crate) fn put_position(&self, input: &str, p: Position) -> Result<(), WatchError> {
+        self.put_at("positions", input, p)
+    }
+
+    /// Where the records of a followed file whose detections may have been written end: a
+    /// run that stopped between writing them and committing their position leaves it
+    /// beyond the position, and the next run marks those records' detections as repeats.
+    pub(crate) fn in_flight(&self, input: &str) -> Option<Position> {
+        self.db
+            .query_row(
+                "SELECT inode, offset FROM in_flight WHERE input = ?1",
+                params![input],
+                |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)),
+            )
+            .ok()
+            .map(|(inode, offset)| Position {
+                inode: inode as u64,
+                offset: offset as u64,
+            })
+    }
+
+    /// Records, before their detections are written, how far a followed file's records
+    /// go; committed on its own.
+    pub(crate) fn put_in_flight(&mut self, input: &str, p: Position) -> Result<(), WatchError> {
+        self.begin()?;
+        self.put_at("in_flight", input, p)?;
+        self.commit()
+    }
+
+    fn put_at(&self, table: &str, input: &str, p: Position) -> Result<(), WatchError> {
         self.db
             .execute(
-                "INSERT INTO positions (input, inode, offset) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (input) DO UPDATE SET inode = excluded.inode, offset = excluded.offset",
+                &format!(
+                    "INSERT INTO {table} (input, inode, offset) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (input) DO UPDATE SET inode = excluded.inode,
+                     offset = excluded.offset"
+                ),
                 params![input, p.inode as i64, p.offset as i64],
             )
             .map(drop)
@@ -262,6 +299,13 @@ mod tests {
             })
         );
         assert_eq!(state.open_windows(), 1);
+        assert_eq!(state.in_flight("f"), None);
+        let p = Position {
+            inode: 7,
+            offset: 120,
+        };
+        state.put_in_flight("f", p).unwrap();
+        assert_eq!(State::open(&path).unwrap().in_flight("f"), Some(p));
         assert_eq!(state.keep_only(&["c2".to_string()]).unwrap(), 1);
         assert!(state.window(&name).unwrap().is_empty());
     }

@@ -5,6 +5,10 @@
 //! names another file (rotated: renamed and created anew) the old one is read to its end
 //! and the new one from its start; when it shrinks (truncated in place) it is read again
 //! from its start. A missing file is waited for.
+//!
+//! With `--state`, the evaluator records how far a batch's records go before it writes
+//! their detections, and their position once it has: a run stopped in between (even by
+//! `kill -9`) reads those records again, and their detections carry `"repeat": true`.
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
@@ -33,11 +37,16 @@ struct Open {
     inode: u64,
     /// Bytes read from the file.
     read: u64,
+    /// Bytes of whole lines sent (where the next record starts).
+    sent: u64,
+    /// Records ending at or before this offset were read by a run that may have written
+    /// their detections: they are marked as repeats.
+    repeat_until: Option<u64>,
     lines: Lines,
     line: u64,
 }
 
-fn open(path: &Path, resume: Option<Position>) -> Option<Open> {
+fn open(path: &Path, resume: Option<Position>, in_flight: Option<Position>) -> Option<Open> {
     let mut file = File::open(path).ok()?;
     let meta = file.metadata().ok()?;
     let mut read = 0;
@@ -49,20 +58,37 @@ fn open(path: &Path, resume: Option<Position>) -> Option<Open> {
         file,
         inode: meta.ino(),
         read,
+        sent: read,
+        repeat_until: in_flight
+            .filter(|p| p.inode == meta.ino() && p.offset > read)
+            .map(|p| p.offset),
         lines: Lines::default(),
         line: 0,
     })
 }
 
+/// Marks the records of `batch` (which start at `start`) that end at or before `until`.
+fn mark_repeats(batch: &mut Batch, start: u64, until: u64) {
+    let mut end = start;
+    for r in &mut batch.records {
+        // Each record is its line without the newline.
+        end += r.range.len() as u64 + 1;
+        if end <= until {
+            r.repeat = true;
+        }
+    }
+}
+
 fn follow(path: &PathBuf, context: &Context) {
     let origin: Arc<str> = Arc::from(path.display().to_string());
     let mut resume = context.resume;
+    let mut in_flight = context.repeat_until;
     let mut buffer = vec![0u8; 256 * 1024];
     let mut current: Option<Open> = None;
     let mut waiting_said = false;
     while !*context.stop.borrow() {
         let Some(f) = current.as_mut() else {
-            if let Some(f) = open(path, resume.take()) {
+            if let Some(f) = open(path, resume.take(), in_flight.take()) {
                 current = Some(f);
             } else {
                 if !waiting_said {
@@ -87,9 +113,17 @@ fn follow(path: &PathBuf, context: &Context) {
             f.read += n as u64;
             let mut batch = Batch::new(context.index, &origin);
             f.lines.split(&buffer[..n], &mut f.line, &mut batch);
+            let end = f.read - f.lines.pending() as u64;
+            if let Some(until) = f.repeat_until {
+                mark_repeats(&mut batch, f.sent, until);
+                if end >= until {
+                    f.repeat_until = None;
+                }
+            }
+            f.sent = end;
             batch.position = Some(Position {
                 inode: f.inode,
-                offset: f.read - f.lines.pending() as u64,
+                offset: end,
             });
             if !batch.is_empty() && !send_blocking(context, batch) {
                 return;
@@ -112,6 +146,8 @@ fn follow(path: &PathBuf, context: &Context) {
             Ok(meta) if meta.len() < f.read => {
                 let _ = f.file.seek(SeekFrom::Start(0));
                 f.read = 0;
+                f.sent = 0;
+                f.repeat_until = None;
                 f.lines = Lines::default();
             }
             _ => {}

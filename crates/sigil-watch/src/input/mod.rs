@@ -31,6 +31,9 @@ pub(crate) struct Context {
     pub(crate) metrics: Arc<Metrics>,
     /// For a followed file: where the state says the last run stopped.
     pub(crate) resume: Option<crate::batch::Position>,
+    /// For a followed file: how far the last run's records may have had their detections
+    /// written without the position committed; read again, they are marked as repeats.
+    pub(crate) repeat_until: Option<crate::batch::Position>,
 }
 
 /// Starts an input on `runtime` (or a thread of its own); an error when it cannot start.

@@ -9,6 +9,7 @@
 //! detections carry `"repeat": true`.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use async_nats::jetstream::{self, consumer, stream};
@@ -147,7 +148,10 @@ pub(super) fn start(
             if !send(&context, batch).await {
                 return;
             }
-            // Acknowledged once written; a batch that fails is not, and comes again.
+            // Acknowledged once written; a batch that fails is not, and comes again. A
+            // stopping watch waits for these acknowledgements (`pending_acks`).
+            let metrics = Arc::clone(&context.metrics);
+            metrics.pending_acks.fetch_add(1, Ordering::SeqCst);
             tokio::spawn(async move {
                 if written.await.is_ok() {
                     for m in acks {
@@ -156,6 +160,7 @@ pub(super) fn start(
                         }
                     }
                 }
+                metrics.pending_acks.fetch_sub(1, Ordering::SeqCst);
             });
         }
     });
