@@ -722,7 +722,19 @@ fn jetstream_survives_kill_9_without_losing_a_detection() {
         batch.keys().any(|(r, _)| r == WMIC_BURST),
         "the batch fires the burst"
     );
-    publish(nats.port, &lines);
+    // The stream gets its first third, the watcher is killed as soon as it has written that part's
+    // detections (its last acknowledgements may still be in flight), then the rest arrives: the kill
+    // falls mid-stream whatever the machine's speed, between the burst's first event and its others.
+    let cut = lines.len() / 3;
+    let head = dir.path().join("head.jsonl");
+    std::fs::write(&head, lines[..cut].join("\n") + "\n").expect("writes");
+    let (head_batch, _) = pairs(&hunt(
+        &head,
+        Path::new(&rules),
+        &["sysmon", "windows-logsources"],
+    ));
+    assert!(!head_batch.is_empty(), "the first third has detections");
+    publish(nats.port, &lines[..cut]);
     let input = format!(
         "nats://127.0.0.1:{}/events.>?stream=EV&durable=watch&ack_wait=2",
         nats.port
@@ -742,10 +754,12 @@ fn jetstream_survives_kill_9_without_losing_a_detection() {
     ];
     let first = Watcher::start(&args, &dir.path().join("first.jsonl"));
     let total: usize = batch.values().sum();
-    wait_for("a third of the detections", || {
-        pairs(&first.written()).0.values().sum::<usize>() >= total / 3
+    wait_for("the first third's detections", || {
+        let (written, _) = pairs(&first.written());
+        head_batch.keys().all(|k| written.contains_key(k))
     });
     first.kill();
+    publish(nats.port, &lines[cut..]);
     let before = whole_lines(&dir.path().join("first.jsonl"));
     let (seen, _) = pairs(&before);
     assert!(seen.values().sum::<usize>() < total, "killed mid-stream");
@@ -1260,11 +1274,16 @@ fn rules_reload_on_sighup_and_on_a_rule_file_change_without_missing_an_event() {
     wait_for("the first round", || !w.written().is_empty());
     wait_for("the metrics", || !scrape(port).is_empty());
     // 1. Events keep coming while SIGHUP swaps the rules twice: every event is evaluated
-    //    once, by one set or the other.
+    //    once, by one set or the other. The second signal waits for the first reload to be
+    //    counted: two hang-ups pending at once are one signal to the process.
     for i in 0..30 {
         stdin.write_all(round.as_bytes()).expect("writes");
         sent += 1;
-        if i == 5 || i == 17 {
+        if i == 5 {
+            w.signal("HUP");
+        }
+        if i == 17 {
+            wait_for_metric(port, "sigil_watch_reloads_total", 1.0);
             w.signal("HUP");
         }
     }
