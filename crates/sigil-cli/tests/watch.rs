@@ -1417,7 +1417,10 @@ fn a_slow_webhook_slows_the_input_and_the_queue_stays_at_its_bound() {
     wait_for_metric(port, "sigil_watch_queue_depth", 64.0);
     let text = scrape(port);
     let capacity = metric(&text, "sigil_watch_queue_capacity").expect("capacity");
-    assert_eq!(capacity, 64.0);
+    assert!(
+        (capacity - 64.0).abs() < f64::EPSILON,
+        "capacity {capacity}"
+    );
     let stalled = fed.load(Ordering::SeqCst);
     assert!(
         stalled < size,
@@ -1454,8 +1457,10 @@ fn sigterm_under_load_drains_writes_and_acks_what_it_took() {
     let (expected, _) = pairs(&hunt(&all, &rules, &[]));
     let total: usize = expected.values().sum();
     publish(nats.port, &lines);
+    // A wait for acknowledgements long enough that no batch is delivered twice on a busy
+    // machine: the sums below count each detection once.
     let input = format!(
-        "nats://127.0.0.1:{}/events.>?stream=EV&durable=drain&ack_wait=1",
+        "nats://127.0.0.1:{}/events.>?stream=EV&durable=drain&ack_wait=10",
         nats.port
     );
     let rules = rules.display().to_string();
