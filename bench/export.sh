@@ -14,6 +14,7 @@
 # Needs: cargo, GNU time (/usr/bin/time) for peak RSS.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
+. "$here/lib.sh"
 shared="$here/../../shared/corpus"
 copies=8
 runs=3
@@ -29,16 +30,12 @@ done
 [ -d "$shared" ] || { echo "skipped: ../shared/corpus not found" >&2; exit 0; }
 cd "$here/.."
 cargo build --release -q -p sigil-cli
-sigil="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/release/sigil"
+sigil="$(bench_release_dir)/sigil"
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 logs="$work/logs"
-mkdir "$logs"
-for i in $(seq 1 "$copies"); do cp -r "$shared/evtx" "$logs/copy$i"; done
-files=$(find "$logs" -name '*.evtx' | wc -l)
-bytes=$(du -sb "$logs" | cut -f1)
-find "$logs" -name '*.evtx' -exec cat {} + > /dev/null   # warm the page cache
+bench_evtx_copies "$logs" "$copies"
 
 echo "# $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, load: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "# $files files, $bytes bytes"

@@ -14,6 +14,7 @@
 # Needs: cargo, python3, GNU time (/usr/bin/time) for peak RSS.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
+. "$here/lib.sh"
 shared="$here/../../shared"
 copies=8
 runs=3
@@ -28,7 +29,7 @@ done
 cd "$here/.."
 cargo build --release -q -p sigil-cli
 cargo build --release -q -p sigil-logs --example parse_jsonl
-target="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/release"
+target="$(bench_release_dir)"
 sigil="$target/sigil"
 ceiling="$target/examples/parse_jsonl"
 

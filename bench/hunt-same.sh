@@ -12,6 +12,7 @@
 # shown).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
+. "$here/lib.sh"
 shared="$here/../../shared/corpus"
 [ $# -ge 2 ] || { echo "usage: $0 OLD_SIGIL NEW_SIGIL [--copies N]" >&2; exit 2; }
 old="$(realpath "$1")"
@@ -31,8 +32,7 @@ cd "$here/.."
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 logs="$work/logs"
-mkdir "$logs"
-for i in $(seq 1 "$copies"); do cp -r "$shared/evtx" "$logs/copy$i"; done
+bench_evtx_copies "$logs" "$copies"
 
 # name, logs, rules: every combination, both binaries, compared.
 same=0

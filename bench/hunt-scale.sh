@@ -12,6 +12,7 @@
 # Needs: cargo, python3, GNU time (/usr/bin/time) for peak RSS.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
+. "$here/lib.sh"
 shared="$here/../../shared/corpus"
 runs=3
 threads="$(nproc)"
@@ -25,7 +26,7 @@ done
 [ -d "$shared" ] || { echo "skipped: ../shared/corpus not found" >&2; exit 0; }
 cd "$here/.."
 cargo build --release -q -p sigil-cli
-sigil="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/release/sigil"
+sigil="$(bench_release_dir)/sigil"
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT

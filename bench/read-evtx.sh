@@ -6,6 +6,7 @@
 # Needs: cargo, python3 with `pip install evtx`. Results go to BENCHMARKS.md by hand.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
+. "$here/lib.sh"
 root="$here/../../shared/corpus/evtx"
 copies=8
 extra=()
@@ -22,7 +23,7 @@ if [ ! -d "$root" ]; then
 fi
 cd "$here/.."
 cargo build --release -q -p sigil-logs --example read_evtx
-target_dir="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
+target_dir="$(dirname "$(bench_release_dir)")"
 echo "# $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, load: $(cut -d' ' -f1-3 /proc/loadavg)"
 "$target_dir/release/examples/read_evtx" "$root" --copies "$copies" "${extra[@]}"
 if python3 -c 'import evtx' 2>/dev/null; then

@@ -9,12 +9,13 @@
 # Needs: cargo, python3, GNU time (/usr/bin/time).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
+. "$here/lib.sh"
 shared="$here/../../shared/corpus"
 runs="${1:-8}"
 [ -d "$shared" ] || { echo "skipped: ../shared/corpus not found" >&2; exit 0; }
 cd "$here/.."
 cargo build --release -q -p sigil-cli
-sigil="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/release/sigil"
+sigil="$(bench_release_dir)/sigil"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 export XDG_CACHE_HOME="$work/cache"
