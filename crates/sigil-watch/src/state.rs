@@ -188,17 +188,7 @@ impl State {
 
     /// Where the last run's committed batches of a followed file ended.
     pub(crate) fn position(&self, input: &str) -> Option<Position> {
-        self.db
-            .query_row(
-                "SELECT inode, offset FROM positions WHERE input = ?1",
-                params![input],
-                |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)),
-            )
-            .ok()
-            .map(|(inode, offset)| Position {
-                inode: inode as u64,
-                offset: offset as u64,
-            })
+        self.at("positions", input)
     }
 
     /// Records where a followed file has been read to.
@@ -210,17 +200,7 @@ impl State {
     /// run that stopped between writing them and committing their position leaves it
     /// beyond the position, and the next run marks those records' detections as repeats.
     pub(crate) fn in_flight(&self, input: &str) -> Option<Position> {
-        self.db
-            .query_row(
-                "SELECT inode, offset FROM in_flight WHERE input = ?1",
-                params![input],
-                |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)),
-            )
-            .ok()
-            .map(|(inode, offset)| Position {
-                inode: inode as u64,
-                offset: offset as u64,
-            })
+        self.at("in_flight", input)
     }
 
     /// Records, before their detections are written, how far a followed file's records
@@ -229,6 +209,20 @@ impl State {
         self.begin()?;
         self.put_at("in_flight", input, p)?;
         self.commit()
+    }
+
+    fn at(&self, table: &str, input: &str) -> Option<Position> {
+        self.db
+            .query_row(
+                &format!("SELECT inode, offset FROM {table} WHERE input = ?1"),
+                params![input],
+                |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)),
+            )
+            .ok()
+            .map(|(inode, offset)| Position {
+                inode: inode as u64,
+                offset: offset as u64,
+            })
     }
 
     fn put_at(&self, table: &str, input: &str, p: Position) -> Result<(), WatchError> {
