@@ -92,7 +92,7 @@ pub(crate) fn key(kind: FileKind, bytes: &[u8]) -> Key {
 }
 
 /// The stamp of the running build: a cache written by another build is not read.
-fn stamp() -> Option<String> {
+pub(crate) fn stamp() -> Option<String> {
     let exe = std::env::current_exe().ok()?;
     let meta = std::fs::metadata(&exe).ok()?;
     let modified = meta
@@ -141,7 +141,7 @@ fn try_read(file: &Path) -> Option<HashMap<Key, Vec<Rule>>> {
 
 /// Sets a cache's modification time to now when it is older than a day, so that a cache
 /// read every day but never rewritten is not taken for unused (see [`prune`]).
-fn mark_used(file: &Path) {
+pub(crate) fn mark_used(file: &Path) {
     let day = std::time::Duration::from_hours(24);
     let Ok(handle) = std::fs::OpenOptions::new().append(true).open(file) else {
         return;
@@ -186,6 +186,18 @@ fn try_write(file: &Path, entries: &[(Key, Vec<&Rule>)]) -> Option<()> {
     let stamp = stamp()?;
     let map: HashMap<String, &Vec<&Rule>> = entries.iter().map(|(k, r)| (hex(k), r)).collect();
     let body = serde_json::to_vec(&map).ok()?;
+    replace(file, |out| {
+        writeln!(out, "{MAGIC} {stamp} {}", blake3::hash(&body).to_hex())?;
+        out.write_all(&body)
+    })
+}
+
+/// Writes `file` whole with `write` through a temporary file and a rename, so that a
+/// reader never sees half a cache, then prunes the folder's unused caches.
+pub(crate) fn replace(
+    file: &Path,
+    write: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
+) -> Option<()> {
     let dir = file.parent()?;
     std::fs::create_dir_all(dir).ok()?;
     let temp = dir.join(format!(
@@ -195,8 +207,7 @@ fn try_write(file: &Path, entries: &[(Key, Vec<&Rule>)]) -> Option<()> {
     ));
     let written = (|| {
         let mut out = std::fs::File::create(&temp).ok()?;
-        writeln!(out, "{MAGIC} {stamp} {}", blake3::hash(&body).to_hex()).ok()?;
-        out.write_all(&body).ok()?;
+        write(&mut out).ok()?;
         out.sync_all().ok()?;
         std::fs::rename(&temp, file).ok()
     })();
@@ -211,8 +222,8 @@ fn try_write(file: &Path, entries: &[(Key, Vec<&Rule>)]) -> Option<()> {
 /// rule paths has its own, and paths (temporary folders, old checkouts) come and go.
 const UNUSED_FOR: std::time::Duration = std::time::Duration::from_hours(30 * 24);
 
-/// Removes the cache files of `dir` other than `keep` that were not written for
-/// [`UNUSED_FOR`].
+/// Removes the cache files of `dir` (`rules-*.cache`, `check-*.cache`) other than `keep`
+/// that were not written for [`UNUSED_FOR`].
 fn prune(dir: &Path, keep: &Path) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
@@ -223,7 +234,7 @@ fn prune(dir: &Path, keep: &Path) {
             && path
                 .file_name()
                 .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("rules-"));
+                .is_some_and(|n| n.starts_with("rules-") || n.starts_with("check-"));
         let old = entry
             .metadata()
             .and_then(|m| m.modified())

@@ -13,8 +13,11 @@ use rayon::prelude::*;
 use sigil_core::{Diagnostic, Rule, Severity, Span};
 
 mod cache;
+mod check_cache;
+mod store;
 
 pub use cache::RuleCache;
+pub use check_cache::{CheckCache, CheckEntry, CheckKey, CheckOutcome};
 
 /// The language of a rule file, from its extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

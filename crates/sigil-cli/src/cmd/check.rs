@@ -52,6 +52,11 @@ pub struct Args {
     /// rules are read again and must be the same rules. Then check as usual.
     #[arg(long)]
     pub fix: bool,
+    /// Check every file anew instead of taking the outcome of files checked before, with
+    /// the same checks and the same bytes, from the user's cache folder
+    /// (`$XDG_CACHE_HOME/sigil`).
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 /// One file's outcome.
@@ -73,81 +78,53 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     }
     let selection = selection(args)?;
     let paths = collect(&args.paths)?;
-    let read: Vec<Option<Checked>> = paths
+    // `--fix` writes files: its run reads them all with the front end.
+    let cache = match sigil_load::RuleCache::user() {
+        Some(c) if !args.no_cache && !args.fix => Some(c.checks(&args.paths, &selection_id(args)?)),
+        _ => None,
+    };
+    let read: Vec<(Option<Checked>, Option<sigil_load::CheckEntry>, bool)> = paths
         .into_par_iter()
         .map(|path| {
-            let mut bytes = std::fs::read(&path);
-            let mut fixed = 0;
-            let mut write_error = None;
-            let is_elastic = sigil_load::FileKind::of(&path) == Some(sigil_load::FileKind::Elastic);
-            if args.fix
-                && !is_elastic
-                && let Ok(b) = &bytes
-                && let Ok(text) = std::str::from_utf8(b)
-            {
-                let outcome = lint::autofix::fix_text(text, Some(&path), &selection);
-                for title in &outcome.refused {
-                    eprintln!(
-                        "note: {}: not fixed, the rule would change: {title}",
-                        path.display()
-                    );
-                }
-                if let Some(new) = outcome.text {
-                    match std::fs::write(&path, &new) {
-                        Ok(()) => {
-                            fixed = outcome.fixed;
-                            bytes = Ok(new.into_bytes());
-                        }
-                        // Reported as an error of the file: the run fails.
-                        Err(e) => write_error = Some(e),
-                    }
-                }
-            }
+            let bytes = std::fs::read(&path);
             let named = args.paths.contains(&path);
-            let elastic = sigil_load::FileKind::of(&path) == Some(sigil_load::FileKind::Elastic);
-            let mut file = match &bytes {
-                Ok(bytes) if elastic => elastic_file(bytes),
-                Ok(bytes) => sigil_sigma::parse_bytes(bytes),
-                Err(e) => SigmaFile {
-                    diagnostics: vec![Diagnostic::error(
-                        "unreadable-file",
-                        Span::new(1, 1, 0),
-                        format!("cannot read the file: {e}"),
-                    )],
-                    ..SigmaFile::default()
-                },
+            let key = match (&cache, &bytes) {
+                (Some(c), Ok(b)) => Some(c.key(&path, named, b)),
+                _ => None,
             };
-            // A YAML file found in a folder that is not meant as a rule is passed over
-            // (asked only of files the reader has errors for: a sound rule is a rule).
-            if !elastic
-                && !named
-                && file.has_errors()
-                && let Ok(bytes) = &bytes
-                && !sigil_sigma::looks_like_rule(&String::from_utf8_lossy(bytes))
+            if let (Some(c), Some(k)) = (&cache, key)
+                && let Some(outcome) = c.get(k)
             {
-                return None;
+                let entry = sigil_load::CheckCache::kept(k);
+                let checked = match outcome {
+                    sigil_load::CheckOutcome::NotRule => None,
+                    sigil_load::CheckOutcome::File(file) => Some(Checked {
+                        path,
+                        file,
+                        fixed: 0,
+                    }),
+                };
+                return (checked, Some(entry), true);
             }
-            // The rule checks are Sigma's (its schema, its modifiers); Elastic rules get
-            // their front end's diagnostics and the checks across the set.
-            if !elastic {
-                file.set_path(&path);
-                lint::check_file_with(&mut file, &selection);
-                if let Ok(b) = &bytes
-                    && let Ok(text) = std::str::from_utf8(b)
-                {
-                    lint::check_text_with(text, &mut file, &selection);
-                }
-            }
-            if let Some(e) = write_error {
-                file.diagnostics.push(Diagnostic::error(
-                    "unwritable-file",
-                    Span::new(1, 1, 0),
-                    format!("cannot write the fixes: {e}"),
-                ));
-            }
-            Some(Checked { path, file, fixed })
+            let checked = check_one(args, &selection, path, bytes, named);
+            let entry = key
+                .and_then(|k| sigil_load::CheckCache::entry(k, checked.as_ref().map(|c| &c.file)));
+            (checked, entry, false)
         })
         .collect();
+    let mut entries = Vec::new();
+    let mut hits = 0;
+    let read: Vec<Option<Checked>> = read
+        .into_iter()
+        .map(|(checked, entry, hit)| {
+            hits += usize::from(hit);
+            entries.extend(entry);
+            checked
+        })
+        .collect();
+    if let Some(c) = &cache {
+        c.save(entries, hits);
+    }
     let not_rules = read.iter().filter(|c| c.is_none()).count();
     if args.fix {
         let fixed: usize = read.iter().flatten().map(|c| c.fixed).sum();
@@ -239,6 +216,101 @@ fn selection(args: &Args) -> anyhow::Result<lint::Selection> {
         );
     }
     Ok(selection)
+}
+
+/// Reads and checks one file (`bytes`: its content, or why it could not be read); `None`
+/// for a YAML file found in a folder that is not meant as a rule.
+fn check_one(
+    args: &Args,
+    selection: &lint::Selection,
+    path: PathBuf,
+    mut bytes: std::io::Result<Vec<u8>>,
+    named: bool,
+) -> Option<Checked> {
+    let mut fixed = 0;
+    let mut write_error = None;
+    let elastic = sigil_load::FileKind::of(&path) == Some(sigil_load::FileKind::Elastic);
+    if args.fix
+        && !elastic
+        && let Ok(b) = &bytes
+        && let Ok(text) = std::str::from_utf8(b)
+    {
+        let outcome = lint::autofix::fix_text(text, Some(&path), selection);
+        for title in &outcome.refused {
+            eprintln!(
+                "note: {}: not fixed, the rule would change: {title}",
+                path.display()
+            );
+        }
+        if let Some(new) = outcome.text {
+            match std::fs::write(&path, &new) {
+                Ok(()) => {
+                    fixed = outcome.fixed;
+                    bytes = Ok(new.into_bytes());
+                }
+                // Reported as an error of the file: the run fails.
+                Err(e) => write_error = Some(e),
+            }
+        }
+    }
+    let mut file = match &bytes {
+        Ok(bytes) if elastic => elastic_file(bytes),
+        Ok(bytes) => sigil_sigma::parse_bytes(bytes),
+        Err(e) => SigmaFile {
+            diagnostics: vec![Diagnostic::error(
+                "unreadable-file",
+                Span::new(1, 1, 0),
+                format!("cannot read the file: {e}"),
+            )],
+            ..SigmaFile::default()
+        },
+    };
+    // A YAML file found in a folder that is not meant as a rule is passed over
+    // (asked only of files the reader has errors for: a sound rule is a rule).
+    if !elastic
+        && !named
+        && file.has_errors()
+        && let Ok(bytes) = &bytes
+        && !sigil_sigma::looks_like_rule(&String::from_utf8_lossy(bytes))
+    {
+        return None;
+    }
+    // The rule checks are Sigma's (its schema, its modifiers); Elastic rules get
+    // their front end's diagnostics and the checks across the set.
+    if !elastic {
+        file.set_path(&path);
+        lint::check_file_with(&mut file, selection);
+        if let Ok(b) = &bytes
+            && let Ok(text) = std::str::from_utf8(b)
+        {
+            lint::check_text_with(text, &mut file, selection);
+        }
+    }
+    if let Some(e) = write_error {
+        file.diagnostics.push(Diagnostic::error(
+            "unwritable-file",
+            Span::new(1, 1, 0),
+            format!("cannot write the fixes: {e}"),
+        ));
+    }
+    Some(Checked { path, file, fixed })
+}
+
+/// What tells this run's choice of checks from another's, for the check cache.
+fn selection_id(args: &Args) -> anyhow::Result<Vec<u8>> {
+    if args.all_lints {
+        return Ok(b"all".to_vec());
+    }
+    let Some(path) = &args.config else {
+        return Ok(b"defaults".to_vec());
+    };
+    let mut id = b"config\0".to_vec();
+    id.extend(
+        std::fs::read(path).map_err(|e| {
+            anyhow::anyhow!("{}: cannot read the configuration: {e}", path.display())
+        })?,
+    );
+    Ok(id)
 }
 
 fn plural(n: usize) -> &'static str {
