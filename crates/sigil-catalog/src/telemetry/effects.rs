@@ -54,6 +54,23 @@ pub fn program(sim: &mut Sim, pid: Pid, image: &str, line: &str) {
                 let what = unquote(args[at + "call create".len()..].trim());
                 wmi_create(sim, what, cause);
             }
+            if let Some(at) = lower.find("call add") {
+                let settings = &super::model::programs().settings;
+                for setting in settings.values() {
+                    if setting
+                        .wmi_class
+                        .as_deref()
+                        .is_some_and(|c| lower[..at].contains(c))
+                    {
+                        let given: Vec<(String, String)> = args[at + "call add".len()..]
+                            .split_whitespace()
+                            .filter_map(|a| a.split_once('='))
+                            .map(|(n, v)| (n.to_string(), v.to_string()))
+                            .collect();
+                        store_settings(sim, setting, &given, cause);
+                    }
+                }
+            }
         }
         "schtasks.exe" => schtasks(sim, &argv, cause),
         "certutil.exe" => {
@@ -351,6 +368,70 @@ pub fn inline(sim: &mut Sim, pid: Pid, statement: &str) {
     }
 }
 
+/// Settings a service keeps (`programs.yml` `settings`): each item of each parameter
+/// `given` (name, value as written: a list, a quoted text, a variable the script assigned a
+/// text) becomes a value under the parameter's key, written by the service's program.
+fn store_settings(
+    sim: &mut Sim,
+    setting: &super::model::Setting,
+    given: &[(String, String)],
+    cause: &str,
+) {
+    for (name, value) in given {
+        let Some((_, key)) = setting
+            .keys
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        else {
+            continue;
+        };
+        let value = value.trim();
+        let value = if value.starts_with('$') {
+            assigned_text(&sim.script, value).unwrap_or_else(|| value.to_string())
+        } else {
+            value.to_string()
+        };
+        let writer = sim.service_program(&setting.writer);
+        for item in value.split(',') {
+            let item = item.trim().trim_matches(['"', '\'', '\\', ' ']);
+            if !item.is_empty() {
+                let details = registry_details("DWORD", &setting.data);
+                sim.registry_set(writer, key, Some(item), &details, cause);
+            }
+        }
+    }
+}
+
+/// A parameter's value when it is a list written with spaces after its commas
+/// (`-X 'a', 'b'`): the items joined again.
+fn list_param(args: &[String], name: &str) -> Option<String> {
+    let first = param(args, &[name], None)?;
+    let mut value = first.clone();
+    let at = args.iter().position(|a| *a == first)?;
+    for a in &args[at + 1..] {
+        if !value.trim_end().ends_with(',') {
+            break;
+        }
+        value.push_str(a);
+    }
+    Some(value)
+}
+
+/// The text `script` assigns `var` (with its `$`) in a statement of its own, when it is a
+/// quoted or bare literal.
+fn assigned_text(script: &str, var: &str) -> Option<String> {
+    let var = var.to_ascii_lowercase();
+    script.lines().flat_map(|l| l.split(';')).find_map(|st| {
+        let st = st.trim();
+        let rest = st
+            .get(..var.len())
+            .filter(|h| h.eq_ignore_ascii_case(&var))
+            .map(|_| st[var.len()..].trim_start())?;
+        let value = rest.strip_prefix('=')?.trim();
+        (!value.starts_with(['$', '(', '@', '['])).then(|| unquote(value).to_string())
+    })
+}
+
 /// Whether `script` assigns `var` (lower case, with its `$`) a value that mentions `what`
 /// (lower case) in a statement of its own.
 fn assigns(script: &str, var: &str, what: &str) -> bool {
@@ -402,6 +483,14 @@ pub fn cmdlet(sim: &mut Sim, pid: Pid, name: &str, args: &[String], statement: &
     let lower = name.to_ascii_lowercase();
     import_module_of(sim, pid, name, statement);
     let p = |names: &[&str], pos: Option<usize>| param(args, names, pos);
+    if let Some(setting) = super::model::programs().settings.get(&lower) {
+        let given: Vec<(String, String)> = setting
+            .keys
+            .iter()
+            .filter_map(|(name, _)| Some((name.clone(), list_param(args, name)?)))
+            .collect();
+        store_settings(sim, setting, &given, statement);
+    }
     match lower.as_str() {
         "start-process" => {
             let Some(file) = p(&["FilePath", "Path"], Some(0)) else {

@@ -281,6 +281,21 @@ pub struct Programs {
     /// PowerShell modules whose import compiles C#, by the noun prefix of their functions
     /// (as written) to the module's name.
     pub compiling_modules: Vec<(String, String)>,
+    /// Settings a service stores for a cmdlet, by the cmdlet's lower-case name.
+    pub settings: HashMap<String, Setting>,
+}
+
+/// Settings a service keeps in the registry for the cmdlet that changes them.
+#[derive(Debug, Default)]
+pub struct Setting {
+    /// The WMI class (lower case) whose `Add` method changes the same settings.
+    pub wmi_class: Option<String>,
+    /// The service's program, which writes the values.
+    pub writer: String,
+    /// The data of each value written (a DWORD).
+    pub data: String,
+    /// Parameter name to the key its items become value names under.
+    pub keys: Vec<(String, String)>,
 }
 
 /// The known programs.
@@ -364,6 +379,30 @@ fn parse_programs(text: &str) -> Result<Programs, String> {
             if v.as_mapping_get("compiles").and_then(Yaml::as_bool) == Some(true) {
                 out.compiling_modules.push((prefix, name));
             }
+        }
+    }
+    if let Some(Yaml::Mapping(map)) = doc.as_mapping_get("settings") {
+        for (k, v) in map {
+            let name = scalar(Some(k)).ok_or("a cmdlet name that is not text")?;
+            let mut keys = Vec::new();
+            if let Some(Yaml::Mapping(m)) = v.as_mapping_get("keys") {
+                for (param, key) in m {
+                    keys.push((
+                        scalar(Some(param)).ok_or("a parameter name that is not text")?,
+                        scalar(Some(key)).ok_or("a key that is not text")?,
+                    ));
+                }
+            }
+            out.settings.insert(
+                name.to_ascii_lowercase(),
+                Setting {
+                    wmi_class: scalar(v.as_mapping_get("wmi_class"))
+                        .map(|c| c.to_ascii_lowercase()),
+                    writer: scalar(v.as_mapping_get("writer")).ok_or("a setting needs `writer`")?,
+                    data: scalar(v.as_mapping_get("data")).unwrap_or_else(|| "0".into()),
+                    keys,
+                },
+            );
         }
     }
     if let Some(Yaml::Mapping(map)) = doc.as_mapping_get("com") {

@@ -102,6 +102,8 @@ pub struct Sim {
     dcom_host: Option<Pid>,
     service_host: Option<Pid>,
     schedule_host: Option<Pid>,
+    /// Services' programs already running, by lower-case image.
+    service_programs: HashMap<String, Pid>,
 }
 
 /// `explorer.exe`, the root of every test's processes.
@@ -128,6 +130,7 @@ impl Sim {
             dcom_host: None,
             service_host: None,
             schedule_host: None,
+            service_programs: HashMap::new(),
         }
     }
 
@@ -193,6 +196,16 @@ impl Sim {
             r"C:\Windows\system32\services.exe",
         );
         self.service_host = Some(p);
+        p
+    }
+
+    /// A service's own program (`image`, a full path), running before the test.
+    pub fn service_program(&mut self, image: &str) -> Pid {
+        if let Some(&p) = self.service_programs.get(&image.to_ascii_lowercase()) {
+            return p;
+        }
+        let p = self.background(image, &format!("\"{image}\""));
+        self.service_programs.insert(image.to_ascii_lowercase(), p);
         p
     }
 

@@ -194,6 +194,46 @@ New-ItemProperty 'HKCU:\Software\C' -Name D -Value 'x y' -PropertyType String -F
 }
 
 #[test]
+fn settings_a_service_keeps_are_written_by_the_service() {
+    let ev = events(&test(
+        "powershell",
+        "$excluded = \"C:\\Temp\"\nAdd-MpPreference -ExclusionPath $excluded\nAdd-MpPreference -ExclusionExtension '.exe', '.dll'\nSet-MpPreference -DisableRealtimeMonitoring 1",
+    ));
+    let set = of_kind(&ev, "registry_set");
+    let targets: Vec<String> = set.iter().map(|e| field(e, "TargetObject")).collect();
+    assert_eq!(
+        targets,
+        [
+            r"HKLM\SOFTWARE\Microsoft\Windows Defender\Exclusions\Paths\C:\Temp",
+            r"HKLM\SOFTWARE\Microsoft\Windows Defender\Exclusions\Extensions\.exe",
+            r"HKLM\SOFTWARE\Microsoft\Windows Defender\Exclusions\Extensions\.dll",
+        ]
+    );
+    assert!(
+        set.iter()
+            .all(|e| field(e, "Image").ends_with(r"\MsMpEng.exe")
+                && field(e, "Details") == "DWORD (0x00000000)")
+    );
+    // The WMI class's Add method, from wmic.
+    let ev = events(&test(
+        "command_prompt",
+        r#"wmic.exe /Namespace:\\root\Microsoft\Windows\Defender class MSFT_MpPreference call Add ExclusionPath=\"ATOMIC\" Force=True"#,
+    ));
+    let set = of_kind(&ev, "registry_set");
+    assert_eq!(set.len(), 1);
+    assert_eq!(
+        field(set[0], "TargetObject"),
+        r"HKLM\SOFTWARE\Microsoft\Windows Defender\Exclusions\Paths\ATOMIC"
+    );
+    // Reading the settings writes nothing.
+    let ev = events(&test(
+        "command_prompt",
+        r"wmic /Namespace:\\root\Microsoft\Windows\Defender Path MSFT_MpPreference Get /format:list",
+    ));
+    assert!(of_kind(&ev, "registry_set").is_empty());
+}
+
+#[test]
 fn file_writes() {
     let ev = events(&test(
         "command_prompt",
