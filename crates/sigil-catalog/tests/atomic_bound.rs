@@ -641,9 +641,12 @@ fn how_much_of_the_lab_any_offline_simulation_can_reach() {
                 p.found_reachable += usize::from(is_found);
                 if !is_found {
                     missed.entry(rule.title.clone()).or_default()[part] += 1;
-                    if std::env::var("ATOMIC_BOUND_RULE").is_ok_and(|v| v == rule.title) {
+                    if std::env::var("ATOMIC_BOUND_RULE")
+                        .is_ok_and(|v| v == rule.title || v == kind_of(rule))
+                    {
                         println!(
-                            "reachable, missed: {} [{}] ({}; without the global environment: {})",
+                            "reachable, missed: {} / {} [{}] ({}; without the global environment: {})",
+                            rule.title,
                             t.name,
                             t.guid,
                             t.executor,

@@ -14,6 +14,7 @@ pub fn program(sim: &mut Sim, pid: Pid, image: &str, line: &str) {
     let args = args_after_program(line);
     let argv = split_args(args);
     let cause = line;
+    registered_commands(sim, pid, &name, cause);
     match name.as_str() {
         "cmd.exe" => {
             // `/c`, `/k` and `/r` take the rest of the line as a command.
@@ -136,6 +137,36 @@ pub fn program(sim: &mut Sim, pid: Pid, image: &str, line: &str) {
 
 /// Script hosts (`mshta vbscript:...`, `rundll32 javascript:...`) that run a program with
 /// `.Run("...")` / `.Exec("...")` / `ShellExecute`.
+/// The commands a program runs from registry keys the test wrote (`programs.yml`
+/// `runs_registered`): the last default value set at each key, started under the program.
+fn registered_commands(sim: &mut Sim, pid: Pid, name: &str, cause: &str) {
+    use sigil_logs::Event;
+    let Some(known) = super::model::programs().programs.get(name) else {
+        return;
+    };
+    for key in &known.runs_registered {
+        let Some(target) = super::sim::registry_path(key) else {
+            continue;
+        };
+        let target = format!("{target}\\(Default)").to_ascii_lowercase();
+        let command = sim.events.iter().rev().find_map(|e| {
+            let text = |f: &str| e.get(f).and_then(|v| v.as_text().map(|t| t.into_owned()));
+            (e.kind == "registry_set"
+                && text("TargetObject").is_some_and(|t| t.to_ascii_lowercase() == target))
+            .then(|| text("Details"))
+            .flatten()
+        });
+        if let Some(command) = command.filter(|c| !c.trim().is_empty()) {
+            cmd::start_program(
+                sim,
+                pid,
+                command.trim(),
+                &format!("{cause} (runs the command registered at {key})"),
+            );
+        }
+    }
+}
+
 fn script_host_runs(sim: &mut Sim, pid: Pid, args: &str, cause: &str) {
     let lower = args.to_ascii_lowercase();
     for marker in [".run(", ".run ", ".exec(", "shellexecute("] {
@@ -588,6 +619,9 @@ pub fn cmdlet(sim: &mut Sim, pid: Pid, name: &str, args: &[String], statement: &
             }
             if super::sim::registry_path(&path).is_some() {
                 sim.registry_add(pid, &path, statement);
+                if let Some(value) = p(&["Value"], None) {
+                    sim.registry_set(pid, &path, None, unquote(&value), statement);
+                }
             } else if !p(&["ItemType", "Type"], None)
                 .is_some_and(|t| t.eq_ignore_ascii_case("directory"))
                 && !matches!(statement.split_whitespace().next(), Some("mkdir" | "md"))

@@ -254,6 +254,8 @@ pub struct Program {
     pub opens_if: Vec<(String, Access)>,
     /// It writes the file its arguments name with this extension (a dump).
     pub writes_argument: Option<String>,
+    /// Registry keys whose default value it runs as a command, when the test set one.
+    pub runs_registered: Vec<String>,
 }
 
 /// A process another one opens (Sysmon's process access event).
@@ -323,6 +325,7 @@ fn parse_programs(text: &str) -> Result<Programs, String> {
             let mut p = Program {
                 loads: list(v.as_mapping_get("loads")),
                 writes: list(v.as_mapping_get("writes")),
+                runs_registered: list(v.as_mapping_get("runs_registered")),
                 network: v
                     .as_mapping_get("network")
                     .and_then(Yaml::as_bool)

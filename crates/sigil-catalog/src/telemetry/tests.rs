@@ -194,6 +194,40 @@ New-ItemProperty 'HKCU:\Software\C' -Name D -Value 'x y' -PropertyType String -F
 }
 
 #[test]
+fn auto_elevating_programs_run_the_command_the_test_registered() {
+    let ev = events(&test(
+        "command_prompt",
+        "reg.exe add hkcu\\software\\classes\\ms-settings\\shell\\open\\command /ve /d \"C:\\Windows\\System32\\cmd.exe\" /f\nreg.exe add hkcu\\software\\classes\\ms-settings\\shell\\open\\command /v \"DelegateExecute\" /f\nfodhelper.exe",
+    ));
+    assert!(
+        tree(&ev).contains(&"cmd.exe <- fodhelper.exe".to_string()),
+        "{:?}",
+        tree(&ev)
+    );
+    // `New-Item -Value` sets the key's default value.
+    let ev = events(&test(
+        "powershell",
+        "New-Item -Force -Path \"HKCU:\\Software\\Classes\\Folder\\shell\\open\\command\" -Value 'cmd.exe /c notepad.exe'\nStart-Process -FilePath $env:windir\\system32\\sdclt.exe",
+    ));
+    assert!(
+        tree(&ev).contains(&"cmd.exe <- sdclt.exe".to_string()),
+        "{:?}",
+        tree(&ev)
+    );
+    assert!(
+        tree(&ev).contains(&"notepad.exe <- cmd.exe".to_string()),
+        "{:?}",
+        tree(&ev)
+    );
+    // Nothing registered: the program starts nothing.
+    let ev = events(&test("command_prompt", "fodhelper.exe"));
+    assert_eq!(
+        tree(&ev),
+        ["cmd.exe <- explorer.exe", "fodhelper.exe <- cmd.exe"]
+    );
+}
+
+#[test]
 fn settings_a_service_keeps_are_written_by_the_service() {
     let ev = events(&test(
         "powershell",
