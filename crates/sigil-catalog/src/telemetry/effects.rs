@@ -150,7 +150,10 @@ fn registered_commands(sim: &mut Sim, pid: Pid, name: &str, cause: &str) {
         };
         let target = format!("{target}\\(Default)").to_ascii_lowercase();
         let command = sim.events.iter().rev().find_map(|e| {
-            let text = |f: &str| e.get(f).and_then(|v| v.as_text().map(|t| t.into_owned()));
+            let text = |f: &str| {
+                e.get(f)
+                    .and_then(|v| v.as_text().map(std::borrow::Cow::into_owned))
+            };
             (e.kind == "registry_set"
                 && text("TargetObject").is_some_and(|t| t.to_ascii_lowercase() == target))
             .then(|| text("Details"))
