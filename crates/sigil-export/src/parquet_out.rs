@@ -4,13 +4,13 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use arrow_array::builder::{
-    ArrayBuilder, BooleanBuilder, Float64Builder, Int64Builder, ListBuilder, StringBuilder,
-};
-use arrow_array::{ArrayRef, RecordBatch};
+use arrow_array::builder::{ArrayBuilder, BooleanBufferBuilder, ListBuilder, StringBuilder};
+use arrow_array::{ArrayRef, BooleanArray, Float64Array, Int64Array, RecordBatch, StringArray};
+use arrow_buffer::{NullBuffer, OffsetBuffer};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
+use parquet::errors::ParquetError;
 use parquet::file::properties::WriterProperties;
 use rayon::prelude::*;
 
@@ -112,8 +112,7 @@ fn write_file(
         let block = spill.read_block(at)?;
         let mut rows = RowReader::new(&block.data);
         while let Some((record_id, count)) = rows.row() {
-            batch.source.append_value(&block.source);
-            batch.record_id.append_option(record_id);
+            batch.start_row(&block.source, record_id);
             for _ in 0..count {
                 let Some((column, value)) = rows.field() else {
                     break;
@@ -143,12 +142,13 @@ fn write_file(
     Ok(())
 }
 
-/// A column being built.
+/// A column being built: a list column in Arrow's builder (few columns, few values), any
+/// other column as the rows of the batch that hold a value and those values, made into an
+/// array of the batch's exact size once the batch is full. Most columns are null in most
+/// rows; growing a builder row by row (nulls included) for each of hundreds of columns,
+/// anew for every batch, cost more than writing the Parquet.
 enum Column {
-    Text(StringBuilder),
-    Int(Int64Builder),
-    Float(Float64Builder),
-    Bool(BooleanBuilder),
+    Scalar(Scalar),
     List(ListBuilder<StringBuilder>),
 }
 
@@ -157,54 +157,177 @@ impl Column {
         if multi {
             return Self::List(ListBuilder::new(StringBuilder::new()));
         }
-        match kind {
-            Kind::Bool => Self::Bool(BooleanBuilder::new()),
-            Kind::Int => Self::Int(Int64Builder::new()),
-            Kind::Float => Self::Float(Float64Builder::new()),
-            Kind::Null | Kind::Text => Self::Text(StringBuilder::new()),
-        }
+        Self::Scalar(Scalar::new(match kind {
+            Kind::Bool => Values::Bool(Vec::new()),
+            Kind::Int => Values::Int(Vec::new()),
+            Kind::Float => Values::Float(Vec::new()),
+            Kind::Null | Kind::Text => Values::Text {
+                bytes: Vec::new(),
+                ends: Vec::new(),
+            },
+        }))
     }
 
-    fn len(&self) -> usize {
+    fn finish(&mut self, rows: usize) -> Result<ArrayRef, ParquetError> {
         match self {
-            Self::Text(b) => b.len(),
-            Self::Int(b) => b.len(),
-            Self::Float(b) => b.len(),
-            Self::Bool(b) => b.len(),
-            Self::List(b) => b.len(),
-        }
-    }
-
-    /// Nulls up to `rows` rows.
-    fn pad(&mut self, rows: usize) {
-        let n = rows.saturating_sub(self.len());
-        if n == 0 {
-            return;
-        }
-        match self {
-            Self::Text(b) => b.append_nulls(n),
-            Self::Int(b) => b.append_nulls(n),
-            Self::Float(b) => b.append_nulls(n),
-            Self::Bool(b) => b.append_nulls(n),
-            Self::List(b) => b.append_nulls(n),
-        }
-    }
-
-    fn finish(&mut self) -> ArrayRef {
-        match self {
-            Self::Text(b) => Arc::new(b.finish()),
-            Self::Int(b) => Arc::new(b.finish()),
-            Self::Float(b) => Arc::new(b.finish()),
-            Self::Bool(b) => Arc::new(b.finish()),
-            Self::List(b) => Arc::new(b.finish()),
+            Self::Scalar(s) => s.finish(rows),
+            Self::List(b) => {
+                if b.len() < rows {
+                    b.append_nulls(rows - b.len());
+                }
+                Ok(Arc::new(b.finish()))
+            }
         }
     }
 }
 
+/// The values of a scalar column, in the order of the rows that hold them.
+enum Values {
+    /// The texts one after another, and where each ends.
+    Text {
+        bytes: Vec<u8>,
+        ends: Vec<usize>,
+    },
+    Int(Vec<i64>),
+    Float(Vec<f64>),
+    Bool(Vec<bool>),
+}
+
+/// A scalar column of the batch being gathered.
+struct Scalar {
+    values: Values,
+    /// The rows (of the batch) that hold a value, ascending; every other row is null.
+    rows: Vec<u32>,
+    /// Rows before this one are decided: the first value set in a row is the row's.
+    decided: usize,
+}
+
+impl Scalar {
+    fn new(values: Values) -> Self {
+        Self {
+            values,
+            rows: Vec::new(),
+            decided: 0,
+        }
+    }
+
+    fn text() -> Self {
+        Self::new(Values::Text {
+            bytes: Vec::new(),
+            ends: Vec::new(),
+        })
+    }
+
+    /// Sets row `row` to `value` unless the row is set already (a null leaves it open; a
+    /// value of another kind sets it to null).
+    fn set(&mut self, row: usize, value: Value<'_>, text: &mut String) {
+        if self.decided > row || value == Value::Null {
+            return;
+        }
+        self.decided = row + 1;
+        let held = match (&mut self.values, value) {
+            (Values::Int(v), Value::Int(i)) => {
+                v.push(i);
+                true
+            }
+            (Values::Float(v), Value::Float(f)) => {
+                v.push(f);
+                true
+            }
+            (Values::Float(v), Value::Int(i)) => {
+                v.push(i as f64);
+                true
+            }
+            (Values::Bool(v), Value::Bool(b)) => {
+                v.push(b);
+                true
+            }
+            (Values::Text { bytes, ends }, v) => match text_of(v, text) {
+                Some(t) => {
+                    bytes.extend_from_slice(t.as_bytes());
+                    ends.push(bytes.len());
+                    true
+                }
+                None => false,
+            },
+            // The column's kind holds every value of the run: nothing else arrives.
+            (Values::Int(_) | Values::Float(_) | Values::Bool(_), _) => false,
+        };
+        if held {
+            self.rows.push(row as u32);
+        }
+    }
+
+    /// The column's array of `n` rows; the column is empty again.
+    fn finish(&mut self, n: usize) -> Result<ArrayRef, ParquetError> {
+        let nulls = (self.rows.len() < n).then(|| {
+            let mut valid = BooleanBufferBuilder::new(n);
+            valid.append_n(n, false);
+            for &r in &self.rows {
+                valid.set_bit(r as usize, true);
+            }
+            NullBuffer::new(valid.finish())
+        });
+        let rows = std::mem::take(&mut self.rows);
+        self.decided = 0;
+        let array: ArrayRef = match &mut self.values {
+            Values::Int(v) => Arc::new(Int64Array::new(scatter(&rows, v, n).into(), nulls)),
+            Values::Float(v) => Arc::new(Float64Array::new(scatter(&rows, v, n).into(), nulls)),
+            Values::Bool(v) => {
+                let mut bits = BooleanBufferBuilder::new(n);
+                bits.append_n(n, false);
+                for (&r, &b) in rows.iter().zip(v.iter()) {
+                    bits.set_bit(r as usize, b);
+                }
+                v.clear();
+                Arc::new(BooleanArray::new(bits.finish(), nulls))
+            }
+            Values::Text { bytes, ends } => {
+                let offset = |end: usize| {
+                    i32::try_from(end).map_err(|_| {
+                        ParquetError::General(
+                            "more than 2 GiB of text in one column of a batch".into(),
+                        )
+                    })
+                };
+                let mut offsets: Vec<i32> = Vec::with_capacity(n + 1);
+                offsets.push(0);
+                let mut last = 0;
+                for (&r, &end) in rows.iter().zip(ends.iter()) {
+                    offsets.resize(r as usize + 1, last);
+                    last = offset(end)?;
+                    offsets.push(last);
+                }
+                offsets.resize(n + 1, last);
+                let text = std::mem::replace(bytes, Vec::with_capacity(bytes.len()));
+                ends.clear();
+                Arc::new(StringArray::try_new(
+                    OffsetBuffer::new(offsets.into()),
+                    text.into(),
+                    nulls,
+                )?)
+            }
+        };
+        self.rows = rows;
+        self.rows.clear();
+        Ok(array)
+    }
+}
+
+/// `n` values, those of `values` at `rows` and the default elsewhere; `values` is emptied.
+fn scatter<T: Copy + Default>(rows: &[u32], values: &mut Vec<T>, n: usize) -> Vec<T> {
+    let mut out = vec![T::default(); n];
+    for (&r, &v) in rows.iter().zip(values.iter()) {
+        out[r as usize] = v;
+    }
+    values.clear();
+    out
+}
+
 /// Rows being gathered into one record batch.
 struct Batch {
-    source: StringBuilder,
-    record_id: Int64Builder,
+    source: Scalar,
+    record_id: Scalar,
     columns: Vec<Column>,
     /// List columns with a list open in the current row.
     open: Vec<usize>,
@@ -217,8 +340,8 @@ impl Batch {
     fn new(spill: &Spill) -> Self {
         let c = &spill.columns;
         Self {
-            source: StringBuilder::new(),
-            record_id: Int64Builder::new(),
+            source: Scalar::text(),
+            record_id: Scalar::new(Values::Int(Vec::new())),
             columns: c
                 .kinds
                 .iter()
@@ -232,45 +355,36 @@ impl Batch {
         }
     }
 
+    /// Starts a row of `source` with `record_id`.
+    fn start_row(&mut self, source: &str, record_id: Option<i64>) {
+        let row = self.rows;
+        self.source.set(row, Value::Str(source), &mut self.text);
+        self.record_id.set(
+            row,
+            record_id.map_or(Value::Null, Value::Int),
+            &mut self.text,
+        );
+    }
+
     /// Sets column `c` of the current row to `value`.
     fn set(&mut self, c: usize, value: Value<'_>) {
         let row = self.rows;
-        let Some(column) = self.columns.get_mut(c) else {
-            return;
-        };
-        if let Column::List(list) = column {
-            if !self.is_open[c] {
-                if list.len() < row {
-                    list.append_nulls(row - list.len());
+        match self.columns.get_mut(c) {
+            Some(Column::Scalar(s)) => s.set(row, value, &mut self.text),
+            Some(Column::List(list)) => {
+                if !self.is_open[c] {
+                    if list.len() < row {
+                        list.append_nulls(row - list.len());
+                    }
+                    self.is_open[c] = true;
+                    self.open.push(c);
                 }
-                self.is_open[c] = true;
-                self.open.push(c);
+                match text_of(value, &mut self.text) {
+                    Some(t) => list.values().append_value(t),
+                    None => list.values().append_null(),
+                }
             }
-            match text_of(value, &mut self.text) {
-                Some(t) => list.values().append_value(t),
-                None => list.values().append_null(),
-            }
-            return;
-        }
-        // A column holds one value per row.
-        if column.len() > row {
-            return;
-        }
-        column.pad(row);
-        match (column, value) {
-            (_, Value::Null) | (Column::List(_), _) => {}
-            (Column::Int(b), Value::Int(i)) => b.append_value(i),
-            (Column::Float(b), Value::Float(f)) => b.append_value(f),
-            (Column::Float(b), Value::Int(i)) => b.append_value(i as f64),
-            (Column::Bool(b), Value::Bool(v)) => b.append_value(v),
-            (Column::Text(b), v) => match text_of(v, &mut self.text) {
-                Some(t) => b.append_value(t),
-                None => b.append_null(),
-            },
-            // The column's kind holds every value of the run: nothing else arrives.
-            (Column::Int(b), _) => b.append_null(),
-            (Column::Float(b), _) => b.append_null(),
-            (Column::Bool(b), _) => b.append_null(),
+            None => {}
         }
     }
 
@@ -284,14 +398,13 @@ impl Batch {
         self.rows += 1;
     }
 
-    fn finish(&mut self, schema: &SchemaRef) -> Result<RecordBatch, parquet::errors::ParquetError> {
+    fn finish(&mut self, schema: &SchemaRef) -> Result<RecordBatch, ParquetError> {
         let rows = self.rows;
         let mut arrays: Vec<ArrayRef> = Vec::with_capacity(self.columns.len() + 2);
-        arrays.push(Arc::new(self.source.finish()));
-        arrays.push(Arc::new(self.record_id.finish()));
+        arrays.push(self.source.finish(rows)?);
+        arrays.push(self.record_id.finish(rows)?);
         for column in &mut self.columns {
-            column.pad(rows);
-            arrays.push(column.finish());
+            arrays.push(column.finish(rows)?);
         }
         self.rows = 0;
         Ok(RecordBatch::try_new(Arc::clone(schema), arrays)?)
