@@ -256,6 +256,9 @@ pub struct Program {
     pub writes_argument: Option<String>,
     /// Registry keys whose default value it runs as a command, when the test set one.
     pub runs_registered: Vec<String>,
+    /// It elevates itself without asking (auto-elevation): it and the processes it starts
+    /// run at High integrity.
+    pub elevates: bool,
 }
 
 /// A process another one opens (Sysmon's process access event).
@@ -326,6 +329,10 @@ fn parse_programs(text: &str) -> Result<Programs, String> {
                 loads: list(v.as_mapping_get("loads")),
                 writes: list(v.as_mapping_get("writes")),
                 runs_registered: list(v.as_mapping_get("runs_registered")),
+                elevates: v
+                    .as_mapping_get("elevates")
+                    .and_then(Yaml::as_bool)
+                    .unwrap_or(false),
                 network: v
                     .as_mapping_get("network")
                     .and_then(Yaml::as_bool)

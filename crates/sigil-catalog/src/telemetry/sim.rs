@@ -74,6 +74,9 @@ pub struct Proc {
     pub image: String,
     /// Command line.
     pub command_line: String,
+    /// Whether it runs elevated although the test's session does not (an auto-elevating
+    /// program, or a process one started).
+    pub elevated: bool,
 }
 
 /// The host being simulated.
@@ -117,6 +120,7 @@ impl Sim {
             procs: vec![Proc {
                 image: r"C:\Windows\explorer.exe".into(),
                 command_line: r"C:\Windows\Explorer.EXE".into(),
+                elevated: false,
             }],
             integrity: if elevated { "High" } else { "Medium" },
             renamed: HashMap::new(),
@@ -156,6 +160,7 @@ impl Sim {
         self.procs.push(Proc {
             image: image.into(),
             command_line: command_line.into(),
+            elevated: false,
         });
         self.procs.len() - 1
     }
@@ -238,9 +243,12 @@ impl Sim {
                     .map(|(_, o)| (*o).to_string())
             })
             .unwrap_or_else(|| file_name(image).to_string());
+        let elevated = self.procs[parent].elevated
+            || programs().programs.get(&name).is_some_and(|p| p.elevates);
         self.procs.push(Proc {
             image: image.into(),
             command_line: command_line.into(),
+            elevated,
         });
         let pid = self.procs.len() - 1;
         let mut s = self.base_slots(pid);
@@ -249,7 +257,10 @@ impl Sim {
         s.insert("command_line", command_line.into());
         s.insert("current_directory", CURRENT_DIR.into());
         s.insert("logon_id", "0x4f1a2".into());
-        s.insert("integrity", self.integrity.into());
+        s.insert(
+            "integrity",
+            if elevated { "High" } else { self.integrity }.into(),
+        );
         s.insert("parent_image", parent_proc.image.clone());
         s.insert("parent_name", file_name(&parent_proc.image).to_string());
         s.insert("parent_command_line", parent_proc.command_line);

@@ -204,6 +204,18 @@ fn auto_elevating_programs_run_the_command_the_test_registered() {
         "{:?}",
         tree(&ev)
     );
+    // They elevate themselves, and what they start runs elevated too.
+    for e in of_kind(&ev, "process_creation") {
+        let elevated = field(e, "Image").ends_with("fodhelper.exe")
+            || field(e, "ParentImage").ends_with("fodhelper.exe");
+        let expected = if elevated { "High" } else { "Medium" };
+        assert_eq!(
+            field(e, "IntegrityLevel"),
+            expected,
+            "{}",
+            field(e, "Image")
+        );
+    }
     // `New-Item -Value` sets the key's default value.
     let ev = events(&test(
         "powershell",
