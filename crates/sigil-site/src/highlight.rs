@@ -1,8 +1,13 @@
 //! Line-by-line highlighting of rule sources (Sigma YAML, Elastic TOML).
 //!
-//! The output is data — tokens with a class — never HTML: templates escape the text, so
-//! a hostile rule cannot inject markup through its source.
+//! [`highlight`] gives data — tokens with a class. [`lines_html`] gives the rows of the
+//! rule page's source table, built from fixed markup and the tokens' text escaped exactly
+//! as the HTML templates escape values ([`minijinja::HtmlEscape`]), so a hostile rule
+//! cannot inject markup through its source either way.
 
+use std::fmt::Write as _;
+
+use minijinja::HtmlEscape;
 use serde::Serialize;
 
 /// A piece of a line with its highlighting class (`k` key, `s` string, `c` comment,
@@ -18,6 +23,32 @@ pub struct Token {
 /// The source split into numbered lines of tokens.
 pub fn highlight(source: &str) -> Vec<Vec<Token>> {
     source.lines().map(line_tokens).collect()
+}
+
+/// The source as the rows of the rule page's line table: per line
+/// `<tr><td class="ln">N</td><td class="lc">…</td></tr>`, each token with a class in a
+/// `<span class="…">`, plain text bare, all text HTML-escaped. The same bytes the
+/// template loop over [`highlight`]'s tokens wrote, without a template value per token.
+pub fn lines_html(source: &str) -> String {
+    let mut out = String::with_capacity(source.len() * 2 + 64);
+    for (n, line) in source.lines().enumerate() {
+        // Writing to a String cannot fail.
+        let _ = write!(out, "<tr><td class=\"ln\">{}</td><td class=\"lc\">", n + 1);
+        for t in line_tokens(line) {
+            if t.class.is_empty() {
+                let _ = write!(out, "{}", HtmlEscape(&t.text));
+            } else {
+                let _ = write!(
+                    out,
+                    "<span class=\"{}\">{}</span>",
+                    HtmlEscape(t.class),
+                    HtmlEscape(&t.text)
+                );
+            }
+        }
+        out.push_str("</td></tr>");
+    }
+    out
 }
 
 fn tok(class: &'static str, text: &str) -> Token {
@@ -150,6 +181,29 @@ mod tests {
         let t = classes("name = \"Suspicious \\\" Cmd\"");
         assert_eq!(t[0], ("k", "name".to_string()));
         assert_eq!(t[2], ("s", "\"Suspicious \\\" Cmd\"".to_string()));
+    }
+
+    /// The rows are what the template loop over the tokens renders, byte for byte,
+    /// markup in the source included.
+    #[test]
+    fn lines_html_is_the_template_loop() {
+        let mut env = minijinja::Environment::new();
+        env.add_template(
+            "t.html",
+            "{% for line in lines %}<tr><td class=\"ln\">{{ loop.index }}</td><td class=\"lc\">{% for t in line %}{% if t.class %}<span class=\"{{ t.class }}\">{{ t.text }}</span>{% else %}{{ t.text }}{% endif %}{% endfor %}</td></tr>{% endfor %}",
+        )
+        .expect("template");
+        for source in [
+            "title: <script>alert('x')</script>\n  - \"a & b\" # c/d\n\n[rule]\nname = \"q\"\r\n",
+            "",
+            "détection: 'é' # ü\n\t- x > y\n",
+        ] {
+            let expected = env
+                .get_template("t.html")
+                .and_then(|t| t.render(minijinja::context! { lines => highlight(source) }))
+                .expect("render");
+            assert_eq!(lines_html(source), expected, "{source:?}");
+        }
     }
 
     #[test]

@@ -19,7 +19,7 @@ use sigil_core::RuleLanguage;
 use crate::convert::enrichment;
 use crate::error::SiteError;
 use crate::export::CatalogExport;
-use crate::highlight::highlight;
+use crate::highlight::lines_html;
 use crate::paths::file_name;
 use crate::publication::Publication;
 
@@ -387,7 +387,7 @@ impl<'a> Renderer<'a> {
     ) -> Result<(Option<String>, Option<String>), SiteError> {
         let ctx = self.ctx("../", self.rule_ctx(i));
         let page = if html {
-            let lines = highlight(&self.p.catalog.rules[i].source);
+            let lines = Value::from_safe_string(lines_html(&self.p.catalog.rules[i].source));
             Some(render(
                 "rule.html",
                 context! { lines => lines, ..ctx.clone() },
