@@ -583,7 +583,12 @@ pub fn cmdlet(sim: &mut Sim, pid: Pid, name: &str, args: &[String], statement: &
                 || p(&["TypeDefinition"], Some(0))
                     .is_some_and(|v| !v.eq_ignore_ascii_case("-AssemblyName"));
             if compiles && p(&["AssemblyName"], None).is_none() {
-                compile(sim, pid, statement);
+                let csc = compile(sim, pid, statement);
+                // `-OutputAssembly`: csc writes the assembly there too.
+                if let Some(out) = p(&["OutputAssembly"], None) {
+                    let out = expand_env(unquote(&out));
+                    sim.file(csc, &out, statement);
+                }
             }
         }
         "set-itemproperty" | "new-itemproperty" => {
@@ -779,7 +784,7 @@ fn import_module_of(sim: &mut Sim, pid: Pid, name: &str, statement: &str) {
 
 /// `Add-Type` with source code: PowerShell writes the source and a `.cmdline` file in the
 /// user's temp folder and runs csc.exe, which runs cvtres.exe and writes the assembly.
-fn compile(sim: &mut Sim, pid: Pid, cause: &str) {
+fn compile(sim: &mut Sim, pid: Pid, cause: &str) -> Pid {
     const TEMP: &str = r"C:\Users\atomic\AppData\Local\Temp";
     const NET: &str = r"C:\Windows\Microsoft.NET\Framework64\v4.0.30319";
     let stem = "k2x4ab1c";
@@ -796,6 +801,7 @@ fn compile(sim: &mut Sim, pid: Pid, cause: &str) {
     );
     sim.start(csc, &cvtres_image, &cvtres_line, &why);
     sim.file(csc, &format!(r"{TEMP}\{stem}\{stem}.dll"), &why);
+    csc
 }
 
 #[cfg(test)]

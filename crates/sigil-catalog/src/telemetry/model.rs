@@ -254,6 +254,8 @@ pub struct Program {
     pub opens_if: Vec<(String, Access)>,
     /// It writes the file its arguments name with this extension (a dump).
     pub writes_argument: Option<String>,
+    /// It writes the file named by each of these options (lower case, as `/out:`).
+    pub writes_option: Vec<String>,
     /// Registry keys whose default value it runs as a command, when the test set one.
     pub runs_registered: Vec<String>,
     /// It elevates itself without asking (auto-elevation): it and the processes it starts
@@ -329,6 +331,10 @@ fn parse_programs(text: &str) -> Result<Programs, String> {
                 loads: list(v.as_mapping_get("loads")),
                 writes: list(v.as_mapping_get("writes")),
                 runs_registered: list(v.as_mapping_get("runs_registered")),
+                writes_option: list(v.as_mapping_get("writes_option"))
+                    .into_iter()
+                    .map(|o| o.to_ascii_lowercase())
+                    .collect(),
                 elevates: v
                     .as_mapping_get("elevates")
                     .and_then(Yaml::as_bool)

@@ -303,6 +303,18 @@ impl Sim {
                     }
                 }
             }
+            for option in &p.writes_option {
+                for arg in split_args(args_after_program(command_line)) {
+                    let lower = arg.to_ascii_lowercase();
+                    if let Some(file) = lower
+                        .starts_with(option.as_str())
+                        .then(|| super::text::unquote(&arg[option.len()..]))
+                        .filter(|f| !f.is_empty())
+                    {
+                        self.file(pid, file, cause);
+                    }
+                }
+            }
         }
         let shell = matches!(name.as_str(), "cmd.exe" | "powershell.exe" | "pwsh.exe");
         if !shell

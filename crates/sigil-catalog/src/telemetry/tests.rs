@@ -280,6 +280,43 @@ fn settings_a_service_keeps_are_written_by_the_service() {
 }
 
 #[test]
+fn compilers_write_the_assembly_they_are_told_to() {
+    let ev = events(&test(
+        "powershell",
+        r#"C:\Windows\Microsoft.NET\Framework64\v4.0.30319\csc.exe /out:"$env:localappdata\x.exe" "C:\a.cs"
+Add-Type -TypeDefinition 'public class T {}' -OutputAssembly "$env:APPDATA\svchost.exe" -OutputType ConsoleApplication"#,
+    ));
+    let files: Vec<(String, String)> = of_kind(&ev, "file_event")
+        .into_iter()
+        .map(|e| {
+            (
+                text::file_name(&field(e, "Image")).to_ascii_lowercase(),
+                field(e, "TargetFilename"),
+            )
+        })
+        .collect();
+    for expected in [
+        r"C:\Users\atomic\AppData\Local\x.exe",
+        r"C:\Users\atomic\AppData\Roaming\svchost.exe",
+    ] {
+        assert!(
+            files.contains(&("csc.exe".to_string(), expected.to_string())),
+            "{files:?}"
+        );
+    }
+    // Without `-OutputAssembly` only the temporary assembly is written.
+    let ev = events(&test(
+        "powershell",
+        "Add-Type -TypeDefinition 'public class T {}'",
+    ));
+    assert!(
+        of_kind(&ev, "file_event")
+            .iter()
+            .all(|e| field(e, "TargetFilename").contains(r"\AppData\Local\Temp\"))
+    );
+}
+
+#[test]
 fn file_writes() {
     let ev = events(&test(
         "command_prompt",
