@@ -1,7 +1,12 @@
 //! A cache of what `sigil check` finds in each file by itself, so that a second check of
-//! the same files reads neither YAML nor TOML and runs no per-file check again; only the
-//! checks across the set (duplicate ids, references) run each time, over the rules the
-//! cache gives back.
+//! the same files reads neither YAML nor TOML and runs no per-file check again; and of
+//! what the checks across the set (duplicate ids, references) found, keyed by the keys of
+//! every file checked, in order: when the set is the same, each file's diagnostics and
+//! rule count are all a check reads back (its [`Summary`]); when it is not, the files'
+//! rules are read back whole and the set checks run over them.
+//!
+//! Each file's entry holds its summary (4 bytes of length, then JSON) and then its whole
+//! outcome (JSON), so that the summary is read without the rules.
 //!
 //! One cache file per set of paths and choice of checks, next to the rule caches (see
 //! [`RuleCache`]). An entry is keyed by the file's path, whether it was named on the
@@ -44,6 +49,21 @@ pub enum CheckOutcome {
     NotRule,
     /// The file's rules, where their metadata was written and its diagnostics.
     File(SigmaFile),
+}
+
+/// What a check reports of one file without the set checks: whether it is a rule file,
+/// how many rules it holds, its diagnostics.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Summary {
+    /// A YAML file found in a folder that is not meant as a rule (passed over).
+    NotRule,
+    /// A rule file.
+    File {
+        /// How many rules it holds.
+        rules: usize,
+        /// Its diagnostics, in the order the front end and the checks found them.
+        diagnostics: Vec<Diagnostic>,
+    },
 }
 
 /// One file's outcome, to be written with [`CheckCache::save`]: encoded anew, or the
@@ -95,19 +115,77 @@ impl CheckCache {
 
     /// The outcome cached for `key`, if there is a usable entry.
     pub fn get(&self, key: CheckKey) -> Option<CheckOutcome> {
-        decode(self.store.get(&key.0)?)
+        let (_, whole) = split(self.store.get(&key.0)?)?;
+        decode(whole)
+    }
+
+    /// The summary of the outcome cached for `key`, if there is a usable entry.
+    pub fn summary(&self, key: CheckKey) -> Option<Summary> {
+        let (summary, _) = split(self.store.get(&key.0)?)?;
+        decode_summary(summary)
     }
 
     /// `outcome` encoded for `key` (`None`: a file that is not a rule), or `None` when it
-    /// would not read back exactly as it is (it is then not cached).
+    /// or its summary would not read back exactly as it is (it is then not cached).
     pub fn entry(key: CheckKey, outcome: Option<&SigmaFile>) -> Option<CheckEntry> {
-        let bytes = encode(outcome)?;
-        let same = match (decode(&bytes)?, outcome) {
+        let whole = encode(outcome)?;
+        let summary = match outcome {
+            None => Summary::NotRule,
+            Some(file) => Summary::File {
+                rules: file.rules.len(),
+                diagnostics: file.diagnostics.clone(),
+            },
+        };
+        let short = serde_json::to_vec(&SummaryOut::of(&summary)).ok()?;
+        let same = match (decode(&whole)?, outcome) {
             (CheckOutcome::NotRule, None) => true,
             (CheckOutcome::File(back), Some(file)) => back == *file,
             _ => false,
         };
-        same.then_some(CheckEntry {
+        if !same || decode_summary(&short)? != summary {
+            return None;
+        }
+        let mut bytes = Vec::with_capacity(4 + short.len() + whole.len());
+        bytes.extend_from_slice(&u32::try_from(short.len()).ok()?.to_le_bytes());
+        bytes.extend_from_slice(&short);
+        bytes.extend_from_slice(&whole);
+        Some(CheckEntry {
+            key,
+            bytes: Some(bytes),
+        })
+    }
+
+    /// The key of the set checks' findings over the files of `keys`, in order.
+    pub fn set_key(keys: &[CheckKey]) -> CheckKey {
+        let mut h = blake3::Hasher::new();
+        h.update(b"set\0");
+        for k in keys {
+            h.update(&k.0);
+        }
+        CheckKey(*h.finalize().as_bytes())
+    }
+
+    /// The set checks' findings cached for `key` (see [`CheckCache::set_key`]): for each,
+    /// the index of the file (among the rule files, in order) and the diagnostic.
+    pub fn set_findings(&self, key: CheckKey) -> Option<Vec<(usize, Diagnostic)>> {
+        let stored: Vec<(usize, Diag)> = serde_json::from_slice(self.store.get(&key.0)?).ok()?;
+        stored
+            .into_iter()
+            .map(|(i, d)| Some((i, d.into_diagnostic()?)))
+            .collect()
+    }
+
+    /// `findings` of the set checks encoded for `key`, or `None` when they would not read
+    /// back exactly as they are.
+    pub fn set_entry(key: CheckKey, findings: &[(usize, Diagnostic)]) -> Option<CheckEntry> {
+        let stored: Vec<(usize, Diag)> = findings.iter().map(|(i, d)| (*i, Diag::of(d))).collect();
+        let bytes = serde_json::to_vec(&stored).ok()?;
+        let back: Vec<(usize, Diag)> = serde_json::from_slice(&bytes).ok()?;
+        let back: Vec<(usize, Diagnostic)> = back
+            .into_iter()
+            .map(|(i, d)| Some((i, d.into_diagnostic()?)))
+            .collect::<Option<_>>()?;
+        (back == findings).then_some(CheckEntry {
             key,
             bytes: Some(bytes),
         })
@@ -119,11 +197,11 @@ impl CheckCache {
         CheckEntry { key, bytes: None }
     }
 
-    /// Writes the cache anew from `entries` (every cacheable file of this run, in order)
-    /// when `hits` (the files whose outcome came from the cache) are not all of them or
-    /// the cache holds entries no longer used.
-    pub fn save(&self, entries: Vec<CheckEntry>, hits: usize) {
-        if hits == entries.len() && hits == self.store.len() {
+    /// Writes the cache anew from `entries` (every cacheable outcome of this run) unless
+    /// they are all kept and are all the cache holds.
+    pub fn save(&self, entries: Vec<CheckEntry>) {
+        let kept = entries.iter().all(|e| e.bytes.is_none());
+        if kept && entries.len() == self.store.len() {
             return;
         }
         let entries: Vec<(Key, Vec<u8>)> = entries
@@ -170,6 +248,77 @@ struct Diag {
     span: Span,
 }
 
+impl Diag {
+    fn of(d: &Diagnostic) -> Self {
+        // Destructured whole, so that a new field cannot be left out of the cache.
+        let Diagnostic {
+            severity,
+            code,
+            message,
+            span,
+        } = d;
+        Self {
+            severity: *severity,
+            code: (*code).to_string(),
+            message: message.clone(),
+            span: *span,
+        }
+    }
+
+    fn into_diagnostic(self) -> Option<Diagnostic> {
+        // Codes are static names; one that no check declares is not read back.
+        let code = sigil_sigma::lint::by_code(&self.code)?.info().code;
+        Some(Diagnostic {
+            severity: self.severity,
+            code,
+            message: self.message,
+            span: self.span,
+        })
+    }
+}
+
+/// A [`Summary`] as stored.
+#[derive(Serialize, Deserialize)]
+enum SummaryOut {
+    NotRule,
+    File {
+        rules: usize,
+        diagnostics: Vec<Diag>,
+    },
+}
+
+impl SummaryOut {
+    fn of(summary: &Summary) -> Self {
+        match summary {
+            Summary::NotRule => Self::NotRule,
+            Summary::File { rules, diagnostics } => Self::File {
+                rules: *rules,
+                diagnostics: diagnostics.iter().map(Diag::of).collect(),
+            },
+        }
+    }
+}
+
+/// An entry's summary and whole outcome.
+fn split(bytes: &[u8]) -> Option<(&[u8], &[u8])> {
+    let len: [u8; 4] = bytes.get(..4)?.try_into().ok()?;
+    let end = 4usize.checked_add(u32::from_le_bytes(len) as usize)?;
+    Some((bytes.get(4..end)?, bytes.get(end..)?))
+}
+
+fn decode_summary(bytes: &[u8]) -> Option<Summary> {
+    Some(match serde_json::from_slice(bytes).ok()? {
+        SummaryOut::NotRule => Summary::NotRule,
+        SummaryOut::File { rules, diagnostics } => Summary::File {
+            rules,
+            diagnostics: diagnostics
+                .into_iter()
+                .map(Diag::into_diagnostic)
+                .collect::<Option<_>>()?,
+        },
+    })
+}
+
 fn encode(outcome: Option<&SigmaFile>) -> Option<Vec<u8>> {
     let entry = match outcome {
         None => Entry::NotRule,
@@ -199,23 +348,7 @@ fn encode(outcome: Option<&SigmaFile>) -> Option<Vec<u8>> {
                     }
                 })
                 .collect();
-            let diagnostics = diagnostics
-                .iter()
-                .map(|d| {
-                    let Diagnostic {
-                        severity,
-                        code,
-                        message,
-                        span,
-                    } = d;
-                    Diag {
-                        severity: *severity,
-                        code: (*code).to_string(),
-                        message: message.clone(),
-                        span: *span,
-                    }
-                })
-                .collect();
+            let diagnostics = diagnostics.iter().map(Diag::of).collect();
             Entry::File {
                 rules: rules.clone(),
                 sources,
@@ -237,16 +370,7 @@ fn decode(bytes: &[u8]) -> Option<CheckOutcome> {
     };
     let diagnostics = diagnostics
         .into_iter()
-        .map(|d| {
-            // Codes are static names; one that no check declares is not read back.
-            let code = sigil_sigma::lint::by_code(&d.code)?.info().code;
-            Some(Diagnostic {
-                severity: d.severity,
-                code,
-                message: d.message,
-                span: d.span,
-            })
-        })
+        .map(Diag::into_diagnostic)
         .collect::<Option<Vec<_>>>()?;
     let sources = sources
         .into_iter()

@@ -17,7 +17,7 @@ mod check_cache;
 mod store;
 
 pub use cache::RuleCache;
-pub use check_cache::{CheckCache, CheckEntry, CheckKey, CheckOutcome};
+pub use check_cache::{CheckCache, CheckEntry, CheckKey, CheckOutcome, Summary};
 
 /// The language of a rule file, from its extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

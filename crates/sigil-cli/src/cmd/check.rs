@@ -62,7 +62,11 @@ pub struct Args {
 /// One file's outcome.
 struct Checked {
     path: PathBuf,
+    /// Its rules, diagnostics and sources (from a summary in the check cache: its
+    /// diagnostics only).
     file: SigmaFile,
+    /// How many rules it holds.
+    rules: usize,
     /// Findings fixed in it (`--fix`).
     fixed: usize,
 }
@@ -83,7 +87,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         Some(c) if !args.no_cache && !args.fix => Some(c.checks(&args.paths, &selection_id(args)?)),
         _ => None,
     };
-    let read: Vec<(Option<Checked>, Option<sigil_load::CheckEntry>, bool)> = paths
+    let found: Vec<Found> = paths
         .into_par_iter()
         .map(|path| {
             let bytes = std::fs::read(&path);
@@ -93,38 +97,73 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
                 _ => None,
             };
             if let (Some(c), Some(k)) = (&cache, key)
-                && let Some(outcome) = c.get(k)
+                && let Some(summary) = c.summary(k)
             {
-                let entry = sigil_load::CheckCache::kept(k);
-                let checked = match outcome {
-                    sigil_load::CheckOutcome::NotRule => None,
-                    sigil_load::CheckOutcome::File(file) => Some(Checked {
-                        path,
-                        file,
-                        fixed: 0,
-                    }),
+                return Found::Hit {
+                    path,
+                    key: k,
+                    summary,
                 };
-                return (checked, Some(entry), true);
             }
             let checked = check_one(args, &selection, path, bytes, named);
             let entry = key
                 .and_then(|k| sigil_load::CheckCache::entry(k, checked.as_ref().map(|c| &c.file)));
-            (checked, entry, false)
+            Found::Fresh {
+                checked,
+                key,
+                entry,
+            }
         })
         .collect();
+    // The set checks' findings of an earlier run over the very same files, if any: then
+    // each file's summary is all this run needs.
+    let set_key = cache.as_ref().and_then(|_| {
+        let keys: Option<Vec<sigil_load::CheckKey>> = found.iter().map(Found::key).collect();
+        keys.map(|k| sigil_load::CheckCache::set_key(&k))
+    });
+    let set_memo = cache
+        .as_ref()
+        .zip(set_key)
+        .and_then(|(c, k)| c.set_findings(k));
     let mut entries = Vec::new();
-    let mut hits = 0;
-    let read: Vec<Option<Checked>> = read
+    let read: Vec<Option<Checked>> = found
+        .into_par_iter()
+        .map(|f| match f {
+            Found::Fresh { checked, entry, .. } => (checked, entry),
+            Found::Hit { path, key, summary } => {
+                let entry = Some(sigil_load::CheckCache::kept(key));
+                let outcome = if set_memo.is_some() {
+                    Some(from_summary(path.clone(), summary))
+                } else {
+                    cache.as_ref().and_then(|c| c.get(key)).map(|o| match o {
+                        sigil_load::CheckOutcome::NotRule => None,
+                        sigil_load::CheckOutcome::File(file) => Some(Checked {
+                            rules: file.rules.len(),
+                            path: path.clone(),
+                            file,
+                            fixed: 0,
+                        }),
+                    })
+                };
+                match outcome {
+                    Some(checked) => (checked, entry),
+                    // An entry whose summary reads back but not its rules (it cannot be,
+                    // short of a bug): the file is checked anew.
+                    None => {
+                        let bytes = std::fs::read(&path);
+                        let named = args.paths.contains(&path);
+                        (check_one(args, &selection, path, bytes, named), None)
+                    }
+                }
+            }
+        })
+        .collect::<Vec<_>>()
         .into_iter()
-        .map(|(checked, entry, hit)| {
-            hits += usize::from(hit);
+        .map(|(checked, entry)| {
             entries.extend(entry);
             checked
         })
         .collect();
-    if let Some(c) = &cache {
-        c.save(entries, hits);
-    }
     let not_rules = read.iter().filter(|c| c.is_none()).count();
     if args.fix {
         let fixed: usize = read.iter().flatten().map(|c| c.fixed).sum();
@@ -144,8 +183,18 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         );
     }
 
-    let files: Vec<&SigmaFile> = checked.iter().map(|c| &c.file).collect();
-    let set_findings = lint::check_set_with(&files, &selection);
+    let set_findings = if let Some(findings) = set_memo {
+        entries.extend(set_key.map(sigil_load::CheckCache::kept));
+        findings
+    } else {
+        let files: Vec<&SigmaFile> = checked.iter().map(|c| &c.file).collect();
+        let findings = lint::check_set_with(&files, &selection);
+        entries.extend(set_key.and_then(|k| sigil_load::CheckCache::set_entry(k, &findings)));
+        findings
+    };
+    if let Some(c) = &cache {
+        c.save(entries);
+    }
     for (i, d) in set_findings {
         checked[i].file.diagnostics.push(d);
     }
@@ -155,7 +204,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             .sort_by_key(|d| (d.span.line, d.span.column));
     }
 
-    let rules: usize = checked.iter().map(|c| c.file.rules.len()).sum();
+    let rules: usize = checked.iter().map(|c| c.rules).sum();
     let count = |sev: Severity| {
         checked
             .iter()
@@ -293,7 +342,53 @@ fn check_one(
             format!("cannot write the fixes: {e}"),
         ));
     }
-    Some(Checked { path, file, fixed })
+    Some(Checked {
+        rules: file.rules.len(),
+        path,
+        file,
+        fixed,
+    })
+}
+
+/// One file as the first pass over the files finds it.
+enum Found {
+    /// Its outcome is in the check cache (its summary was read).
+    Hit {
+        path: PathBuf,
+        key: sigil_load::CheckKey,
+        summary: sigil_load::Summary,
+    },
+    /// Read and checked (`None`: not a rule); its key and entry when it is cached.
+    Fresh {
+        checked: Option<Checked>,
+        key: Option<sigil_load::CheckKey>,
+        entry: Option<sigil_load::CheckEntry>,
+    },
+}
+
+impl Found {
+    fn key(&self) -> Option<sigil_load::CheckKey> {
+        match self {
+            Found::Hit { key, .. } => Some(*key),
+            Found::Fresh { key, .. } => *key,
+        }
+    }
+}
+
+/// A file's outcome from its summary: its diagnostics and how many rules it holds.
+fn from_summary(path: PathBuf, summary: sigil_load::Summary) -> Option<Checked> {
+    match summary {
+        sigil_load::Summary::NotRule => None,
+        sigil_load::Summary::File { rules, diagnostics } => Some(Checked {
+            path,
+            file: SigmaFile {
+                diagnostics,
+                ..SigmaFile::default()
+            },
+            rules,
+            fixed: 0,
+        }),
+    }
 }
 
 /// What tells this run's choice of checks from another's, for the check cache.
