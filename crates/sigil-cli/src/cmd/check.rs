@@ -145,15 +145,14 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
                         }),
                     })
                 };
-                match outcome {
-                    Some(checked) => (checked, entry),
+                if let Some(checked) = outcome {
+                    (checked, entry)
+                } else {
                     // An entry whose summary reads back but not its rules (it cannot be,
                     // short of a bug): the file is checked anew.
-                    None => {
-                        let bytes = std::fs::read(&path);
-                        let named = args.paths.contains(&path);
-                        (check_one(args, &selection, path, bytes, named), None)
-                    }
+                    let bytes = std::fs::read(&path);
+                    let named = args.paths.contains(&path);
+                    (check_one(args, &selection, path, bytes, named), None)
                 }
             }
         })
