@@ -663,6 +663,17 @@ fn memory_dumpers_open_lsass_and_write_their_dump() {
         r"procdump.exe -ma notepad.exe & rundll32.exe shell32.dll,Control_RunDLL",
     ));
     assert!(of_kind(&ev, "process_access").is_empty());
+
+    // A dumper that writes its dump under a fixed name.
+    let ev = events(&test(
+        "command_prompt",
+        r#""C:\AtomicRedTeam\ExternalPayloads\Outflank-Dumpert.exe""#,
+    ));
+    assert!(
+        of_kind(&ev, "file_event")
+            .iter()
+            .any(|e| field(e, "TargetFilename") == r"C:\Windows\Temp\dumpert.dmp")
+    );
 }
 
 #[test]
