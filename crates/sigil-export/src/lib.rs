@@ -224,8 +224,11 @@ impl Spill {
             let mut len = [0u8; 8];
             let mut take = |file: &mut std::fs::File| -> std::io::Result<Vec<u8>> {
                 file.read_exact(&mut len)?;
-                let mut buf = vec![0u8; u64::from_le_bytes(len) as usize];
-                file.read_exact(&mut buf)?;
+                let len = u64::from_le_bytes(len);
+                let mut buf = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+                if file.take(len).read_to_end(&mut buf)? as u64 != len {
+                    return Err(std::io::ErrorKind::UnexpectedEof.into());
+                }
                 Ok(buf)
             };
             let map = take(&mut file)?

@@ -99,6 +99,13 @@ pub struct Block {
     index: HashMap<u32, Vec<u32>>,
     /// For each column, the row (plus one) where it was last written.
     seen: Vec<u64>,
+    /// For each column, whether it holds the field under its own name (not `event_NAME`).
+    own_name: Vec<bool>,
+    /// The columns of the last event's fields, in its order: the events of a part mostly
+    /// repeat the fields of the one before, which are then found without a lookup.
+    last: Vec<u32>,
+    /// The current event's fields so far.
+    current: Vec<u32>,
 }
 
 impl Block {
@@ -113,6 +120,18 @@ impl Block {
     /// The column of `name` (with its hash), added when new. A renamed field
     /// (`event_source`) is found by its own name (`source`), whose hash it is kept under.
     fn column(&mut self, hash: u32, name: &str) -> u32 {
+        // The field at this place in the last event, when it has the very same name (and so
+        // is the column the lookup below finds: a name has one column).
+        if let Some(&id) = self.last.get(self.current.len())
+            && self.own_name[id as usize]
+            && self.names[id as usize] == name
+        {
+            return id;
+        }
+        self.lookup(hash, name)
+    }
+
+    fn lookup(&mut self, hash: u32, name: &str) -> u32 {
         if let Some(ids) = self.index.get(&hash)
             && let Some(&id) = ids.iter().find(|&&id| {
                 let stored = &self.names[id as usize];
@@ -125,7 +144,9 @@ impl Block {
             return id;
         }
         let id = self.names.len() as u32;
-        self.names.push(column_name(name));
+        let column = column_name(name);
+        self.own_name.push(column == name);
+        self.names.push(column);
         self.kinds.push(Kind::Null);
         self.multi.push(false);
         self.seen.push(0);
@@ -147,8 +168,10 @@ impl Block {
         let count_at = self.data.len();
         self.data.extend_from_slice(&0u32.to_le_bytes());
         let mut count = 0u32;
+        self.current.clear();
         event.for_each_field_hashed(&mut |hash, name, value| {
             let id = self.column(hash, name);
+            self.current.push(id);
             let at = id as usize;
             self.kinds[at] = self.kinds[at].join(Kind::of(&value));
             if self.seen[at] == row {
@@ -160,6 +183,7 @@ impl Block {
             encode(&mut self.data, &value);
         });
         self.data[count_at..count_at + 4].copy_from_slice(&count.to_le_bytes());
+        std::mem::swap(&mut self.last, &mut self.current);
     }
 }
 
@@ -392,6 +416,30 @@ mod tests {
         assert_eq!(columns.kinds[5], Kind::Text);
         assert_eq!(columns.kinds[6], Kind::Null);
         assert!(columns.multi[3]);
+    }
+
+    #[test]
+    fn fields_in_the_last_event_s_places_find_their_columns() {
+        let mut block = Block::new("a.json".into());
+        let fields = |first: &str, second: &str| {
+            event(&[
+                (first, FieldValue::Str("x".into())),
+                (second, FieldValue::Int(1)),
+            ])
+        };
+        block.push(None, &fields("source", "Image"));
+        block.push(None, &fields("source", "image"));
+        block.push(None, &fields("event_source", "Image"));
+        block.push(None, &fields("Image", "source"));
+        assert_eq!(block.names, ["event_source", "Image", "event_source"]);
+        let mut rows = RowReader::new(&block.data);
+        let mut columns = Vec::new();
+        while let Some((_, count)) = rows.row() {
+            for _ in 0..count {
+                columns.push(rows.field().expect("field").0);
+            }
+        }
+        assert_eq!(columns, [0, 1, 0, 1, 2, 1, 1, 0]);
     }
 
     #[test]
