@@ -371,6 +371,23 @@ pub fn inline(sim: &mut Sim, pid: Pid, statement: &str) {
             }
         }
     }
+    // `WScript.Shell`'s `.CreateShortcut(path)`, saved by the script: the shortcut file.
+    if let Some(at) = lower.find(".createshortcut(")
+        && sim.script.to_ascii_lowercase().contains(".save()")
+        && let Some(arg) = call_args(&statement[at + ".createshortcut(".len()..]).first()
+    {
+        let path = if arg.starts_with('$') {
+            assigned_text(&sim.script, arg)
+        } else {
+            Some(arg.clone())
+        };
+        if let Some(path) = path {
+            let path = home(&expand_env(&path));
+            if !path.starts_with('$') {
+                sim.file(pid, &path, statement);
+            }
+        }
+    }
     // `$Class.Derive("Name")` on a variable the script made a Win32_Process class.
     if let Some(at) = lower.find(".derive(")
         && let Some(var) = lower[..at]
@@ -449,6 +466,19 @@ fn list_param(args: &[String], name: &str) -> Option<String> {
         value.push_str(a);
     }
     Some(value)
+}
+
+/// PowerShell's `$HOME` at the start of a path: the user's profile folder.
+fn home(path: &str) -> String {
+    match path.get(..5) {
+        Some(h)
+            if h.eq_ignore_ascii_case("$home")
+                && !path[5..].starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_') =>
+        {
+            format!(r"C:\Users\atomic{}", &path[5..])
+        }
+        _ => path.to_string(),
+    }
 }
 
 /// The text `script` assigns `var` (with its `$`) in a statement of its own, when it is a

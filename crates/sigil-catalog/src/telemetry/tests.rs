@@ -317,6 +317,31 @@ Add-Type -TypeDefinition 'public class T {}' -OutputAssembly "$env:APPDATA\svcho
 }
 
 #[test]
+fn a_saved_shortcut_is_written() {
+    let ev = events(&test(
+        "powershell",
+        "$ShortcutLocation = \"$home\\AppData\\Roaming\\Microsoft\\Windows\\Start Menu\\Programs\\Startup\\calc_exe.lnk\"\n$WScriptShell = New-Object -ComObject WScript.Shell\n$Create = $WScriptShell.CreateShortcut($ShortcutLocation)\n$Create.TargetPath = 'C:\\Windows\\System32\\calc.exe'\n$Create.Save()",
+    ));
+    let files: Vec<String> = of_kind(&ev, "file_event")
+        .into_iter()
+        .filter(|e| field(e, "Image").ends_with(r"\powershell.exe"))
+        .map(|e| field(e, "TargetFilename"))
+        .collect();
+    assert_eq!(
+        files,
+        [
+            r"C:\Users\atomic\AppData\Roaming\Microsoft\Windows\Start Menu\Programs\Startup\calc_exe.lnk"
+        ]
+    );
+    // Not saved: no file.
+    let ev = events(&test(
+        "powershell",
+        "$s = (New-Object -ComObject WScript.Shell).CreateShortcut('C:\\x.lnk')",
+    ));
+    assert!(of_kind(&ev, "file_event").is_empty());
+}
+
+#[test]
 fn file_writes() {
     let ev = events(&test(
         "command_prompt",
