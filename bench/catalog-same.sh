@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Two sigil binaries side by side on `sigil catalog build` of the whole shared corpus:
 # time, CPU and peak memory of each in the same run (alternating, RUNS times each), then
-# whether they wrote the same site: every file byte for byte, except index.json, which is
-# compared for information (bench/catalog_index_expand.py expands either format).
+# whether they wrote the same site: every file byte for byte, except index.json and the
+# rules' details files (rules/<key>.json, format 3), which are compared for information
+# (bench/catalog_index_expand.py expands any format).
 #
 #   bench/catalog-same.sh BEFORE_SIGIL AFTER_SIGIL [RUNS]     (default 3 runs)
 #
@@ -31,19 +32,27 @@ for run in $(seq "$runs"); do
 done
 
 echo "== same output?"
-(cd "$work/before" && find . -type f | sort) >"$work/files-before"
-(cd "$work/after" && find . -type f | sort) >"$work/files-after"
+details='^\./rules/[^/]*\.json$'
+(cd "$work/before" && find . -type f | grep -v "$details" | sort) >"$work/files-before"
+(cd "$work/after" && find . -type f | grep -v "$details" | sort) >"$work/files-after"
 if ! cmp -s "$work/files-before" "$work/files-after"; then
     echo "the file lists differ:"
     diff "$work/files-before" "$work/files-after" | head -20
     exit 1
 fi
-echo "$(wc -l <"$work/files-before") files each"
-if diff -rq -x index.json "$work/before" "$work/after"; then
-    echo "every file but index.json: byte for byte the same"
-else
+echo "$(wc -l <"$work/files-before") files each, besides the rules' details files"
+for which in before after; do
+    echo "$which: $(find "$work/$which/rules" -name '*.json' | wc -l) details files, $(find "$work/$which/rules" -name '*.json' -printf '%s\n' | awk '{s += $1} END {print s + 0}') bytes"
+done
+differ=$(cd "$work/before" && grep -vx ./index.json "$work/files-before" | while read -r f; do
+    cmp -s "$f" "$work/after/$f" || echo "$f"
+done)
+if [ -n "$differ" ]; then
+    echo "these files differ:"
+    echo "$differ" | head -20
     exit 1
 fi
+echo "every file but index.json and the details: byte for byte the same"
 if cmp -s "$work/before/index.json" "$work/after/index.json"; then
     echo "index.json: byte for byte the same"
 else

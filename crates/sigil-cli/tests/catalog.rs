@@ -42,7 +42,7 @@ fn build_writes_index_layer_html_and_markdown() {
     // index.json: the catalog as data, without the rule sources or simulated events.
     let index: serde_json::Value =
         serde_json::from_str(&read(&out.join("index.json"))).expect("index.json is JSON");
-    assert_eq!(index["format"], "sigil-catalog/2");
+    assert_eq!(index["format"], "sigil-catalog/3");
     let rules = index["rules"].as_array().expect("rules");
     assert_eq!(rules.len(), 7);
     let wmi = rules
@@ -51,55 +51,59 @@ fn build_writes_index_layer_html_and_markdown() {
         .expect("the WMI image-load rule");
     assert!(wmi.get("source").is_none(), "sources stay on the pages");
     assert!(
+        wmi.get("analysis").is_none(),
+        "the analysis is in the details"
+    );
+    assert!(
         wmi["path"]
             .as_str()
             .is_some_and(|p| p.ends_with("image_load_wmi_dll_non_wmi_process.yml"))
     );
     let page = wmi["page"].as_str().expect("page");
     assert!(out.join(page).is_file(), "{page}");
-    for key in [
-        "stages",
-        "exclusions",
-        "indicators",
-        "related",
-        "attack",
-        "data_needed",
-    ] {
-        assert!(wmi["analysis"].get(key).is_some(), "analysis.{key}");
-    }
-    assert!(
-        !wmi["analysis"]["exclusions"]
-            .as_array()
-            .expect("list")
-            .is_empty()
-    );
-    // Indicators, ATT&CK entries, data needed and the reasons of related rules are
-    // positions in top-level tables; a related rule is a position in `rules`.
-    for (list, table) in [
-        (&wmi["analysis"]["indicators"], "indicators"),
-        (&wmi["analysis"]["attack"], "attack"),
-        (&wmi["analysis"]["data_needed"], "data_needed"),
-    ] {
-        let positions = list.as_array().expect("positions");
+    // ATT&CK entries and data needed are positions in top-level tables.
+    for table in ["attack", "data_needed"] {
+        let positions = wmi[table].as_array().expect("positions");
         assert!(!positions.is_empty(), "{table}");
         for i in positions {
             let i = i.as_u64().expect("a position") as usize;
             assert!(index[table][i].is_object(), "{table}[{i}]");
         }
     }
-    let first = &index["indicators"][wmi["analysis"]["indicators"][0]
-        .as_u64()
-        .expect("a position") as usize];
+    // Every rule's details file is next to its page and names it.
+    for r in rules {
+        let name = r["details"].as_str().expect("details");
+        let d: serde_json::Value =
+            serde_json::from_str(&read(&out.join(name))).expect("details are JSON");
+        assert_eq!(d["format"], "sigil-catalog/3");
+        assert_eq!(d["key"], r["key"], "{name}");
+        assert_eq!(
+            name.replace(".json", ".html"),
+            r["page"].as_str().expect("page")
+        );
+    }
+    let details: serde_json::Value =
+        serde_json::from_str(&read(&out.join(wmi["details"].as_str().expect("details"))))
+            .expect("details are JSON");
+    let analysis = &details["analysis"];
+    for key in ["stages", "exclusions", "indicators", "related"] {
+        assert!(analysis.get(key).is_some(), "analysis.{key}");
+    }
+    assert!(!analysis["exclusions"].as_array().expect("list").is_empty());
+    let first = &analysis["indicators"][0];
     assert!(
         first["kind"].is_string() && first["value"].is_string() && first["negated"].is_boolean()
     );
-    for rel in wmi["analysis"]["related"].as_array().expect("related") {
-        let i = rel["rule"].as_u64().expect("a rule position") as usize;
-        assert!(rules[i]["key"].is_string());
-        for r in rel["reasons"].as_array().expect("reasons") {
-            let r = r.as_u64().expect("a position") as usize;
-            assert!(index["reasons"][r].is_string());
-        }
+    let keys: Vec<&serde_json::Value> = rules.iter().map(|r| &r["key"]).collect();
+    for rel in analysis["related"].as_array().expect("related") {
+        assert!(keys.contains(&&rel["key"]), "{rel}");
+        assert!(
+            rel["reasons"]
+                .as_array()
+                .expect("reasons")
+                .iter()
+                .all(serde_json::Value::is_string)
+        );
     }
     let atomics = index["atomics"].as_array().expect("atomics");
     assert!(!atomics.is_empty());

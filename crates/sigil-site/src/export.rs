@@ -1,18 +1,22 @@
-//! `index.json`: the catalog as data for other programs.
+//! `index.json` and the rules' details: the catalog as data for other programs.
 //!
-//! Everything a consumer needs to work with the catalog — every rule with its metadata,
-//! analysis, ATT&CK entries, data needed and the Atomic tests that fire it; the
-//! techniques, tactics and tests; the gaps — and none of the bulk that the pages carry:
+//! `index.json` is the one file a program reads to list the whole catalog: every rule
+//! with its metadata, ATT&CK entries and data needed; the techniques, tactics and Atomic
+//! tests; the gaps. What is too big to list sits in a file per rule next to its page,
+//! `rules/<key>.json` ([`RuleDetails`]): the full description, references, false
+//! positives, query, the analysis (stages, exclusions, indicators, related rules with
+//! their reasons) and the tests that fire the rule. A rule entry names that file
+//! (`details`). Neither carries the bulk that the pages carry:
 //!
 //! - a rule's source is referred to by `path` (the file as found under the corpus) and
 //!   `page` (its HTML page, which shows it), not copied;
 //! - an Atomic test's simulated events are counted (`simulated_events`), not listed;
 //! - an indicator names the page of the rules sharing it (`shared`) instead of repeating
 //!   its normalised form;
-//! - what many rules have in common is written once, in a top-level table, and rules refer
-//!   to it by position: indicators (`indicators`), the reasons of related rules
-//!   (`reasons`), ATT&CK entries (`attack`) and data needed (`data_needed`); a related rule
-//!   is the position of the rule in `rules`, a `score` and its reasons' positions;
+//! - the ATT&CK entries (`attack`) and data needed (`data_needed`) that many rules have in
+//!   common are written once, in top-level tables of `index.json`, and rules refer to
+//!   them by position;
+//! - a rule entry leaves out its fields that are null or empty lists;
 //! - the rules of a test's technique that do not fire it are left out: they are the
 //!   technique's `rules` minus the test's `fired`.
 //!
@@ -32,14 +36,18 @@ use crate::paths::file_name;
 use crate::publication::Publication;
 use crate::render::page;
 
-/// The format of `index.json`; raised when a field changes meaning or goes away.
+/// The format of `index.json` and of the rules' details; raised when a field changes
+/// meaning or goes away.
 ///
-/// `sigil-catalog/2`: a rule's `analysis.indicators`, `analysis.attack` and
-/// `analysis.data_needed` are positions in the top-level tables of the same names, and a
-/// related rule is `{"rule": position in rules, "score", "reasons": positions in the
-/// top-level reasons}` (in `sigil-catalog/1` each rule held the entries themselves and a
-/// related rule was `{"key", "score", "reasons": [text]}`).
-pub const FORMAT: &str = "sigil-catalog/2";
+/// `sigil-catalog/3`: a rule entry of `index.json` holds the rule's metadata, `attack` and
+/// `data_needed` (positions in the top-level tables of the same names) and `details`, the
+/// path of its [`RuleDetails`] file, which holds the description, references, false
+/// positives, query, analysis and `fired_by`; indicators are written in the rule's
+/// details, a related rule there is `{"key", "score", "reasons": [text]}`; null and
+/// empty fields of a rule entry are left out. In `sigil-catalog/2` all of a rule was in
+/// `index.json`, its indicators and the reasons of its related rules by position in
+/// top-level tables and a related rule by position in `rules`.
+pub const FORMAT: &str = "sigil-catalog/3";
 
 /// The whole catalog, as `index.json` holds it.
 #[derive(Debug, Serialize)]
@@ -64,23 +72,20 @@ pub struct CatalogExport<'a> {
     pub unresolved_attack: &'a [UnresolvedAttack],
     /// Files that could not be read or parsed.
     pub problems: &'a [Problem],
-    /// Every distinct indicator of the rules (a rule's `analysis.indicators` are positions
-    /// here), in order of first use.
-    pub indicators: Vec<IndicatorExport<'a>>,
-    /// Every distinct reason of a related rule, in order of first use.
-    pub reasons: Vec<&'a str>,
     /// Every distinct ATT&CK entry of the rules, in order of first use.
     pub attack: Vec<&'a AttackEntry>,
     /// Every distinct way to get the events a rule needs, in order of first use.
     pub data_needed: Vec<&'a DataNeeded>,
 }
 
-/// One rule: metadata, analysis, the tests that fire it.
+/// One rule in `index.json`: its metadata and where its details are. Null and empty
+/// fields are left out.
 #[derive(Debug, Serialize)]
 pub struct RuleExport<'a> {
     /// Catalog key (unique, safe in a file name).
     pub key: &'a str,
     /// The rule's own id.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<&'a str>,
     /// Title.
     pub title: &'a str,
@@ -90,61 +95,84 @@ pub struct RuleExport<'a> {
     pub path: &'a Path,
     /// The rule's HTML page, relative to the site root (it shows the source).
     pub page: String,
-    /// Description.
-    pub description: Option<&'a str>,
+    /// The rule's [`RuleDetails`] file, relative to the site root.
+    pub details: String,
     /// Status.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<&'a str>,
     /// Level / severity.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub level: Option<&'a str>,
     /// Author(s).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub author: Option<&'a str>,
     /// Creation date as written.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub date: Option<&'a str>,
     /// Modification date as written.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified: Option<&'a str>,
-    /// References.
-    pub references: &'a [String],
-    /// False positives.
-    pub falsepositives: &'a [String],
     /// Tags.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
     pub tags: &'a [String],
     /// The logsource (Sigma).
     pub logsource: &'a LogSource,
     /// Sigma `related:` links.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
     pub related_links: &'a [Related],
-    /// The query of rules written as one (Elastic).
-    pub query: Option<&'a QuerySource>,
     /// Elastic index patterns.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
     pub index: &'a [String],
     /// Why the IR does not capture the whole rule, when it does not.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
     pub not_evaluable: &'a [String],
+    /// Tactics and techniques: positions in the top-level `attack`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub attack: Vec<usize>,
+    /// The log sources and event ids the rule needs: positions in the top-level
+    /// `data_needed`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub data_needed: Vec<usize>,
+}
+
+/// What `index.json` does not list of a rule: the file `rules/<key>.json` next to its
+/// page.
+#[derive(Debug, Serialize)]
+pub struct RuleDetails<'a> {
+    /// [`FORMAT`].
+    pub format: &'static str,
+    /// Catalog key.
+    pub key: &'a str,
+    /// Description.
+    pub description: Option<&'a str>,
+    /// References.
+    pub references: &'a [String],
+    /// False positives.
+    pub falsepositives: &'a [String],
+    /// The query of rules written as one (Elastic).
+    pub query: Option<&'a QuerySource>,
     /// The analysis.
     pub analysis: AnalysisExport<'a>,
     /// The Atomic tests whose simulated telemetry the rule detects.
     pub fired_by: &'a [TestRef],
 }
 
-/// A rule's analysis (see `docs/analysis.md`).
+/// A rule's analysis (see `docs/analysis.md`) but for its ATT&CK entries and data
+/// needed, which `index.json` lists.
 #[derive(Debug, Serialize)]
 pub struct AnalysisExport<'a> {
     /// Stages: `condition`, then each search.
     pub stages: &'a [Stage],
     /// Predicates of the top-level NOT conjuncts.
     pub exclusions: &'a [Exclusion],
-    /// Every value the rule looks for, with corpus counts: positions in the top-level
-    /// `indicators`.
-    pub indicators: Vec<usize>,
-    /// Related rules, closest first.
-    pub related: Vec<RelatedExport>,
-    /// Tactics and techniques: positions in the top-level `attack`.
-    pub attack: Vec<usize>,
-    /// The log sources and event ids the rule needs: positions in the top-level
-    /// `data_needed`.
-    pub data_needed: Vec<usize>,
+    /// Every value the rule looks for, with corpus counts.
+    pub indicators: Vec<IndicatorExport<'a>>,
+    /// Related rules of the catalog, closest first.
+    pub related: Vec<RelatedExport<'a>>,
 }
 
 /// One indicator with its corpus counts.
-#[derive(Debug, Serialize, PartialEq, Eq, Hash)]
+#[derive(Debug, Serialize)]
 pub struct IndicatorExport<'a> {
     /// The field as written (`None` for a keyword).
     pub field: Option<&'a str>,
@@ -164,15 +192,15 @@ pub struct IndicatorExport<'a> {
     pub shared: Option<String>,
 }
 
-/// A related rule, by position.
+/// A related rule.
 #[derive(Debug, Serialize)]
-pub struct RelatedExport {
-    /// The related rule's position in `rules`.
-    pub rule: usize,
+pub struct RelatedExport<'a> {
+    /// The related rule's key.
+    pub key: &'a str,
     /// Ranking score (higher is closer).
     pub score: f64,
-    /// Why: positions in the top-level `reasons`.
-    pub reasons: Vec<usize>,
+    /// Why.
+    pub reasons: &'a [String],
 }
 
 /// An Atomic Red Team test.
@@ -237,8 +265,6 @@ impl<K: std::hash::Hash + Eq, V> Table<K, V> {
 
 /// The tables rules refer to, filled as the rules are exported.
 struct Tables<'a> {
-    indicators: Table<IndicatorExport<'a>, ()>,
-    reasons: Table<&'a str, &'a str>,
     attack: Table<AttackKey<'a>, &'a AttackEntry>,
     data_needed: Table<DataNeededKey<'a>, &'a DataNeeded>,
 }
@@ -309,20 +335,10 @@ impl<'a> CatalogExport<'a> {
     pub fn new(p: &'a Publication) -> Self {
         let c = &p.catalog;
         let mut t = Tables {
-            indicators: Table::new(),
-            reasons: Table::new(),
             attack: Table::new(),
             data_needed: Table::new(),
         };
-        let rules = c
-            .rules
-            .iter()
-            .map(|r| RuleExport::new(p, r, &mut t))
-            .collect();
-        // The indicators are their own keys: ordered by position.
-        let mut indicators: Vec<(IndicatorExport<'a>, usize)> =
-            t.indicators.positions.into_iter().collect();
-        indicators.sort_unstable_by_key(|(_, at)| *at);
+        let rules = c.rules.iter().map(|r| RuleExport::new(r, &mut t)).collect();
         Self {
             format: FORMAT,
             attack_version: c.attack_version.as_deref(),
@@ -334,8 +350,6 @@ impl<'a> CatalogExport<'a> {
             gaps: &c.gaps,
             unresolved_attack: &c.unresolved_attack,
             problems: &c.problems,
-            indicators: indicators.into_iter().map(|(i, _)| i).collect(),
-            reasons: t.reasons.values,
             attack: t.attack.values,
             data_needed: t.data_needed.values,
         }
@@ -343,7 +357,7 @@ impl<'a> CatalogExport<'a> {
 }
 
 impl<'a> RuleExport<'a> {
-    fn new(p: &Publication, r: &'a CatalogRule, t: &mut Tables<'a>) -> Self {
+    fn new(r: &'a CatalogRule, t: &mut Tables<'a>) -> Self {
         let a = &r.analysis;
         Self {
             key: &r.key,
@@ -352,53 +366,60 @@ impl<'a> RuleExport<'a> {
             language: r.language,
             path: &r.path,
             page: page::rule(&r.key),
-            description: r.description.as_deref(),
+            details: page::rule_details(&r.key),
             status: r.status.as_deref(),
             level: r.level.as_deref(),
             author: r.author.as_deref(),
             date: r.date.as_deref(),
             modified: r.modified.as_deref(),
-            references: &r.references,
-            falsepositives: &r.falsepositives,
             tags: &r.tags,
             logsource: &r.logsource,
             related_links: &r.related_links,
-            query: r.query.as_ref(),
             index: &r.index,
             not_evaluable: &r.not_evaluable,
+            attack: a
+                .attack
+                .iter()
+                .map(|e| t.attack.position(attack_key(e), || e))
+                .collect(),
+            data_needed: a
+                .data_needed
+                .iter()
+                .map(|e| t.data_needed.position(data_needed_key(e), || e))
+                .collect(),
+        }
+    }
+}
+
+impl<'a> RuleDetails<'a> {
+    /// The details of one rule of the publication.
+    pub fn new(p: &Publication, r: &'a CatalogRule) -> Self {
+        let a = &r.analysis;
+        Self {
+            format: FORMAT,
+            key: &r.key,
+            description: r.description.as_deref(),
+            references: &r.references,
+            falsepositives: &r.falsepositives,
+            query: r.query.as_ref(),
             analysis: AnalysisExport {
                 stages: &a.stages,
                 exclusions: &a.exclusions,
                 indicators: a
                     .indicators
                     .iter()
-                    .map(|i| t.indicators.position(IndicatorExport::new(p, i), || ()))
+                    .map(|i| IndicatorExport::new(p, i))
                     .collect(),
                 related: a
                     .related
                     .iter()
-                    .filter_map(|x| {
-                        Some(RelatedExport {
-                            // Related rules are rules of the catalog.
-                            rule: p.rule_index(&x.key)?,
-                            score: x.score,
-                            reasons: x
-                                .reasons
-                                .iter()
-                                .map(|s| t.reasons.position(s, || s))
-                                .collect(),
-                        })
+                    // Related rules are rules of the catalog.
+                    .filter(|x| p.rule_index(&x.key).is_some())
+                    .map(|x| RelatedExport {
+                        key: &x.key,
+                        score: x.score,
+                        reasons: &x.reasons,
                     })
-                    .collect(),
-                attack: a
-                    .attack
-                    .iter()
-                    .map(|e| t.attack.position(attack_key(e), || e))
-                    .collect(),
-                data_needed: a
-                    .data_needed
-                    .iter()
-                    .map(|e| t.data_needed.position(data_needed_key(e), || e))
                     .collect(),
             },
             fired_by: &r.fired_by,

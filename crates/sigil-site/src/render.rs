@@ -18,7 +18,7 @@ use sigil_core::RuleLanguage;
 
 use crate::convert::enrichment;
 use crate::error::SiteError;
-use crate::export::CatalogExport;
+use crate::export::{CatalogExport, RuleDetails};
 use crate::highlight::lines_html;
 use crate::paths::file_name;
 use crate::publication::Publication;
@@ -159,6 +159,10 @@ pub mod page {
     /// A rule page.
     pub fn rule(key: &str) -> String {
         format!("rules/{}.html", file_name(key))
+    }
+    /// A rule's details as data (`index.json` lists the rule and points here).
+    pub fn rule_details(key: &str) -> String {
+        format!("rules/{}.json", file_name(key))
     }
     /// A technique page.
     pub fn technique(id: &str) -> String {
@@ -591,6 +595,10 @@ pub fn pages_into(
         let (page_html, page_md) = r.rule_pages(i, html, markdown)?;
         if let Some(h) = page_html {
             emit(page::rule(&rule.key), h.into_bytes())?;
+            emit(
+                page::rule_details(&rule.key),
+                serde_json::to_vec(&RuleDetails::new(p, rule))?,
+            )?;
         }
         if let Some(m) = page_md {
             emit(

@@ -1,29 +1,42 @@
-//! `index.json` in format 2 (tables referred to by position) and the site written as it is
-//! rendered, on the fixture corpus.
+//! `index.json` in format 3 (the rules' details in a file per rule) and the site written
+//! as it is rendered, on the fixture corpus.
 
 mod common;
 
 use sigil_site::{Site, SiteOptions, Written};
 
 #[test]
-fn index_json_refers_to_tables_that_hold_every_rule_analysis() {
+fn index_json_lists_rules_whose_details_files_hold_every_analysis() {
     let p = common::publication();
     let site = Site::build(&p, SiteOptions::default()).expect("the site renders");
     let index = site.get("index.json").expect("index.json");
-    common::assert_index_holds_the_analysis(&p, index);
-    // The fixture rules share indicators and reasons, so the tables are exercised.
+    common::assert_index_holds_the_analysis(&p, index, |path| site.get(path));
+    // One details file per rule and none other.
+    let details = site
+        .paths()
+        .filter(|x| {
+            x.strip_prefix("rules/")
+                .is_some_and(|name| std::path::Path::new(name).extension() == Some("json".as_ref()))
+        })
+        .count();
+    assert_eq!(details, p.catalog.rules.len());
+    // The fixture rules share ATT&CK entries, so the tables are exercised.
     let v: serde_json::Value = serde_json::from_slice(index).expect("JSON");
     let uses: usize = v["rules"]
         .as_array()
         .expect("rules")
         .iter()
-        .map(|r| r["analysis"]["indicators"].as_array().map_or(0, Vec::len))
+        .map(|r| r["attack"].as_array().map_or(0, Vec::len))
         .sum();
-    let table = v["indicators"].as_array().expect("indicators").len();
-    assert!(
-        table > 0 && table <= uses,
-        "{table} entries for {uses} uses"
-    );
+    let table = v["attack"].as_array().expect("attack").len();
+    assert!(table > 0 && table < uses, "{table} entries for {uses} uses");
+    // A rule without a date leaves the field out rather than writing null.
+    assert!(v["rules"].as_array().expect("rules").iter().all(|r| {
+        r.as_object()
+            .expect("object")
+            .values()
+            .all(|x| !x.is_null())
+    }));
 }
 
 #[test]
@@ -70,5 +83,9 @@ fn publishing_writes_what_the_site_in_memory_holds() {
     )
     .expect("the pages write");
     assert!(md.files > 0 && !out.join("index.json").exists());
+    assert!(
+        !out.join("rules").exists(),
+        "no details without the HTML site"
+    );
     std::fs::remove_dir_all(&out).expect("cleaned up");
 }
