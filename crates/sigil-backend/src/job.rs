@@ -90,15 +90,21 @@ impl Engine {
     }
 }
 
-/// The target's renderer with Sigma's semantics over a table of text columns.
+/// The name a condition on a list column gives each element.
+const ELEMENT: &str = "sigil_v";
+
+/// The target's renderer with Sigma's semantics over a table of text columns (and lists of
+/// texts: see [`JobRenderer::on`]).
 #[derive(Debug)]
-struct JobRenderer {
+struct JobRenderer<'a> {
     engine: Engine,
     dialect: Dialect,
+    /// The columns that hold lists.
+    lists: &'a BTreeSet<String>,
 }
 
-impl JobRenderer {
-    fn new(engine: Engine) -> Self {
+impl<'a> JobRenderer<'a> {
+    fn new(engine: Engine, lists: &'a BTreeSet<String>) -> Self {
         let mut dialect = engine.base().dialect().clone();
         dialect.not_style = NotStyle::CoalesceFalse;
         // Networks are expanded to prefixes: `ip_cidr_contains` is Databricks' own and
@@ -112,7 +118,35 @@ impl JobRenderer {
             // `IN` compares case-sensitively.
             dialect.in_list = None;
         }
-        Self { engine, dialect }
+        if engine == Engine::Spark {
+            // The table's columns are flat: `User.Name` is one column, not a field of `User`.
+            dialect.field_quote_when = crate::dialect::FieldQuote::UnlessWordOr("");
+        }
+        Self {
+            engine,
+            dialect,
+            lists,
+        }
+    }
+
+    /// A comparison of `field`, rendered by `compare` with the name to compare: the
+    /// column's, or on a list column each element's, true where any element holds (as
+    /// `sigil hunt` tests each value of a field an event holds more than once).
+    fn on(&self, field: &str, compare: impl FnOnce(&str) -> Res<Out>) -> Res<Out> {
+        if !self.lists.contains(field) {
+            return compare(field);
+        }
+        let Out::Text(cond) = compare(ELEMENT)? else {
+            return Ok(Out::Empty);
+        };
+        let list = self.field(field);
+        Ok(Out::Text(match self.engine {
+            Engine::Spark => format!("exists({list}, {ELEMENT} -> {cond})"),
+            Engine::DuckDb => {
+                format!("len(list_filter({list}, lambda {ELEMENT}: {cond})) > 0")
+            }
+            Engine::ClickHouse => format!("arrayExists({ELEMENT} -> {cond}, {list})"),
+        }))
     }
 
     fn field(&self, name: &str) -> String {
@@ -134,7 +168,7 @@ fn spark_literal(text: &str) -> String {
     crate::targets::sql::Literal::Backslash.quoted(text)
 }
 
-impl Target for JobRenderer {
+impl Target for JobRenderer<'_> {
     fn dialect(&self) -> &Dialect {
         &self.dialect
     }
@@ -148,28 +182,32 @@ impl Target for JobRenderer {
     }
 
     fn field_str(&self, r: &mut Render<'_>, field: &str, s: &Str) -> Res<Out> {
-        match self.engine {
+        self.on(field, |field| match self.engine {
             Engine::Spark => self.engine.base().field_str(r, field, s),
             // `=` compares case-sensitively: every comparison is an `ILIKE`.
             Engine::DuckDb => Ok(Out::Text(duckdb::ilike(&self.field(field), &s.pattern))),
             Engine::ClickHouse => Ok(Out::Text(clickhouse::ilike(&self.field(field), &s.pattern))),
-        }
+        })
     }
 
     fn field_str_cased(&self, r: &mut Render<'_>, field: &str, s: &Str) -> Res<Out> {
-        self.engine.base().field_str_cased(r, field, s)
+        self.on(field, |field| {
+            self.engine.base().field_str_cased(r, field, s)
+        })
     }
 
     fn field_num(&self, r: &mut Render<'_>, field: &str, num: &str) -> Res<Out> {
         let _ = r;
-        Ok(Out::Text(self.text_eq(field, num)))
+        self.on(field, |field| Ok(Out::Text(self.text_eq(field, num))))
     }
 
     fn field_bool(&self, r: &mut Render<'_>, field: &str, b: bool) -> Res<Out> {
         let _ = r;
-        Ok(Out::Text(
-            self.text_eq(field, if b { "true" } else { "false" }),
-        ))
+        self.on(field, |field| {
+            Ok(Out::Text(
+                self.text_eq(field, if b { "true" } else { "false" }),
+            ))
+        })
     }
 
     fn field_regex(
@@ -179,9 +217,11 @@ impl Target for JobRenderer {
         source: &str,
         flags: sigil_core::RegexFlags,
     ) -> Res<Out> {
-        self.engine
-            .base()
-            .field_regex(r, field, &unpadded_regex(source), flags)
+        self.on(field, |field| {
+            self.engine
+                .base()
+                .field_regex(r, field, &unpadded_regex(source), flags)
+        })
     }
 
     fn field_compare(&self, r: &mut Render<'_>, field: &str, op: CmpOp, num: &str) -> Res<Out> {
@@ -192,10 +232,12 @@ impl Target for JobRenderer {
             CmpOp::Gt => ">",
             CmpOp::Gte => ">=",
         };
-        Ok(Out::Text(format!(
-            "{} {op} {num}",
-            self.engine.as_number(&self.field(field))
-        )))
+        self.on(field, |field| {
+            Ok(Out::Text(format!(
+                "{} {op} {num}",
+                self.engine.as_number(&self.field(field))
+            )))
+        })
     }
 
     fn expansion(
@@ -279,23 +321,65 @@ pub struct Job {
     engine: Engine,
     rules: Vec<(Rule, Vec<String>)>,
     skipped: Vec<(String, String)>,
+    /// The lake's column of each field key (see [`name_key`]), when the job is written for
+    /// a lake.
+    lake: Option<BTreeMap<String, String>>,
+    /// The lake's columns that hold lists.
+    lists: BTreeSet<String>,
+}
+
+/// A field name as a key that the names sigil takes for one field share: ASCII case and
+/// spaces ignored (`Process Name` is `ProcessName`), as `sigil hunt` matches names.
+fn name_key(name: &str) -> String {
+    name.chars()
+        .filter(|&c| c != ' ')
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
 }
 
 impl Job {
-    /// An empty job for `engine`.
+    /// An empty job for `engine`, for a table whose columns the rules' fields name (as sigil
+    /// matches names) and hold text.
     pub fn new(engine: Engine) -> Self {
         Self {
             engine,
             rules: Vec::new(),
             skipped: Vec::new(),
+            lake: None,
+            lists: BTreeSet::new(),
         }
+    }
+
+    /// An empty job for `engine` written for a lake whose columns are `columns` (name,
+    /// whether it holds lists), as [`sigil export`] writes them: each field a rule names is
+    /// read from the lake's column of that name (ignoring case and spaces), and a condition
+    /// on a list holds where any element meets it.
+    pub fn for_lake(engine: Engine, columns: impl IntoIterator<Item = (String, bool)>) -> Self {
+        let mut job = Self::new(engine);
+        let mut lake = BTreeMap::new();
+        for (name, list) in columns {
+            if list {
+                job.lists.insert(name.clone());
+            }
+            lake.entry(name_key(&name)).or_insert(name);
+        }
+        job.lake = Some(lake);
+        job
     }
 
     /// Adds a rule as its pipelines left it; a rule the job cannot express is listed in the
     /// header with the reason and the error returned.
     pub fn add(&mut self, rule: &Rule) -> Result<(), ConvertError> {
-        let renderer = JobRenderer::new(self.engine);
-        match conditions(&renderer, rule) {
+        let renderer = JobRenderer::new(self.engine, &self.lists);
+        let checked = match &self.lake {
+            Some(lake) => {
+                let rule = respell(rule, lake);
+                list_limits(self.engine, &rule, &self.lists)
+                    .and_then(|()| conditions(&renderer, &rule))
+            }
+            None => conditions(&renderer, rule),
+        };
+        match checked {
             Ok(parts) => {
                 self.rules.push((rule.clone(), parts));
                 Ok(())
@@ -321,6 +405,11 @@ impl Job {
         self.rules.len()
     }
 
+    /// How many rules the job lists as not expressed.
+    pub fn skipped(&self) -> usize {
+        self.skipped.len()
+    }
+
     /// Whether the job evaluates no rule.
     pub fn is_empty(&self) -> bool {
         self.rules.is_empty()
@@ -328,23 +417,26 @@ impl Job {
 
     /// The job's text.
     pub fn render(&self) -> String {
-        // Field names are matched as sigil matches them (ignoring case): one spelling per
-        // field, so that an engine with case-sensitive names (ClickHouse) finds its column.
-        let mut spelling: BTreeMap<String, String> = BTreeMap::new();
+        // Field names are matched as sigil matches them (ignoring case and spaces): one
+        // spelling per field, the lake's where the job is written for one, so that an engine
+        // with case-sensitive names (ClickHouse) finds its column.
+        let mut spelling: BTreeMap<String, String> = self.lake.clone().unwrap_or_default();
         for (_, name) in EVENT_COLUMNS {
-            spelling.insert(name.to_ascii_lowercase(), name.to_string());
+            spelling
+                .entry(name_key(name))
+                .or_insert_with(|| name.to_string());
         }
         let mut fields = BTreeSet::new();
         for (rule, _) in &self.rules {
             for f in rule_fields(rule) {
                 let canonical = spelling
-                    .entry(f.to_ascii_lowercase())
+                    .entry(name_key(&f))
                     .or_insert_with(|| f.clone())
                     .clone();
                 fields.insert(canonical);
             }
         }
-        let renderer = JobRenderer::new(self.engine);
+        let renderer = JobRenderer::new(self.engine, &self.lists);
         let mut rules = Vec::with_capacity(self.rules.len());
         let mut selected = Vec::with_capacity(self.rules.len());
         for (index, (rule, parts)) in self.rules.iter().enumerate() {
@@ -365,13 +457,27 @@ impl Job {
         }
         let groups = group(selected);
         for (_, name) in EVENT_COLUMNS {
-            fields.insert(name.to_string());
+            fields.insert(spelling[&name_key(name)].clone());
         }
-        let fields: Vec<String> = fields.into_iter().collect();
+        let fields: Vec<Field> = fields
+            .into_iter()
+            .map(|name| Field {
+                list: self.lists.contains(&name),
+                name,
+            })
+            .collect();
+        let job = JobText {
+            rules: &rules,
+            groups: &groups,
+            fields: &fields,
+            skipped: &self.skipped,
+            event: EVENT_COLUMNS
+                .map(|(as_name, column)| (as_name, spelling[&name_key(column)].clone())),
+        };
         match self.engine {
-            Engine::Spark => spark_job(&rules, &groups, &fields, &self.skipped),
-            Engine::DuckDb => duckdb_job(&rules, &groups, &fields, &self.skipped),
-            Engine::ClickHouse => clickhouse_job(&rules, &groups, &fields, &self.skipped),
+            Engine::Spark => spark_job(&job),
+            Engine::DuckDb => duckdb_job(&job),
+            Engine::ClickHouse => clickhouse_job(&job),
         }
     }
 }
@@ -655,7 +761,49 @@ fn rule_fields(rule: &Rule) -> Vec<String> {
     out
 }
 
-/// The rule with every field named by its one spelling.
+/// An error for what a job does not express on a list column: a field reference
+/// (`fieldref`) to or from one; on ClickHouse, whose lists cannot be NULL (a missing list is
+/// empty), a test of `null` or `exists`.
+fn list_limits(engine: Engine, rule: &Rule, lists: &BTreeSet<String>) -> Result<(), ConvertError> {
+    let RuleBody::Detection(d) = &rule.body else {
+        return Ok(());
+    };
+    for s in &d.searches {
+        for p in s.expr.predicates() {
+            if engine == Engine::ClickHouse
+                && let Some(f) = &p.field
+                && lists.contains(f)
+                && (p.op == sigil_core::Op::Exists
+                    || p.values
+                        .iter()
+                        .any(|v| matches!(v, sigil_core::Value::Null)))
+            {
+                return Err(ConvertError::InvalidValue {
+                    message: format!(
+                        "not convertible: `null` or `exists` of the list column `{f}` (a ClickHouse array is empty, not NULL, where the field is missing)"
+                    ),
+                    span: p.span,
+                });
+            }
+            for v in &p.values {
+                if let sigil_core::Value::FieldRef(f) = v
+                    && (lists.contains(f) || p.field.as_ref().is_some_and(|f| lists.contains(f)))
+                {
+                    return Err(ConvertError::InvalidValue {
+                        message: format!(
+                            "not convertible: a field reference between `{}` and `{f}`, one of them a list column",
+                            p.field.as_deref().unwrap_or("")
+                        ),
+                        span: p.span,
+                    });
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The rule with every field named by its one spelling (`spelling` keyed by [`name_key`]).
 fn respell(rule: &Rule, spelling: &BTreeMap<String, String>) -> Rule {
     fn walk(e: &mut Expr, spelling: &BTreeMap<String, String>) {
         match e {
@@ -663,13 +811,13 @@ fn respell(rule: &Rule, spelling: &BTreeMap<String, String>) -> Rule {
             Expr::Not(x) => walk(x, spelling),
             Expr::Pred(p) => {
                 if let Some(f) = &mut p.field
-                    && let Some(s) = spelling.get(&f.to_ascii_lowercase())
+                    && let Some(s) = spelling.get(&name_key(f))
                 {
                     f.clone_from(s);
                 }
                 for v in &mut p.values {
                     if let sigil_core::Value::FieldRef(f) = v
-                        && let Some(s) = spelling.get(&f.to_ascii_lowercase())
+                        && let Some(s) = spelling.get(&name_key(f))
                     {
                         f.clone_from(s);
                     }
@@ -747,9 +895,28 @@ fn clickhouse_literal(s: &str) -> String {
     crate::targets::sql::Literal::BackslashDoubledQuote.quoted(s)
 }
 
+/// A column a job reads.
+#[derive(Debug)]
+struct Field {
+    name: String,
+    /// Whether it holds lists of texts.
+    list: bool,
+}
+
+/// What a job's text is written from.
+struct JobText<'a> {
+    rules: &'a [JobRule],
+    groups: &'a [Group],
+    /// Every column the rules name, and the event columns.
+    fields: &'a [Field],
+    skipped: &'a [(String, String)],
+    /// The columns of the detections taken from the event, and the event's column of each.
+    event: [(&'static str, String); 4],
+}
+
 /// The event columns of the detections, as `expr AS name` with `field` quoting names.
-fn event_projection(field: impl Fn(&str) -> String) -> String {
-    EVENT_COLUMNS
+fn event_projection(event: &[(&str, String)], field: impl Fn(&str) -> String) -> String {
+    event
         .iter()
         .map(|(name, column)| format!("{} AS {name}", field(column)))
         .chain(["record_id".to_string(), "source".to_string()])
@@ -757,12 +924,14 @@ fn event_projection(field: impl Fn(&str) -> String) -> String {
         .join(", ")
 }
 
-fn duckdb_job(
-    rules: &[JobRule],
-    groups: &[Group],
-    fields: &[String],
-    skipped: &[(String, String)],
-) -> String {
+fn duckdb_job(job: &JobText<'_>) -> String {
+    let JobText {
+        rules,
+        groups,
+        fields,
+        skipped,
+        ..
+    } = job;
     let d = &duckdb::DIALECT;
     let mut head = header("DuckDB", rules, skipped);
     head.push(String::new());
@@ -776,20 +945,19 @@ fn duckdb_job(
     head.push("The last statement returns the detections.".into());
     let mut out = sql_comment(&head);
     out.push('\n');
-    // Every field a rule names, as text, and NULL where the table has no such column: read
-    // once into a temporary table, which every group's SELECT reads (a view would be planned
-    // again for each).
+    // Every field a rule names, as text (a list of texts for a list column), and NULL where
+    // the table has no such column: read once into a temporary table, which every group's
+    // SELECT reads (a view would be planned again for each).
     let columns: Vec<String> = ["record_id".to_string(), "source".to_string()]
         .into_iter()
-        .chain(fields.iter().map(|f| d.field(f)))
+        .chain(fields.iter().map(|f| d.field(&f.name)))
         .collect();
     let template: Vec<String> = std::iter::once("NULL::BIGINT AS record_id".to_string())
         .chain(std::iter::once("NULL::VARCHAR AS source".to_string()))
-        .chain(
-            fields
-                .iter()
-                .map(|f| format!("NULL::VARCHAR AS {}", d.field(f))),
-        )
+        .chain(fields.iter().map(|f| {
+            let ty = if f.list { "VARCHAR[]" } else { "VARCHAR" };
+            format!("NULL::{ty} AS {}", d.field(&f.name))
+        }))
         .collect();
     let _ = writeln!(
         out,
@@ -818,7 +986,7 @@ fn duckdb_job(
         );
     }
     out.push('\n');
-    let projection = event_projection(|c| d.field(c));
+    let projection = event_projection(&job.event, |c| d.field(c));
     let branches = union_branches(groups, |selector, branch| {
         let from = "FROM sigil_events";
         if let [(i, rest)] = branch {
@@ -861,23 +1029,29 @@ fn union_branches(
     (!selects.is_empty()).then(|| selects.join("\n  UNION ALL\n"))
 }
 
-fn clickhouse_job(
-    rules: &[JobRule],
-    groups: &[Group],
-    fields: &[String],
-    skipped: &[(String, String)],
-) -> String {
+fn clickhouse_job(job: &JobText<'_>) -> String {
+    let JobText {
+        rules,
+        groups,
+        fields,
+        skipped,
+        ..
+    } = job;
     let d = &clickhouse::DIALECT;
     let structure: Vec<String> = [
         "source String".to_string(),
         "record_id Nullable(Int64)".to_string(),
     ]
     .into_iter()
-    .chain(
-        fields
-            .iter()
-            .map(|f| format!("{} Nullable(String)", d.field(f))),
-    )
+    .chain(fields.iter().map(|f| {
+        // An array cannot be NULL in ClickHouse: a list column is empty where it is missing.
+        let ty = if f.list {
+            "Array(String)"
+        } else {
+            "Nullable(String)"
+        };
+        format!("{} {ty}", d.field(&f.name))
+    }))
     .collect();
     let mut head = header("ClickHouse", rules, skipped);
     head.push(String::new());
@@ -909,7 +1083,7 @@ fn clickhouse_job(
             rule_rows(rules, clickhouse_literal, tags)
         )
     };
-    let projection = event_projection(|c| d.field(c));
+    let projection = event_projection(&job.event, |c| d.field(c));
     let branches = union_branches(groups, |selector, branch| {
         if let [(i, rest)] = branch {
             return format!(
@@ -942,13 +1116,17 @@ fn py_str(s: &str) -> String {
     serde_json::Value::String(s.to_string()).to_string()
 }
 
-fn spark_job(
-    rules: &[JobRule],
-    groups: &[Group],
-    fields: &[String],
-    skipped: &[(String, String)],
-) -> String {
-    let d = &spark::DIALECT;
+fn spark_job(job: &JobText<'_>) -> String {
+    let JobText {
+        rules,
+        groups,
+        fields,
+        skipped,
+        ..
+    } = job;
+    let no_lists = BTreeSet::new();
+    let renderer = JobRenderer::new(Engine::Spark, &no_lists);
+    let d = &renderer.dialect;
     let mut out = String::from("#!/usr/bin/env python3\n");
     for l in header("Apache Spark", rules, skipped) {
         let _ = writeln!(out, "# {l}");
@@ -965,10 +1143,21 @@ fn spark_job(
         "RULES = json.loads({})\n",
         py_str(&serde_json::Value::Array(meta).to_string())
     );
+    let names: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
+    let lists: Vec<&str> = fields
+        .iter()
+        .filter(|f| f.list)
+        .map(|f| f.name.as_str())
+        .collect();
     let _ = writeln!(
         out,
         "FIELDS = json.loads({})\n",
-        py_str(&serde_json::json!(fields).to_string())
+        py_str(&serde_json::json!(names).to_string())
+    );
+    let _ = writeln!(
+        out,
+        "LISTS = set(json.loads({}))\n",
+        py_str(&serde_json::json!(lists).to_string())
     );
     // One array of rule indices per branch, empty unless the branch's selector holds; the
     // arrays of an event are concatenated and exploded (one pass over the data).
@@ -1002,7 +1191,7 @@ fn spark_job(
     let _ = writeln!(
         out,
         "PROJECTION = {}\n",
-        py_str(&event_projection(|c| d.field(c)))
+        py_str(&event_projection(&job.event, |c| d.field(c)))
     );
     let _ = writeln!(
         out,
@@ -1024,16 +1213,44 @@ def main():
         builder = builder.master("local[*]")
     spark = builder.getOrCreate()
     events = spark.read.parquet(args.input)
-    # Every field the rules name, as text; NULL where the data has no such column.
-    present = {c.lower(): c for c in events.columns}
+    # Every field the rules name, as text (the fields of LISTS as lists of texts); NULL where
+    # the data has no such column. Names are matched as sigil matches them: ignoring case and
+    # spaces (`Process Name` is `ProcessName`).
+    def key(name):
+        return name.lower().replace(" ", "")
+
+    def col(name):
+        # A column by its name as it is (`User.Name` is not a field of a struct `User`).
+        return F.col("`{}`".format(name.replace("`", "``")))
+
+    present = {}
+    for c in events.schema.fields:
+        present.setdefault(key(c.name), c)
     for name in FIELDS:
-        column = present.get(name.lower())
-        if column is None:
-            events = events.withColumn(name, F.lit(None).cast("string"))
-        elif column != name:
-            events = events.withColumnRenamed(column, name).withColumn(name, F.col(name).cast("string"))
+        column = present.get(key(name))
+        if column is not None and column.name != name:
+            events = events.withColumnRenamed(column.name, name)
+        is_list = column is not None and isinstance(column.dataType, T.ArrayType)
+        if name in LISTS:
+            if column is None:
+                value = F.lit(None).cast("array<string>")
+            elif is_list:
+                value = col(name).cast("array<string>")
+            else:
+                value = F.when(col(name).isNull(), F.lit(None).cast("array<string>")).otherwise(
+                    F.array(col(name).cast("string"))
+                )
+        elif is_list:
+            raise SystemExit(
+                "column `{}` holds lists: write the job for this data with `sigil convert --format job --lake DIR`".format(
+                    column.name
+                )
+            )
+        elif column is None:
+            value = F.lit(None).cast("string")
         else:
-            events = events.withColumn(name, F.col(name).cast("string"))
+            value = col(name).cast("string")
+        events = events.withColumn(name, value)
     if "record_id" not in present:
         events = events.withColumn("record_id", F.lit(None).cast("long"))
     events.createOrReplaceTempView("events")
@@ -1233,6 +1450,108 @@ mod tests {
         assert_eq!(re("*a*b*"), "a(?s:.*)b");
         assert_eq!(re("*"), "");
         assert_eq!(re(""), "^$");
+    }
+
+    const LISTS: &str = "title: Tags\nlogsource: {product: test}\ndetection:\n  sel:\n    tags|contains: persist\n    processname: evil.exe\n  filter:\n    Ports|gte: 1024\n  condition: sel and not filter\n";
+
+    fn lake() -> Vec<(String, bool)> {
+        [("Tags", true), ("Process Name", false), ("Ports", true)]
+            .map(|(n, l)| (n.to_string(), l))
+            .into()
+    }
+
+    #[test]
+    fn a_job_for_a_lake_reads_its_columns_and_tests_every_element_of_a_list() {
+        for (engine, tags, ports) in [
+            (
+                Engine::DuckDb,
+                "len(list_filter(Tags, lambda sigil_v: sigil_v ILIKE '%persist%')) > 0",
+                "NOT COALESCE((len(list_filter(Ports, lambda sigil_v: TRY_CAST(sigil_v AS DOUBLE) >= 1024)) > 0), false)",
+            ),
+            (
+                Engine::ClickHouse,
+                "arrayExists(sigil_v -> sigil_v ILIKE '%persist%', Tags)",
+                "arrayExists(sigil_v -> toFloat64OrNull(sigil_v) >= 1024, Ports)",
+            ),
+            (
+                Engine::Spark,
+                "exists(Tags, sigil_v -> contains(lower(sigil_v), lower('persist')))",
+                "exists(Ports, sigil_v -> try_cast(sigil_v AS DOUBLE) >= 1024)",
+            ),
+        ] {
+            let mut job = Job::for_lake(engine, lake());
+            job.add(&rule(LISTS)).expect("expressible");
+            let text = job.render();
+            assert!(text.contains(tags), "{engine:?}: {text}");
+            assert!(text.contains(ports), "{engine:?}: {text}");
+            // `processname` is the lake's `Process Name` (case and spaces ignored).
+            assert!(!text.contains("processname"), "{engine:?}: {text}");
+        }
+        let duckdb = {
+            let mut job = Job::for_lake(Engine::DuckDb, lake());
+            job.add(&rule(LISTS)).expect("expressible");
+            job.render()
+        };
+        assert!(duckdb.contains("NULL::VARCHAR[] AS Tags"), "{duckdb}");
+        assert!(
+            duckdb.contains("NULL::VARCHAR AS \"Process Name\""),
+            "{duckdb}"
+        );
+        assert!(
+            duckdb.contains("\"Process Name\" ILIKE 'evil.exe'"),
+            "{duckdb}"
+        );
+        let clickhouse = {
+            let mut job = Job::for_lake(Engine::ClickHouse, lake());
+            job.add(&rule(LISTS)).expect("expressible");
+            job.render()
+        };
+        assert!(clickhouse.contains("Tags Array(String)"), "{clickhouse}");
+        assert!(
+            clickhouse.contains("`Process Name` Nullable(String)"),
+            "{clickhouse}"
+        );
+        let spark = {
+            let mut job = Job::for_lake(Engine::Spark, lake());
+            job.add(&rule(LISTS)).expect("expressible");
+            job.render()
+        };
+        assert!(
+            spark.contains(r#"LISTS = set(json.loads("[\"Ports\",\"Tags\"]"))"#),
+            "{spark}"
+        );
+        assert!(spark.contains("`Process Name`"), "{spark}");
+    }
+
+    #[test]
+    fn what_a_list_column_cannot_be_asked_is_listed() {
+        let fieldref = "title: Ref\nlogsource: {product: test}\ndetection:\n  sel:\n    Tags|fieldref: Image\n  condition: sel\n";
+        let null = "title: Null\nlogsource: {product: test}\ndetection:\n  sel:\n    Tags: null\n  condition: sel\n";
+        for engine in [Engine::DuckDb, Engine::ClickHouse, Engine::Spark] {
+            let mut job = Job::for_lake(engine, lake());
+            let err = job.add(&rule(fieldref)).expect_err("a reference to a list");
+            assert!(err.to_string().contains("list column"), "{err}");
+            // ClickHouse has no NULL array; the others compare NULL as the field missing.
+            let null = job.add(&rule(null));
+            assert_eq!(
+                null.is_err(),
+                engine == Engine::ClickHouse,
+                "{engine:?}: {null:?}"
+            );
+            assert_eq!(job.skipped(), 1 + usize::from(engine == Engine::ClickHouse));
+        }
+    }
+
+    #[test]
+    fn a_spark_job_quotes_a_dotted_name_as_one_column() {
+        let yaml = "title: Dotted\nlogsource: {product: test}\ndetection:\n  sel:\n    process.name: x.exe\n  condition: sel\n";
+        let mut job = Job::new(Engine::Spark);
+        job.add(&rule(yaml)).expect("expressible");
+        let text = job.render();
+        assert!(
+            text.contains("CASE WHEN lower(`process.name`) = lower('x.exe')"),
+            "{text}"
+        );
     }
 
     #[test]

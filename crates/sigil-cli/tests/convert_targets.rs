@@ -280,3 +280,50 @@ fn a_job_is_for_one_sql_engine() {
     assert_eq!(code, Some(2));
     assert!(err.contains("one target at a time"), "{err}");
 }
+
+#[test]
+fn the_summary_of_a_job_counts_the_rules_it_cannot_express() {
+    let dir = format!(
+        "{}/../sigil-backend/tests/fixtures",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    // ClickHouse and Spark express keywords in their plain queries, not in a job (the
+    // table has no whole-event column): the job's own count is the summary's.
+    for (target, listed) in [("duckdb", 1), ("clickhouse", 1), ("spark", 2)] {
+        let (code, out, err) = sigil(&["convert", "-t", target, "--format", "job", &dir]);
+        assert_eq!(code, Some(1), "{target}: {err}");
+        assert!(
+            out.contains(&format!("Rules that cannot be expressed ({listed}):")),
+            "{out}"
+        );
+        let summary = format!(
+            "6 rules to {target} (no pipeline): {} converted, {listed} failed",
+            6 - listed
+        );
+        assert!(err.contains(&summary), "{target}: {err}");
+    }
+    // The plain queries of the same rules: every one converts for ClickHouse.
+    let (code, _, err) = sigil(&["convert", "-t", "clickhouse", &dir]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("6 converted, 0 failed"), "{err}");
+}
+
+#[test]
+fn a_job_for_a_lake_needs_the_lake_and_the_job_format() {
+    let rule = fixture("conditions.yml");
+    let empty = std::env::temp_dir().join(format!("sigil-empty-lake-{}", std::process::id()));
+    std::fs::create_dir_all(&empty).expect("temp dir");
+    let lake = empty.to_str().expect("UTF-8 path");
+    let (code, _, err) = sigil(&[
+        "convert", "-t", "duckdb", "--format", "job", "--lake", lake, &rule,
+    ]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("--lake: ") && err.contains("no Parquet file in it"),
+        "{err}"
+    );
+    let (code, _, err) = sigil(&["convert", "-t", "duckdb", "--lake", lake, &rule]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("--lake is for `--format job`"), "{err}");
+    let _ = std::fs::remove_dir_all(&empty);
+}

@@ -23,6 +23,7 @@
 //! JSON lines need no common schema: each event is one object with the same names,
 //! written as the logs are read.
 
+mod lake;
 mod parquet_out;
 pub mod rows;
 mod view;
@@ -34,6 +35,7 @@ use std::sync::{Arc, Mutex};
 use sigil_hunt::{EventFilter, Logs, PartReader, ReadSummary};
 use sigil_logs::{Event, Part};
 
+pub use lake::{LakeColumn, lake_columns};
 pub use rows::{Kind, RECORD_ID, SOURCE};
 pub use view::View;
 

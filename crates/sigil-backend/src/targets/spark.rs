@@ -183,17 +183,20 @@ impl Target for Spark {
         Ok(string_match(RAW, &p))
     }
 
+    // The field is named in the renderer's dialect: a job over flat columns quotes dotted
+    // names, which Spark's own dialect leaves as paths into structs.
     fn field_str(&self, r: &mut Render<'_>, field: &str, s: &Str) -> Res<Out> {
-        let _ = r;
-        Ok(Out::Text(string_match(&DIALECT.field(field), &s.pattern)))
+        Ok(Out::Text(string_match(
+            &r.dialect().field(field),
+            &s.pattern,
+        )))
     }
 
     fn field_str_cased(&self, r: &mut Render<'_>, field: &str, s: &Str) -> Res<Out> {
-        let _ = r;
         let re = format!("(?s)^{}$", pattern_regex(&s.pattern));
         Ok(Out::Text(format!(
             "{} rlike {}",
-            DIALECT.field(field),
+            r.dialect().field(field),
             LIT.quoted(&re)
         )))
     }
@@ -205,13 +208,15 @@ impl Target for Spark {
         source: &str,
         flags: RegexFlags,
     ) -> Res<Out> {
-        let _ = r;
         let mut re = escape_regex(&DIALECT, source, flags);
         // Java's `i` folds ASCII only; `u` makes it fold every letter, as `lower()` does.
         if flags.ignore_case {
             re = re.replacen(')', "u)", 1);
         }
-        Ok(Out::Text(format!("{} rlike '{re}'", DIALECT.field(field))))
+        Ok(Out::Text(format!(
+            "{} rlike '{re}'",
+            r.dialect().field(field)
+        )))
     }
 
     fn expansion(&self, r: &mut Render<'_>, field: &str, values: &[Value]) -> Res<Out> {

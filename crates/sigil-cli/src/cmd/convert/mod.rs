@@ -40,6 +40,12 @@ pub struct Args {
     /// format of the target (`--list-targets`), e.g. savedsearches for splunk.
     #[arg(long, default_value = "plain")]
     pub format: String,
+    /// With `--format job`: write the job for the Parquet folder `sigil export` wrote (its
+    /// files' footers are read): each rule field is read from the lake's column of that name
+    /// (ignoring case and spaces) and a condition on a list column (a field an event holds
+    /// more than once) holds where any element meets it.
+    #[arg(long, value_name = "DIR")]
+    pub lake: Option<PathBuf>,
     /// List every target with its pipelines and formats, and exit.
     #[arg(long)]
     pub list_targets: bool,
@@ -69,6 +75,20 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         Ok(f) => f,
         Err(message) => {
             eprintln!("sigil convert: {message}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let lake = match (&args.lake, &format) {
+        (None, _) => None,
+        (Some(dir), Format::Job(_)) => match sigil_export::lake_columns(dir) {
+            Ok(columns) => Some(columns.into_iter().map(|c| (c.name, c.list)).collect()),
+            Err(e) => {
+                eprintln!("sigil convert: --lake: {e}");
+                return Ok(ExitCode::from(2));
+            }
+        },
+        (Some(_), _) => {
+            eprintln!("sigil convert: --lake is for `--format job`");
             return Ok(ExitCode::from(2));
         }
     };
@@ -103,9 +123,9 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         .map(|path| (path.clone(), convert_file(path, &conversions, keep_rules)))
         .collect();
 
-    let failed = output::write(&format, &conversions, &results)?;
-    report(&conversions, &results, files.len());
-    Ok(if failed {
+    let written = output::write(&format, &conversions, &results, lake)?;
+    report(&conversions, &results, files.len(), written.job);
+    Ok(if written.failed {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
@@ -160,8 +180,14 @@ fn resolve_pipelines(names: &[String]) -> Option<Pipelines> {
     Some(Pipelines::Chosen(pipelines))
 }
 
-/// The summary on stderr: per target, how many rules converted and failed.
-fn report(conversions: &[Conversion], results: &[(PathBuf, Vec<RuleResult>)], files: usize) {
+/// The summary on stderr: per target, how many rules converted and failed; for a job, how
+/// many rules it evaluates and lists as not expressed.
+fn report(
+    conversions: &[Conversion],
+    results: &[(PathBuf, Vec<RuleResult>)],
+    files: usize,
+    job: Option<(usize, usize)>,
+) {
     for (i, c) in conversions.iter().enumerate() {
         let outcomes = results
             .iter()
@@ -176,6 +202,9 @@ fn report(conversions: &[Conversion], results: &[(PathBuf, Vec<RuleResult>)], fi
                 }
                 Err(_) => failed += 1,
             }
+        }
+        if let Some((evaluated, skipped)) = job {
+            (ok, failed) = (evaluated, skipped);
         }
         let names = c.pipeline_names();
         let pipelines = if names.is_empty() {

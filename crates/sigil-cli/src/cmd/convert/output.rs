@@ -64,19 +64,34 @@ impl Format {
     }
 }
 
+/// What was written.
+#[derive(Debug, Default)]
+pub struct Written {
+    /// Whether any rule failed.
+    pub failed: bool,
+    /// For a job: how many rules it evaluates and how many it lists as not expressed
+    /// (its own count, which the summary reports instead of the plain conversion's).
+    pub job: Option<(usize, usize)>,
+}
+
 /// Writes every result to stdout, grouped by target, and reports failed rules on stderr.
-/// Returns whether any rule failed.
+/// `lake` is the columns of the lake a job is written for (name, whether a list).
 pub fn write(
     format: &Format,
     conversions: &[Conversion],
     results: &[(PathBuf, Vec<RuleResult>)],
-) -> anyhow::Result<bool> {
+    lake: Option<Vec<(String, bool)>>,
+) -> anyhow::Result<Written> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     if let (Format::Job(engine), [conversion]) = (format, conversions) {
-        let failed = write_job(&mut out, *engine, conversion, results)?;
+        let job = match lake {
+            Some(columns) => Job::for_lake(*engine, columns),
+            None => Job::new(*engine),
+        };
+        let written = write_job(&mut out, job, conversion, results)?;
         out.flush()?;
-        return Ok(failed);
+        return Ok(written);
     }
     let several = conversions.len() > 1;
     let mut any_failed = false;
@@ -108,7 +123,10 @@ pub fn write(
         }
     }
     out.flush()?;
-    Ok(any_failed)
+    Ok(Written {
+        failed: any_failed,
+        job: None,
+    })
 }
 
 fn write_rule(
@@ -161,14 +179,13 @@ fn write_rule(
 }
 
 /// Writes the rules as one detection job; rules it cannot express are reported on stderr and
-/// listed in the job's header. Returns whether any rule failed.
+/// listed in the job's header.
 fn write_job(
     out: &mut impl std::io::Write,
-    engine: Engine,
+    mut job: Job,
     conversion: &Conversion,
     results: &[(PathBuf, Vec<RuleResult>)],
-) -> anyhow::Result<bool> {
-    let mut job = Job::new(engine);
+) -> anyhow::Result<Written> {
     let mut failed = false;
     for (path, rules) in results {
         for r in rules {
@@ -199,5 +216,8 @@ fn write_job(
         }
     }
     write!(out, "{}", job.render())?;
-    Ok(failed)
+    Ok(Written {
+        failed,
+        job: Some((job.len(), job.skipped())),
+    })
 }
