@@ -43,7 +43,8 @@ pub use read::{
     read_parallel, split_into_parts,
 };
 pub use time::{
-    CHUNK_SKIP_MARGIN_MICROS, TimeWindow, format_timestamp_micros, parse_timestamp_micros,
+    CHUNK_SKIP_MARGIN_MICROS, TimeWindow, format_timestamp_micros, format_timestamp_seconds,
+    parse_timestamp_micros,
 };
 
 /// A value of an event field, borrowed from the event where possible.

@@ -64,6 +64,20 @@ pub fn parse_timestamp_micros(s: &str) -> Option<i64> {
 /// Writes microseconds since the Unix epoch as RFC 3339 in UTC, with six fractional
 /// digits (`2019-04-27T15:57:25.868863Z`), the inverse of [`parse_timestamp_micros`].
 pub fn format_timestamp_micros(micros: i64) -> String {
+    let (date, frac) = civil_seconds(micros);
+    format!("{date}.{frac:06}Z")
+}
+
+/// Writes microseconds since the Unix epoch as RFC 3339 in UTC, to the second (the
+/// fraction dropped, not rounded): `2019-04-27T15:57:25Z`.
+pub fn format_timestamp_seconds(micros: i64) -> String {
+    let (date, _) = civil_seconds(micros);
+    format!("{date}Z")
+}
+
+/// The date and time of day of `micros` to the second (`2019-04-27T15:57:25`), and the
+/// microseconds past that second.
+fn civil_seconds(micros: i64) -> (String, i64) {
     let secs = micros.div_euclid(1_000_000);
     let frac = micros.rem_euclid(1_000_000);
     let days = secs.div_euclid(86_400);
@@ -78,12 +92,13 @@ pub fn format_timestamp_micros(micros: i64) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{frac:06}Z",
+    let date = format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}",
         s / 3600,
         s % 3600 / 60,
         s % 60
-    )
+    );
+    (date, frac)
 }
 
 /// A window of time: events from `from` (inclusive) until `until` (exclusive), in
@@ -233,6 +248,19 @@ mod tests {
         ] {
             let micros = parse_timestamp_micros(t).expect("valid");
             assert_eq!(format_timestamp_micros(micros), t);
+        }
+    }
+
+    #[test]
+    fn formats_to_the_second_by_dropping_the_fraction() {
+        for (t, whole) in [
+            ("1970-01-01T00:00:00.000000Z", "1970-01-01T00:00:00Z"),
+            ("2019-04-27T15:57:25.868863Z", "2019-04-27T15:57:25Z"),
+            ("2000-02-29T23:59:59.999999Z", "2000-02-29T23:59:59Z"),
+            ("1969-12-31T23:59:59.500000Z", "1969-12-31T23:59:59Z"),
+        ] {
+            let micros = parse_timestamp_micros(t).expect("valid");
+            assert_eq!(format_timestamp_seconds(micros), whole);
         }
     }
 

@@ -15,6 +15,7 @@ use std::collections::HashMap;
 
 use minijinja::{Environment, context};
 use serde::Serialize;
+use sigil_logs::format_timestamp_seconds;
 
 use crate::error::SiteError;
 
@@ -266,8 +267,8 @@ impl HuntReport {
             summary => summary,
             detections => self.detections,
             rules_fired => rules.len(),
-            first => first.map(format_micros),
-            last => last.map(format_micros),
+            first => first.map(format_timestamp_seconds),
+            last => last.map(format_timestamp_seconds),
             timeline => timeline(&self.times),
             levels => bars(&levels, LEVELS.len()),
             computers => bars(&computers, TOP_BARS),
@@ -370,33 +371,12 @@ fn timeline(times: &[i64]) -> Vec<Column> {
                     (count * 160 / top).max(2)
                 },
                 count,
-                from: format_micros(first.saturating_add(i64::try_from(offset).unwrap_or(0))),
+                from: format_timestamp_seconds(
+                    first.saturating_add(i64::try_from(offset).unwrap_or(0)),
+                ),
             }
         })
         .collect()
-}
-
-/// Microseconds since the epoch as RFC 3339 (UTC, to the second).
-fn format_micros(micros: i64) -> String {
-    let secs = micros.div_euclid(1_000_000);
-    let days = secs.div_euclid(86_400);
-    let s = secs.rem_euclid(86_400);
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        s / 3600,
-        s % 3600 / 60,
-        s % 60
-    )
 }
 
 #[cfg(test)]
@@ -467,7 +447,7 @@ mod tests {
         assert_eq!(columns.len(), TIME_BUCKETS);
         assert_eq!(columns.iter().map(|c| c.count).sum::<u64>(), 100);
         assert!(columns.iter().all(|c| c.count > 0));
-        assert_eq!(format_micros(0), "1970-01-01T00:00:00Z");
+        assert_eq!(format_timestamp_seconds(0), "1970-01-01T00:00:00Z");
         assert!(timeline(&[]).is_empty());
         assert_eq!(timeline(&[5]).iter().map(|c| c.count).sum::<u64>(), 1);
     }
