@@ -479,6 +479,24 @@ pub fn default_not(r: &mut Render<'_>, arg: &Node) -> Res<Out> {
     })
 }
 
+/// `not arg` written by `negate` around the operand's text: a boolean operand is
+/// rendered in parentheses first; a deferred or empty operand is passed on unchanged.
+pub fn not_written_as(
+    r: &mut Render<'_>,
+    arg: &Node,
+    negate: impl FnOnce(&str) -> String,
+) -> Res<Out> {
+    let out = if arg.kind().is_some() {
+        r.group(arg)?
+    } else {
+        r.convert(arg)?
+    };
+    Ok(match out {
+        Out::Text(s) => Out::Text(negate(&s)),
+        other => other,
+    })
+}
+
 /// `not` applied to rendered text (`grouped`: the text is already in parentheses).
 pub fn negate_text(d: &Dialect, s: &str, grouped: bool) -> String {
     match d.not_style {

@@ -11,7 +11,7 @@ use sigil_core::{Pattern, Piece};
 use crate::dialect::{Dialect, FieldQuote, NotStyle, StrQuote};
 use crate::error::ConvertError;
 use crate::registry::TargetInfo;
-use crate::render::{Out, Render, Res, Target};
+use crate::render::{Out, Render, Res, Target, not_written_as};
 use crate::tree::{BoolKind, CmpOp, Node, Value};
 
 /// The Carbon Black target.
@@ -95,15 +95,7 @@ impl Target for CarbonBlack {
             return Ok(Out::Text(format!("{}:*", DIALECT.field(field))));
         }
         // `-` is written against its operand: `-field:value`, `-(a OR b)`.
-        let out = if arg.kind().is_some() {
-            r.group(arg)?
-        } else {
-            r.convert(arg)?
-        };
-        Ok(match out {
-            Out::Text(s) => Out::Text(format!("-{s}")),
-            other => other,
-        })
+        not_written_as(r, arg, |s| format!("-{s}"))
     }
 
     fn value_str(&self, p: &Pattern) -> Res<String> {

@@ -11,7 +11,7 @@ use crate::dialect::{Dialect, FieldQuote, InList, NotStyle, StrQuote};
 use crate::registry::TargetInfo;
 use crate::render::{
     Deferred, Out, QueryContext, Render, Res, Target, default_field_str, default_value_str,
-    escape_regex,
+    escape_regex, not_written_as,
 };
 use crate::tree::{BoolKind, Node, Str};
 
@@ -97,15 +97,7 @@ impl Target for Logpoint {
 
     fn not(&self, r: &mut Render<'_>, arg: &Node) -> Res<Out> {
         // `-` is written against its operand: `-field="x"`, `-(a OR b)`.
-        let out = if arg.kind().is_some() {
-            r.group(arg)?
-        } else {
-            r.convert(arg)?
-        };
-        Ok(match out {
-            Out::Text(s) => Out::Text(format!("-{s}")),
-            other => other,
-        })
+        not_written_as(r, arg, |s| format!("-{s}"))
     }
 
     fn value_str(&self, p: &Pattern) -> Res<String> {

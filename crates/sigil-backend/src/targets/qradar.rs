@@ -23,7 +23,7 @@ use sigil_core::{Pattern, Piece};
 use crate::dialect::{Dialect, FieldQuote, InList, NotStyle, StrQuote, fill};
 use crate::error::ConvertError;
 use crate::registry::TargetInfo;
-use crate::render::{Out, QueryContext, Render, Res, Target};
+use crate::render::{Out, QueryContext, Render, Res, Target, not_written_as};
 use crate::tree::{BoolKind, Node, Str, Value};
 
 /// The QRadar target, for the table it queries: keywords search the event's payload, or a
@@ -147,15 +147,7 @@ impl Target for QRadar {
     }
 
     fn not(&self, r: &mut Render<'_>, arg: &Node) -> Res<Out> {
-        let out = if arg.kind().is_some() {
-            r.group(arg)?
-        } else {
-            r.convert(arg)?
-        };
-        Ok(match out {
-            Out::Text(s) => Out::Text(format!("NOT({s})")),
-            other => other,
-        })
+        not_written_as(r, arg, |s| format!("NOT({s})"))
     }
 
     fn value_str(&self, p: &Pattern) -> Res<String> {

@@ -22,7 +22,7 @@ use sigil_core::{LogSource, Pattern, Piece};
 use crate::dialect::{Dialect, FieldQuote, InList, NotStyle, StrQuote};
 use crate::format::sumologic::CSE_RULE;
 use crate::registry::TargetInfo;
-use crate::render::{Out, QueryContext, Render, Res, Target, decide_in};
+use crate::render::{Out, QueryContext, Render, Res, Target, decide_in, not_written_as};
 use crate::tree::{BoolKind, Node, Str, Value};
 
 /// The Sumo Logic Cloud SIEM target.
@@ -343,15 +343,7 @@ impl Target for SumoLogic {
 
     fn not(&self, r: &mut Render<'_>, arg: &Node) -> Res<Out> {
         // `!` is written against its operand: `!field="x"`, `!(a OR b)`.
-        let out = if arg.kind().is_some() {
-            r.group(arg)?
-        } else {
-            r.convert(arg)?
-        };
-        Ok(match out {
-            Out::Text(s) => Out::Text(format!("!{s}")),
-            other => other,
-        })
+        not_written_as(r, arg, |s| format!("!{s}"))
     }
 
     fn value_str(&self, p: &Pattern) -> Res<String> {
