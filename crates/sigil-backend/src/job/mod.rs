@@ -24,8 +24,20 @@ use crate::dialect::{Dialect, NotStyle};
 use crate::error::ConvertError;
 use crate::registry::TargetInfo;
 use crate::render::{Out, Render, Res, Target, default_not};
-use crate::targets::{clickhouse, duckdb, spark};
+use crate::targets::{clickhouse as clickhouse_sql, duckdb as duckdb_sql, spark as spark_sql};
 use crate::tree::{BoolKind, CmpOp, Node, Str};
+
+mod clickhouse;
+mod duckdb;
+mod group;
+mod spark;
+
+use clickhouse::clickhouse_job;
+use duckdb::duckdb_job;
+#[cfg(test)]
+use group::unanchored_regex;
+use group::{Group, group, lowered, split, sql_and, union_branches, unpadded_regex};
+use spark::spark_job;
 
 /// The columns of the detections, in order.
 pub const COLUMNS: [&str; 10] = [
@@ -74,9 +86,9 @@ impl Engine {
 
     fn base(self) -> &'static dyn Target {
         match self {
-            Engine::Spark => &spark::Spark,
-            Engine::DuckDb => &duckdb::DuckDb,
-            Engine::ClickHouse => &clickhouse::ClickHouse,
+            Engine::Spark => &spark_sql::Spark,
+            Engine::DuckDb => &duckdb_sql::DuckDb,
+            Engine::ClickHouse => &clickhouse_sql::ClickHouse,
         }
     }
 
@@ -158,8 +170,8 @@ impl<'a> JobRenderer<'a> {
         let f = self.field(field);
         match self.engine {
             Engine::Spark => format!("lower({f}) = lower({})", spark_literal(text)),
-            Engine::DuckDb => duckdb::ilike(&f, &Pattern::literal(text)),
-            Engine::ClickHouse => clickhouse::ilike(&f, &Pattern::literal(text)),
+            Engine::DuckDb => duckdb_sql::ilike(&f, &Pattern::literal(text)),
+            Engine::ClickHouse => clickhouse_sql::ilike(&f, &Pattern::literal(text)),
         }
     }
 }
@@ -185,8 +197,11 @@ impl Target for JobRenderer<'_> {
         self.on(field, |field| match self.engine {
             Engine::Spark => self.engine.base().field_str(r, field, s),
             // `=` compares case-sensitively: every comparison is an `ILIKE`.
-            Engine::DuckDb => Ok(Out::Text(duckdb::ilike(&self.field(field), &s.pattern))),
-            Engine::ClickHouse => Ok(Out::Text(clickhouse::ilike(&self.field(field), &s.pattern))),
+            Engine::DuckDb => Ok(Out::Text(duckdb_sql::ilike(&self.field(field), &s.pattern))),
+            Engine::ClickHouse => Ok(Out::Text(clickhouse_sql::ilike(
+                &self.field(field),
+                &s.pattern,
+            ))),
         })
     }
 
@@ -264,54 +279,6 @@ struct JobRule {
     title: String,
     level: String,
     tags: Vec<String>,
-}
-
-/// The most rules one array of a job tests: an engine plans and compiles a few hundred
-/// conditions at a time well, thousands in one expression badly (minutes, or never).
-const RULES_PER_BRANCH: usize = 150;
-
-/// Rules that share the conditions selecting their events (the comparisons of `Channel` and
-/// `EventID` the rule and its pipelines require): the job tests an event against a group's
-/// rules only where the shared conditions hold, so each event meets only the rules written
-/// for its kind of event.
-#[derive(Debug, Default)]
-struct Group {
-    /// The shared conditions; `None` for the rules that have none.
-    selector: Option<String>,
-    /// Each rule's index and what it requires beyond the shared conditions.
-    rules: Vec<(usize, String)>,
-}
-
-impl Group {
-    /// The group's rules in arrays of at most [`RULES_PER_BRANCH`].
-    fn branches(&self) -> impl Iterator<Item = &[(usize, String)]> {
-        self.rules.chunks(RULES_PER_BRANCH)
-    }
-}
-
-/// The rules grouped by the conditions selecting their events, in order of their selectors.
-fn group(rules: Vec<(usize, Option<String>, String)>) -> Vec<Group> {
-    let mut groups: BTreeMap<Option<String>, Group> = BTreeMap::new();
-    for (index, selector, rest) in rules {
-        groups
-            .entry(selector.clone())
-            .or_insert_with(|| Group {
-                selector,
-                rules: Vec::new(),
-            })
-            .rules
-            .push((index, rest));
-    }
-    groups.into_values().collect()
-}
-
-/// `a AND b`, each parenthesised, `true` for none, as SQL.
-fn sql_and(a: Option<&str>, b: &str) -> String {
-    match a {
-        None => b.to_string(),
-        Some(a) if b == "true" => a.to_string(),
-        Some(a) => format!("({a}) AND ({b})"),
-    }
 }
 
 /// A detection job being assembled: rules added one by one (after their pipelines), then
@@ -479,228 +446,6 @@ impl Job {
             Engine::DuckDb => duckdb_job(&job),
             Engine::ClickHouse => clickhouse_job(&job),
         }
-    }
-}
-
-/// The rule's condition split into the comparisons selecting its events (see [`Group`]) and
-/// the rest, each rendered; a rule with several Sigma conditions, or none that selects, has
-/// no selector.
-fn split(renderer: &JobRenderer, rule: &Rule) -> Result<(Option<String>, String), ConvertError> {
-    let parts = conditions(renderer, rule)?;
-    let RuleBody::Detection(detection) = &rule.body else {
-        return Ok((None, join_or(&parts)));
-    };
-    let mut nodes = lowered(detection)?;
-    if nodes.len() != 1 {
-        return Ok((None, join_or(&parts)));
-    }
-    let mut conjuncts = Vec::new();
-    flatten_and(nodes.remove(0), &mut conjuncts);
-    let (selectors, rest): (Vec<Node>, Vec<Node>) = conjuncts.into_iter().partition(selects);
-    if selectors.is_empty() {
-        return Ok((None, join_or(&parts)));
-    }
-    let render = |nodes: Vec<Node>| -> Result<String, ConvertError> {
-        let node = if nodes.len() == 1 {
-            nodes.into_iter().next().unwrap_or(Node::And(Vec::new()))
-        } else {
-            Node::And(nodes)
-        };
-        let mut r = Render::new(renderer);
-        let out = r.convert(&node)?;
-        let text = r.text_of(&out).to_string();
-        Ok(if text.is_empty() {
-            "true".to_string()
-        } else {
-            text
-        })
-    };
-    // One order of the selectors, so that rules selecting the same events share a group.
-    let mut keyed = selectors
-        .into_iter()
-        .map(|n| Ok((render(vec![n.clone()])?, n)))
-        .collect::<Result<Vec<_>, ConvertError>>()?;
-    keyed.sort_by(|a, b| a.0.cmp(&b.0));
-    keyed.dedup_by(|a, b| a.0 == b.0);
-    let selector = render(keyed.into_iter().map(|(_, n)| n).collect())?;
-    let rest = if rest.is_empty() {
-        "true".to_string()
-    } else {
-        render(rest)?
-    };
-    Ok((Some(selector), rest))
-}
-
-/// The fewest alternatives of one field an OR folds into one regular expression.
-const FOLD_ALTERNATIVES: usize = 16;
-
-/// The detection's conditions as trees, long ORs of one field folded (see [`fold`]).
-fn lowered(detection: &sigil_core::Detection) -> Result<Vec<Node>, ConvertError> {
-    Ok(crate::lower::lower_detection(detection)?
-        .into_iter()
-        .map(fold)
-        .collect())
-}
-
-/// The node with every OR of many plain comparisons of one field (a list of hashes, of
-/// paths) folded into one case-insensitive regular expression of the alternatives: an
-/// engine plans one regular expression in a moment and thousands of `ILIKE`s in seconds
-/// (DuckDB, ClickHouse) and tests it in one pass over the text.
-fn fold(node: Node) -> Node {
-    match node {
-        Node::And(v) => Node::And(v.into_iter().map(fold).collect()),
-        Node::Not(n) => Node::Not(Box::new(fold(*n))),
-        Node::Or(v) => {
-            let v: Vec<Node> = v.into_iter().map(fold).collect();
-            let mut by_field: BTreeMap<String, usize> = BTreeMap::new();
-            for n in &v {
-                if let Some((field, _)) = plain(n) {
-                    *by_field.entry(field.to_string()).or_default() += 1;
-                }
-            }
-            if by_field.values().all(|&n| n < FOLD_ALTERNATIVES) {
-                return Node::Or(v);
-            }
-            let mut out = Vec::new();
-            let mut folded: BTreeMap<String, (usize, Vec<String>)> = BTreeMap::new();
-            for n in v {
-                match plain(&n) {
-                    Some((field, p)) if by_field[field] >= FOLD_ALTERNATIVES => {
-                        let key = field.to_string();
-                        let alternative = unanchored_regex(p);
-                        let slot = out.len();
-                        let entry = folded.entry(key).or_insert((slot, Vec::new()));
-                        if entry.1.is_empty() {
-                            out.push(Node::Or(Vec::new()));
-                        }
-                        entry.1.push(alternative);
-                    }
-                    _ => out.push(n),
-                }
-            }
-            for (field, (slot, alternatives)) in folded {
-                out[slot] = Node::Field {
-                    field,
-                    value: crate::tree::Value::Regex {
-                        source: format!("(?:{})", alternatives.join("|")),
-                        flags: sigil_core::RegexFlags {
-                            ignore_case: true,
-                            multi_line: false,
-                            dot_all: false,
-                        },
-                    },
-                };
-            }
-            if out.len() == 1 {
-                out.pop().unwrap_or(Node::Or(Vec::new()))
-            } else {
-                Node::Or(out)
-            }
-        }
-        n => n,
-    }
-}
-
-/// A comparison of a field with a plain (case-insensitive) text, as `(field, pattern)`:
-/// equal to, containing, starting or ending with the text, no wildcard within (which would
-/// make a backtracking engine, Java's, retry every alternative at every position).
-fn plain(node: &Node) -> Option<(&str, &Pattern)> {
-    use sigil_core::pattern::Piece;
-    match node {
-        Node::Field {
-            field,
-            value: crate::tree::Value::Str(s),
-        } if !s.cased => {
-            let pieces = s.pattern.pieces();
-            let inner = match pieces {
-                [Piece::AnyMany, inner @ .., Piece::AnyMany] => inner,
-                [Piece::AnyMany, inner @ ..] | [inner @ .., Piece::AnyMany] => inner,
-                inner => inner,
-            };
-            matches!(inner, [Piece::Lit(_)]).then_some((field.as_str(), &s.pattern))
-        }
-        _ => None,
-    }
-}
-
-/// A regular expression found anywhere in a text exactly where the pattern matches the
-/// whole text: anchored at an end unless the pattern starts (ends) with `*`.
-fn unanchored_regex(p: &Pattern) -> String {
-    use sigil_core::pattern::Piece;
-    let pieces = p.pieces();
-    let start = usize::from(matches!(pieces.first(), Some(Piece::AnyMany)));
-    let trailing = matches!(pieces.last(), Some(Piece::AnyMany));
-    let end = pieces.len() - usize::from(trailing && pieces.len() > start);
-    let mut out = String::new();
-    if start == 0 {
-        out.push('^');
-    }
-    for piece in &pieces[start..end] {
-        match piece {
-            Piece::Lit(s) => out.push_str(&sigil_core::pattern::regex_escape(s)),
-            Piece::AnyMany | Piece::Placeholder(_) => out.push_str("(?s:.*)"),
-            Piece::AnyOne => out.push_str("(?s:.)"),
-        }
-    }
-    if !trailing {
-        out.push('$');
-    }
-    out
-}
-
-/// A regular expression without a leading or trailing `.*`, which change nothing where the
-/// expression is searched anywhere in the text (as Sigma's `re` is), but make a backtracking
-/// engine (Java's, Spark's) try every end of the text from every position.
-fn unpadded_regex(source: &str) -> String {
-    // Inline flags first, as `(?i)`.
-    let flags_end = source
-        .strip_prefix("(?")
-        .and_then(|rest| rest.find(')').map(|end| (rest, end)))
-        .filter(|(rest, end)| rest[..*end].chars().all(|c| c.is_ascii_alphabetic()))
-        .map_or(0, |(_, end)| end + 3);
-    let (flags, mut s) = source.split_at(flags_end);
-    if let Some(rest) = s.strip_prefix(".*")
-        && !rest.starts_with(['*', '+', '?', '{'])
-    {
-        s = rest;
-    }
-    if let Some(rest) = s.strip_suffix(".*") {
-        // Not an escaped dot (an odd run of backslashes before it), not a lazy `.*?`.
-        let backslashes = rest.len() - rest.trim_end_matches('\\').len();
-        if backslashes % 2 == 0 && !rest.ends_with(['*', '+', '?', '}', '|', '(']) {
-            s = rest;
-        }
-    }
-    format!("{flags}{s}")
-}
-
-/// The conjuncts of nested ANDs.
-fn flatten_and(node: Node, out: &mut Vec<Node>) {
-    match node {
-        Node::And(v) => v.into_iter().for_each(|n| flatten_and(n, out)),
-        n => out.push(n),
-    }
-}
-
-/// Whether a conjunct compares `Channel` or `EventID` with plain values (one or several).
-fn selects(node: &Node) -> bool {
-    fn field(node: &Node) -> Option<&str> {
-        match node {
-            Node::Field {
-                field,
-                value: crate::tree::Value::Str(_) | crate::tree::Value::Num(_),
-            } if field.eq_ignore_ascii_case("Channel") || field.eq_ignore_ascii_case("EventID") => {
-                Some(field)
-            }
-            _ => None,
-        }
-    }
-    match node {
-        Node::Or(v) => {
-            let first = v.first().and_then(field);
-            first.is_some() && v.iter().all(|n| field(n) == first)
-        }
-        n => field(n).is_some(),
     }
 }
 
@@ -887,14 +632,6 @@ fn rule_rows(rules: &[JobRule], lit: fn(&str) -> String, tags: fn(&[String]) -> 
         .join(",\n")
 }
 
-fn duckdb_literal(s: &str) -> String {
-    crate::targets::sql::Literal::Standard.quoted(s)
-}
-
-fn clickhouse_literal(s: &str) -> String {
-    crate::targets::sql::Literal::BackslashDoubledQuote.quoted(s)
-}
-
 /// A column a job reads.
 #[derive(Debug)]
 struct Field {
@@ -923,357 +660,6 @@ fn event_projection(event: &[(&str, String)], field: impl Fn(&str) -> String) ->
         .collect::<Vec<_>>()
         .join(", ")
 }
-
-fn duckdb_job(job: &JobText<'_>) -> String {
-    let JobText {
-        rules,
-        groups,
-        fields,
-        skipped,
-        ..
-    } = job;
-    let d = &duckdb::DIALECT;
-    let mut head = header("DuckDB", rules, skipped);
-    head.push(String::new());
-    head.push(
-        "Run it over a table or view `events`, e.g. over a folder `sigil export` wrote:".into(),
-    );
-    head.push(
-        "  CREATE VIEW events AS SELECT * FROM read_parquet('lake/*.parquet', union_by_name = true);"
-            .into(),
-    );
-    head.push("The last statement returns the detections.".into());
-    let mut out = sql_comment(&head);
-    out.push('\n');
-    // Every field a rule names, as text (a list of texts for a list column), and NULL where
-    // the table has no such column: read once into a temporary table, which every group's
-    // SELECT reads (a view would be planned again for each).
-    let columns: Vec<String> = ["record_id".to_string(), "source".to_string()]
-        .into_iter()
-        .chain(fields.iter().map(|f| d.field(&f.name)))
-        .collect();
-    let template: Vec<String> = std::iter::once("NULL::BIGINT AS record_id".to_string())
-        .chain(std::iter::once("NULL::VARCHAR AS source".to_string()))
-        .chain(fields.iter().map(|f| {
-            let ty = if f.list { "VARCHAR[]" } else { "VARCHAR" };
-            format!("NULL::{ty} AS {}", d.field(&f.name))
-        }))
-        .collect();
-    let _ = writeln!(
-        out,
-        "CREATE OR REPLACE TEMP TABLE sigil_events AS\nSELECT {} FROM (\n  SELECT * FROM (SELECT {} LIMIT 0)\n  UNION ALL BY NAME SELECT * FROM events\n);\n",
-        columns.join(", "),
-        template.join(", ")
-    );
-    let _ = writeln!(
-        out,
-        "CREATE OR REPLACE TEMP TABLE sigil_rules (rule_index INTEGER, rule_id VARCHAR, rule_title VARCHAR, level VARCHAR, tags VARCHAR[]);"
-    );
-    if !rules.is_empty() {
-        let tags = |t: &[String]| {
-            format!(
-                "[{}]::VARCHAR[]",
-                t.iter()
-                    .map(|s| duckdb_literal(s))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        };
-        let _ = writeln!(
-            out,
-            "INSERT INTO sigil_rules VALUES\n{};",
-            rule_rows(rules, duckdb_literal, tags)
-        );
-    }
-    out.push('\n');
-    let projection = event_projection(&job.event, |c| d.field(c));
-    let branches = union_branches(groups, |selector, branch| {
-        let from = "FROM sigil_events";
-        if let [(i, rest)] = branch {
-            return format!(
-                "  SELECT {projection}, {i} AS rule_index\n  {from}\n  WHERE {}",
-                sql_and(selector, rest)
-            );
-        }
-        let cases: Vec<String> = branch
-            .iter()
-            .map(|(i, rest)| format!("    CASE WHEN {rest} THEN {i} END"))
-            .collect();
-        let filter = selector
-            .map(|s| format!("\n  WHERE {s}"))
-            .unwrap_or_default();
-        format!(
-            "  SELECT {projection}, unnest(list_distinct([\n{}\n  ])) AS rule_index\n  {from}{filter}",
-            cases.join(",\n")
-        )
-    })
-    .unwrap_or_else(|| {
-        format!("  SELECT {projection}, NULL::INTEGER AS rule_index FROM sigil_events WHERE false")
-    });
-    let _ = writeln!(
-        out,
-        "SELECT r.rule_id, r.rule_title, r.level, r.tags, h.timestamp, h.computer, h.channel, h.event_id, h.record_id, h.source\nFROM (\n{branches}\n) AS h\nJOIN sigil_rules AS r USING (rule_index)\nORDER BY h.source, h.record_id, r.rule_id;"
-    );
-    out
-}
-
-/// One SELECT per branch of every group, as `UNION ALL`; `None` for no rules.
-fn union_branches(
-    groups: &[Group],
-    branch: impl Fn(Option<&str>, &[(usize, String)]) -> String,
-) -> Option<String> {
-    let selects: Vec<String> = groups
-        .iter()
-        .flat_map(|g| g.branches().map(|b| branch(g.selector.as_deref(), b)))
-        .collect();
-    (!selects.is_empty()).then(|| selects.join("\n  UNION ALL\n"))
-}
-
-fn clickhouse_job(job: &JobText<'_>) -> String {
-    let JobText {
-        rules,
-        groups,
-        fields,
-        skipped,
-        ..
-    } = job;
-    let d = &clickhouse::DIALECT;
-    let structure: Vec<String> = [
-        "source String".to_string(),
-        "record_id Nullable(Int64)".to_string(),
-    ]
-    .into_iter()
-    .chain(fields.iter().map(|f| {
-        // An array cannot be NULL in ClickHouse: a list column is empty where it is missing.
-        let ty = if f.list {
-            "Array(String)"
-        } else {
-            "Nullable(String)"
-        };
-        format!("{} {ty}", d.field(&f.name))
-    }))
-    .collect();
-    let mut head = header("ClickHouse", rules, skipped);
-    head.push(String::new());
-    head.push("Run it over a table or view `events` whose columns the rules name are text, e.g. over a folder".into());
-    head.push("`sigil export` wrote (missing columns read as NULL, numbers as text):".into());
-    head.push(format!(
-        "  CREATE VIEW events AS SELECT * FROM file('lake/*.parquet', Parquet, '{}') SETTINGS input_format_parquet_allow_missing_columns = 1, input_format_parquet_case_insensitive_column_matching = 1;",
-        structure.join(", ").replace('\\', "\\\\").replace('\'', "\\'")
-    ));
-    head.push("The last statement returns the detections.".into());
-    let mut out = sql_comment(&head);
-    out.push('\n');
-    // The conditions of a large rule set make a long query.
-    out.push_str("SET max_query_size = 1073741824;\nSET max_ast_elements = 100000000;\nSET max_expanded_ast_elements = 100000000;\n\n");
-    let rows = if rules.is_empty() {
-        "SELECT toInt32(0) AS rule_index, '' AS rule_id, '' AS rule_title, '' AS level, CAST([], 'Array(String)') AS tags WHERE 0".to_string()
-    } else {
-        let tags = |t: &[String]| {
-            format!(
-                "[{}]::Array(String)",
-                t.iter()
-                    .map(|s| clickhouse_literal(s))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        };
-        format!(
-            "SELECT * FROM values('rule_index Int32, rule_id String, rule_title String, level String, tags Array(String)',\n{})",
-            rule_rows(rules, clickhouse_literal, tags)
-        )
-    };
-    let projection = event_projection(&job.event, |c| d.field(c));
-    let branches = union_branches(groups, |selector, branch| {
-        if let [(i, rest)] = branch {
-            return format!(
-                "  SELECT {projection}, toInt32({i}) AS rule_index\n  FROM events\n  WHERE {}",
-                sql_and(selector, rest)
-            );
-        }
-        let ifs: Vec<String> = branch
-            .iter()
-            .map(|(i, rest)| format!("    if({rest}, {i}, -1)"))
-            .collect();
-        let filter = selector
-            .map(|s| format!("\n  WHERE {s}"))
-            .unwrap_or_default();
-        format!(
-            "  SELECT {projection}, arrayJoin(arrayFilter(x -> x >= 0, [\n{}\n  ])) AS rule_index\n  FROM events{filter}",
-            ifs.join(",\n")
-        )
-    })
-    .unwrap_or_else(|| format!("  SELECT {projection}, toInt32(-1) AS rule_index FROM events WHERE 0"));
-    let _ = writeln!(
-        out,
-        "SELECT r.rule_id, r.rule_title, r.level, r.tags, h.timestamp, h.computer, h.channel, h.event_id, h.record_id, h.source\nFROM (\n{branches}\n) AS h\nINNER JOIN (\n{rows}\n) AS r USING (rule_index)\nORDER BY h.source, h.record_id, r.rule_id;"
-    );
-    out
-}
-
-/// A Python string literal (JSON's escapes are Python's).
-fn py_str(s: &str) -> String {
-    serde_json::Value::String(s.to_string()).to_string()
-}
-
-fn spark_job(job: &JobText<'_>) -> String {
-    let JobText {
-        rules,
-        groups,
-        fields,
-        skipped,
-        ..
-    } = job;
-    let no_lists = BTreeSet::new();
-    let renderer = JobRenderer::new(Engine::Spark, &no_lists);
-    let d = &renderer.dialect;
-    let mut out = String::from("#!/usr/bin/env python3\n");
-    for l in header("Apache Spark", rules, skipped) {
-        let _ = writeln!(out, "# {l}");
-    }
-    out.push_str(
-        "#\n# python detect.py --input DIR --output DIR       (Spark in local mode when no master is configured)\n# spark-submit detect.py --input s3://... --output s3://...\n# reads the Parquet folder `sigil export` wrote, writes the detections as Parquet to --output.\n\nimport argparse\nimport json\n\nfrom pyspark import SparkConf\nfrom pyspark.sql import SparkSession, functions as F, types as T\n\n",
-    );
-    let meta: Vec<serde_json::Value> = rules
-        .iter()
-        .map(|r| serde_json::json!([r.id, r.title, r.level, r.tags]))
-        .collect();
-    let _ = writeln!(
-        out,
-        "RULES = json.loads({})\n",
-        py_str(&serde_json::Value::Array(meta).to_string())
-    );
-    let names: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
-    let lists: Vec<&str> = fields
-        .iter()
-        .filter(|f| f.list)
-        .map(|f| f.name.as_str())
-        .collect();
-    let _ = writeln!(
-        out,
-        "FIELDS = json.loads({})\n",
-        py_str(&serde_json::json!(names).to_string())
-    );
-    let _ = writeln!(
-        out,
-        "LISTS = set(json.loads({}))\n",
-        py_str(&serde_json::json!(lists).to_string())
-    );
-    // One array of rule indices per branch, empty unless the branch's selector holds; the
-    // arrays of an event are concatenated and exploded (one pass over the data).
-    let branches: Vec<String> = groups
-        .iter()
-        .flat_map(|g| {
-            g.branches().map(|branch| {
-                let selector = g.selector.as_deref();
-                if let [(i, rest)] = branch {
-                    format!(
-                        "CASE WHEN {} THEN array({i}) ELSE CAST(array() AS ARRAY<INT>) END",
-                        sql_and(selector, rest)
-                    )
-                } else {
-                    let cases: Vec<String> = branch
-                        .iter()
-                        .map(|(i, rest)| format!("CASE WHEN {rest} THEN {i} ELSE -1 END"))
-                        .collect();
-                    // `array_remove`, not a `filter` lambda: Spark generates code for it.
-                    let array = format!("array_remove(array(\n  {}\n), -1)", cases.join(",\n  "));
-                    match selector {
-                        Some(s) => format!(
-                            "CASE WHEN {s} THEN {array} ELSE CAST(array() AS ARRAY<INT>) END"
-                        ),
-                        None => array,
-                    }
-                }
-            })
-        })
-        .collect();
-    let _ = writeln!(
-        out,
-        "PROJECTION = {}\n",
-        py_str(&event_projection(&job.event, |c| d.field(c)))
-    );
-    let _ = writeln!(
-        out,
-        "BRANCHES = json.loads({})\n",
-        py_str(&serde_json::json!(branches).to_string())
-    );
-    out.push_str(SPARK_MAIN);
-    out
-}
-
-const SPARK_MAIN: &str = r#"
-def main():
-    parser = argparse.ArgumentParser(description="Runs the rules over the events sigil export wrote.")
-    parser.add_argument("--input", required=True, help="folder of Parquet files")
-    parser.add_argument("--output", required=True, help="folder the detections are written to (Parquet)")
-    args = parser.parse_args()
-    builder = SparkSession.builder.appName("sigil detection job")
-    if not SparkConf().contains("spark.master"):
-        builder = builder.master("local[*]")
-    spark = builder.getOrCreate()
-    events = spark.read.parquet(args.input)
-    # Every field the rules name, as text (the fields of LISTS as lists of texts); NULL where
-    # the data has no such column. Names are matched as sigil matches them: ignoring case and
-    # spaces (`Process Name` is `ProcessName`).
-    def key(name):
-        return name.lower().replace(" ", "")
-
-    def col(name):
-        # A column by its name as it is (`User.Name` is not a field of a struct `User`).
-        return F.col("`{}`".format(name.replace("`", "``")))
-
-    present = {}
-    for c in events.schema.fields:
-        present.setdefault(key(c.name), c)
-    for name in FIELDS:
-        column = present.get(key(name))
-        if column is not None and column.name != name:
-            events = events.withColumnRenamed(column.name, name)
-        is_list = column is not None and isinstance(column.dataType, T.ArrayType)
-        if name in LISTS:
-            if column is None:
-                value = F.lit(None).cast("array<string>")
-            elif is_list:
-                value = col(name).cast("array<string>")
-            else:
-                value = F.when(col(name).isNull(), F.lit(None).cast("array<string>")).otherwise(
-                    F.array(col(name).cast("string"))
-                )
-        elif is_list:
-            raise SystemExit(
-                "column `{}` holds lists: write the job for this data with `sigil convert --format job --lake DIR`".format(
-                    column.name
-                )
-            )
-        elif column is None:
-            value = F.lit(None).cast("string")
-        else:
-            value = col(name).cast("string")
-        events = events.withColumn(name, value)
-    if "record_id" not in present:
-        events = events.withColumn("record_id", F.lit(None).cast("long"))
-    events.createOrReplaceTempView("events")
-    matches = "concat({})".format(", ".join(BRANCHES)) if BRANCHES else "CAST(array() AS ARRAY<INT>)"
-    hits = spark.sql("SELECT {}, explode({}) AS rule_index FROM events".format(PROJECTION, matches))
-    schema = T.StructType([
-        T.StructField("rule_index", T.IntegerType()),
-        T.StructField("rule_id", T.StringType()),
-        T.StructField("rule_title", T.StringType()),
-        T.StructField("level", T.StringType()),
-        T.StructField("tags", T.ArrayType(T.StringType())),
-    ])
-    rules = spark.createDataFrame([(i, *r) for i, r in enumerate(RULES)], schema)
-    detections = hits.join(F.broadcast(rules), "rule_index").select(
-        "rule_id", "rule_title", "level", "tags", "timestamp", "computer", "channel", "event_id", "record_id", "source"
-    )
-    detections.write.mode("overwrite").parquet(args.output)
-    spark.stop()
-
-
-if __name__ == "__main__":
-    main()
-"#;
 
 #[cfg(test)]
 mod tests {
