@@ -125,19 +125,28 @@ fn list_columns_and_spaced_names_find_on_each_engine_what_hunt_finds() {
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     let fixture = root().join("crates/sigil-cli/tests/lake_jobs/lists");
-    let logs = fixture.join("events.jsonl");
     let rules = fixture.join("rules");
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("lake-jobs-lists");
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("temp dir");
+    // Two collection batches exported apart, as docs/scale.md runs a lake: each folder has
+    // columns the other lacks (`Process Name` only in a, `User.Name` only in b), so every
+    // engine must read the lake's folders as one table with the union of their columns.
     let lake = dir.join("lake");
-    let (code, _, err) = sigil(&["export", text(&logs), "-o", text(&lake), "--no-progress"]);
-    assert_eq!(code, Some(0), "{err}");
+    for batch in ["a", "b"] {
+        let file = fixture.join(format!("batch-{batch}.jsonl"));
+        let folder = lake.join(format!("batch={batch}"));
+        let (code, _, err) = sigil(&["export", text(&file), "-o", text(&folder), "--no-progress"]);
+        assert_eq!(code, Some(0), "{err}");
+    }
+    let logs = fixture.join("batch-a.jsonl");
+    let logs_b = fixture.join("batch-b.jsonl");
     // The rules are written for no real log source: every rule on every event, as the job.
     let found = dir.join("hunt.jsonl");
     let (code, _, err) = sigil(&[
         "hunt",
         text(&logs),
+        text(&logs_b),
         "--rules",
         text(&rules),
         "--all-logsources",

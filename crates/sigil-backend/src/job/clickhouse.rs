@@ -35,7 +35,7 @@ pub(super) fn clickhouse_job(job: &JobText<'_>) -> String {
     head.push("Run it over a table or view `events` whose columns the rules name are text, e.g. over a folder".into());
     head.push("`sigil export` wrote (missing columns read as NULL, numbers as text):".into());
     head.push(format!(
-        "  CREATE VIEW events AS SELECT * FROM file('lake/*.parquet', Parquet, '{}') SETTINGS input_format_parquet_allow_missing_columns = 1, input_format_parquet_case_insensitive_column_matching = 1;",
+        "  CREATE VIEW events AS SELECT * FROM file('lake/**/*.parquet', Parquet, '{}') SETTINGS input_format_parquet_allow_missing_columns = 1, input_format_parquet_case_insensitive_column_matching = 1;",
         structure.join(", ").replace('\\', "\\\\").replace('\'', "\\'")
     ));
     head.push("The last statement returns the detections.".into());

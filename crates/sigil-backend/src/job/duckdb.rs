@@ -21,7 +21,7 @@ pub(super) fn duckdb_job(job: &JobText<'_>) -> String {
         "Run it over a table or view `events`, e.g. over a folder `sigil export` wrote:".into(),
     );
     head.push(
-        "  CREATE VIEW events AS SELECT * FROM read_parquet('lake/*.parquet', union_by_name = true);"
+        "  CREATE VIEW events AS SELECT * FROM read_parquet('lake/**/*.parquet', union_by_name = true);"
             .into(),
     );
     head.push("The last statement returns the detections.".into());

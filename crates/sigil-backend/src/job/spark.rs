@@ -103,7 +103,9 @@ def main():
     if not SparkConf().contains("spark.master"):
         builder = builder.master("local[*]")
     spark = builder.getOrCreate()
-    events = spark.read.parquet(args.input)
+    # mergeSchema: batches exported apart hold different columns; without it Spark takes one
+    # file's columns and the others' fields would read as NULL.
+    events = spark.read.option("mergeSchema", "true").parquet(args.input)
     # Every field the rules name, as text (the fields of LISTS as lists of texts); NULL where
     # the data has no such column. Names are matched as sigil matches them: ignoring case and
     # spaces (`Process Name` is `ProcessName`).

@@ -34,7 +34,7 @@ def duckdb_job(lake, script):
     con = duckdb.connect()
     con.execute(
         "CREATE VIEW events AS SELECT * FROM read_parquet('{}', union_by_name = true)".format(
-            os.path.join(lake, "*.parquet")
+            os.path.join(lake, "**", "*.parquet")
         )
     )
     stmts = statements(script)
@@ -52,7 +52,7 @@ def clickhouse_job(lake, script):
     if view is None:
         raise SystemExit("the ClickHouse job's header shows no CREATE VIEW events")
     sess = session.Session()
-    sess.query(view.group(1).replace("'lake/*.parquet'", "'{}'".format(os.path.join(lake, "*.parquet"))))
+    sess.query(view.group(1).replace("'lake/**/*.parquet'", "'{}'".format(os.path.join(lake, "**", "*.parquet"))))
     stmts = statements(script)
     for s in stmts[:-1]:
         sess.query(s)
