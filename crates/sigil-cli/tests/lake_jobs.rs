@@ -178,6 +178,41 @@ fn list_columns_and_spaced_names_find_on_each_engine_what_hunt_finds() {
             "{engine}: the pairs differ from hunt's"
         );
     }
+    // Written without the lake's schema, the Spark program takes `Tags` for text; at run time it
+    // finds lists there and stops, naming the column and `--lake`, rather than compare a list as
+    // text.
+    let (code, job, err) = sigil(&[
+        "convert",
+        "-t",
+        "spark",
+        "--format",
+        "job",
+        "-p",
+        "none",
+        text(&rules),
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    let job_path = dir.join("spark-without-lake.job");
+    std::fs::write(&job_path, &job).expect("job written");
+    let run = Command::new(&python)
+        .arg(root().join("crates/sigil-cli/tests/lake_jobs/run_job.py"))
+        .args([
+            "spark",
+            text(&lake),
+            text(&job_path),
+            text(&dir.join("none.jsonl")),
+        ])
+        .output()
+        .expect("runs python");
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        !run.status.success(),
+        "a list read as text must stop the job"
+    );
+    assert!(
+        stderr.contains("holds lists") && stderr.contains("--lake DIR"),
+        "{stderr}"
+    );
 }
 
 #[test]
