@@ -40,42 +40,16 @@
 //! cargo test --release -p sigil-catalog --test atomic_bound -- --nocapture
 //! ```
 
+mod lab;
+
+use lab::{catalog, held_out, lab_tests, shared};
+
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use saphyr::{LoadableYamlNode, Scalar, Yaml};
-use sigil_catalog::{BuildOptions, Catalog, CatalogRule, build, load};
+use sigil_catalog::CatalogRule;
 use sigil_core::{Expr, Op, Piece, Predicate, RuleBody, Value};
-
-fn shared() -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared");
-    if p.join("oracle/atomic-lab-hits.jsonl").is_file() && p.join("corpus/sigma/rules").is_dir() {
-        return Some(p);
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "../shared (oracle/atomic-lab-hits.jsonl, corpus/) is missing under CI"
-    );
-    println!("skipped: ../shared/oracle/atomic-lab-hits.jsonl or ../shared/corpus not found");
-    None
-}
-
-#[derive(serde::Deserialize)]
-struct LabTest {
-    guid: String,
-    name: String,
-    lab_rules: Vec<String>,
-}
-
-/// The lab harness's split: FNV-1a of the GUID, even for tuning, odd held out.
-fn held_out(guid: &str) -> bool {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in guid.to_ascii_lowercase().bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    h % 2 == 1
-}
 
 /// Fields whose values the host, the log or the program file determine, not the command.
 const HOST_FIELDS: &[&str] = &[
@@ -540,22 +514,9 @@ fn pct(a: usize, b: usize) -> String {
 #[test]
 fn how_much_of_the_lab_any_offline_simulation_can_reach() {
     let Some(shared) = shared() else { return };
-    let lab: Vec<LabTest> = std::fs::read_to_string(shared.join("oracle/atomic-lab-hits.jsonl"))
-        .expect("reads")
-        .lines()
-        .enumerate()
-        .map(|(i, l)| {
-            serde_json::from_str(l)
-                .unwrap_or_else(|e| panic!("atomic-lab-hits.jsonl:{}: {e}", i + 1))
-        })
-        .collect();
+    let lab = lab_tests(&shared);
     let atomics = shared.join("corpus/atomic-red-team/atomics");
-    let corpus = load(&[
-        shared.join("corpus/sigma/rules"),
-        shared.join("corpus/atomic-red-team"),
-    ])
-    .expect("corpus folders exist");
-    let catalog: Catalog = build(corpus, BuildOptions::default());
+    let catalog = catalog(&shared);
     let rules: HashMap<&str, &CatalogRule> = catalog
         .rules
         .iter()

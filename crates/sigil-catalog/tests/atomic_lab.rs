@@ -13,44 +13,17 @@
 //! cargo test --release -p sigil-catalog --test atomic_lab -- --nocapture
 //! ```
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::path::{Path, PathBuf};
+mod lab;
 
-use sigil_catalog::{BuildOptions, Catalog, build, load};
+use lab::{LabTest, catalog, held_out, lab_tests, shared};
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use sigil_catalog::Catalog;
 
 /// The floors both parts must reach.
 const MIN_RECALL: f64 = 0.33;
 const MIN_PRECISION: f64 = 0.45;
-
-fn shared() -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared");
-    if p.join("oracle/atomic-lab-hits.jsonl").is_file() && p.join("corpus/sigma/rules").is_dir() {
-        return Some(p);
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "../shared (oracle/atomic-lab-hits.jsonl, corpus/) is missing under CI"
-    );
-    println!("skipped: ../shared/oracle/atomic-lab-hits.jsonl or ../shared/corpus not found");
-    None
-}
-
-/// One line of the lab's results.
-#[derive(serde::Deserialize)]
-struct LabTest {
-    guid: String,
-    lab_rules: Vec<String>,
-}
-
-/// Which part a test belongs to: FNV-1a of its GUID, even for tuning, odd held out.
-fn held_out(guid: &str) -> bool {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in guid.to_ascii_lowercase().bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    h % 2 == 1
-}
 
 #[derive(Default, Clone, Copy)]
 struct Tally {
@@ -225,21 +198,8 @@ fn drift(catalog: &Catalog, lab: &[LabTest]) {
 #[test]
 fn simulated_telemetry_finds_what_the_lab_saw() {
     let Some(shared) = shared() else { return };
-    let lab: Vec<LabTest> = std::fs::read_to_string(shared.join("oracle/atomic-lab-hits.jsonl"))
-        .expect("reads")
-        .lines()
-        .enumerate()
-        .map(|(i, l)| {
-            serde_json::from_str(l)
-                .unwrap_or_else(|e| panic!("atomic-lab-hits.jsonl:{}: {e}", i + 1))
-        })
-        .collect();
-    let corpus = load(&[
-        shared.join("corpus/sigma/rules"),
-        shared.join("corpus/atomic-red-team"),
-    ])
-    .expect("corpus folders exist");
-    let catalog = build(corpus, BuildOptions::default());
+    let lab = lab_tests(&shared);
+    let catalog = catalog(&shared);
     let m = measure(&catalog, &lab);
     // For study: the linkage in `sigil atomics --format json`'s shape.
     if let Ok(path) = std::env::var("ATOMIC_LAB_REPORT") {
