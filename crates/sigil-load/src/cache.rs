@@ -9,7 +9,14 @@
 //!
 //! A cache must never change a result, so an entry is trusted only when
 //! - the file's bytes hash to its key (an edited file is a new key; the old entry is
-//!   dropped at the next write),
+//!   dropped at the next write), or the file is known unchanged by its metadata: the
+//!   cache records, for each file it holds, the path, device, inode, size, and
+//!   modification and status-change times (in nanoseconds) seen before the file was read,
+//!   and a file whose metadata are all the same is not read again, as git's index does.
+//!   Any write to a file sets its status-change time, which no one can set back. A file
+//!   changed within [`RACY`] of the moment the cache's run began is "racily clean" (a
+//!   second write in the same tick of a coarse file-system clock would leave the times
+//!   unchanged) and is read and hashed anyway,
 //! - the cache was written by this very build of sigil: its first line holds a stamp of
 //!   the running executable (version, path, size and modification time) and any rebuild
 //!   or other install is a stranger whose cache is read anew,
@@ -30,7 +37,7 @@ use sigil_core::Rule;
 use crate::{FileKind, Options};
 
 /// The first word of a cache file; a new layout changes its number.
-const MAGIC: &str = "sigil-rule-cache/1";
+const MAGIC: &str = "sigil-rule-cache/2";
 
 /// Where rule caches are kept.
 #[derive(Debug, Clone)]
@@ -110,12 +117,109 @@ pub(crate) fn stamp() -> Option<String> {
     Some(h.finalize().to_hex().to_string())
 }
 
-/// The entries of a cache file, if it passes every check; an empty map otherwise.
-pub(crate) fn read(file: &Path) -> HashMap<Key, Vec<Rule>> {
+/// What a file was when it was looked at: enough to tell, without reading it, that it has
+/// not changed since.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct Seen {
+    dev: u64,
+    ino: u64,
+    len: u64,
+    /// Modification time, nanoseconds since the epoch.
+    mtime: i64,
+    /// Status-change time, nanoseconds since the epoch.
+    ctime: i64,
+}
+
+/// Files changed less than this long before a cache's run began are read and hashed
+/// anyway: file-system clocks tick coarsely (up to 2 s on FAT), so a file written twice in
+/// one tick keeps its times.
+pub(crate) const RACY: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// What `path` is now (`None` where that cannot be told: the file is then read).
+#[cfg(unix)]
+pub(crate) fn seen(path: &Path) -> Option<Seen> {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::metadata(path).ok()?;
+    let ns = |secs: i64, nanos: i64| secs.checked_mul(1_000_000_000)?.checked_add(nanos);
+    Some(Seen {
+        dev: m.dev(),
+        ino: m.ino(),
+        len: m.len(),
+        mtime: ns(m.mtime(), m.mtime_nsec())?,
+        ctime: ns(m.ctime(), m.ctime_nsec())?,
+    })
+}
+
+/// What `path` is now (`None` where that cannot be told: the file is then read).
+#[cfg(not(unix))]
+pub(crate) fn seen(_path: &Path) -> Option<Seen> {
+    None
+}
+
+/// Now, in nanoseconds since the epoch: the start of a run, recorded in the cache it
+/// writes.
+pub(crate) fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()
+        .and_then(|d| i64::try_from(d.as_nanos()).ok())
+        .unwrap_or(0)
+}
+
+/// One file the cache holds: where it is, what it was, its key.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct FileEntry {
+    path: String,
+    seen: Seen,
+    key: String,
+}
+
+/// The body of a cache file as written.
+#[derive(serde::Serialize)]
+struct BodyOut<'a> {
+    /// When the run that wrote it began (nanoseconds since the epoch).
+    began: i64,
+    files: Vec<FileEntry>,
+    rules: HashMap<String, &'a Vec<&'a Rule>>,
+}
+
+/// The body of a cache file as read.
+#[derive(serde::Deserialize)]
+struct BodyIn {
+    began: i64,
+    files: Vec<FileEntry>,
+    rules: HashMap<String, Vec<Rule>>,
+}
+
+/// What a cache file holds.
+#[derive(Debug, Default)]
+pub(crate) struct Cached {
+    /// Each file's rules, by key.
+    pub(crate) rules: HashMap<Key, Vec<Rule>>,
+    /// Files known unchanged by their metadata: path → (what it was, key).
+    unchanged: HashMap<PathBuf, (Seen, Key)>,
+}
+
+impl Cached {
+    /// The key of the file at `path`, when `now` (what it is) says it is unchanged since
+    /// the cache was written.
+    pub(crate) fn unchanged(&self, path: &Path, now: Option<&Seen>) -> Option<Key> {
+        let (was, key) = self.unchanged.get(path)?;
+        (Some(was) == now).then_some(*key)
+    }
+
+    /// How many files the cache knows by their metadata.
+    pub(crate) fn known(&self) -> usize {
+        self.unchanged.len()
+    }
+}
+
+/// The entries of a cache file, if it passes every check; nothing otherwise.
+pub(crate) fn read(file: &Path) -> Cached {
     try_read(file).unwrap_or_default()
 }
 
-fn try_read(file: &Path) -> Option<HashMap<Key, Vec<Rule>>> {
+fn try_read(file: &Path) -> Option<Cached> {
     let stamp = stamp()?;
     let bytes = std::fs::read(file).ok()?;
     let newline = bytes.iter().position(|&b| b == b'\n')?;
@@ -130,13 +234,22 @@ fn try_read(file: &Path) -> Option<HashMap<Key, Vec<Rule>>> {
     if words.next()? != blake3::hash(body).to_hex().as_str() || words.next().is_some() {
         return None;
     }
-    let entries: HashMap<String, Vec<Rule>> = serde_json::from_slice(body).ok()?;
-    let entries = entries
+    let body: BodyIn = serde_json::from_slice(body).ok()?;
+    let rules = body
+        .rules
         .into_iter()
         .map(|(k, rules)| Some((parse_key(&k)?, rules)))
-        .collect();
+        .collect::<Option<_>>()?;
+    // Only files whose times lie well before the run that wrote the cache began.
+    let settled = body.began.saturating_sub(RACY.as_nanos() as i64);
+    let unchanged = body
+        .files
+        .into_iter()
+        .filter(|f| f.seen.mtime < settled && f.seen.ctime < settled)
+        .map(|f| Some((PathBuf::from(f.path), (f.seen, parse_key(&f.key)?))))
+        .collect::<Option<_>>()?;
     mark_used(file);
-    entries
+    Some(Cached { rules, unchanged })
 }
 
 /// Sets a cache's modification time to now when it is older than a day, so that a cache
@@ -176,16 +289,38 @@ fn hex(key: &Key) -> String {
     })
 }
 
-/// Writes `entries` (a file's key and its rules) as the whole cache `file`. A cache that
-/// cannot be written is no error of the run: the rules were read all the same.
-pub(crate) fn write(file: &Path, entries: &[(Key, Vec<&Rule>)]) {
-    let _ = try_write(file, entries);
+/// One file to write into a cache: its key and rules, and where it is and what it was
+/// (before it was read) when both are known.
+pub(crate) struct Entry<'a> {
+    pub(crate) key: Key,
+    pub(crate) rules: Vec<&'a Rule>,
+    pub(crate) file: Option<(&'a Path, Seen)>,
 }
 
-fn try_write(file: &Path, entries: &[(Key, Vec<&Rule>)]) -> Option<()> {
+/// Writes `entries` as the whole cache `file`, for a run that began at `began`. A cache
+/// that cannot be written is no error of the run: the rules were read all the same.
+pub(crate) fn write(file: &Path, began: i64, entries: &[Entry<'_>]) {
+    let _ = try_write(file, began, entries);
+}
+
+fn try_write(file: &Path, began: i64, entries: &[Entry<'_>]) -> Option<()> {
     let stamp = stamp()?;
-    let map: HashMap<String, &Vec<&Rule>> = entries.iter().map(|(k, r)| (hex(k), r)).collect();
-    let body = serde_json::to_vec(&map).ok()?;
+    let body = BodyOut {
+        began,
+        files: entries
+            .iter()
+            .filter_map(|e| {
+                let (path, seen) = e.file?;
+                Some(FileEntry {
+                    path: path.to_str()?.to_string(),
+                    seen,
+                    key: hex(&e.key),
+                })
+            })
+            .collect(),
+        rules: entries.iter().map(|e| (hex(&e.key), &e.rules)).collect(),
+    };
+    let body = serde_json::to_vec(&body).ok()?;
     replace(file, |out| {
         writeln!(out, "{MAGIC} {stamp} {}", blake3::hash(&body).to_hex())?;
         out.write_all(&body)

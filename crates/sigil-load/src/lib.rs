@@ -47,8 +47,6 @@ pub struct LoadedRule {
     pub rule: Rule,
     /// The file it was read from.
     pub path: Arc<Path>,
-    /// The file's text (shared by the rules of one file).
-    pub text: Arc<str>,
 }
 
 /// A problem of one file.
@@ -89,6 +87,8 @@ pub struct RuleSet {
     pub not_rules: Vec<Arc<Path>>,
     /// Files whose rules came from the rule cache instead of the front end.
     pub from_cache: usize,
+    /// Of those, the files not even read: known unchanged by their metadata.
+    pub unread: usize,
 }
 
 impl RuleSet {
@@ -218,16 +218,11 @@ fn read_bytes(path: &Path, bytes: &[u8]) -> (Vec<LoadedRule>, Vec<FileDiagnostic
         },
     };
     diagnostics.sort_by_key(|d| (d.span.line, d.span.column));
-    let text: Arc<str> = match utf8 {
-        Ok(text) => Arc::from(text),
-        Err(_) => Arc::from(String::from_utf8_lossy(bytes).as_ref()),
-    };
     let rules = rules
         .into_iter()
         .map(|rule| LoadedRule {
             rule,
             path: Arc::clone(&shared),
-            text: Arc::clone(&text),
         })
         .collect();
     let diagnostics = diagnostics
@@ -275,53 +270,83 @@ struct FileRead {
     other_yaml: Option<Arc<Path>>,
     /// The file's cache key, when its rules may be kept (read without any diagnostic).
     key: Option<cache::Key>,
+    /// What the file was before it was read, when known.
+    seen: Option<cache::Seen>,
     /// Whether its rules came from the cache.
     hit: bool,
+    /// Whether it was known unchanged by its metadata (and so not read).
+    unread: bool,
+}
+
+/// A file's bytes, or none when the cache knows it unchanged.
+enum Contents {
+    Read(std::io::Result<Vec<u8>>),
+    Unread,
 }
 
 /// [`load`], with the rules of files read before taken from `cache` (see [`RuleCache`]):
 /// the result is the same, field by field, as without the cache.
 pub fn load_cached(paths: &[PathBuf], options: Options, cache: Option<&RuleCache>) -> RuleSet {
+    // Before any file is looked at: what changes from here on is not in this run's cache.
+    let began = cache::now();
     let (files, mut diagnostics) = find_files(paths, options);
     let cache_file = cache.map(|c| c.file_for(paths, options));
     let mut cached = cache_file.as_deref().map(cache::read).unwrap_or_default();
-    let contents: Vec<(std::io::Result<Vec<u8>>, Option<cache::Key>)> = files
+    let contents: Vec<(Contents, Option<cache::Key>, Option<cache::Seen>)> = files
         .par_iter()
         .map(|p| {
+            if cache_file.is_none() {
+                return (Contents::Read(std::fs::read(p)), None, None);
+            }
+            let seen = cache::seen(p);
+            if let Some(key) = cached.unchanged(p, seen.as_ref()) {
+                return (Contents::Unread, Some(key), seen);
+            }
             let bytes = std::fs::read(p);
             let kind = FileKind::of(p).unwrap_or(FileKind::Sigma);
-            let key = match &bytes {
-                Ok(b) if cache_file.is_some() => Some(cache::key(kind, b)),
-                _ => None,
-            };
-            (bytes, key)
+            let key = bytes.as_ref().ok().map(|b| cache::key(kind, b));
+            (Contents::Read(bytes), key, seen)
         })
         .collect();
+    let known = cached.known();
     // Each entry is taken by the first file it belongs to; what is left is stale.
     let hits: Vec<Option<Vec<Rule>>> = contents
         .iter()
-        .map(|(_, key)| key.and_then(|k| cached.remove(&k)))
+        .map(|(_, key, _)| key.and_then(|k| cached.rules.remove(&k)))
         .collect();
     let read: Vec<FileRead> = files
         .par_iter()
         .zip(contents)
         .zip(hits)
-        .map(|((p, (bytes, key)), hit)| read_one(p, paths, bytes, key, hit))
+        .map(|((p, (bytes, key, seen)), hit)| read_one(p, paths, bytes, key, seen, hit))
         .collect();
     if let Some(file) = &cache_file {
-        // Written anew when a file was read by its front end or an entry is no longer used.
-        let fresh = read.iter().any(|r| r.key.is_some() && !r.hit);
-        if fresh || !cached.is_empty() {
-            let entries: Vec<(cache::Key, Vec<&Rule>)> = read
+        // Written anew when a file was read by its front end, a file taken from the cache
+        // was read and its metadata can be recorded (a later run need not read it), or an
+        // entry is no longer used.
+        let fresh = read
+            .iter()
+            .any(|r| r.key.is_some() && !r.unread && (!r.hit || r.seen.is_some()));
+        let unread = read.iter().filter(|r| r.unread).count();
+        if fresh || !cached.rules.is_empty() || unread != known {
+            let entries: Vec<cache::Entry<'_>> = files
                 .iter()
-                .filter_map(|r| Some((r.key?, r.rules.iter().map(|lr| &lr.rule).collect())))
+                .zip(&read)
+                .filter_map(|(p, r)| {
+                    Some(cache::Entry {
+                        key: r.key?,
+                        rules: r.rules.iter().map(|lr| &lr.rule).collect(),
+                        file: r.seen.map(|s| (p.as_path(), s)),
+                    })
+                })
                 .collect();
-            cache::write(file, &entries);
+            cache::write(file, began, &entries);
         }
     }
     let mut set = RuleSet {
         files: files.len(),
         from_cache: read.iter().filter(|r| r.hit).count(),
+        unread: read.iter().filter(|r| r.unread).count(),
         ..RuleSet::default()
     };
     for r in read {
@@ -337,15 +362,45 @@ pub fn load_cached(paths: &[PathBuf], options: Options, cache: Option<&RuleCache
     set
 }
 
-/// Reads one file found under `paths` from its `bytes`, or takes the rules the cache
+/// Reads one file found under `paths` from its `contents`, or takes the rules the cache
 /// held for its `key`.
 fn read_one(
     p: &Path,
     paths: &[PathBuf],
-    bytes: std::io::Result<Vec<u8>>,
+    contents: Contents,
     key: Option<cache::Key>,
+    seen: Option<cache::Seen>,
     hit: Option<Vec<Rule>>,
 ) -> FileRead {
+    let unread = matches!(contents, Contents::Unread);
+    if let Some(rules) = hit {
+        let path: Arc<Path> = Arc::from(p);
+        return FileRead {
+            rules: rules
+                .into_iter()
+                .map(|rule| LoadedRule {
+                    rule,
+                    path: Arc::clone(&path),
+                })
+                .collect(),
+            problems: Vec::new(),
+            other_yaml: None,
+            key,
+            seen,
+            hit: true,
+            unread,
+        };
+    }
+    // Known unchanged, but its entry went to another file with the same bytes: read it.
+    let (bytes, key) = match contents {
+        Contents::Read(bytes) => (bytes, key),
+        Contents::Unread => {
+            let bytes = std::fs::read(p);
+            let kind = FileKind::of(p).unwrap_or(FileKind::Sigma);
+            let key = bytes.as_ref().ok().map(|b| cache::key(kind, b));
+            (bytes, key)
+        }
+    };
     let bytes = match bytes {
         Ok(b) => b,
         Err(e) => {
@@ -354,28 +409,12 @@ fn read_one(
                 problems: vec![io_problem(p, &e.to_string())],
                 other_yaml: None,
                 key: None,
+                seen: None,
                 hit: false,
+                unread: false,
             };
         }
     };
-    // Only files read without any diagnostic are cached, and those are UTF-8 text.
-    if let (Some(rules), Ok(text)) = (hit, std::str::from_utf8(&bytes)) {
-        let (path, text): (Arc<Path>, Arc<str>) = (Arc::from(p), Arc::from(text));
-        return FileRead {
-            rules: rules
-                .into_iter()
-                .map(|rule| LoadedRule {
-                    rule,
-                    path: Arc::clone(&path),
-                    text: Arc::clone(&text),
-                })
-                .collect(),
-            problems: Vec::new(),
-            other_yaml: None,
-            key,
-            hit: true,
-        };
-    }
     let (rules, problems) = read_bytes(p, &bytes);
     let other_yaml = FileKind::of(p) == Some(FileKind::Sigma)
         && !paths.iter().any(|given| given == p)
@@ -388,7 +427,9 @@ fn read_one(
         rules,
         problems,
         other_yaml: other_yaml.then(|| Arc::from(p)),
+        seen,
         hit: false,
+        unread: false,
     }
 }
 

@@ -1,7 +1,8 @@
 //! The rule cache never changes what loading finds: the whole shared corpus (Sigma and
 //! Elastic rules) loaded without a cache, through a cache being written, and from the
 //! written cache is the same rule set, rule by rule; a damaged, stale or foreign cache is
-//! read anew.
+//! read anew; files known unchanged by their metadata are not read, and a file changed
+//! since, or just before the cache's run, is.
 
 use std::path::{Path, PathBuf};
 
@@ -34,7 +35,6 @@ fn assert_same(a: &RuleSet, b: &RuleSet, what: &str) {
     for (x, y) in a.rules.iter().zip(&b.rules) {
         assert_eq!(x.path, y.path, "{what}");
         assert!(x.rule == y.rule, "{what}: {} differs", x.path.display());
-        assert_eq!(x.text, y.text, "{what}: {}", x.path.display());
     }
     let shown = |s: &RuleSet| -> Vec<String> {
         s.diagnostics
@@ -75,6 +75,8 @@ fn cached_loading_equals_uncached_over_the_corpus() {
         reading.from_cache
     );
     assert_same(&plain, &reading, "reading the cache");
+    // The corpus's files did not change for long: none of them was read.
+    assert_eq!(reading.unread, reading.from_cache);
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -233,6 +235,103 @@ fn writing_a_cache_removes_caches_unused_for_a_month() {
         .elapsed()
         .unwrap();
     assert!(age.as_secs() < 24 * 3600, "{age:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
+    std::fs::remove_dir_all(&rules).unwrap();
+}
+
+/// The files of `set` read without any diagnostic: those the cache keeps.
+fn clean_files(set: &RuleSet) -> usize {
+    set.files
+        - set
+            .diagnostics
+            .iter()
+            .map(|d| &d.path)
+            .collect::<std::collections::BTreeSet<_>>()
+            .len()
+}
+
+#[test]
+fn unchanged_files_are_not_read_and_changed_or_racy_ones_are() {
+    let rules = rules_folder("unread-rules");
+    let dir = temp_dir("unread");
+    let cache = RuleCache::new(&dir);
+    let paths = vec![rules.clone()];
+    let load = || load_cached(&paths, Options::default(), Some(&cache));
+    let plain = sigil_load::load(&paths, Options::default());
+    let clean = clean_files(&plain);
+    assert!(clean >= 5, "{clean} clean files");
+
+    // Files written within two seconds before a run began are read and hashed anyway: a
+    // second write in the same tick of the file system's clock would keep their times.
+    assert_eq!(load().unread, 0, "the first run writes the cache");
+    let racy = load();
+    assert_eq!(
+        (racy.from_cache, racy.unread),
+        (clean, 0),
+        "written just now"
+    );
+    assert_same(&plain, &racy, "racily clean files");
+
+    // Once the files are older than that, a run that writes the cache lets the next one
+    // take them without reading.
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    assert_eq!(
+        load().unread,
+        0,
+        "the cache is written with the files settled"
+    );
+    let settled = load();
+    assert_eq!((settled.from_cache, settled.unread), (clean, clean));
+    assert_same(&plain, &settled, "files not read");
+
+    // An edit that keeps the size and puts the modification time back: the file's
+    // status-change time tells.
+    let victim = std::fs::read_dir(&rules)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yml"))
+        .find(|p| std::fs::read_to_string(p).is_ok_and(|t| t.starts_with("title: ")))
+        .expect("a rule that starts with its title");
+    let modified = std::fs::metadata(&victim).unwrap().modified().unwrap();
+    let text = std::fs::read_to_string(&victim).unwrap();
+    // The title's first letter replaced by another.
+    let first = text["title: ".len()..].chars().next().unwrap();
+    let other = if first == 'Q' { 'R' } else { 'Q' };
+    let title: String = text["title: ".len()..].lines().next().unwrap().to_string();
+    let new_title = format!("{other}{}", &title[first.len_utf8()..]);
+    let edited = format!(
+        "title: {new_title}{}",
+        &text["title: ".len() + title.len()..]
+    );
+    assert_eq!(edited.len(), text.len(), "{first:?} is one byte");
+    std::fs::write(&victim, &edited).unwrap();
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&victim)
+        .unwrap()
+        .set_modified(modified)
+        .unwrap();
+    assert_eq!(std::fs::metadata(&victim).unwrap().len(), text.len() as u64);
+    let after = load();
+    let fresh = sigil_load::load(&paths, Options::default());
+    assert_same(&fresh, &after, "a file edited in place");
+    assert!(after.rules.iter().any(|r| r.rule.title == new_title));
+    assert_eq!((after.from_cache, after.unread), (clean - 1, clean - 1));
+    // The edited file is now in the cache, but changed just before that run: hashed.
+    let next = load();
+    assert_eq!((next.from_cache, next.unread), (clean, clean - 1));
+    assert_same(&fresh, &next, "the edited file from the cache");
+
+    // A file removed: the cache drops it.
+    std::fs::remove_file(&victim).unwrap();
+    let fewer = load();
+    assert_same(
+        &sigil_load::load(&paths, Options::default()),
+        &fewer,
+        "a file removed",
+    );
+    assert_eq!(fewer.unread, clean - 1);
+
     std::fs::remove_dir_all(&dir).unwrap();
     std::fs::remove_dir_all(&rules).unwrap();
 }
