@@ -153,15 +153,29 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
 }
 
 fn hunt(args: &Args) -> anyhow::Result<ExitCode> {
+    let mut times = super::thread_times::ThreadTimes::from_env();
     // The output file may lie among the logs (`hunt logs/ -o logs/found.jsonl`): a previous
     // run's output is not a log to hunt in, and this run's is being written.
     let output = args.output.as_deref().and_then(resolved);
-    let logs = Logs::find(&args.logs, &|path| {
-        output.as_deref().is_some_and(|output| {
-            path.file_name() == output.file_name()
-                && path.canonicalize().ok().as_deref() == Some(output)
-        })
-    })?;
+    let cache = if args.no_cache {
+        None
+    } else {
+        sigil_load::RuleCache::user()
+    };
+    // The logs are found while the rules are read: both walk folders and read files, and
+    // neither needs the other (processing the rules needs the kinds of logs found).
+    let (logs, loaded) = rayon::join(
+        || {
+            Logs::find(&args.logs, &|path| {
+                output.as_deref().is_some_and(|output| {
+                    path.file_name() == output.file_name()
+                        && path.canonicalize().ok().as_deref() == Some(output)
+                })
+            })
+        },
+        || sigil_load::load_cached(&args.rules, sigil_load::Options::default(), cache.as_ref()),
+    );
+    let logs = logs?;
     if logs.is_empty() {
         for e in logs.unreadable() {
             eprintln!("read error: {e}");
@@ -189,12 +203,8 @@ fn hunt(args: &Args) -> anyhow::Result<ExitCode> {
         Some(path) => Some(sigil_hunt::Details::with_file(path)?),
         None => None,
     };
-    let cache = if args.no_cache {
-        None
-    } else {
-        sigil_load::RuleCache::user()
-    };
-    let mut hunter = match Hunter::load_cached(&args.rules, &options, cache.as_ref()) {
+    let sets = sigil_hunt::pipeline_sets(&options.pipelines)?;
+    let mut hunter = match Hunter::prepare(loaded, &sets, &options) {
         Ok(h) => h,
         Err(HuntError::NoRules { skipped }) => {
             report_skipped(&skipped);
@@ -205,6 +215,7 @@ fn hunt(args: &Args) -> anyhow::Result<ExitCode> {
     if let Some(details) = details {
         hunter.set_details(details);
     }
+    times.phase("start-up");
     let progress = progress_bar(args, logs.parts().len() as u64);
     let mut out = Output::open(args.format, args.profile, args.output.as_deref())?;
     let mut tally = Tally::default();
@@ -232,6 +243,7 @@ fn hunt(args: &Args) -> anyhow::Result<ExitCode> {
         },
     )?;
     progress.finish_and_clear();
+    times.phase("reading");
     if let Some(sorter) = sorter {
         sorter.finish(&mut |f| out.write(f))?;
     }
@@ -245,6 +257,8 @@ fn hunt(args: &Args) -> anyhow::Result<ExitCode> {
         summary: &summary,
         tally: &tally,
     });
+    times.phase("output");
+    times.print();
     // The process ends with the hunt: freeing thousands of compiled rules and their
     // automata piece by piece would only delay the exit.
     std::mem::forget(hunter);

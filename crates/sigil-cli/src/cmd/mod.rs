@@ -15,6 +15,7 @@ pub mod query;
 pub mod search;
 pub mod serve;
 pub mod test;
+pub mod thread_times;
 pub mod watch;
 
 /// `1 file`, `2 files`: a count with the word that goes with it.
