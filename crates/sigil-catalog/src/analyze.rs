@@ -173,7 +173,7 @@ fn detection_facts(
                     value,
                     negated: neg,
                     corpus: 0,
-                    corpus_by_source: std::collections::BTreeMap::new(),
+                    corpus_by_source: crate::model::SourceCounts::default(),
                     normalized: normalize(p, mapped_field.as_deref(), v),
                 });
             }

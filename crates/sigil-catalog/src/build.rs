@@ -1,8 +1,9 @@
 //! From a loaded [`Corpus`] to a [`Catalog`]: per-rule analysis in parallel, then the
 //! corpus-wide parts (indicator counts, related rules, techniques, atomic linkage).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
 use sigil_core::{Rule, RuleLanguage};
@@ -10,8 +11,8 @@ use sigil_core::{Rule, RuleLanguage};
 use crate::analyze::{Pipelines, RuleFacts, analyze, indicator_keys};
 use crate::load::{Corpus, LoadedRule};
 use crate::model::{
-    Analysis, Catalog, CatalogRule, CatalogStats, NormalizedIndicator, RelatedRule, TacticEntry,
-    TechniqueEntry, UnresolvedAttack,
+    Analysis, Catalog, CatalogRule, CatalogStats, NormalizedIndicator, RelatedRule, SourceCounts,
+    TacticEntry, TechniqueEntry, UnresolvedAttack,
 };
 
 /// How much to build.
@@ -52,121 +53,14 @@ pub fn build(corpus: Corpus, options: BuildOptions) -> Catalog {
         roots,
     } = corpus;
 
-    let facts: Vec<RuleFacts> = loaded
-        .par_iter()
-        .map(|r| analyze(&r.rule, &r.steps, &pipelines, &attack))
-        .collect();
-
-    // Indicator → rules that have it (each rule once).
-    let mut by_indicator: HashMap<&NormalizedIndicator, Vec<u32>> = HashMap::new();
-    for (i, f) in facts.iter().enumerate() {
-        for key in indicator_keys(f) {
-            by_indicator.entry(key).or_default().push(i as u32);
-        }
-    }
-    let mut by_technique: HashMap<&str, Vec<u32>> = HashMap::new();
-    for (i, f) in facts.iter().enumerate() {
-        for t in &f.techniques {
-            by_technique.entry(t.as_str()).or_default().push(i as u32);
-        }
-    }
-    let languages: Vec<RuleLanguage> = loaded.iter().map(|r| r.rule.language).collect();
+    // The rules first, with their analysis to come: the atomic linkage reads only the
+    // rules, and runs before the analysis so that the hunting engine it compiles and the
+    // analyses are never in memory together.
     let keys = rule_keys(&loaded);
-
-    // Sigma `related:` links, both ways, by rule id.
-    let mut by_id: HashMap<&str, Vec<u32>> = HashMap::new();
-    for (i, r) in loaded.iter().enumerate() {
-        if let Some(id) = &r.rule.id {
-            by_id.entry(id.as_str()).or_default().push(i as u32);
-        }
-    }
-    let mut links: HashMap<u32, Vec<(u32, String)>> = HashMap::new();
-    for (i, r) in loaded.iter().enumerate() {
-        for rel in &r.rule.related {
-            for &j in by_id.get(rel.id.as_str()).into_iter().flatten() {
-                if j as usize != i {
-                    links
-                        .entry(i as u32)
-                        .or_default()
-                        .push((j, rel.kind.clone()));
-                    links
-                        .entry(j)
-                        .or_default()
-                        .push((i as u32, rel.kind.clone()));
-                }
-            }
-        }
-    }
-
-    let analyses: Vec<Analysis> = facts
-        .par_iter()
-        .enumerate()
-        .map(|(i, f)| {
-            let mut indicators = f.indicators.clone();
-            for ind in &mut indicators {
-                let sharing = by_indicator
-                    .get(&ind.normalized)
-                    .map_or(&[][..], Vec::as_slice);
-                for &j in sharing {
-                    if j as usize != i {
-                        *ind.corpus_by_source
-                            .entry(languages[j as usize].name().to_string())
-                            .or_default() += 1;
-                    }
-                }
-                ind.corpus = ind.corpus_by_source.values().sum();
-            }
-            let related = related(
-                i as u32,
-                f,
-                &by_indicator,
-                &by_technique,
-                links.get(&(i as u32)).map_or(&[][..], Vec::as_slice),
-                options.related_limit,
-            )
-            .into_iter()
-            .map(|(j, score, reasons)| {
-                let r = &loaded[j as usize];
-                RelatedRule {
-                    key: keys[j as usize].clone(),
-                    id: r
-                        .rule
-                        .id
-                        .clone()
-                        .unwrap_or_else(|| keys[j as usize].clone()),
-                    title: r.rule.title.clone(),
-                    language: r.rule.language,
-                    score,
-                    reasons,
-                }
-            })
-            .collect();
-            Analysis {
-                stages: f.stages.clone(),
-                exclusions: f.exclusions.clone(),
-                indicators,
-                related,
-                attack: f.attack.clone(),
-                data_needed: f.data_needed.clone(),
-            }
-        })
-        .collect();
-
-    let mut unresolved: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for (i, f) in facts.iter().enumerate() {
-        for tag in &f.unresolved {
-            unresolved
-                .entry(tag.clone())
-                .or_default()
-                .push(keys[i].clone());
-        }
-    }
-
     let mut rules: Vec<CatalogRule> = loaded
         .into_iter()
-        .zip(analyses)
         .zip(keys)
-        .map(|((l, analysis), key)| catalog_rule(l, analysis, key))
+        .map(|(l, key)| catalog_rule(l, Analysis::default(), key))
         .collect();
 
     let mut atomics = atomics;
@@ -194,6 +88,159 @@ pub fn build(corpus: Corpus, options: BuildOptions) -> Catalog {
             }
         }
     }
+
+    let facts: Vec<RuleFacts> = rules
+        .par_iter()
+        .map(|r| analyze(&r.ir, &r.steps, &pipelines, &attack))
+        .collect();
+
+    // Indicator → rules that have it (each rule once).
+    let mut by_indicator: HashMap<&NormalizedIndicator, Vec<u32>> = HashMap::new();
+    for (i, f) in facts.iter().enumerate() {
+        for key in indicator_keys(f) {
+            by_indicator.entry(key).or_default().push(i as u32);
+        }
+    }
+    let mut by_technique: HashMap<&str, Vec<u32>> = HashMap::new();
+    for (i, f) in facts.iter().enumerate() {
+        for t in &f.techniques {
+            by_technique.entry(t.as_str()).or_default().push(i as u32);
+        }
+    }
+    let languages: Vec<RuleLanguage> = rules.iter().map(|r| r.language).collect();
+
+    // Sigma `related:` links, both ways, by rule id.
+    let mut by_id: HashMap<&str, Vec<u32>> = HashMap::new();
+    for (i, r) in rules.iter().enumerate() {
+        if let Some(id) = &r.id {
+            by_id.entry(id.as_str()).or_default().push(i as u32);
+        }
+    }
+    let mut links: HashMap<u32, Vec<(u32, String)>> = HashMap::new();
+    for (i, r) in rules.iter().enumerate() {
+        for rel in &r.related_links {
+            for &j in by_id.get(rel.id.as_str()).into_iter().flatten() {
+                if j as usize != i {
+                    links
+                        .entry(i as u32)
+                        .or_default()
+                        .push((j, rel.kind.clone()));
+                    links
+                        .entry(j)
+                        .or_default()
+                        .push((i as u32, rel.kind.clone()));
+                }
+            }
+        }
+    }
+
+    // The texts of the related rules' reasons, each kept once.
+    let reason_texts: Mutex<HashSet<Arc<str>>> = Mutex::new(HashSet::new());
+    let intern = |text: String| -> Arc<str> {
+        let mut texts = reason_texts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(shared) = texts.get(text.as_str()) {
+            return Arc::clone(shared);
+        }
+        let shared: Arc<str> = Arc::from(text);
+        texts.insert(Arc::clone(&shared));
+        shared
+    };
+
+    // What each rule gains from the others: its indicators' counts in the rest of the
+    // corpus, and its related rules. Computed over borrowed facts, which are then moved
+    // (not copied) into the analyses.
+    let shared: Vec<(Vec<SourceCounts>, Vec<RelatedRule>)> = facts
+        .par_iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let counts = f
+                .indicators
+                .iter()
+                .map(|ind| {
+                    let mut by_source = SourceCounts::default();
+                    let sharing = by_indicator
+                        .get(&ind.normalized)
+                        .map_or(&[][..], Vec::as_slice);
+                    for &j in sharing {
+                        if j as usize != i {
+                            by_source.add(languages[j as usize].name());
+                        }
+                    }
+                    by_source
+                })
+                .collect();
+            let related = related(
+                i as u32,
+                f,
+                &by_indicator,
+                &by_technique,
+                links.get(&(i as u32)).map_or(&[][..], Vec::as_slice),
+                options.related_limit,
+            )
+            .into_iter()
+            .map(|(j, score, reasons)| {
+                let r = &rules[j as usize];
+                RelatedRule {
+                    key: r.key.clone(),
+                    id: r.id.clone().unwrap_or_else(|| r.key.clone()),
+                    title: r.title.clone(),
+                    language: r.language,
+                    score,
+                    reasons: reasons.into_iter().map(intern).collect(),
+                }
+            })
+            .collect();
+            (counts, related)
+        })
+        .collect();
+    drop(by_indicator);
+    drop(by_technique);
+    drop(reason_texts);
+
+    let mut unresolved: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (i, f) in facts.iter().enumerate() {
+        for tag in &f.unresolved {
+            unresolved
+                .entry(tag.clone())
+                .or_default()
+                .push(rules[i].key.clone());
+        }
+    }
+
+    // The techniques and tactics of each rule, for the coverage; the rest of the facts
+    // becomes the analysis.
+    let mut attack_of: Vec<RuleAttack> = Vec::with_capacity(facts.len());
+    for ((r, f), (counts, related)) in rules.iter_mut().zip(facts).zip(shared) {
+        let RuleFacts {
+            stages,
+            exclusions,
+            mut indicators,
+            attack: attack_entries,
+            data_needed,
+            techniques,
+            tactics,
+            unresolved: _,
+        } = f;
+        for (ind, by_source) in indicators.iter_mut().zip(counts) {
+            ind.corpus = by_source.total();
+            ind.corpus_by_source = by_source;
+        }
+        attack_of.push(RuleAttack {
+            techniques,
+            tactics,
+        });
+        r.analysis = Analysis {
+            stages,
+            exclusions,
+            indicators,
+            related,
+            attack: attack_entries,
+            data_needed,
+        };
+    }
+
     crate::linkage::same_technique(&rules, &mut atomics);
     let gaps: Vec<String> = atomics
         .iter()
@@ -201,7 +248,7 @@ pub fn build(corpus: Corpus, options: BuildOptions) -> Catalog {
         .map(|t| t.guid.clone())
         .collect();
 
-    let (tactics, techniques) = coverage(&rules, &atomics, &facts, &attack);
+    let (tactics, techniques) = coverage(&rules, &atomics, &attack_of, &attack);
     let mut rules_by_source: BTreeMap<String, usize> = BTreeMap::new();
     for r in &rules {
         *rules_by_source
@@ -400,11 +447,17 @@ fn catalog_rule(l: LoadedRule, analysis: Analysis, key: String) -> CatalogRule {
     }
 }
 
+/// The ATT&CK techniques (upper case) and tactic short names of one rule.
+struct RuleAttack {
+    techniques: BTreeSet<String>,
+    tactics: BTreeSet<String>,
+}
+
 /// Tactics and techniques with the rules and tests of each.
 fn coverage(
     rules: &[CatalogRule],
     atomics: &[crate::model::AtomicEntry],
-    facts: &[RuleFacts],
+    facts: &[RuleAttack],
     attack: &crate::attack::AttackData,
 ) -> (Vec<TacticEntry>, Vec<TechniqueEntry>) {
     let mut techniques: BTreeMap<String, TechniqueEntry> = BTreeMap::new();

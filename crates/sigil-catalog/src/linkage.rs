@@ -10,6 +10,7 @@
 //! authors disabled are skipped.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 use sigil_core::{Rule, RuleBody, RuleLanguage};
@@ -51,6 +52,8 @@ pub fn link(rules: &[CatalogRule], tests: &mut [AtomicEntry]) -> LinkOutcome {
     let engine = Engine::compile(&compiled, EngineOptions::default());
     // The fields each compiled rule reads, to say which made it fire.
     let read: Vec<Vec<String>> = compiled.iter().map(fields_read).collect();
+    // The engine holds what it compiled: the processed copies of the rules are done with.
+    drop(compiled);
 
     let simulated: Vec<Vec<SimEvent>> = tests.par_iter().map(events).collect();
     let fired: Vec<BTreeMap<usize, Firing>> = simulated
@@ -189,6 +192,8 @@ pub fn same_technique(rules: &[CatalogRule], tests: &mut [AtomicEntry]) {
             }
         }
     }
+    // Each rule's reference, made once when a test first lists it.
+    let mut refs: Vec<Option<Arc<RuleRef>>> = vec![None; rules.len()];
     for t in tests {
         let id = t.technique.as_str();
         let mut found: BTreeSet<usize> = BTreeSet::new();
@@ -200,8 +205,8 @@ pub fn same_technique(rules: &[CatalogRule], tests: &mut [AtomicEntry]) {
         let fired: BTreeSet<&str> = t.fired.iter().map(|r| r.key.as_str()).collect();
         t.same_technique = found
             .into_iter()
-            .map(|i| rules[i].to_ref())
-            .filter(|r: &RuleRef| !fired.contains(r.key.as_str()))
+            .filter(|&i| !fired.contains(rules[i].key.as_str()))
+            .map(|i| Arc::clone(refs[i].get_or_insert_with(|| Arc::new(rules[i].to_ref()))))
             .collect();
     }
 }

@@ -8,8 +8,9 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 use sigil_core::{LogSource, QuerySource, Related, Rule, RuleLanguage};
 
 /// A loaded and analysed corpus.
@@ -223,9 +224,51 @@ pub struct Indicator {
     /// How many other rules of the catalog look for the same normalised indicator.
     pub corpus: usize,
     /// [`Indicator::corpus`] by language (`sigma`, `elastic`), zero counts left out.
-    pub corpus_by_source: BTreeMap<String, usize>,
+    pub corpus_by_source: SourceCounts,
     /// The normalised form the count compares.
     pub normalized: NormalizedIndicator,
+}
+
+/// Counts by rule language (`elastic`, `sigma`), in name order, zero counts left out;
+/// serialised as a map from name to count. Half the indicators of a corpus carry one, so
+/// it is a short list rather than a map of owned names.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SourceCounts(Vec<(&'static str, usize)>);
+
+impl SourceCounts {
+    /// Counts one more for `source` (a language name, [`RuleLanguage::name`]).
+    pub fn add(&mut self, source: &'static str) {
+        match self.0.binary_search_by(|(k, _)| (*k).cmp(source)) {
+            Ok(i) => self.0[i].1 += 1,
+            Err(i) => self.0.insert(i, (source, 1)),
+        }
+    }
+
+    /// The count of `source`, if not zero.
+    pub fn get(&self, source: &str) -> Option<&usize> {
+        self.0.iter().find(|(k, _)| *k == source).map(|(_, n)| n)
+    }
+
+    /// Whether every count is zero.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The languages and their counts, in name order.
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, usize)> + '_ {
+        self.0.iter().copied()
+    }
+
+    /// The sum of the counts.
+    pub fn total(&self) -> usize {
+        self.0.iter().map(|(_, n)| n).sum()
+    }
+}
+
+impl Serialize for SourceCounts {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter().map(|(k, n)| (k, n)))
+    }
 }
 
 /// The language-independent form of an indicator (see `docs/analysis.md`).
@@ -253,8 +296,9 @@ pub struct RelatedRule {
     pub language: RuleLanguage,
     /// The ranking score (higher is closer), rounded to two decimals.
     pub score: f64,
-    /// Why: `related:<type>`, `indicator:<field> <kind> <value>`, `technique:<id>`.
-    pub reasons: Vec<String>,
+    /// Why: `related:<type>`, `indicator:<field> <kind> <value>`, `technique:<id>`. A
+    /// reason's text is shared by every related rule that gives it.
+    pub reasons: Vec<Arc<str>>,
 }
 
 /// A tactic / technique pair of a rule.
@@ -377,8 +421,9 @@ pub struct AtomicEntry {
     /// Rules that fire on the simulated events.
     pub fired: Vec<RuleRef>,
     /// Rules tagged with the test's technique (or its parent or a sub-technique) that do
-    /// not fire.
-    pub same_technique: Vec<RuleRef>,
+    /// not fire. One reference per rule is shared by every test that lists it (the tests of
+    /// a technique list hundreds of the same rules); serialised as the references.
+    pub same_technique: Vec<Arc<RuleRef>>,
     /// For each rule in `fired`, in the same order, why it fires.
     pub firings: Vec<Firing>,
 }

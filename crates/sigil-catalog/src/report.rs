@@ -119,7 +119,11 @@ impl RuleReport {
                     kind: i.kind.clone(),
                     value: i.value.clone(),
                     corpus: i.corpus,
-                    corpus_by_source: i.corpus_by_source.clone(),
+                    corpus_by_source: i
+                        .corpus_by_source
+                        .iter()
+                        .map(|(k, n)| (k.to_string(), n))
+                        .collect(),
                 })
                 .collect(),
             related: a
@@ -374,7 +378,7 @@ impl AtomicsReport {
                     platforms: t.platforms.clone(),
                     executor: t.executor.clone(),
                     fired: t.fired.iter().map(row).collect(),
-                    same_technique: t.same_technique.iter().map(row).collect(),
+                    same_technique: t.same_technique.iter().map(|r| row(r)).collect(),
                 })
                 .collect(),
             gaps: catalog.gaps.clone(),
