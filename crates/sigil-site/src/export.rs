@@ -22,13 +22,14 @@
 //!
 //! `sigil analyze --format json` keeps the full per-rule analysis for one rule at a time.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::Path;
 
 use serde::Serialize;
 use sigil_catalog::{
     AtomicEntry, AttackEntry, CatalogRule, CatalogStats, DataNeeded, Exclusion, Indicator,
-    InputArgument, Problem, RuleRef, Stage, TacticEntry, TechniqueEntry, TestRef, UnresolvedAttack,
+    InputArgument, Problem, RuleRef, SourceCounts, Stage, TacticEntry, TechniqueEntry, TestRef,
+    UnresolvedAttack,
 };
 use sigil_core::{LogSource, QuerySource, Related, RuleLanguage};
 
@@ -185,8 +186,8 @@ pub struct IndicatorExport<'a> {
     /// How many other rules look for the same normalised indicator.
     pub corpus: usize,
     /// The same by language (left out when no other rule shares it).
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub corpus_by_source: &'a BTreeMap<String, usize>,
+    #[serde(skip_serializing_if = "SourceCounts::is_empty")]
+    pub corpus_by_source: &'a SourceCounts,
     /// The page listing the rules that share it (left out when no other rule does).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shared: Option<String>,
@@ -200,7 +201,7 @@ pub struct RelatedExport<'a> {
     /// Ranking score (higher is closer).
     pub score: f64,
     /// Why.
-    pub reasons: &'a [String],
+    pub reasons: &'a [std::sync::Arc<str>],
 }
 
 /// An Atomic Red Team test.

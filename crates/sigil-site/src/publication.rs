@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use rayon::prelude::*;
 use sigil_catalog::{Catalog, CatalogRule, NormalizedIndicator, TechniqueEntry};
+use sigil_core::Rule;
 
 use crate::convert::{Conversion, Converter};
 use crate::paths::stable_hash;
@@ -35,6 +36,31 @@ impl Publication {
             .par_iter()
             .map(|r| converter.convert(&r.ir))
             .collect();
+        Self::with_conversions(catalog, conversions)
+    }
+
+    /// Like [`Publication::new`], but each rule's IR (and an Elastic sequence's step
+    /// rules) is freed as soon as the rule is converted, so that the conversions never sit
+    /// in memory next to the whole IR. Only the conversions read the IR: pages,
+    /// `index.json` and the server read the conversions and the catalog's other fields.
+    /// Afterwards each rule's `ir` is an empty rule of its language and its `steps` are
+    /// empty.
+    pub fn without_rule_ir(mut catalog: Catalog) -> Self {
+        let converter = Converter::new();
+        let conversions: Vec<Vec<Conversion>> = catalog
+            .rules
+            .par_iter_mut()
+            .map(|r| {
+                let converted = converter.convert(&r.ir);
+                r.ir = Rule::new(r.ir.language, String::new());
+                r.steps = Vec::new();
+                converted
+            })
+            .collect();
+        Self::with_conversions(catalog, conversions)
+    }
+
+    fn with_conversions(catalog: Catalog, conversions: Vec<Vec<Conversion>>) -> Self {
         let mut sharing: HashMap<&NormalizedIndicator, Vec<usize>> = HashMap::new();
         for (i, r) in catalog.rules.iter().enumerate() {
             for ind in &r.analysis.indicators {

@@ -450,9 +450,8 @@ impl<'a> Renderer<'a> {
             .technique(&a.technique)
             .map(|t| t.tactics.clone())
             .unwrap_or_default();
-        let refs = |list: &[sigil_catalog::RuleRef]| -> Vec<Value> {
-            list.iter()
-                .filter_map(|r| self.p.rule_index(&r.key))
+        let refs = |keys: &mut dyn Iterator<Item = &str>| -> Vec<Value> {
+            keys.filter_map(|key| self.p.rule_index(key))
                 .map(|i| self.refs_up[i].clone())
                 .collect()
         };
@@ -461,8 +460,8 @@ impl<'a> Renderer<'a> {
             technique_page => page::technique(&a.technique),
             technique_file => file_name(&a.technique),
             tactics => self.tactic_refs(&tactics, ""),
-            fired => refs(&a.fired),
-            same => refs(&a.same_technique),
+            fired => refs(&mut a.fired.iter().map(|r| r.key.as_str())),
+            same => refs(&mut a.same_technique.iter().map(|r| r.key.as_str())),
             command_fence => fence(&a.command),
         }
     }

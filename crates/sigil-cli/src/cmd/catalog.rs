@@ -66,7 +66,8 @@ fn run_build(args: &BuildArgs) -> anyhow::Result<ExitCode> {
     }
     let catalog = build(corpus, BuildOptions::default());
     let analysed = start.elapsed();
-    let publication = Publication::new(catalog);
+    // Only the pages are wanted: each rule's IR goes once it is converted.
+    let publication = Publication::without_rule_ir(catalog);
     let written = Site::publish(
         &publication,
         SiteOptions {
