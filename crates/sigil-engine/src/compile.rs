@@ -116,16 +116,32 @@ pub(crate) enum ValueTest {
 /// when the node constrains nothing the prefilter can see.
 pub(crate) type Literals = Option<Vec<Lit>>;
 
-/// A prefilter literal (folded ASCII) and the field it must occur in (`None`: any
-/// value, for keyword searches).
+/// A prefilter literal (folded ASCII), the field it must occur in (`None`: any value, for
+/// keyword searches), and where in the value every match holds it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(crate) struct Lit {
     pub(crate) text: String,
     pub(crate) field: Option<FieldId>,
+    /// The value starts with the literal.
+    pub(crate) at_start: bool,
+    /// The value ends with the literal.
+    pub(crate) at_end: bool,
+}
+
+impl Lit {
+    /// A literal that may occur anywhere in a value.
+    pub(crate) fn anywhere(text: String) -> Lit {
+        Lit {
+            text,
+            field: None,
+            at_start: false,
+            at_end: false,
+        }
+    }
 }
 
 /// The literals of one value, before they are tied to the predicate's field.
-type ValueLiterals = Option<Vec<String>>;
+type ValueLiterals = Option<Vec<Lit>>;
 
 /// Literals shorter than this occur in nearly every event; they make a set useless.
 pub(crate) const MIN_LITERAL_LEN: usize = 3;
@@ -265,12 +281,14 @@ impl PredTable {
             field,
             test: Arc::clone(&compiled.test),
         });
-        self.literals.push(compiled.literals.as_ref().map(|texts| {
-            texts
-                .iter()
-                .map(|text| Lit {
-                    text: text.clone(),
+        self.literals.push(compiled.literals.as_ref().map(|lits| {
+            lits.iter()
+                .map(|lit| Lit {
                     field,
+                    // A keyword literal is looked for in every value at once.
+                    at_start: lit.at_start && field.is_some(),
+                    at_end: lit.at_end && field.is_some(),
+                    ..lit.clone()
                 })
                 .collect()
         }));
@@ -446,7 +464,8 @@ fn compile_regex(src: &str, p: &Predicate) -> Result<(ValueTest, ValueLiterals),
     })?;
     Ok((
         ValueTest::Regex(Box::new(re)),
-        regex_literals::required_literals(src, options),
+        regex_literals::required_literals(src, options)
+            .map(|set| set.into_iter().map(Lit::anywhere).collect()),
     ))
 }
 
@@ -502,7 +521,8 @@ fn compile_value(
             };
             (
                 ValueTest::Phrase(Box::new(Phrase::compile(s))),
-                regex_literals::required_literals(&sigil_core::words::phrase_regex(s), options),
+                regex_literals::required_literals(&sigil_core::words::phrase_regex(s), options)
+                    .map(|set| set.into_iter().map(Lit::anywhere).collect()),
             )
         }
         (Value::Regex(src), _) => compile_regex(src, p)?,
@@ -543,7 +563,7 @@ fn compile_value(
             for pat in &patterns {
                 let shaped = shape(pat, op, keyword);
                 match (required_literal(&shaped), lits.as_mut()) {
-                    (Some(l), Some(set)) if l.len() >= MIN_LITERAL_LEN => set.push(l),
+                    (Some(l), Some(set)) if l.text.len() >= MIN_LITERAL_LEN => set.push(l),
                     _ => lits = None,
                 }
                 alts.push(TextMatch::compile(&shaped, cased)?);
@@ -563,7 +583,9 @@ fn compile_value(
             // Sigma compares a number with the field's number or its decimal text.
             let text = i.to_string();
             let shaped = shape(&Pattern::literal(&text), op, keyword);
-            let lit = (text.len() >= MIN_LITERAL_LEN).then(|| vec![text]);
+            let lit = required_literal(&shaped)
+                .filter(|l| l.text.len() >= MIN_LITERAL_LEN)
+                .map(|l| vec![l]);
             let alts = vec![TextMatch::compile(&shaped, true)?];
             (
                 ValueTest::Text {

@@ -107,8 +107,9 @@ impl Searchers {
         })
     }
 
-    /// Calls `found` with the number of every pattern that occurs in `hay` (once or more).
-    pub(crate) fn each(&self, hay: &[u8], found: &mut dyn FnMut(usize)) {
+    /// Calls `found` with the number, start and end of every occurrence of a pattern in
+    /// `hay` (the same pattern may be reported at several places).
+    pub(crate) fn each(&self, hay: &[u8], found: &mut dyn FnMut(usize, usize, usize)) {
         match self {
             Searchers::Quick {
                 teddy,
@@ -127,11 +128,14 @@ impl Searchers {
                         return;
                     };
                     let (start, p) = (m.start(), m.pattern().as_usize());
-                    found(p);
-                    prefixes[p].iter().for_each(|&q| found(q as usize));
+                    found(p, start, m.end());
+                    for &q in &prefixes[p] {
+                        found(q as usize, start, start + patterns[q as usize].len());
+                    }
                     for &q in &extensions[p] {
-                        if hay[start..].starts_with(&patterns[q as usize]) {
-                            found(q as usize);
+                        let text = &patterns[q as usize];
+                        if hay[start..].starts_with(text) {
+                            found(q as usize, start, start + text.len());
                         }
                     }
                     at = start + 1;
@@ -145,22 +149,74 @@ impl Searchers {
                 let from = m.end().saturating_sub(ac.max_pattern_len());
                 let input = aho_corasick::Input::new(hay).range(from..);
                 for m in ac.find_overlapping_iter(input) {
-                    found(m.pattern().as_usize());
+                    found(m.pattern().as_usize(), m.start(), m.end());
                 }
             }
         }
     }
 }
 
+/// A literal as it is confirmed once its window (see [`literal_window`]) is found: the
+/// rest of its text after the window (a range of [`Group::rests`]), where in the value it
+/// must lie, and its number among all literals.
+#[derive(Debug, Clone, Copy)]
+struct Check {
+    literal: u32,
+    rest: (u32, u32),
+    at_start: bool,
+    at_end: bool,
+}
+
+impl Check {
+    fn rest_len(&self) -> usize {
+        (self.rest.1 - self.rest.0) as usize
+    }
+
+    /// Whether the literal lies in `hay` where it must, its window being found at
+    /// `start..end`.
+    #[inline]
+    fn holds(&self, rests: &[u8], hay: &[u8], start: usize, end: usize) -> bool {
+        if self.at_start && start != 0 {
+            return false;
+        }
+        let rest = &rests[self.rest.0 as usize..self.rest.1 as usize];
+        let last = end + rest.len();
+        last <= hay.len() && (!self.at_end || last == hay.len()) && hay[end..last] == *rest
+    }
+}
+
+/// Where the checks of a confirmed pattern are: `checks[from..from + count]`, the first
+/// `free` of them literals that may end anywhere, the others literals that end the value,
+/// by the length of their rest.
+#[derive(Debug, Clone, Copy, Default)]
+struct CheckSpan {
+    from: u32,
+    free: u32,
+    count: u32,
+}
+
 /// The literals of one field (or of keyword searches) and their automaton.
+///
+/// The automaton looks for the literals' windows (their first [`MAX_LITERAL_LEN`] bytes).
+/// Most windows stand for one literal that may lie anywhere: found, it is found. Other
+/// windows are confirmed for each literal they stand for, by the rest of the literal's
+/// text and where it must lie (at the start or end of the value, for `startswith`,
+/// `endswith` and whole-value literals). So a literal counts as found only where the
+/// value can match it, and a rule is evaluated only when it could match.
 #[derive(Debug)]
 pub(crate) struct Group {
     patterns: Vec<Box<str>>,
-    /// The number of the group's first literal among all literals.
+    /// The number among all literals of the one literal of an unconfirmed pattern `p`:
+    /// `first_literal + p`, or `numbers[p]` when given.
     first_literal: u32,
-    /// For a keyword group, each pattern's number among all literals (the literals are
-    /// those of a field group, see [`Prefilters::build`]); else `first_literal` on.
     numbers: Option<Box<[u32]>>,
+    /// The patterns whose literals are confirmed, a bit each.
+    confirmed: Box<[u64]>,
+    /// For each confirmed pattern, its checks.
+    spans: Box<[CheckSpan]>,
+    checks: Box<[Check]>,
+    /// The text of every check's rest.
+    rests: Box<[u8]>,
     ac: OnceLock<Option<Searchers>>,
     /// Whether some literal could occur in the text of a number or boolean.
     in_numbers: bool,
@@ -176,7 +232,7 @@ fn in_numbers(literal: &str) -> bool {
 
 impl Group {
     /// The automaton, built on first use. `None` when it cannot be built (too large):
-    /// then every rule of the group is kept, see [`Prefilters::literal_rules`].
+    /// then every literal of the group counts as found (see [`Group::each`]).
     pub(crate) fn automaton(&self) -> Option<&Searchers> {
         self.ac
             .get_or_init(|| {
@@ -202,16 +258,139 @@ impl Group {
             .as_ref()
     }
 
-    /// The number among all literals of the group's pattern `pattern`.
-    pub(crate) fn literal(&self, pattern: usize) -> usize {
-        match &self.numbers {
-            Some(numbers) => numbers[pattern] as usize,
-            None => self.first_literal as usize + pattern,
+    /// A group of `literals` (numbers into `all`, whose numbers among all literals are
+    /// `finals`). With `first`, the group numbers its literals from `first` on and writes
+    /// them to `finals` (see [`Group::literal_count`]); without, `finals` holds them.
+    fn of(literals: &[u32], all: &[LitEntry<'_>], finals: &mut [u32], first: Option<u32>) -> Group {
+        let mut windows: HashMap<&str, u32> = HashMap::default();
+        let mut patterns: Vec<Box<str>> = Vec::new();
+        let mut members: Vec<Vec<u32>> = Vec::new();
+        for &id in literals {
+            let window = literal_window(all[id as usize].text);
+            let next = patterns.len() as u32;
+            let p = *windows.entry(window).or_insert(next);
+            if p == next {
+                patterns.push(window.into());
+                members.push(Vec::new());
+            }
+            members[p as usize].push(id);
+        }
+        let plain = |ids: &[u32]| match ids {
+            [id] => {
+                let lit = &all[*id as usize];
+                !lit.at_start && !lit.at_end && literal_window(lit.text).len() == lit.text.len()
+            }
+            _ => false,
+        };
+        let mut confirmed = vec![0u64; patterns.len().div_ceil(64)];
+        let mut spans = vec![CheckSpan::default(); patterns.len()];
+        let mut checks = Vec::new();
+        let mut rests = Vec::new();
+        let mut next_final = first.map(|f| f + patterns.len() as u32);
+        let mut numbers = Vec::with_capacity(patterns.len());
+        for (p, ids) in members.iter().enumerate() {
+            if plain(ids) {
+                let id = ids[0] as usize;
+                match first {
+                    Some(f) => finals[id] = f + p as u32,
+                    None => numbers.push(finals[id]),
+                }
+                continue;
+            }
+            numbers.push(u32::MAX);
+            confirmed[p / 64] |= 1 << (p % 64);
+            let mut list: Vec<Check> = ids
+                .iter()
+                .map(|&id| {
+                    let lit = &all[id as usize];
+                    let literal = match next_final.as_mut() {
+                        Some(n) => {
+                            finals[id as usize] = *n;
+                            *n += 1;
+                            *n - 1
+                        }
+                        None => finals[id as usize],
+                    };
+                    let start = rests.len() as u32;
+                    rests.extend_from_slice(&lit.text.as_bytes()[patterns[p].len()..]);
+                    Check {
+                        literal,
+                        rest: (start, rests.len() as u32),
+                        at_start: lit.at_start,
+                        at_end: lit.at_end,
+                    }
+                })
+                .collect();
+            list.sort_by_key(|c| (c.at_end, c.rest_len()));
+            spans[p] = CheckSpan {
+                from: checks.len() as u32,
+                free: list.iter().filter(|c| !c.at_end).count() as u32,
+                count: list.len() as u32,
+            };
+            checks.extend(list);
+        }
+        Group {
+            in_numbers: literals
+                .iter()
+                .any(|&id| in_numbers(all[id as usize].text)),
+            patterns,
+            first_literal: first.unwrap_or(0),
+            numbers: first.is_none().then(|| numbers.into_boxed_slice()),
+            confirmed: confirmed.into_boxed_slice(),
+            spans: spans.into_boxed_slice(),
+            checks: checks.into_boxed_slice(),
+            rests: rests.into_boxed_slice(),
+            ac: OnceLock::new(),
         }
     }
 
-    pub(crate) fn len(&self) -> usize {
-        self.patterns.len()
+    /// How many literal numbers the group takes from its first (some may go unused).
+    fn literal_count(&self) -> u32 {
+        (self.patterns.len() + self.checks.len()) as u32
+    }
+
+    /// Calls `found` with the number of every literal of the group that lies in `hay`
+    /// where it must (once or more). When the automaton cannot be built, every literal.
+    pub(crate) fn each(&self, hay: &[u8], found: &mut dyn FnMut(usize)) {
+        let Some(searchers) = self.automaton() else {
+            for p in 0..self.patterns.len() {
+                if self.confirmed[p / 64] & (1 << (p % 64)) == 0 {
+                    found(self.literal(p));
+                }
+            }
+            self.checks.iter().for_each(|c| found(c.literal as usize));
+            return;
+        };
+        searchers.each(hay, &mut |p, start, end| {
+            if self.confirmed[p / 64] & (1 << (p % 64)) == 0 {
+                found(self.literal(p));
+                return;
+            }
+            let span = self.spans[p];
+            let checks = &self.checks[span.from as usize..(span.from + span.count) as usize];
+            let (free, ending) = checks.split_at(span.free as usize);
+            for c in free {
+                if c.holds(&self.rests, hay, start, end) {
+                    found(c.literal as usize);
+                }
+            }
+            // A literal that ends the value has exactly the rest this window leaves.
+            let rest = hay.len() - end;
+            let from = ending.partition_point(|c| c.rest_len() < rest);
+            for c in ending[from..].iter().take_while(|c| c.rest_len() == rest) {
+                if c.holds(&self.rests, hay, start, end) {
+                    found(c.literal as usize);
+                }
+            }
+        });
+    }
+
+    /// The literal of the unconfirmed pattern `p`.
+    fn literal(&self, p: usize) -> usize {
+        match &self.numbers {
+            Some(numbers) => numbers[p] as usize,
+            None => self.first_literal as usize + p,
+        }
     }
 
     /// Whether some literal could occur in the text of a number or boolean.
@@ -262,11 +441,16 @@ impl ComboScan {
 }
 
 /// What one rule needs scanned: `(field name hash, group)` of its fields, and the
-/// numbers of its keyword literals within the keyword group.
+/// numbers of its keyword literals.
 type RuleScan = (Vec<(u64, u32)>, Vec<u32>);
 
-/// A group while it is gathered: its literals, their numbers, and each one's clauses.
-type GroupBuilder<'a> = (Vec<Box<str>>, HashMap<&'a str, u32>, Vec<Vec<u32>>);
+/// A distinct literal while the groups are gathered.
+#[derive(Debug, Clone, Copy)]
+struct LitEntry<'a> {
+    text: &'a str,
+    at_start: bool,
+    at_end: bool,
+}
 
 /// Every literal group of an engine, and what each combination scans.
 #[derive(Debug, Default)]
@@ -290,43 +474,59 @@ impl Prefilters {
         fields: &FieldTable,
         combos: &[Vec<u32>],
     ) -> Prefilters {
-        // Group key: the field name's hash, `None` for keyword literals.
-        let mut group_of_key: HashMap<Option<u64>, u32> = HashMap::default();
-        let mut groups: Vec<GroupBuilder<'_>> = Vec::new();
-        // Per rule, the (hash, group) of the fields it has literals in, and the numbers of
-        // its keyword literals within their group.
+        // A literal is known by its group key (the field name's hash, `None` for keyword
+        // literals), its text and where it must lie; each is numbered once however many
+        // rules share it (the Sysmon and Security-audit variants of a rule share theirs).
+        // These numbers are provisional: the groups number their literals in the end.
+        type Key<'a> = (Option<u64>, &'a str, bool, bool);
+        let mut numbers: HashMap<Key<'_>, u32> = HashMap::default();
+        let mut literals: Vec<LitEntry<'_>> = Vec::new();
+        let mut clauses_of: Vec<Vec<u32>> = Vec::new();
+        // The literals of each field group, in the order groups are met, and the keyword
+        // literals.
+        let mut group_of_hash: HashMap<u64, u32> = HashMap::default();
+        let mut group_literals: Vec<Vec<u32>> = Vec::new();
+        let mut keyword_literals: Vec<u32> = Vec::new();
         let mut rule_fields: Vec<RuleScan> = vec![(Vec::new(), Vec::new()); rule_clauses.len()];
         let mut clause_rule = Vec::new();
         let mut clause_count = vec![0u8; rule_clauses.len()];
         for (r, clauses) in rule_clauses.iter().enumerate() {
             let Some(clauses) = clauses else { continue };
             clause_count[r] = u8::try_from(clauses.len()).unwrap_or(u8::MAX);
-            for lit in clauses.iter().enumerate().flat_map(|(k, set)| {
+            for (k, set) in clauses.iter().enumerate() {
                 let clause = (clause_rule.len() + k) as u32;
-                set.iter().map(move |lit| (clause, lit))
-            }) {
-                let (clause, lit) = lit;
-                let hash = lit.field.map(|f| name_hash(&fields.names[f as usize]));
-                let next = groups.len() as u32;
-                let g = *group_of_key.entry(hash).or_insert(next);
-                if g == next {
-                    groups.push((Vec::new(), HashMap::default(), Vec::new()));
-                }
-                let (patterns, ids, rules) = &mut groups[g as usize];
-                let next = patterns.len() as u32;
-                let text = literal_window(&lit.text);
-                let id = *ids.entry(text).or_insert(next);
-                if id == next {
-                    patterns.push(text.into());
-                    rules.push(Vec::new());
-                }
-                let list = &mut rules[id as usize];
-                if list.last() != Some(&clause) {
-                    list.push(clause);
-                }
-                match hash {
-                    Some(h) => rule_fields[r].0.push((h, g)),
-                    None => rule_fields[r].1.push(id),
+                for lit in set {
+                    let hash = lit.field.map(|f| name_hash(&fields.names[f as usize]));
+                    let key = (hash, lit.text.as_str(), lit.at_start, lit.at_end);
+                    let next = literals.len() as u32;
+                    let id = *numbers.entry(key).or_insert(next);
+                    if id == next {
+                        literals.push(LitEntry {
+                            text: &lit.text,
+                            at_start: lit.at_start,
+                            at_end: lit.at_end,
+                        });
+                        clauses_of.push(Vec::new());
+                        match hash {
+                            Some(h) => {
+                                let g = group_literals.len() as u32;
+                                let g = *group_of_hash.entry(h).or_insert(g);
+                                if g as usize == group_literals.len() {
+                                    group_literals.push(Vec::new());
+                                }
+                                group_literals[g as usize].push(id);
+                            }
+                            None => keyword_literals.push(id),
+                        }
+                    }
+                    let list = &mut clauses_of[id as usize];
+                    if list.last() != Some(&clause) {
+                        list.push(clause);
+                    }
+                    match hash {
+                        Some(h) => rule_fields[r].0.push((h, group_of_hash[&h])),
+                        None => rule_fields[r].1.push(id),
+                    }
                 }
             }
             clause_rule.extend(std::iter::repeat_n(r as u32, clauses.len()));
@@ -335,25 +535,26 @@ impl Prefilters {
             rule_fields[r].1.sort_unstable();
             rule_fields[r].1.dedup();
         }
-        let keyword = group_of_key.get(&None).copied();
-        let mut out = Prefilters {
-            clause_rule,
-            clause_count,
-            ..Prefilters::default()
-        };
-        for (patterns, _, rules) in groups {
-            out.groups.push(Group {
-                first_literal: out.clauses_of.len() as u32,
-                in_numbers: patterns.iter().any(|p| in_numbers(p)),
-                patterns,
-                numbers: None,
-                ac: OnceLock::new(),
-            });
-            out.clauses_of
-                .extend(rules.into_iter().map(Vec::into_boxed_slice));
+        // Each field group numbers its literals; the keyword literals are numbered as one
+        // group too, whose parts the combinations scan.
+        let mut finals = vec![0u32; literals.len()];
+        let mut next = 0u32;
+        let mut groups: Vec<Group> = group_literals
+            .iter()
+            .map(|ids| {
+                let group = Group::of(ids, &literals, &mut finals, Some(next));
+                next += group.literal_count();
+                group
+            })
+            .collect();
+        next += Group::of(&keyword_literals, &literals, &mut finals, Some(next)).literal_count();
+        let mut numbered: Vec<Box<[u32]>> = vec![Box::default(); next as usize];
+        for (id, clauses) in clauses_of.into_iter().enumerate() {
+            numbered[finals[id] as usize] = clauses.into_boxed_slice();
         }
         // Keyword groups, one per distinct set of keyword literals of a combination.
         let mut keyword_groups: HashMap<Vec<u32>, u32> = HashMap::default();
+        let mut scans = Vec::with_capacity(combos.len());
         for combo in combos {
             let mut scan_fields: Vec<(u64, u32)> = Vec::new();
             let mut keywords: Vec<u32> = Vec::new();
@@ -374,26 +575,14 @@ impl Prefilters {
             scan_fields.dedup();
             keywords.sort_unstable();
             keywords.dedup();
-            let keyword = keyword.filter(|_| !keywords.is_empty()).map(|all| {
-                let next = out.groups.len() as u32;
+            let keyword = (!keywords.is_empty()).then(|| {
+                let next = groups.len() as u32;
                 *keyword_groups.entry(keywords).or_insert_with_key(|ids| {
-                    let all = &out.groups[all as usize];
-                    let patterns: Vec<Box<str>> = ids
-                        .iter()
-                        .map(|&i| all.patterns[i as usize].clone())
-                        .collect();
-                    let group = Group {
-                        in_numbers: patterns.iter().any(|p| in_numbers(p)),
-                        patterns,
-                        first_literal: all.first_literal,
-                        numbers: Some(ids.iter().map(|&i| all.first_literal + i).collect()),
-                        ac: OnceLock::new(),
-                    };
-                    out.groups.push(group);
+                    groups.push(Group::of(ids, &literals, &mut finals, None));
                     next
                 })
             });
-            out.combos.push(ComboScan {
+            scans.push(ComboScan {
                 fields: scan_fields.into_boxed_slice(),
                 keyword,
                 always: always.into_boxed_slice(),
@@ -401,7 +590,13 @@ impl Prefilters {
                 rules: combo.len(),
             });
         }
-        out
+        Prefilters {
+            groups,
+            clauses_of: numbered,
+            clause_rule,
+            clause_count,
+            combos: scans,
+        }
     }
 
     /// The number of literals over all groups.
@@ -424,9 +619,32 @@ mod tests {
             .collect()
     }
 
+    fn patterns_of(searchers: &Searchers) -> Vec<Box<[u8]>> {
+        match searchers {
+            Searchers::Quick { patterns, .. } => patterns.to_vec(),
+            Searchers::Automaton(_) => PATTERNS.iter().map(|p| p.as_bytes().into()).collect(),
+        }
+    }
+
+    const PATTERNS: [&str; 10] = [
+        "abc",
+        "abcd",
+        "ab",
+        "bcd",
+        "cde",
+        "xyz",
+        "kerberos::",
+        "kerberos::ptt",
+        "rb",
+        "::p",
+    ];
+
     fn found(searchers: &Searchers, hay: &[u8]) -> Vec<usize> {
         let mut out = Vec::new();
-        searchers.each(hay, &mut |p| out.push(p));
+        searchers.each(hay, &mut |p, start, end| {
+            assert_eq!(&hay[start..end], patterns_of(searchers)[p].as_ref());
+            out.push(p);
+        });
         out.sort_unstable();
         out.dedup();
         out
@@ -447,21 +665,7 @@ mod tests {
     #[test]
     fn both_searchers_report_every_occurring_pattern() {
         // Prefixes of each other, overlapping, repeated and absent patterns.
-        let patterns: Vec<Box<str>> = [
-            "abc",
-            "abcd",
-            "ab",
-            "bcd",
-            "cde",
-            "xyz",
-            "kerberos::",
-            "kerberos::ptt",
-            "rb",
-            "::p",
-        ]
-        .iter()
-        .map(|&p| p.into())
-        .collect();
+        let patterns: Vec<Box<str>> = PATTERNS.iter().map(|&p| p.into()).collect();
         let quick = Searchers::quick(&patterns).expect("Teddy builds here");
         let automaton = Searchers::Automaton(
             AhoCorasick::builder()
@@ -496,5 +700,83 @@ mod tests {
         }
         let long = b"xx kerberos::ptt abcd cde".repeat(3);
         assert_eq!(found(&quick, &long), occurring(&patterns, &long));
+    }
+}
+
+#[cfg(test)]
+mod checks {
+    use super::*;
+
+    fn lit(text: &str, at_start: bool, at_end: bool) -> LitEntry<'_> {
+        LitEntry {
+            text,
+            at_start,
+            at_end,
+        }
+    }
+
+    /// The literals (by their number in `all`) found in `hay` by the group of `all`.
+    fn found(all: &[LitEntry<'_>], hay: &str) -> Vec<usize> {
+        let ids: Vec<u32> = (0..all.len() as u32).collect();
+        let mut finals = vec![0; all.len()];
+        let group = Group::of(&ids, all, &mut finals, Some(7));
+        let mut out = Vec::new();
+        group.each(hay.as_bytes(), &mut |l| {
+            out.push(finals.iter().position(|&f| f as usize == l).expect("a literal"));
+        });
+        out.sort_unstable();
+        out.dedup();
+        // Numbered as a part of a group, the same literals are found.
+        let mut part = Vec::new();
+        let given = Group::of(&ids, all, &mut finals, None);
+        given.each(hay.as_bytes(), &mut |l| {
+            part.push(finals.iter().position(|&f| f as usize == l).expect("a literal"));
+        });
+        part.sort_unstable();
+        part.dedup();
+        assert_eq!(out, part);
+        out
+    }
+
+    #[test]
+    fn literals_count_only_where_they_must_lie() {
+        let all = [
+            lit(r"c:\windows\system32\cmd.exe", true, true),
+            lit(r"c:\windows\system32\", true, false),
+            lit(r"\windows\system32\lsass.exe", false, true),
+            lit(r"\windows\system32\lsass", false, false),
+            lit("cmd.exe", false, true),
+            lit("whoami", false, false),
+        ];
+        assert_eq!(found(&all, r"c:\windows\system32\cmd.exe"), [0, 1, 4]);
+        assert_eq!(found(&all, r"c:\windows\system32\cmd.exe.bak"), [1]);
+        assert_eq!(found(&all, r"d:\c:\windows\system32\cmd.exe"), [4]);
+        assert_eq!(
+            found(&all, r"c:\windows\system32\lsass.exe"),
+            [1, 2, 3]
+        );
+        assert_eq!(found(&all, r"x\windows\system32\lsass.exe2"), [3]);
+        assert_eq!(found(&all, r"c:\windows\syswow64\whoami.exe"), [5]);
+        // A window found near the end leaves no room for the rest.
+        assert_eq!(found(&all, r"\windows\system3"), Vec::<usize>::new());
+    }
+
+    #[test]
+    fn a_long_group_confirms_like_a_short_one() {
+        // Past the size of a Teddy searcher, the automaton reports the same literals.
+        let texts: Vec<String> = (0..200)
+            .map(|i| format!(r"c:\windows\system32\tool{i}.exe"))
+            .collect();
+        let all: Vec<LitEntry<'_>> = texts
+            .iter()
+            .enumerate()
+            .map(|(i, t)| lit(t, i % 2 == 0, i % 3 == 0))
+            .collect();
+        for (i, t) in texts.iter().enumerate() {
+            assert_eq!(found(&all, t), [i], "{t}");
+            let longer = format!("x{t}x");
+            let expected: Vec<usize> = (i % 2 != 0 && i % 3 != 0).then_some(i).into_iter().collect();
+            assert_eq!(found(&all, &longer), expected, "{longer}");
+        }
     }
 }

@@ -27,7 +27,7 @@ use crate::correlation::{CorrelationHits, Hit, WindowHit, WindowKey};
 use crate::engine::Engine;
 use crate::fold::{fold_into, is_folded};
 use crate::index::canonical_int;
-use crate::prefilter::{ComboScan, Group};
+use crate::prefilter::ComboScan;
 use crate::sink::{Detection, EventSummary, Matched, Sink};
 use crate::time::{parse_timestamp, time_part};
 
@@ -339,15 +339,6 @@ impl<'e> Scan<'e> {
                 }
             }
         };
-        let scan = |group: &Group, hay: &[u8], stamp: &mut dyn FnMut(usize)| {
-            match group.automaton() {
-                Some(searchers) => {
-                    searchers.each(hay, &mut |p| stamp(group.literal(p)));
-                }
-                // No automaton: every rule of the group stays a candidate.
-                None => (0..group.len()).for_each(|p| stamp(group.literal(p))),
-            }
-        };
         // The literals are ASCII-lowercase (see `required_literal`) and the automata
         // case-sensitive, which lets them skip ahead with SIMD: each value is scanned in
         // its ASCII-lowercase form, which holds a literal wherever the value holds it in
@@ -368,7 +359,7 @@ impl<'e> Scan<'e> {
         if let (Some(text), Some(g)) = (whole, combo.keyword) {
             keyword_text.extend_from_slice(text.as_bytes());
             keyword_text.make_ascii_lowercase();
-            scan(&prefilters.groups[g as usize], keyword_text, &mut stamp);
+            prefilters.groups[g as usize].each(keyword_text, &mut stamp);
             keyword_text.clear();
         }
         if combo.fields.is_empty() && keyword.is_none() {
@@ -407,14 +398,14 @@ impl<'e> Scan<'e> {
             buffer.extend_from_slice(hay.as_bytes());
             buffer[start..].make_ascii_lowercase();
             if let Some(group) = own {
-                scan(group, &buffer[start..], &mut stamp);
+                group.each(&buffer[start..], &mut stamp);
             }
             if keyword.is_some() {
                 buffer.push(0);
             }
         });
         if let Some(group) = keyword {
-            scan(group, keyword_text, &mut stamp);
+            group.each(keyword_text, &mut stamp);
         }
     }
 

@@ -135,19 +135,31 @@ fn rule(expr: Expr) -> Rule {
     rule_with("r", vec![search("sel", expr)], cond_search("sel"))
 }
 
+/// The ids of the rules that fire, in order; the same with the prefilter on and off.
 fn ids(rules: &[Rule], events: &[JsonEvent]) -> Vec<String> {
-    let engine = Engine::compile(rules, EngineOptions::default());
-    assert!(
-        engine.skipped().is_empty(),
-        "skipped: {:?}",
-        engine.skipped()
-    );
-    let mut sink = Collect::default();
-    engine.run(events.iter().map(|e| e as &dyn Event), &mut sink);
-    sink.detections
-        .iter()
-        .map(|d| d.rule.id.clone().unwrap_or_default())
-        .collect()
+    let run = |prefilter: bool| {
+        let engine = Engine::compile(
+            rules,
+            EngineOptions {
+                prefilter,
+                ..EngineOptions::default()
+            },
+        );
+        assert!(
+            engine.skipped().is_empty(),
+            "skipped: {:?}",
+            engine.skipped()
+        );
+        let mut sink = Collect::default();
+        engine.run(events.iter().map(|e| e as &dyn Event), &mut sink);
+        sink.detections
+            .iter()
+            .map(|d| d.rule.id.clone().unwrap_or_default())
+            .collect::<Vec<_>>()
+    };
+    let fired = run(true);
+    assert_eq!(fired, run(false), "the prefilter changed the result");
+    fired
 }
 
 /// Whether the one-rule `expr` matches `ev`.

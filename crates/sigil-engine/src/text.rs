@@ -13,6 +13,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickKind, Anchored, Input, MatchKind, Sta
 use memchr::memmem;
 use sigil_core::{Pattern, Piece};
 
+use crate::compile::Lit;
 use crate::error::CompileError;
 use crate::fold::fold;
 
@@ -593,15 +594,18 @@ impl LiteralSet {
 }
 
 /// The literal that must occur in any text `pattern` matches, for the prefilter: the
-/// longest run of its literal pieces made of ASCII and caseless characters, folded.
-/// `None` when there is none.
+/// longest run of its literal pieces made of ASCII and caseless characters, folded, and
+/// whether every match holds it at the start or the end of the text. `None` when there is
+/// none.
 ///
 /// The prefilter scans the ASCII-lowercased value, while the pattern matches the folded
 /// value (see [`crate::fold`]). Both hold an ASCII letter in the same form; a caseless
 /// character (an emoji, a digit of another script, most symbols) is what no other
 /// character folds to, so it is in the value wherever it is in the folded value. Other
-/// characters (`é`, which `É` folds to) end a run.
-pub(crate) fn required_literal(pattern: &Pattern) -> Option<String> {
+/// characters (`é`, which `É` folds to) end a run. Folding maps each character to one
+/// character, so a run at the start (or end) of the folded value is at the start (or
+/// end) of the ASCII-lowercased value too.
+pub(crate) fn required_literal(pattern: &Pattern) -> Option<Lit> {
     let mut best: &str = "";
     for lit in pattern.literals() {
         for run in lit.split(|c: char| !c.is_ascii() && !is_caseless(c)) {
@@ -610,7 +614,18 @@ pub(crate) fn required_literal(pattern: &Pattern) -> Option<String> {
             }
         }
     }
-    (!best.is_empty()).then(|| best.to_ascii_lowercase())
+    if best.is_empty() {
+        return None;
+    }
+    let pieces = pattern.pieces();
+    let at_start = matches!(pieces.first(), Some(Piece::Lit(s)) if s.starts_with(best));
+    let at_end = matches!(pieces.last(), Some(Piece::Lit(s)) if s.ends_with(best));
+    Some(Lit {
+        text: best.to_ascii_lowercase(),
+        field: None,
+        at_start,
+        at_end,
+    })
 }
 
 /// Whether `c` has no other case: nothing folds to it but itself.
@@ -810,12 +825,30 @@ mod tests {
 
     #[test]
     fn required_literal_is_longest_ascii_run() {
-        let p = Pattern::parse_sigma(r"*\Temp\*ÉlodieVeryLong*", false);
-        assert_eq!(required_literal(&p).as_deref(), Some("lodieverylong"));
-        assert_eq!(required_literal(&Pattern::parse_sigma("*", false)), None);
+        let text = |p: &str| required_literal(&Pattern::parse_sigma(p, false)).map(|l| l.text);
+        assert_eq!(
+            text(r"*\Temp\*ÉlodieVeryLong*").as_deref(),
+            Some("lodieverylong")
+        );
+        assert_eq!(text("*"), None);
         // Caseless characters belong to a run.
-        let p = Pattern::parse_sigma("*x🦆Duck*", false);
-        assert_eq!(required_literal(&p).as_deref(), Some("x🦆duck"));
+        assert_eq!(text("*x🦆Duck*").as_deref(), Some("x🦆duck"));
+    }
+
+    #[test]
+    fn required_literal_knows_where_matches_hold_it() {
+        let anchors = |p: &str| {
+            required_literal(&Pattern::parse_sigma(p, false)).map(|l| (l.at_start, l.at_end))
+        };
+        assert_eq!(anchors(r"C:\Windows\cmd.exe"), Some((true, true)));
+        assert_eq!(anchors(r"C:\Windows\\*"), Some((true, false)));
+        assert_eq!(anchors(r"*\cmd.exe"), Some((false, true)));
+        assert_eq!(anchors(r"*\cmd.exe*"), Some((false, false)));
+        // The longest run is not the first piece's start, or not its end.
+        assert_eq!(anchors(r"a*\longer.exe"), Some((false, true)));
+        assert_eq!(anchors(r"Élodie\Desktop"), Some((false, true)));
+        assert_eq!(anchors(r"Desktop\Élo"), Some((true, false)));
+        assert_eq!(anchors(r"ab?defgh"), Some((false, true)));
     }
 
     #[test]
