@@ -13,7 +13,8 @@
 //!   for `or` the union, nothing from negations). The literals are grouped by the field
 //!   they must occur in, and each field of the event that a candidate rule has literals
 //!   in is scanned once with Aho-Corasick for all of them; a candidate rule none of whose
-//!   literals occur is skipped without evaluation.
+//!   literals occur (where its patterns put them: at the start of the value for
+//!   `startswith`, ...) is skipped without evaluation.
 //! - **Fast predicates.** Values are folded to one case at compile time; each field is
 //!   read and folded once per event; `startswith`/`endswith`/`contains` literals are
 //!   byte comparisons or `memmem` searches; wildcard patterns are split into segments,

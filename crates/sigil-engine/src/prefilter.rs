@@ -18,6 +18,15 @@
 //! a literal is looked for only in the field it is required in, this is at least as
 //! selective as one scan of every field for every literal, and far less text is scanned.
 //!
+//! A literal also knows where every match holds it: a `startswith` literal at the start of
+//! the value, an `endswith` one at its end, a whole value at both. The automata look for
+//! each literal's first [`MAX_LITERAL_LEN`] bytes; a literal longer than that, or bound to
+//! a place, counts as found only once the rest of its text and its place are confirmed
+//! ([`Group::each`]). `Image: 'C:\Windows\System32\lsass.exe'` is then found in
+//! `c:\windows\system32\lsass.exe` only, not in every value under
+//! `c:\windows\system32\`, and a rule is evaluated only when each of its clauses could
+//! hold.
+//!
 //! Automata are built on first use: an event stream meets only some fields, and building
 //! every group up front would cost more than a short hunt takes.
 
@@ -36,16 +45,15 @@ pub(crate) fn name_hash(name: &str) -> u64 {
     u64::from(sigil_logs::field_name_hash(name))
 }
 
-/// Literals are looked for by their first this many bytes. A literal's prefix occurs
-/// wherever the literal does, so the prefilter stays exact; long literals (file hashes,
-/// paths) would only make the automata larger and slower to build without removing
-/// more rules.
+/// Literals are looked for by their first this many bytes, and the rest is confirmed
+/// where such a window is found (see [`Group::each`]): whole long literals (file hashes,
+/// paths) would make the automata larger and slower to build, and find no more.
 const MAX_LITERAL_LEN: usize = 16;
 
-/// The part of a literal the prefilter looks for: its first [`MAX_LITERAL_LEN`] bytes (up
-/// to a character boundary). Taking the end instead (`\openssh\sshd.exe` rather than
-/// `c:\windows\syste`) removes more rules but makes the automata several times larger,
-/// and measured no faster.
+/// The part of a literal the automata look for: its first [`MAX_LITERAL_LEN`] bytes (up
+/// to a character boundary). Many literals share a window (`c:\windows\syste`), which
+/// keeps the automata small; taking the end instead (`\openssh\sshd.exe`) made them
+/// several times larger.
 fn literal_window(text: &str) -> &str {
     let mut end = text.len().min(MAX_LITERAL_LEN);
     while !text.is_char_boundary(end) {
