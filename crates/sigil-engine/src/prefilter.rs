@@ -213,7 +213,10 @@ struct CheckSpan {
 /// value can match it, and a rule is evaluated only when it could match.
 #[derive(Debug)]
 pub(crate) struct Group {
+    /// The windows looked for: ASCII ones first, then the others.
     patterns: Vec<Box<str>>,
+    /// The number of ASCII windows.
+    ascii: usize,
     /// The number among all literals of the one literal of an unconfirmed pattern `p`:
     /// `first_literal + p`, or `numbers[p]` when given.
     first_literal: u32,
@@ -226,6 +229,7 @@ pub(crate) struct Group {
     /// The text of every check's rest.
     rests: Box<[u8]>,
     ac: OnceLock<Option<Searchers>>,
+    ac_other: OnceLock<Option<Searchers>>,
     /// Whether some literal could occur in the text of a number or boolean.
     in_numbers: bool,
 }
@@ -239,31 +243,36 @@ fn in_numbers(literal: &str) -> bool {
 }
 
 impl Group {
-    /// The automaton, built on first use. `None` when it cannot be built (too large):
-    /// then every literal of the group counts as found (see [`Group::each`]).
-    pub(crate) fn automaton(&self) -> Option<&Searchers> {
-        self.ac
-            .get_or_init(|| {
-                if self.patterns.len() <= QUICK_MAX_PATTERNS
-                    && let Some(quick) = Searchers::quick(&self.patterns)
-                {
-                    return Some(quick);
-                }
-                let kind = if self.patterns.len() < DFA_MAX_PATTERNS {
-                    AhoCorasickKind::DFA
-                } else {
-                    AhoCorasickKind::ContiguousNFA
-                };
-                // Case-sensitive: the literals and the scanned text are ASCII-lowercase
-                // (see `Scan::run_prefilter`), which keeps the automaton small.
-                AhoCorasick::builder()
-                    .match_kind(MatchKind::Standard)
-                    .kind(Some(kind))
-                    .build(self.patterns.iter().map(|p| p.as_bytes()))
-                    .ok()
-                    .map(Searchers::Automaton)
-            })
-            .as_ref()
+    /// The searchers of the ASCII patterns and of the others, each built on first use.
+    /// `None` when one cannot be built (too large): then every literal of its patterns
+    /// counts as found (see [`Group::each`]).
+    fn searchers(&self, ascii: bool) -> Option<&Searchers> {
+        let (cell, patterns) = if ascii {
+            (&self.ac, &self.patterns[..self.ascii])
+        } else {
+            (&self.ac_other, &self.patterns[self.ascii..])
+        };
+        cell.get_or_init(|| {
+            if patterns.len() <= QUICK_MAX_PATTERNS
+                && let Some(quick) = Searchers::quick(patterns)
+            {
+                return Some(quick);
+            }
+            let kind = if patterns.len() < DFA_MAX_PATTERNS {
+                AhoCorasickKind::DFA
+            } else {
+                AhoCorasickKind::ContiguousNFA
+            };
+            // Case-sensitive: the literals and the scanned text are ASCII-lowercase
+            // (see `Scan::run_prefilter`), which keeps the automaton small.
+            AhoCorasick::builder()
+                .match_kind(MatchKind::Standard)
+                .kind(Some(kind))
+                .build(patterns.iter().map(|p| p.as_bytes()))
+                .ok()
+                .map(Searchers::Automaton)
+        })
+        .as_ref()
     }
 
     /// A group of `literals` (numbers into `all`, whose numbers among all literals are
@@ -283,6 +292,13 @@ impl Group {
             }
             members[p as usize].push(id);
         }
+        // The ASCII windows first: the others are looked for only in values that are not
+        // ASCII (rare in logs, while emoji lists make half of some fields' literals).
+        let mut order: Vec<usize> = (0..patterns.len()).collect();
+        order.sort_by_key(|&p| !patterns[p].is_ascii());
+        let ascii = patterns.iter().filter(|p| p.is_ascii()).count();
+        let patterns: Vec<Box<str>> = order.iter().map(|&p| patterns[p].clone()).collect();
+        let members: Vec<&Vec<u32>> = order.iter().map(|&p| &members[p]).collect();
         let plain = |ids: &[u32]| match ids {
             [id] => {
                 let lit = &all[*id as usize];
@@ -338,10 +354,9 @@ impl Group {
             checks.extend(list);
         }
         Group {
-            in_numbers: literals
-                .iter()
-                .any(|&id| in_numbers(all[id as usize].text)),
+            in_numbers: literals.iter().any(|&id| in_numbers(all[id as usize].text)),
             patterns,
+            ascii,
             first_literal: first.unwrap_or(0),
             numbers: first.is_none().then(|| numbers.into_boxed_slice()),
             confirmed: confirmed.into_boxed_slice(),
@@ -349,6 +364,7 @@ impl Group {
             checks: checks.into_boxed_slice(),
             rests: rests.into_boxed_slice(),
             ac: OnceLock::new(),
+            ac_other: OnceLock::new(),
         }
     }
 
@@ -358,18 +374,38 @@ impl Group {
     }
 
     /// Calls `found` with the number of every literal of the group that lies in `hay`
-    /// where it must (once or more). When the automaton cannot be built, every literal.
+    /// where it must (once or more). When an automaton cannot be built, every literal of
+    /// its patterns.
     pub(crate) fn each(&self, hay: &[u8], found: &mut dyn FnMut(usize)) {
-        let Some(searchers) = self.automaton() else {
-            for p in 0..self.patterns.len() {
+        self.each_of(true, hay, found);
+        if self.ascii < self.patterns.len() && !hay.is_ascii() {
+            self.each_of(false, hay, found);
+        }
+    }
+
+    /// [`Group::each`] for the ASCII patterns or the others.
+    fn each_of(&self, ascii: bool, hay: &[u8], found: &mut dyn FnMut(usize)) {
+        let offset = if ascii { 0 } else { self.ascii };
+        let Some(searchers) = self.searchers(ascii) else {
+            let range = if ascii {
+                0..self.ascii
+            } else {
+                self.ascii..self.patterns.len()
+            };
+            for p in range {
                 if self.confirmed[p / 64] & (1 << (p % 64)) == 0 {
                     found(self.literal(p));
+                } else {
+                    let span = self.spans[p];
+                    let checks =
+                        &self.checks[span.from as usize..(span.from + span.count) as usize];
+                    checks.iter().for_each(|c| found(c.literal as usize));
                 }
             }
-            self.checks.iter().for_each(|c| found(c.literal as usize));
             return;
         };
         searchers.each(hay, &mut |p, start, end| {
+            let p = p + offset;
             if self.confirmed[p / 64] & (1 << (p % 64)) == 0 {
                 found(self.literal(p));
                 return;
@@ -730,7 +766,12 @@ mod checks {
         let group = Group::of(&ids, all, &mut finals, Some(7));
         let mut out = Vec::new();
         group.each(hay.as_bytes(), &mut |l| {
-            out.push(finals.iter().position(|&f| f as usize == l).expect("a literal"));
+            out.push(
+                finals
+                    .iter()
+                    .position(|&f| f as usize == l)
+                    .expect("a literal"),
+            );
         });
         out.sort_unstable();
         out.dedup();
@@ -738,7 +779,12 @@ mod checks {
         let mut part = Vec::new();
         let given = Group::of(&ids, all, &mut finals, None);
         given.each(hay.as_bytes(), &mut |l| {
-            part.push(finals.iter().position(|&f| f as usize == l).expect("a literal"));
+            part.push(
+                finals
+                    .iter()
+                    .position(|&f| f as usize == l)
+                    .expect("a literal"),
+            );
         });
         part.sort_unstable();
         part.dedup();
@@ -759,14 +805,26 @@ mod checks {
         assert_eq!(found(&all, r"c:\windows\system32\cmd.exe"), [0, 1, 4]);
         assert_eq!(found(&all, r"c:\windows\system32\cmd.exe.bak"), [1]);
         assert_eq!(found(&all, r"d:\c:\windows\system32\cmd.exe"), [4]);
-        assert_eq!(
-            found(&all, r"c:\windows\system32\lsass.exe"),
-            [1, 2, 3]
-        );
+        assert_eq!(found(&all, r"c:\windows\system32\lsass.exe"), [1, 2, 3]);
         assert_eq!(found(&all, r"x\windows\system32\lsass.exe2"), [3]);
         assert_eq!(found(&all, r"c:\windows\syswow64\whoami.exe"), [5]);
         // A window found near the end leaves no room for the rest.
         assert_eq!(found(&all, r"\windows\system3"), Vec::<usize>::new());
+    }
+
+    #[test]
+    fn literals_that_are_not_ascii_are_found_in_values_that_are_not() {
+        let all = [
+            lit("x🦆duck", false, false),
+            lit("🦆🦆🦆", false, true),
+            lit("duck", false, false),
+            lit("ünïcödé", true, false),
+        ];
+        assert_eq!(found(&all, "a x🦆duck 🦆🦆🦆"), [0, 1, 2]);
+        assert_eq!(found(&all, "a x🦆duck 🦆🦆🦆 "), [0, 2]);
+        assert_eq!(found(&all, "a duck"), [2]);
+        assert_eq!(found(&all, "ünïcödé 🦆🦆"), [3]);
+        assert_eq!(found(&all, " ünïcödé"), Vec::<usize>::new());
     }
 
     #[test]
@@ -783,7 +841,10 @@ mod checks {
         for (i, t) in texts.iter().enumerate() {
             assert_eq!(found(&all, t), [i], "{t}");
             let longer = format!("x{t}x");
-            let expected: Vec<usize> = (i % 2 != 0 && i % 3 != 0).then_some(i).into_iter().collect();
+            let expected: Vec<usize> = (i % 2 != 0 && i % 3 != 0)
+                .then_some(i)
+                .into_iter()
+                .collect();
             assert_eq!(found(&all, &longer), expected, "{longer}");
         }
     }

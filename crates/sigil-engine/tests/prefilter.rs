@@ -51,7 +51,11 @@ fn the_prefilter_changes_no_detection() {
     assert!(stats.evaluated < stats.candidates / 10);
     if with != without {
         let only = |a: &[(usize, usize)], b: &[(usize, usize)]| {
-            a.iter().filter(|x| !b.contains(x)).take(10).copied().collect::<Vec<_>>()
+            a.iter()
+                .filter(|x| !b.contains(x))
+                .take(10)
+                .copied()
+                .collect::<Vec<_>>()
         };
         panic!(
             "with the prefilter only: {:?}; without only: {:?} (event, rule)",
