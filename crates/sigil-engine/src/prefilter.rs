@@ -399,7 +399,9 @@ impl Group {
                     let span = self.spans[p];
                     let checks =
                         &self.checks[span.from as usize..(span.from + span.count) as usize];
-                    checks.iter().for_each(|c| found(c.literal as usize));
+                    for c in checks {
+                        found(c.literal as usize);
+                    }
                 }
             }
             return;
