@@ -620,13 +620,21 @@ pub fn pages_into(
         }
         Ok::<(), SiteError>(())
     })?;
-    if markdown {
-        markdown_rest(&r, emit)?;
-    }
-    if html {
-        html_rest(&r, emit)?;
-    }
-    Ok(())
+    // The rest: technique and tactic pages, indicator pages, lists, index files. The two
+    // sites' parts run side by side (each page is written on its own, so the order they
+    // are written in changes nothing).
+    let (md_done, html_done) = rayon::join(
+        || {
+            if markdown {
+                markdown_rest(&r, emit)
+            } else {
+                Ok(())
+            }
+        },
+        || if html { html_rest(&r, emit) } else { Ok(()) },
+    );
+    md_done?;
+    html_done
 }
 
 /// The Markdown technique pages and README.
@@ -634,17 +642,17 @@ fn markdown_rest(r: &Renderer<'_>, emit: Emit<'_>) -> Result<(), SiteError> {
     let p = r.p;
     let c = &p.catalog;
     let subs = p.subtechniques();
-    for t in &c.techniques {
-        if t.rules.is_empty() && t.tests.is_empty() && !t.known {
-            continue;
-        }
-        let own_subs = subs.get(t.id.as_str()).cloned().unwrap_or_default();
-        let ctx = r.technique_ctx(t, &own_subs);
-        emit(
-            format!("markdown/techniques/{}.md", file_name(&t.id)),
-            render("technique.md", r.ctx("../", ctx))?.into_bytes(),
-        )?;
-    }
+    c.techniques
+        .par_iter()
+        .filter(|t| !(t.rules.is_empty() && t.tests.is_empty() && !t.known))
+        .try_for_each(|t| {
+            let own_subs = subs.get(t.id.as_str()).cloned().unwrap_or_default();
+            let ctx = r.technique_ctx(t, &own_subs);
+            emit(
+                format!("markdown/techniques/{}.md", file_name(&t.id)),
+                render("technique.md", r.ctx("../", ctx))?.into_bytes(),
+            )
+        })?;
     let techniques: Vec<Json> = c
         .techniques
         .iter()
@@ -698,17 +706,26 @@ pub fn search_index_js(p: &Publication) -> Result<String, SiteError> {
 /// The HTML pages other than rules and tests, the assets, the search index, `index.json`
 /// and the Navigator layer.
 fn html_rest(r: &Renderer<'_>, emit: Emit<'_>) -> Result<(), SiteError> {
+    // The lists and index files, the largest single files, are written while the pages
+    // of techniques, tactics and indicators are.
+    let (pages, lists) = rayon::join(|| html_pages(r, emit), || html_lists(r, emit));
+    pages?;
+    lists
+}
+
+/// The technique, tactic, matrix, gaps and indicator pages.
+fn html_pages(r: &Renderer<'_>, emit: Emit<'_>) -> Result<(), SiteError> {
     let p = r.p;
     let c = &p.catalog;
     let subs = p.subtechniques();
-    for t in &c.techniques {
+    c.techniques.par_iter().try_for_each(|t| {
         let own_subs = subs.get(t.id.as_str()).cloned().unwrap_or_default();
         let ctx = r.technique_ctx(t, &own_subs);
         emit(
             page::technique(&t.id),
             render("technique.html", r.ctx("../", ctx))?.into_bytes(),
-        )?;
-    }
+        )
+    })?;
 
     // Tactics and the matrix: techniques (not sub-techniques) per tactic, counted with
     // their sub-techniques.
@@ -840,9 +857,14 @@ fn html_rest(r: &Renderer<'_>, emit: Emit<'_>) -> Result<(), SiteError> {
             )?
             .into_bytes(),
         )
-    })?;
+    })
+}
 
-    // Lists and the index.
+/// The lists of rules and tests, the home page, the assets, the search index,
+/// `index.json` and the Navigator layer.
+fn html_lists(r: &Renderer<'_>, emit: Emit<'_>) -> Result<(), SiteError> {
+    let p = r.p;
+    let c = &p.catalog;
     emit(
         "rules/index.html".into(),
         render(
