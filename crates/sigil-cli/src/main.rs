@@ -9,7 +9,8 @@ mod cmd;
 
 /// The allocator of the whole `sigil` binary. Loading and compiling thousands of rules
 /// and hunting through events allocate many small, short-lived values; mimalloc serves
-/// them faster than the system allocator (see BENCHMARKS.md, Hunt).
+/// them faster than the system allocator (see BENCHMARKS.md, Hunt). It asks Linux for
+/// transparent huge pages, which only `hunt`'s start-up keeps (see [`cmd::small_pages`]).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -70,6 +71,9 @@ fn main() -> ExitCode {
             };
         }
     };
+    if !matches!(cli.command, Command::Hunt(_)) {
+        cmd::small_pages();
+    }
     let result = match cli.command {
         Command::Analyze(args) => cmd::analyze::run(&args),
         Command::Atomics(args) => cmd::atomics::run(&args),

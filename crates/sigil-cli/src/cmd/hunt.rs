@@ -212,6 +212,7 @@ fn hunt(args: &Args) -> anyhow::Result<ExitCode> {
         }
         Err(e) => return Err(e.into()),
     };
+    super::small_pages();
     if let Some(details) = details {
         hunter.set_details(details);
     }

@@ -80,3 +80,16 @@ pub fn capped_threads(requested: usize) -> usize {
         requested
     }
 }
+
+/// From here on, memory in 4 KiB pages. The allocator asks Linux for transparent huge
+/// pages (2 MiB), and `hunt` keeps them while it loads and compiles the rules: some 80 MB
+/// built once and kept to the end, whose first touches in 4 KiB pages cost the kernel
+/// about a fifth of start-up in page faults (BENCHMARKS.md, "Start-up: huge pages for the
+/// rule set"). Memory allocated later (the hunt's buffers, every other command, which run
+/// long or hold much: the catalog, the server, `watch`) is better served by small pages:
+/// huge ones there cost more resident memory and, on a busy machine, the kernel's time to
+/// find and clear them.
+pub fn small_pages() {
+    #[cfg(target_os = "linux")]
+    let _ = rustix::thread::disable_transparent_huge_pages(true);
+}
