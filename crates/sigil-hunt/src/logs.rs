@@ -75,6 +75,21 @@ impl PartReader<'_> {
         });
         self.stats.merge(stats);
     }
+
+    /// [`PartReader::each`] for a caller that needs no metadata: JSON events' metadata is
+    /// then read only as far as the run's filter needs (see
+    /// [`Reader::set_bare_meta`]).
+    pub fn each_event(&mut self, part: &Part, f: &mut dyn FnMut(&FlatEvent)) {
+        let filter = self.filter;
+        self.reader.set_bare_meta(filter.computers.is_empty());
+        let stats = self.reader.read_part(part, &mut |meta, event| {
+            if filter.admits(meta) {
+                f(event);
+            }
+        });
+        self.reader.set_bare_meta(false);
+        self.stats.merge(stats);
+    }
 }
 
 impl Logs {

@@ -100,7 +100,7 @@ impl Hunter {
                 let evtx = part.input.kind == InputKind::Evtx;
                 let mut found = Vec::new();
                 let mut unknown = 0;
-                events.each(part, &mut |_meta, event| {
+                events.each_event(part, &mut |event| {
                     if self.evaluate(scan, event, evtx, min_level, &mut found) {
                         unknown += 1;
                     }

@@ -134,32 +134,56 @@ fn read_lines(
     on_event: &mut dyn FnMut(&RecordMeta<'_>, &FlatEvent),
 ) {
     let mut line_number = 0u64;
-    loop {
-        reader.bytes.clear();
-        match input.read_until(b'\n', &mut reader.bytes) {
-            Ok(0) => break,
-            Ok(_) => {}
-            Err(error) => {
-                stats.error(format!(
-                    "{}: line {}: {error}",
-                    path.display(),
-                    line_number + 1
-                ));
-                break;
-            }
-        }
-        line_number += 1;
-        let mut line = reader.bytes.as_slice();
+    let mut one = |reader: &mut Reader, stats: &mut FileStats, bytes: &[u8], line_number: u64| {
+        let mut line = bytes;
         if line_number == 1 {
             line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
         }
-        if line.trim_ascii().is_empty() {
+        if !line.trim_ascii().is_empty() {
+            read_json_value(reader, path, line, line_number, stats, on_event);
+        }
+    };
+    loop {
+        // A line whole in the input's buffer is read where it lies; one that runs past the
+        // buffer's end is gathered first.
+        let whole = match input.fill_buf() {
+            Ok([]) => break,
+            Ok(buffer) => memchr::memchr(b'\n', buffer).map(|end| {
+                line_number += 1;
+                one(reader, stats, &buffer[..=end], line_number);
+                end + 1
+            }),
+            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(error) => {
+                one_error(stats, path, line_number, &error);
+                break;
+            }
+        };
+        if let Some(used) = whole {
+            input.consume(used);
             continue;
         }
-        let bytes = std::mem::take(&mut reader.bytes);
-        read_json_value(reader, path, &bytes[..], line_number, stats, on_event);
+        let mut bytes = std::mem::take(&mut reader.bytes);
+        bytes.clear();
+        let read = input.read_until(b'\n', &mut bytes);
+        if let Err(error) = read {
+            one_error(stats, path, line_number, &error);
+            reader.bytes = bytes;
+            break;
+        }
+        line_number += 1;
+        one(reader, stats, &bytes, line_number);
         reader.bytes = bytes;
     }
+}
+
+/// A read error on the line after `line_number`.
+fn one_error(stats: &mut FileStats, path: &Path, line_number: u64, error: &std::io::Error) {
+    stats.error(format!(
+        "{}: line {}: {error}",
+        path.display(),
+        line_number + 1
+    ));
 }
 
 /// Parses and hands on one event, counting it as skipped when it is not a JSON object.
@@ -176,6 +200,8 @@ pub(crate) fn read_json_value(
         nodes,
         scratch,
         evtx,
+        bare_meta,
+        window,
         ..
     } = reader;
     let built = std::str::from_utf8(bytes)
@@ -190,7 +216,11 @@ pub(crate) fn read_json_value(
         stats.error(format!("{}: line {line}: {message}", path.display()));
         return;
     }
-    let meta = meta(path, line, event);
+    let meta = if *bare_meta {
+        bare(path, line, event, !window.is_unbounded())
+    } else {
+        meta(path, line, event)
+    };
     stats.events += 1;
     on_event(&meta, event);
 }
@@ -228,11 +258,19 @@ fn walk(nodes: &[Node], index: usize, event: &mut FlatEvent, path: &mut String) 
     match nodes[index].kind {
         Kind::Object => {
             for c in children(nodes, index) {
+                let node = nodes[c];
+                if path.is_empty()
+                    && let Some(value) = leaf(node.kind)
+                {
+                    // A field of the event itself: its name is its key, already in the text.
+                    event.push_spans(node.key, value);
+                    continue;
+                }
                 let len = path.len();
                 if !path.is_empty() {
                     path.push('.');
                 }
-                path.push_str(nodes[c].key.get(event.text()));
+                path.push_str(node.key.get(event.text()));
                 walk(nodes, c, event, path);
                 path.truncate(len);
             }
@@ -243,18 +281,45 @@ fn walk(nodes: &[Node], index: usize, event: &mut FlatEvent, path: &mut String) 
             }
         }
         kind => {
-            let value = match kind {
-                Kind::Str(s) => Value::Str(s),
-                Kind::Int(i) => Value::Int(i),
-                Kind::UInt(u) => Value::UInt(u),
-                Kind::Float(f) => Value::Float(f),
-                Kind::Bool(b) => Value::Bool(b),
-                Kind::Null | Kind::Array | Kind::Object => Value::Null,
-            };
+            let value = leaf(kind).unwrap_or(Value::Null);
             let name = event.push_text(path);
             event.push_spans(name, value);
         }
     }
+}
+
+/// The value of a leaf node (`None` for an object or an array).
+fn leaf(kind: Kind) -> Option<Value> {
+    Some(match kind {
+        Kind::Str(s) => Value::Str(s),
+        Kind::Int(i) => Value::Int(i),
+        Kind::UInt(u) => Value::UInt(u),
+        Kind::Float(f) => Value::Float(f),
+        Kind::Bool(b) => Value::Bool(b),
+        Kind::Null => Value::Null,
+        Kind::Array | Kind::Object => return None,
+    })
+}
+
+/// The metadata of a reader that hands on only what the window needs: the source, the line,
+/// and the timestamp when `timed`.
+fn bare<'a>(path: &'a Path, line: u64, event: &FlatEvent, timed: bool) -> RecordMeta<'a> {
+    RecordMeta {
+        source: path,
+        record_id: None,
+        line: Some(line),
+        timestamp: if timed { timestamp(event) } else { None },
+        computer: None,
+        channel: None,
+        event_id: None,
+    }
+}
+
+/// The first of [`TIMESTAMP_FIELDS`] that holds a time.
+fn timestamp(event: &FlatEvent) -> Option<i64> {
+    TIMESTAMP_FIELDS
+        .iter()
+        .find_map(|n| event.str_of(n).and_then(parse_timestamp_micros))
 }
 
 fn meta<'a>(path: &'a Path, line: u64, event: &'a FlatEvent) -> RecordMeta<'a> {
@@ -271,9 +336,7 @@ fn meta<'a>(path: &'a Path, line: u64, event: &'a FlatEvent) -> RecordMeta<'a> {
         source: path,
         record_id: first_number(&RECORD_ID_FIELDS),
         line: Some(line),
-        timestamp: TIMESTAMP_FIELDS
-            .iter()
-            .find_map(|n| event.str_of(n).and_then(parse_timestamp_micros)),
+        timestamp: timestamp(event),
         computer: first_str(&COMPUTER_FIELDS),
         channel: first_str(&CHANNEL_FIELDS),
         event_id: first_number(&EVENT_ID_FIELDS),
@@ -447,6 +510,67 @@ mod tests {
             ),
         }
         (events, lines, stats)
+    }
+
+    #[test]
+    fn bare_metadata_keeps_the_window_and_leaves_the_rest_out() {
+        let text = concat!(
+            r#"{"EventRecordID":7,"Computer":"pc1","Channel":"Security","EventID":4688,"#,
+            r#""SystemTime":"2019-04-27T10:00:00Z"}"#,
+            "\n",
+            r#"{"EventRecordID":8,"Computer":"pc1","SystemTime":"2019-04-28T10:00:00Z"}"#,
+            "\n"
+        );
+        let read = |bare: bool, window: crate::TimeWindow| {
+            let mut reader = Reader::new();
+            reader.set_bare_meta(bare);
+            reader.set_window(window);
+            let mut seen = Vec::new();
+            let mut input = Cursor::new(text.as_bytes().to_vec());
+            read_json_lines(
+                &mut reader,
+                Path::new("t.json"),
+                &mut input,
+                &mut |meta, _| {
+                    seen.push((meta.line, meta.record_id, meta.computer.map(str::to_string)));
+                },
+            );
+            seen
+        };
+        let all = crate::TimeWindow::default();
+        assert_eq!(
+            read(false, all),
+            [
+                (Some(1), Some(7), Some("pc1".to_string())),
+                (Some(2), Some(8), Some("pc1".to_string()))
+            ]
+        );
+        assert_eq!(
+            read(true, all),
+            [(Some(1), None, None), (Some(2), None, None)]
+        );
+        let day = crate::TimeWindow::parse(Some("2019-04-28"), Some("2019-04-28")).expect("valid");
+        let mut reader = Reader::new();
+        reader.set_bare_meta(true);
+        reader.set_window(day);
+        let mut input = Cursor::new(text.as_bytes().to_vec());
+        let mut seen = Vec::new();
+        let stats = read_json_lines(
+            &mut reader,
+            Path::new("t.json"),
+            &mut input,
+            &mut |meta, _| {
+                if day.contains(meta.timestamp) {
+                    seen.push(meta.line);
+                }
+            },
+        );
+        assert_eq!(stats.events, 2);
+        assert_eq!(
+            seen,
+            [Some(2)],
+            "the timestamp is read when a window is set"
+        );
     }
 
     #[test]

@@ -131,6 +131,8 @@ pub struct Reader {
     pub(crate) chunks: Vec<Vec<u8>>,
     /// Only events in this window are handed on.
     pub(crate) window: crate::TimeWindow,
+    /// JSON events' metadata only as far as the window needs (see [`Reader::set_bare_meta`]).
+    pub(crate) bare_meta: bool,
 }
 
 impl Reader {
@@ -144,6 +146,15 @@ impl Reader {
     /// ([`crate::CHUNK_SKIP_MARGIN_MICROS`]).
     pub fn set_window(&mut self, window: crate::TimeWindow) {
         self.window = window;
+    }
+
+    /// With `true`, the metadata of JSON events holds only the source, the line and (when a
+    /// window is set) the timestamp: the record id, computer, channel and event id are left
+    /// out (`None`) instead of being looked up in every event. For a caller that reads
+    /// nothing else of the metadata, as a hunt without a computer filter. EVTX events carry
+    /// their metadata at no cost, and always do.
+    pub fn set_bare_meta(&mut self, bare: bool) {
+        self.bare_meta = bare;
     }
 
     /// Reads one JSON object (a line of a stream, a message's payload) as an event and
