@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Two builds of `sigil hunt` give the same output: both binaries hunt with every SigmaHQ
 # rules/windows rule in the EVTX attack samples copied N times (as bench/hunt.sh builds the
-# set), and with examples/rules in examples/logs, in every combination of `--format
+# set) and in the oracle's events as JSON lines in N files (as bench/hunt-json.sh builds the
+# set, when ../shared/oracle/events.jsonl.gz is there), and with examples/rules in
+# examples/logs, in every combination of `--format
 # jsonl|table|csv`, `--sort input|time` and `--threads 1|2`; standard output, standard error
 # and the exit code of each run are compared byte for byte. For a change that must not
 # change what hunt prints (a refactor, a speed-up).
@@ -33,6 +35,13 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 logs="$work/logs"
 bench_evtx_copies "$logs" "$copies"
+oracle="$shared/../oracle/events.jsonl.gz"
+json="$work/json"
+if [ -f "$oracle" ]; then
+  mkdir "$json"
+  gzip -dc "$oracle" > "$json/copy1.jsonl"
+  for i in $(seq 2 "$copies"); do cp "$json/copy1.jsonl" "$json/copy$i.jsonl"; done
+fi
 
 # name, logs, rules: every combination, both binaries, compared.
 same=0
@@ -70,6 +79,11 @@ compare() {
 
 echo "# $(date -u +%Y-%m-%dT%H:%MZ), old: $old, new: $new"
 compare "corpus x$copies" "$logs" "$shared/sigma/rules/windows"
+if [ -d "$json" ]; then
+  compare "oracle json x$copies" "$json" "$shared/sigma/rules/windows"
+else
+  echo "# no JSON-lines set: $oracle not found"
+fi
 compare "examples" examples/logs examples/rules
 echo "# $same runs the same, $differ different"
 [ "$differ" -eq 0 ]
