@@ -162,6 +162,7 @@ mod tests {
                     len: 0,
                 }),
                 chunks: None,
+                lines: None,
             })
             .collect()
     }

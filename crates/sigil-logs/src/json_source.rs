@@ -11,12 +11,12 @@
 //! (`evtx_dump -o jsonl`); it is flattened in the Windows event model, as an EVTX file is.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 
 use crate::evtx_model;
 use crate::flat::{FlatEvent, Value};
-use crate::read::{FileStats, Reader, RecordMeta};
+use crate::read::{FileStats, LineRange, Reader, RecordMeta};
 use crate::time::parse_timestamp_micros;
 use crate::tree::{self, Kind, Node, child, children};
 
@@ -90,6 +90,90 @@ pub(crate) fn read_json_file(
     stats
 }
 
+/// Reads the lines `lines` of a JSON-lines file (a part made by
+/// [`crate::split_json_lines`]).
+pub(crate) fn read_line_range(
+    reader: &mut Reader,
+    path: &Path,
+    lines: &LineRange,
+    on_event: &mut dyn FnMut(&RecordMeta<'_>, &FlatEvent),
+) -> FileStats {
+    let mut stats = FileStats::default();
+    let opened = File::open(path).and_then(|mut file| {
+        file.seek(SeekFrom::Start(lines.bytes.start))?;
+        Ok(file)
+    });
+    let file = match opened {
+        Ok(file) => file,
+        Err(error) => {
+            stats.error(format!("{}: {error}", path.display()));
+            return stats;
+        }
+    };
+    let len = lines.bytes.end.saturating_sub(lines.bytes.start);
+    let mut input = BufReader::with_capacity(BUFFER_SIZE, file.take(len));
+    read_lines_from(
+        reader,
+        path,
+        &mut input,
+        lines.first_line.saturating_sub(1),
+        &mut stats,
+        on_event,
+    );
+    stats
+}
+
+/// Where a JSON-lines file of more than `bytes_per_part` bytes splits into runs of whole
+/// lines of about that many bytes; `None` for a file of another layout, of one run, or
+/// that cannot be read.
+pub(crate) fn line_ranges(path: &Path, bytes_per_part: u64) -> Option<Vec<LineRange>> {
+    let mut file = File::open(path).ok()?;
+    let mut buffer = vec![0u8; 1 << 20];
+    let mut filled = fill(&mut file, &mut buffer)?;
+    if layout_of(&buffer[..filled]) != Layout::Lines {
+        return None;
+    }
+    let mut ranges = Vec::new();
+    let (mut start, mut first_line) = (0u64, 1u64);
+    let (mut at, mut lines) = (0u64, 0u64);
+    while filled > 0 {
+        for end in memchr::memchr_iter(b'\n', &buffer[..filled]) {
+            lines += 1;
+            let next = at + end as u64 + 1;
+            if next - start >= bytes_per_part {
+                ranges.push(LineRange {
+                    bytes: start..next,
+                    first_line,
+                });
+                (start, first_line) = (next, lines + 1);
+            }
+        }
+        at += filled as u64;
+        filled = fill(&mut file, &mut buffer)?;
+    }
+    if at > start {
+        ranges.push(LineRange {
+            bytes: start..at,
+            first_line,
+        });
+    }
+    (ranges.len() > 1).then_some(ranges)
+}
+
+/// Reads into `buffer` until it is full or the file ends; the bytes read.
+fn fill(file: &mut File, buffer: &mut [u8]) -> Option<usize> {
+    let mut filled = 0;
+    while filled < buffer.len() {
+        match file.read(&mut buffer[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return None,
+        }
+    }
+    Some(filled)
+}
+
 /// Reads JSON lines from any reader (standard input, for one).
 pub(crate) fn read_json_lines(
     reader: &mut Reader,
@@ -133,7 +217,19 @@ fn read_lines(
     stats: &mut FileStats,
     on_event: &mut dyn FnMut(&RecordMeta<'_>, &FlatEvent),
 ) {
-    let mut line_number = 0u64;
+    read_lines_from(reader, path, input, 0, stats, on_event);
+}
+
+/// [`read_lines`] of lines that follow `before` others (a part of a file).
+fn read_lines_from(
+    reader: &mut Reader,
+    path: &Path,
+    input: &mut dyn BufRead,
+    before: u64,
+    stats: &mut FileStats,
+    on_event: &mut dyn FnMut(&RecordMeta<'_>, &FlatEvent),
+) {
+    let mut line_number = before;
     let mut one = |reader: &mut Reader, stats: &mut FileStats, bytes: &[u8], line_number: u64| {
         let mut line = bytes;
         if line_number == 1 {

@@ -39,8 +39,8 @@ pub use discover::{Discovery, Input, InputKind, classify, discover, relative_key
 pub use error::LogError;
 pub use flat::{FlatEvent, name_hash as field_name_hash, same_name as same_field_name};
 pub use read::{
-    DEFAULT_CHUNKS_PER_PART, FileStats, MAX_ERRORS_PER_FILE, Part, Reader, RecordMeta, read_file,
-    read_parallel, split_into_parts,
+    DEFAULT_CHUNKS_PER_PART, FileStats, JSON_BYTES_PER_PART, LineRange, MAX_ERRORS_PER_FILE, Part,
+    Reader, RecordMeta, read_file, read_parallel, split_into_parts, split_json_lines,
 };
 pub use time::{
     CHUNK_SKIP_MARGIN_MICROS, TimeWindow, format_timestamp_micros, format_timestamp_seconds,

@@ -82,6 +82,49 @@ pub struct Part {
     pub input: Arc<Input>,
     /// For EVTX, the chunks to read (`None`: all of them).
     pub chunks: Option<Range<u64>>,
+    /// For a JSON-lines file read in several parts, this part's lines (`None`: the whole
+    /// file). See [`split_json_lines`].
+    pub lines: Option<LineRange>,
+}
+
+/// Whole lines of a JSON-lines file: their bytes, and the number of the first (1-based).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineRange {
+    /// The bytes of the lines, from the start of a line to the end of one.
+    pub bytes: Range<u64>,
+    /// The number of the first line, for messages.
+    pub first_line: u64,
+}
+
+/// JSON-lines files are read in parts of about this many bytes by [`split_json_lines`].
+pub const JSON_BYTES_PER_PART: u64 = 4 << 20;
+
+/// Splits the JSON-lines files among `parts` that are larger than `bytes_per_part` into
+/// parts of whole lines of about that size, so that one large file is read by several
+/// threads. Finding where the lines fall reads each such file once (a scan for newlines,
+/// much faster than reading its events); a file that is not JSON lines (one document, an
+/// array), or cannot be read, stays one part, and reading it reports what is wrong.
+pub fn split_json_lines(parts: Vec<Part>, bytes_per_part: u64) -> Vec<Part> {
+    let bytes_per_part = bytes_per_part.max(1);
+    let mut split = Vec::with_capacity(parts.len());
+    for part in parts {
+        let whole = part.input.kind == InputKind::Json
+            && part.chunks.is_none()
+            && part.lines.is_none()
+            && part.input.len > bytes_per_part;
+        let ranges = whole
+            .then(|| crate::json_source::line_ranges(&part.input.path, bytes_per_part))
+            .flatten();
+        match ranges {
+            Some(ranges) => split.extend(ranges.into_iter().map(|lines| Part {
+                input: Arc::clone(&part.input),
+                chunks: None,
+                lines: Some(lines),
+            })),
+            None => split.push(part),
+        }
+    }
+    split
 }
 
 /// Splits inputs into parts for parallel reading: each EVTX file larger than
@@ -100,6 +143,7 @@ pub fn split_into_parts(inputs: &[Input], chunks_per_part: u64) -> Vec<Part> {
                 parts.push(Part {
                     input: Arc::clone(&input),
                     chunks: Some(start..end),
+                    lines: None,
                 });
                 start = end;
             }
@@ -107,6 +151,7 @@ pub fn split_into_parts(inputs: &[Input], chunks_per_part: u64) -> Vec<Part> {
             parts.push(Part {
                 input,
                 chunks: None,
+                lines: None,
             });
         }
     }
@@ -218,7 +263,12 @@ impl Reader {
                     .unwrap_or(0..crate::evtx_source::chunk_count(input.len));
                 crate::evtx_source::read_evtx(self, &input.path, chunks, on_event)
             }
-            InputKind::Json => crate::json_source::read_json_file(self, &input.path, on_event),
+            InputKind::Json => match &part.lines {
+                Some(lines) => {
+                    crate::json_source::read_line_range(self, &input.path, lines, on_event)
+                }
+                None => crate::json_source::read_json_file(self, &input.path, on_event),
+            },
             InputKind::Stdin => {
                 let stdin = std::io::stdin();
                 let mut lock = stdin.lock();
@@ -291,6 +341,7 @@ impl Reader {
             &Part {
                 input: Arc::new(input.clone()),
                 chunks: None,
+                lines: None,
             },
             on_event,
         )
@@ -330,4 +381,96 @@ where
             (state, stats)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fmt::Write as _;
+
+    /// Every event of `parts` read in order with one reader: (line, event JSON), and the
+    /// merged statistics.
+    fn read_all(parts: &[Part]) -> (Vec<(Option<u64>, String)>, FileStats) {
+        let mut reader = Reader::new();
+        let mut seen = Vec::new();
+        let mut stats = FileStats::default();
+        for part in parts {
+            stats.merge(reader.read_part(part, &mut |meta, event| {
+                seen.push((meta.line, event.to_json()));
+            }));
+        }
+        (seen, stats)
+    }
+
+    #[test]
+    fn json_lines_split_in_parts_read_as_the_whole_file() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut text = String::from("\u{feff}");
+        for i in 1..=60 {
+            match i {
+                7 => text.push_str("{\"broken\": \n"),
+                13 => text.push('\n'),
+                21 => text.push_str("[1, 2]\n"),
+                _ => {
+                    let _ = writeln!(text, "{{\"n\":{i},\"name\":\"line {i}\"}}");
+                }
+            }
+        }
+        text.push_str("{\"n\":61,\"last\":\"no newline\"}");
+        let path = dir.path().join("big.jsonl");
+        std::fs::write(&path, &text).expect("write");
+        let input = discover::classify(&path).expect("readable").expect("a log");
+        let whole = split_into_parts(std::slice::from_ref(&input), DEFAULT_CHUNKS_PER_PART);
+        assert_eq!(whole.len(), 1);
+        let (expected, expected_stats) = read_all(&whole);
+        assert_eq!(expected.len(), 58);
+        assert_eq!(
+            expected_stats.errors.len(),
+            2,
+            "{:?}",
+            expected_stats.errors
+        );
+        for bytes in [1, 100, 333, 1000] {
+            let parts = split_json_lines(whole.clone(), bytes);
+            assert!(parts.len() > 1, "{bytes} bytes per part");
+            let ranges: Vec<&LineRange> = parts.iter().filter_map(|p| p.lines.as_ref()).collect();
+            assert_eq!(ranges.len(), parts.len());
+            assert_eq!(ranges[0].bytes.start, 0);
+            assert_eq!(ranges.last().map(|r| r.bytes.end), Some(text.len() as u64));
+            for pair in ranges.windows(2) {
+                assert_eq!(
+                    pair[0].bytes.end, pair[1].bytes.start,
+                    "{bytes} bytes per part"
+                );
+            }
+            let (seen, stats) = read_all(&parts);
+            assert_eq!(seen, expected, "{bytes} bytes per part");
+            assert_eq!(stats, expected_stats, "{bytes} bytes per part");
+        }
+    }
+
+    #[test]
+    fn other_json_layouts_and_small_files_are_not_split() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let pretty = dir.path().join("pretty.json");
+        std::fs::write(&pretty, "{\n  \"a\": 1\n}\n{\n  \"a\": 2\n}\n").expect("write");
+        let array = dir.path().join("array.json");
+        std::fs::write(&array, "[{\"a\": 1},\n{\"a\": 2}]\n").expect("write");
+        let small = dir.path().join("small.jsonl");
+        std::fs::write(&small, "{\"a\": 1}\n{\"a\": 2}\n").expect("write");
+        let inputs: Vec<Input> = [&pretty, &array, &small]
+            .iter()
+            .map(|p| discover::classify(p).expect("readable").expect("a log"))
+            .collect();
+        let parts = split_into_parts(&inputs, DEFAULT_CHUNKS_PER_PART);
+        assert_eq!(
+            split_json_lines(parts.clone(), 4).len(),
+            4,
+            "the small file splits"
+        );
+        let parts = split_into_parts(&inputs[..2], DEFAULT_CHUNKS_PER_PART);
+        let split = split_json_lines(parts, 4);
+        assert_eq!(split.len(), 2);
+        assert!(split.iter().all(|p| p.lines.is_none()));
+    }
 }
