@@ -127,6 +127,21 @@ impl Logs {
         }
     }
 
+    /// Splits large JSON-lines files into parts of whole lines (see
+    /// [`sigil_logs::split_json_lines`]) when the current rayon pool has more than one
+    /// thread and the logs make fewer than four parts per thread: so that a few large files
+    /// are read by every thread. Many files share the threads well as they are, and are not
+    /// scanned for their lines. Findings keep their order, and messages their line numbers.
+    #[must_use]
+    pub fn split_json_lines(mut self) -> Self {
+        let threads = rayon::current_num_threads();
+        if threads > 1 && self.parts.len() < 4 * threads {
+            let parts = std::mem::take(&mut self.parts);
+            self.parts = sigil_logs::split_json_lines(parts, sigil_logs::JSON_BYTES_PER_PART);
+        }
+        self
+    }
+
     /// The logs found.
     pub fn inputs(&self) -> &[Input] {
         &self.inputs

@@ -172,6 +172,7 @@ fn hunt(args: &Args) -> anyhow::Result<ExitCode> {
                         && path.canonicalize().ok().as_deref() == Some(output)
                 })
             })
+            .map(Logs::split_json_lines)
         },
         || sigil_load::load_cached(&args.rules, sigil_load::Options::default(), cache.as_ref()),
     );
