@@ -27,7 +27,7 @@ use crate::correlation::{CorrelationHits, Hit, WindowHit, WindowKey};
 use crate::engine::Engine;
 use crate::fold::{fold_into, is_folded};
 use crate::index::canonical_int;
-use crate::prefilter::ComboScan;
+use crate::prefilter::{ComboScan, Memo};
 use crate::sink::{Detection, EventSummary, Matched, Sink};
 use crate::time::{parse_timestamp, time_part};
 
@@ -96,6 +96,8 @@ pub struct Scan<'e> {
     keyword_text: Vec<u8>,
     /// Scratch space for the ASCII-lowercase form of a value, for the prefilter.
     lower: Vec<u8>,
+    /// What the large prefilter groups found in recent values.
+    memo: Memo,
 }
 
 /// Counters of the work a scan did, to see where matching time goes.
@@ -150,6 +152,7 @@ impl<'e> Scan<'e> {
             number: String::with_capacity(32),
             keyword_text: Vec::new(),
             lower: Vec::with_capacity(256),
+            memo: Memo::default(),
         }
     }
 
@@ -344,6 +347,7 @@ impl<'e> Scan<'e> {
         // its ASCII-lowercase form, which holds a literal wherever the value holds it in
         // any ASCII case.
         let lower = &mut self.lower;
+        let memo = &mut self.memo;
         // Keyword literals may occur in any value: the values are gathered, separated by
         // a NUL, and scanned at once (a literal found across two values only keeps a rule
         // that cannot match, which evaluation then rejects).
@@ -368,10 +372,10 @@ impl<'e> Scan<'e> {
         event.for_each_field_hashed(&mut |hash, _, value| {
             let own = combo
                 .group_of(u64::from(hash))
-                .map(|g| &prefilters.groups[g as usize]);
+                .map(|g| (g, &prefilters.groups[g as usize]));
             let text = matches!(value, FieldValue::Str(_));
             // The text of a number or boolean holds only literals made of its characters.
-            let own = own.filter(|g| text || g.in_numbers());
+            let own = own.filter(|(_, g)| text || g.in_numbers());
             let keyword = keyword.filter(|g| text || g.in_numbers());
             if own.is_none() && keyword.is_none() {
                 return;
@@ -397,8 +401,8 @@ impl<'e> Scan<'e> {
             let start = buffer.len();
             buffer.extend_from_slice(hay.as_bytes());
             buffer[start..].make_ascii_lowercase();
-            if let Some(group) = own {
-                group.each(&buffer[start..], &mut stamp);
+            if let Some((g, group)) = own {
+                memo.each(g, group, &buffer[start..], &mut stamp);
             }
             if keyword.is_some() {
                 buffer.push(0);
