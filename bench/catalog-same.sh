@@ -3,6 +3,7 @@
 # time, CPU and peak memory of each in the same run (alternating, RUNS times each), then
 # whether they wrote the same site: every file byte for byte, except index.json and the
 # rules' details files (rules/<key>.json, format 3), which are compared for information
+# (each byte for byte, counted)
 # (bench/catalog_index_expand.py expands any format).
 #
 #   bench/catalog-same.sh BEFORE_SIGIL AFTER_SIGIL [RUNS]     (default 3 runs)
@@ -53,6 +54,14 @@ if [ -n "$differ" ]; then
     exit 1
 fi
 echo "every file but index.json and the details: byte for byte the same"
+details_differ=$(cd "$work/before" && find ./rules -name '*.json' | while read -r f; do
+    cmp -s "$f" "$work/after/$f" || echo "$f"
+done | wc -l)
+if [ "$details_differ" -eq 0 ]; then
+    echo "details files: byte for byte the same"
+else
+    echo "details files: $details_differ differ or are missing after (as information)"
+fi
 if cmp -s "$work/before/index.json" "$work/after/index.json"; then
     echo "index.json: byte for byte the same"
 else
