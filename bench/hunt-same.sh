@@ -2,7 +2,8 @@
 # Two builds of `sigil hunt` give the same output: both binaries hunt with every SigmaHQ
 # rules/windows rule in the EVTX attack samples copied N times (as bench/hunt.sh builds the
 # set) and in the oracle's events as JSON lines in N files (as bench/hunt-json.sh builds the
-# set, when ../shared/oracle/events.jsonl.gz is there), and with examples/rules in
+# set, when ../shared/oracle/events.jsonl.gz is there) and in one file of the N copies (which
+# two threads read in parts of whole lines), and with examples/rules in
 # examples/logs, in every combination of `--format
 # jsonl|table|csv`, `--sort input|time` and `--threads 1|2`; standard output, standard error
 # and the exit code of each run are compared byte for byte. For a change that must not
@@ -41,6 +42,8 @@ if [ -f "$oracle" ]; then
   mkdir "$json"
   gzip -dc "$oracle" > "$json/copy1.jsonl"
   for i in $(seq 2 "$copies"); do cp "$json/copy1.jsonl" "$json/copy$i.jsonl"; done
+  mkdir "$work/json-one"
+  cat "$json"/copy*.jsonl > "$work/json-one/all.jsonl"
 fi
 
 # name, logs, rules: every combination, both binaries, compared.
@@ -81,6 +84,7 @@ echo "# $(date -u +%Y-%m-%dT%H:%MZ), old: $old, new: $new"
 compare "corpus x$copies" "$logs" "$shared/sigma/rules/windows"
 if [ -d "$json" ]; then
   compare "oracle json x$copies" "$json" "$shared/sigma/rules/windows"
+  compare "oracle json x$copies in one file" "$work/json-one" "$shared/sigma/rules/windows"
 else
   echo "# no JSON-lines set: $oracle not found"
 fi
