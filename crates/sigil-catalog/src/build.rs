@@ -148,6 +148,16 @@ pub fn build(corpus: Corpus, options: BuildOptions) -> Catalog {
         shared
     };
 
+    // Each rule's key, id and title as one shared text, for the related rules that name it.
+    let names: Vec<(Arc<str>, Arc<str>, Arc<str>)> = rules
+        .iter()
+        .map(|r| {
+            let key: Arc<str> = Arc::from(r.key.as_str());
+            let id = r.id.as_deref().map_or_else(|| Arc::clone(&key), Arc::from);
+            (key, id, Arc::from(r.title.as_str()))
+        })
+        .collect();
+
     // What each rule gains from the others: its indicators' counts in the rest of the
     // corpus, and its related rules. Computed over borrowed facts, which are then moved
     // (not copied) into the analyses.
@@ -181,12 +191,12 @@ pub fn build(corpus: Corpus, options: BuildOptions) -> Catalog {
             )
             .into_iter()
             .map(|(j, score, reasons)| {
-                let r = &rules[j as usize];
+                let (key, id, title) = &names[j as usize];
                 RelatedRule {
-                    key: r.key.clone(),
-                    id: r.id.clone().unwrap_or_else(|| r.key.clone()),
-                    title: r.title.clone(),
-                    language: r.language,
+                    key: Arc::clone(key),
+                    id: Arc::clone(id),
+                    title: Arc::clone(title),
+                    language: rules[j as usize].language,
                     score,
                     reasons: reasons.into_iter().map(intern).collect(),
                 }
@@ -198,6 +208,7 @@ pub fn build(corpus: Corpus, options: BuildOptions) -> Catalog {
     drop(by_indicator);
     drop(by_technique);
     drop(reason_texts);
+    drop(names);
 
     let mut unresolved: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (i, f) in facts.iter().enumerate() {

@@ -286,12 +286,12 @@ pub struct NormalizedIndicator {
 /// A rule related to another, with the score that ranks it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RelatedRule {
-    /// [`CatalogRule::key`].
-    pub key: String,
-    /// Rule id.
-    pub id: String,
-    /// Title.
-    pub title: String,
+    /// [`CatalogRule::key`], shared by every rule that names this one.
+    pub key: Arc<str>,
+    /// Rule id (shared likewise).
+    pub id: Arc<str>,
+    /// Title (shared likewise).
+    pub title: Arc<str>,
     /// Language.
     pub language: RuleLanguage,
     /// The ranking score (higher is closer), rounded to two decimals.

@@ -130,8 +130,8 @@ impl RuleReport {
                 .related
                 .iter()
                 .map(|r| RelatedRow {
-                    id: r.id.clone(),
-                    title: r.title.clone(),
+                    id: r.id.to_string(),
+                    title: r.title.to_string(),
                     score: r.score,
                 })
                 .collect(),

@@ -91,12 +91,7 @@ fn indicators_meet_across_languages() {
         1,
         "the `not process.args` conjunct"
     );
-    let related: Vec<&str> = elastic
-        .analysis
-        .related
-        .iter()
-        .map(|r| r.id.as_str())
-        .collect();
+    let related: Vec<&str> = elastic.analysis.related.iter().map(|r| &*r.id).collect();
     assert_eq!(
         related.first(),
         Some(&"5e7b9d3a-2c4f-4a1e-8b6d-9f0c3e5a7d21")

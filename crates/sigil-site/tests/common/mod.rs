@@ -118,7 +118,7 @@ pub fn assert_index_holds_the_analysis<'s>(
         let related = a["related"].as_array().expect("related");
         assert_eq!(related.len(), r.analysis.related.len(), "{}", r.key);
         for (g, want) in related.iter().zip(&r.analysis.related) {
-            assert_eq!(g["key"], want.key.as_str());
+            assert_eq!(g["key"], &*want.key);
             assert!(p.rule_index(&want.key).is_some(), "{}", want.key);
             assert_eq!(g["score"], json!(want.score));
             assert_eq!(g["reasons"], json!(want.reasons));
