@@ -670,7 +670,8 @@ fn markdown_rest(r: &Renderer<'_>, emit: Emit<'_>) -> Result<(), SiteError> {
 
 /// The search index the static pages search in the browser: a script that assigns
 /// `window.SIGIL_INDEX`, so that search works from `file://` where `fetch` does not.
-pub fn search_index_js(p: &Publication) -> Result<String, SiteError> {
+/// Written in one buffer, the data escaped as it is serialised.
+pub fn search_index_js(p: &Publication) -> Result<Vec<u8>, SiteError> {
     let entries: Vec<Json> = p
         .catalog
         .rules
@@ -699,8 +700,31 @@ pub fn search_index_js(p: &Publication) -> Result<String, SiteError> {
         .collect();
     // `<` is written as an escape so the data can never close a script element, even if
     // someone inlines the file.
-    let data = serde_json::to_string(&entries)?.replace('<', "\\u003c");
-    Ok(format!("window.SIGIL_INDEX = {data};\n"))
+    let mut out = b"window.SIGIL_INDEX = ".to_vec();
+    serde_json::to_writer(EscapeLessThan(&mut out), &entries)?;
+    out.extend_from_slice(b";\n");
+    Ok(out)
+}
+
+/// Appends what JSON serialisation writes, each `<` as `\u003c`. `<` is not JSON syntax,
+/// so it only ever occurs inside strings, where the escape means the same character.
+struct EscapeLessThan<'a>(&'a mut Vec<u8>);
+
+impl std::io::Write for EscapeLessThan<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let mut rest = buf;
+        while let Some(at) = rest.iter().position(|&b| b == b'<') {
+            self.0.extend_from_slice(&rest[..at]);
+            self.0.extend_from_slice(b"\\u003c");
+            rest = &rest[at + 1..];
+        }
+        self.0.extend_from_slice(rest);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// The HTML pages other than rules and tests, the assets, the search index, `index.json`
@@ -887,10 +911,7 @@ fn html_lists(r: &Renderer<'_>, emit: Emit<'_>) -> Result<(), SiteError> {
         "index.html".into(),
         render("index.html", r.ctx("", context! {levels => levels}))?.into_bytes(),
     )?;
-    emit(
-        "assets/search-index.js".into(),
-        search_index_js(p)?.into_bytes(),
-    )?;
+    emit("assets/search-index.js".into(), search_index_js(p)?)?;
     emit(
         "assets/site.css".into(),
         include_bytes!("../assets/site.css").to_vec(),
