@@ -138,21 +138,11 @@ fn rule(expr: Expr) -> Rule {
 /// The ids of the rules that fire, in order; the same with the prefilter on and off.
 fn ids(rules: &[Rule], events: &[JsonEvent]) -> Vec<String> {
     let run = |prefilter: bool| {
-        let engine = Engine::compile(
-            rules,
-            EngineOptions {
-                prefilter,
-                ..EngineOptions::default()
-            },
-        );
-        assert!(
-            engine.skipped().is_empty(),
-            "skipped: {:?}",
-            engine.skipped()
-        );
-        let mut sink = Collect::default();
-        engine.run(events.iter().map(|e| e as &dyn Event), &mut sink);
-        sink.detections
+        let options = EngineOptions {
+            prefilter,
+            ..EngineOptions::default()
+        };
+        run_with(rules, events, options)
             .iter()
             .map(|d| d.rule.id.clone().unwrap_or_default())
             .collect::<Vec<_>>()
@@ -947,7 +937,16 @@ fn failed_logon(user: &str, ip: &str, secs: u32) -> JsonEvent {
 }
 
 fn run_all(rules: &[Rule], events: &[JsonEvent]) -> Vec<crate::DetectionRecord> {
-    let engine = Engine::compile(rules, EngineOptions::default());
+    run_with(rules, events, EngineOptions::default())
+}
+
+/// Every detection of `rules` over `events`, compiled with `options`; no rule may be skipped.
+fn run_with(
+    rules: &[Rule],
+    events: &[JsonEvent],
+    options: EngineOptions,
+) -> Vec<crate::DetectionRecord> {
+    let engine = Engine::compile(rules, options);
     assert!(
         engine.skipped().is_empty(),
         "skipped: {:?}",
