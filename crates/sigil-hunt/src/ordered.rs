@@ -167,13 +167,18 @@ mod tests {
             .collect()
     }
 
+    /// A rayon pool of `threads` threads.
+    fn pool(threads: usize) -> rayon::ThreadPool {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("pool")
+    }
+
     #[test]
     fn results_come_in_part_order_whatever_the_threads() {
         for threads in [1, 2, 4] {
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .expect("pool");
+            let pool = pool(threads);
             let parts = parts(300);
             let mut seen = Vec::new();
             pool.install(|| {
@@ -203,10 +208,7 @@ mod tests {
     fn workers_read_on_while_results_are_handed_on() {
         // `done` of the first part waits until a later part has been read: that needs the
         // other worker to leave its results and go on while `done` runs.
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(2)
-            .build()
-            .expect("pool");
+        let pool = pool(2);
         let parts = parts(40);
         let started = Mutex::new(0usize);
         let more = Condvar::new();
@@ -241,10 +243,7 @@ mod tests {
 
     #[test]
     fn the_first_error_stops_the_run() {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(2)
-            .build()
-            .expect("pool");
+        let pool = pool(2);
         let parts = parts(500);
         let read = AtomicUsize::new(0);
         let result = pool.install(|| {
