@@ -90,17 +90,23 @@ fn main() -> std::process::ExitCode {
         }
     }
     let (wall, cpu) = (wall.elapsed().as_secs_f64(), thread_cpu() - cpu);
+    report("serde_json Value per line (parse-only)", events, wall, cpu);
+    println!("; {bad} lines not JSON)");
+    std::process::ExitCode::SUCCESS
+}
+
+/// Prints a run's two lines as bench/hunt-json.sh reads them; the caller ends the second
+/// line (`)` after what it adds).
+fn report(label: &str, events: u64, wall: f64, cpu: f64) {
     println!(
-        "{:<44} {events:>9} events {wall:>8.3} s {:>10.0} events/s",
-        "serde_json Value per line (parse-only)",
+        "{label:<44} {events:>9} events {wall:>8.3} s {:>10.0} events/s",
         events as f64 / wall
     );
-    println!(
-        "{:<44} (cpu {cpu:.3} s, {:.0} events per cpu-second; {bad} lines not JSON)",
+    print!(
+        "{:<44} (cpu {cpu:.3} s, {:.0} events per cpu-second",
         "",
         events as f64 / cpu.max(1e-9)
     );
-    std::process::ExitCode::SUCCESS
 }
 
 /// Reads `files` `copies` times with sigil's reader, one thread, and prints as `main` does.
@@ -130,15 +136,7 @@ fn read_with_sigil(files: &[PathBuf], copies: usize) -> std::process::ExitCode {
         }
     }
     let (wall, cpu) = (wall.elapsed().as_secs_f64(), thread_cpu() - cpu);
-    println!(
-        "{:<44} {events:>9} events {wall:>8.3} s {:>10.0} events/s",
-        "sigil Reader, flat events",
-        events as f64 / wall
-    );
-    println!(
-        "{:<44} (cpu {cpu:.3} s, {:.0} events per cpu-second; {fields} fields; {bad} lines not JSON)",
-        "",
-        events as f64 / cpu.max(1e-9)
-    );
+    report("sigil Reader, flat events", events, wall, cpu);
+    println!("; {fields} fields; {bad} lines not JSON)");
     std::process::ExitCode::SUCCESS
 }
