@@ -22,10 +22,12 @@
 //! template engine, Markdown by [`render::md_inline`], file names are rebuilt by
 //! [`paths::file_name`], and no page path may leave the site ([`paths::is_safe_relative`]).
 
+mod browser_index;
 pub mod convert;
 mod error;
 pub mod export;
 pub mod highlight;
+mod markdown;
 pub mod paths;
 mod publication;
 pub mod render;

@@ -23,11 +23,11 @@ use crate::highlight::lines_html;
 use crate::paths::file_name;
 use crate::publication::Publication;
 
+pub use crate::browser_index::search_index_js;
+pub use crate::markdown::{fence, md_block, md_inline, md_link};
+
 /// The matrix colours a technique by how many of these rule counts it reaches.
 const COVERAGE_LEVELS: [usize; 4] = [1, 3, 10, 30];
-
-/// How much of a rule's description the in-browser search index keeps.
-const SEARCH_DESCRIPTION_CHARS: usize = 160;
 
 /// Rendered files: relative path (with `/`) → content.
 pub type Files = Vec<(String, Vec<u8>)>;
@@ -94,62 +94,6 @@ fn render(name: &str, ctx: Value) -> Result<String, SiteError> {
         name: name.to_string(),
         source,
     })
-}
-
-/// Markdown text on one line: HTML and Markdown punctuation escaped, line breaks as
-/// spaces (a table cell cannot hold one).
-pub fn md_inline(s: &str) -> String {
-    md_escape(s, false)
-}
-
-/// Markdown text that keeps its line breaks.
-pub fn md_block(s: &str) -> String {
-    md_escape(s, true)
-}
-
-fn md_escape(s: &str, keep_lines: bool) -> String {
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '#' | '!' => {
-                out.push('\\');
-                out.push(c);
-            }
-            '\r' => {}
-            '\n' if !keep_lines => out.push(' '),
-            _ => out.push(c),
-        }
-    }
-    out
-}
-
-/// A reference as a Markdown link when it is a plain http(s) URL, else escaped text.
-pub fn md_link(s: &str) -> String {
-    let is_url = (s.starts_with("https://") || s.starts_with("http://"))
-        && !s.contains(|c: char| c.is_whitespace() || matches!(c, '(' | ')' | '<' | '>' | '"'));
-    if is_url {
-        format!("[{}]({s})", md_inline(s))
-    } else {
-        md_inline(s)
-    }
-}
-
-/// A code fence longer than any run of backticks in `text`.
-pub fn fence(text: &str) -> String {
-    let mut longest = 0;
-    let mut run = 0;
-    for c in text.chars() {
-        if c == '`' {
-            run += 1;
-            longest = longest.max(run);
-        } else {
-            run = 0;
-        }
-    }
-    "`".repeat((longest + 1).max(3))
 }
 
 /// Page paths, relative to the site root.
@@ -666,65 +610,6 @@ fn markdown_rest(r: &Renderer<'_>, emit: Emit<'_>) -> Result<(), SiteError> {
         render("readme.md", r.ctx("", readme))?.into_bytes(),
     )?;
     Ok(())
-}
-
-/// The search index the static pages search in the browser: a script that assigns
-/// `window.SIGIL_INDEX`, so that search works from `file://` where `fetch` does not.
-/// Written in one buffer, the data escaped as it is serialised.
-pub fn search_index_js(p: &Publication) -> Result<Vec<u8>, SiteError> {
-    let entries: Vec<Json> = p
-        .catalog
-        .rules
-        .iter()
-        .map(|r| {
-            let techniques: BTreeSet<&str> = r
-                .analysis
-                .attack
-                .iter()
-                .filter_map(|a| a.technique.as_deref())
-                .collect();
-            let description: String = r
-                .description
-                .as_deref()
-                .unwrap_or("")
-                .chars()
-                .take(SEARCH_DESCRIPTION_CHARS)
-                .collect();
-            json!({
-                "k": file_name(&r.key), "t": r.title, "i": r.display_id(),
-                "l": r.language.name(), "v": r.level.clone().unwrap_or_default(),
-                "a": techniques.into_iter().collect::<Vec<_>>().join(" "),
-                "g": r.tags.join(" "), "d": description,
-            })
-        })
-        .collect();
-    // `<` is written as an escape so the data can never close a script element, even if
-    // someone inlines the file.
-    let mut out = b"window.SIGIL_INDEX = ".to_vec();
-    serde_json::to_writer(EscapeLessThan(&mut out), &entries)?;
-    out.extend_from_slice(b";\n");
-    Ok(out)
-}
-
-/// Appends what JSON serialisation writes, each `<` as `\u003c`. `<` is not JSON syntax,
-/// so it only ever occurs inside strings, where the escape means the same character.
-struct EscapeLessThan<'a>(&'a mut Vec<u8>);
-
-impl std::io::Write for EscapeLessThan<'_> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let mut rest = buf;
-        while let Some(at) = rest.iter().position(|&b| b == b'<') {
-            self.0.extend_from_slice(&rest[..at]);
-            self.0.extend_from_slice(b"\\u003c");
-            rest = &rest[at + 1..];
-        }
-        self.0.extend_from_slice(rest);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
 }
 
 /// The HTML pages other than rules and tests, the assets, the search index, `index.json`
